@@ -1,0 +1,59 @@
+"""The contract between the runtime and a loader."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from typing import Protocol
+
+import pyarrow as pa
+
+from connectors.runtime import Rejects, RunInfo, StreamStats
+from connectors.spec.models import Dedupe, Load
+from connectors.types import ColumnType
+
+RUNS_TABLE = "_dagsmith_runs"
+STATE_TABLE = "_dagsmith_state"
+
+
+@dataclass
+class LoadJob:
+    """One stream's load.
+
+    `batches` is consumed once; its first batch carries the schema (it may be empty).
+    `declared` holds the spec's types, which win over the Arrow types for DDL (json,
+    timestamptz...). `before_commit` runs after the last batch is staged and before the
+    transaction commits; raising there (too many rejects) rolls everything back.
+    `state` is the watermark to store with the load, in the same transaction.
+    """
+
+    run: RunInfo
+    load: Load
+    batches: Iterator[pa.RecordBatch]
+    rejects: Rejects
+    stats: StreamStats
+    declared: dict[str, ColumnType] = field(default_factory=dict)
+    dedupe: Dedupe | None = None
+    before_commit: Callable[[], None] = lambda: None
+    state: dict[str, str] | None = None
+
+
+@dataclass(frozen=True)
+class LoadResult:
+    """What a load did. `skipped` is true when this run id was already committed."""
+
+    rows_loaded: int
+    inserted: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    deduplicated: int = 0
+    rejects_written: int = 0
+    skipped: bool = False
+
+
+class Loader(Protocol):
+    """A target database's loader."""
+
+    def load(self, job: LoadJob) -> LoadResult:
+        """Stage, then in one transaction write the rows, the rejects and the run record."""
+        ...

@@ -1,0 +1,105 @@
+"""What flows between the stages of one stream run: run identity, counters, rejects."""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import pyarrow as pa
+
+log = logging.getLogger("dagsmith")
+
+REJECTS_SCHEMA = pa.schema(
+    [
+        pa.field("run_id", pa.string(), nullable=False),
+        pa.field("row_number", pa.int64()),
+        pa.field("rule", pa.string(), nullable=False),
+        pa.field("reason", pa.string(), nullable=False),
+        pa.field("raw", pa.string(), nullable=False),
+    ]
+)
+"""Columns of `<table>__rejects`; `raw` is the row as the source gave it, as JSON."""
+
+
+@dataclass(frozen=True)
+class RunInfo:
+    """Who is running: the same `run_id` twice means "the same run again" (idempotent)."""
+
+    run_id: str
+    pipeline: str
+    stream: str
+    started_at: datetime
+
+
+@dataclass
+class StreamStats:
+    """Counters of one stream run, filled in as batches pass."""
+
+    rows_read: int = 0
+    rows_rejected: int = 0
+    rows_loaded: int = 0
+    by_rule: Counter[str] = field(default_factory=Counter)
+    seconds: dict[str, float] = field(default_factory=dict)
+
+
+class Rejects:
+    """Rows that failed a rule, kept to be written with the load, in its transaction."""
+
+    def __init__(self, run: RunInfo, stats: StreamStats) -> None:
+        self._run = run
+        self._stats = stats
+        self._tables: list[pa.Table] = []
+
+    def add(
+        self,
+        rule: str,
+        reasons: list[str],
+        rows: list[dict[str, Any]],
+        row_numbers: list[int | None],
+    ) -> None:
+        """Record rejected rows: one reason, raw row and source row number each."""
+        if not rows:
+            return
+        count = len(rows)
+        self._tables.append(
+            pa.table(
+                {
+                    "run_id": [self._run.run_id] * count,
+                    "row_number": row_numbers,
+                    "rule": [rule] * count,
+                    "reason": reasons,
+                    "raw": [json.dumps(row, default=str, ensure_ascii=False) for row in rows],
+                },
+                schema=REJECTS_SCHEMA,
+            )
+        )
+        self._stats.rows_rejected += count
+        self._stats.by_rule[rule] += count
+        log.info("%s: %d row(s) rejected by %s (first: %s)", self._run.stream, count, rule,
+                 reasons[0])
+
+    @property
+    def count(self) -> int:
+        """Rows rejected so far."""
+        return self._stats.rows_rejected
+
+    def table(self) -> pa.Table:
+        """All rejected rows, in the order they were found."""
+        if not self._tables:
+            return REJECTS_SCHEMA.empty_table()
+        return pa.concat_tables(self._tables)
+
+
+@dataclass(frozen=True)
+class ReadContext:
+    """What a source reader needs beyond its spec."""
+
+    base_dir: Path
+    batch_rows: int
+    rejects: Rejects
+    storage_options: dict[str, Any] = field(default_factory=dict)

@@ -1,0 +1,54 @@
+"""The pipeline spec models and their YAML form."""
+
+from __future__ import annotations
+
+from connectors.spec.io import dump_spec, load_spec, parse_spec, spec_hash
+from connectors.spec.models import (
+    Alerts,
+    Dedupe,
+    Incremental,
+    Load,
+    Pipeline,
+    Range,
+    Retries,
+    Step,
+    Stream,
+    Strings,
+    Transform,
+)
+from connectors.spec.sources import (
+    CsvSource,
+    ExcelSource,
+    FileSource,
+    JsonlSource,
+    JsonSource,
+    ParquetSource,
+    SourceSpec,
+    XmlSource,
+)
+
+__all__ = [
+    "Alerts",
+    "CsvSource",
+    "Dedupe",
+    "ExcelSource",
+    "FileSource",
+    "Incremental",
+    "JsonSource",
+    "JsonlSource",
+    "Load",
+    "ParquetSource",
+    "Pipeline",
+    "Range",
+    "Retries",
+    "SourceSpec",
+    "Step",
+    "Stream",
+    "Strings",
+    "Transform",
+    "XmlSource",
+    "dump_spec",
+    "load_spec",
+    "parse_spec",
+    "spec_hash",
+]

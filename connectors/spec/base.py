@@ -1,0 +1,106 @@
+"""Shared building blocks of the spec: the strict base model and constrained types."""
+
+from __future__ import annotations
+
+import re
+from datetime import timedelta
+from typing import Annotated, Any
+
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, PlainSerializer
+
+from connectors.types import ColumnType
+
+
+class SpecModel(BaseModel):
+    """Frozen, and a mistyped or invented field fails loudly with its path."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid", populate_by_name=True)
+
+
+_NAME = r"[a-z][a-z0-9_]{0,62}"
+_IDENT = r"[A-Za-z_][A-Za-z0-9_]{0,62}"
+
+
+
+def _matching(pattern: str, what: str) -> AfterValidator:
+    compiled = re.compile(pattern)
+
+    def check(value: str) -> str:
+        if not compiled.fullmatch(value):
+            raise ValueError(f"{value[:80]!r} is not {what}")
+        return value
+
+    return AfterValidator(check)
+
+
+PipelineName = Annotated[
+    str, _matching(_NAME, "a name: lower-case letters, digits and _, starting with a letter")
+]
+"""A DAG id and file name: lower-case letters, digits and `_`, starting with a letter."""
+
+Identifier = Annotated[
+    str, _matching(_IDENT, "an identifier: letters, digits and _, at most 63, not a digit first")
+]
+"""A column name that reaches SQL: letters, digits, `_`; at most 63 bytes (PostgreSQL's limit)."""
+
+TableName = Annotated[
+    str, _matching(rf"({_IDENT}\.)?{_IDENT}", "a table name: 'table' or 'schema.table'")
+]
+"""`table` or `schema.table`, each part an Identifier."""
+
+ConnectionId = Annotated[
+    str, _matching(r"[a-z][a-z0-9_]{0,99}", "a connection id: lower-case letters, digits and _")
+]
+"""An Airflow connection id; its URL lives in `AIRFLOW_CONN_<ID>`, never in the spec."""
+
+ImportPath = Annotated[
+    str, _matching(r"[A-Za-z_]\w*(\.[A-Za-z_]\w*)*:[A-Za-z_]\w*", "'package.module:function'")
+]
+"""`package.module:function`."""
+
+ColumnKey = Annotated[str, AfterValidator(lambda v: _column_key(v))]
+"""A column as the source names it (any text); quoted wherever it reaches SQL."""
+
+
+def _column_key(value: str) -> str:
+    if not 0 < len(value) <= 255:
+        raise ValueError("a column name has 1 to 255 characters")
+    return value
+
+
+def _parse_type(value: Any) -> ColumnType:
+    if isinstance(value, ColumnType):
+        return value
+    if not isinstance(value, str):
+        raise ValueError("a type is a string such as 'bigint' or 'decimal(12,2)'")
+    return ColumnType.parse(value)
+
+
+SpecType = Annotated[ColumnType, BeforeValidator(_parse_type), PlainSerializer(str)]
+
+_DURATION = re.compile(r"^\s*(\d+)\s*(ms|s|m|h|d)?\s*$")
+_UNITS = {"ms": 0.001, "s": 1, "m": 60, "h": 3600, "d": 86400, None: 1}
+
+
+def _parse_duration(value: Any) -> timedelta:
+    if isinstance(value, timedelta):
+        return value
+    if isinstance(value, int | float) and not isinstance(value, bool) and value >= 0:
+        return timedelta(seconds=value)
+    if isinstance(value, str) and (match := _DURATION.match(value)):
+        return timedelta(seconds=int(match.group(1)) * _UNITS[match.group(2)])
+    raise ValueError("a duration is a number of seconds or text like '30s', '5m', '1h', '2d'")
+
+
+Duration = Annotated[
+    timedelta, BeforeValidator(_parse_duration), PlainSerializer(lambda v: format_duration(v))
+]
+
+
+def format_duration(value: timedelta) -> str:
+    """Render a duration the way a spec writes it (`5m`, `1h`, `90s`)."""
+    seconds = int(value.total_seconds())
+    for unit, size in (("d", 86400), ("h", 3600), ("m", 60)):
+        if seconds and seconds % size == 0:
+            return f"{seconds // size}{unit}"
+    return f"{seconds}s"

@@ -1,0 +1,120 @@
+"""Reading and writing specs as YAML, with errors that name the file, line and field."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import ValidationError
+
+from connectors.errors import SpecError
+from connectors.spec.models import Pipeline
+
+
+class _StrictLoader(yaml.SafeLoader):
+    """SafeLoader that refuses duplicate keys, which YAML would silently overwrite."""
+
+
+def _construct_mapping(loader: _StrictLoader, node: yaml.MappingNode) -> dict[Any, Any]:
+    seen: set[Any] = set()
+    for key_node, _ in node.value:
+        key = loader.construct_object(key_node)  # type: ignore[no-untyped-call]
+        if key in seen:
+            raise yaml.constructor.ConstructorError(
+                None, None, f"duplicate key {key!r}", key_node.start_mark
+            )
+        seen.add(key)
+    return loader.construct_mapping(node)
+
+
+_StrictLoader.add_constructor(
+    yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG,
+    _construct_mapping,  # type: ignore[arg-type]
+)
+
+
+def load_spec(path: str | Path) -> Pipeline:
+    """Read and validate a spec file; SpecError names the file, line and field."""
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise SpecError(f"{path}: no such spec file") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise SpecError(f"{path}: cannot read the spec ({exc})") from exc
+    return parse_spec(text, str(path))
+
+
+def parse_spec(text: str, origin: str = "<spec>") -> Pipeline:
+    """Validate YAML text as a Pipeline; `origin` names it in errors."""
+    try:
+        data = yaml.load(text, Loader=_StrictLoader)  # noqa: S506 - a SafeLoader subclass
+        root = yaml.compose(text, Loader=yaml.SafeLoader)
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        where = f"{origin}:{mark.line + 1}:{mark.column + 1}" if mark else origin
+        raise SpecError(f"{where}: invalid YAML: {exc.problem or exc}") from None
+    if not isinstance(data, dict):
+        raise SpecError(f"{origin}: a spec is a YAML mapping with 'pipeline' and 'streams'")
+    try:
+        return Pipeline.model_validate(data)
+    except ValidationError as exc:
+        raise SpecError(_describe(exc, root, origin), hint=_HINT) from None
+
+
+_HINT = "`dagsmith schema` prints every field and what it allows."
+
+
+def _describe(exc: ValidationError, root: yaml.Node | None, origin: str) -> str:
+    lines = [f"{origin}: {exc.error_count()} problem(s) in the spec"]
+    for error in exc.errors(include_url=False):
+        node, path = _locate(root, error["loc"])
+        line = f":{node.start_mark.line + 1}" if node is not None else ""
+        message = error["msg"].removeprefix("Value error, ")
+        if error["type"] == "extra_forbidden":
+            message = "unknown field (a typo?)"
+        elif error["type"] == "union_tag_invalid":
+            message = f"unknown kind; known kinds: {error['ctx']['expected_tags']}"
+        lines.append(f"  {origin}{line}: {path or '(top)'}: {message}")
+    return "\n".join(lines)
+
+
+def _locate(root: yaml.Node | None, loc: tuple[Any, ...]) -> tuple[yaml.Node | None, str]:
+    """Follow a pydantic error location through the YAML node tree."""
+    node, path = root, ""
+    for part in loc:
+        child = _child(node, part)
+        if child is None:
+            continue  # a union tag or model name pydantic adds to the path
+        node = child
+        path += f"[{part}]" if isinstance(part, int) else (f".{part}" if path else str(part))
+    return node, path
+
+
+def _child(node: yaml.Node | None, part: Any) -> yaml.Node | None:
+    if isinstance(node, yaml.MappingNode):
+        for key, value in node.value:
+            if key.value == str(part):
+                return value if isinstance(value, yaml.Node) else None
+    if isinstance(node, yaml.SequenceNode) and isinstance(part, int) and part < len(node.value):
+        return node.value[part]  # type: ignore[no-any-return]
+    return None
+
+
+def to_plain(pipeline: Pipeline) -> dict[str, Any]:
+    """The spec as plain data, defaults omitted, in field order."""
+    return pipeline.model_dump(mode="json", exclude_defaults=True)
+
+
+def dump_spec(pipeline: Pipeline) -> str:
+    """The spec as YAML; the same spec always gives the same text."""
+    return yaml.safe_dump(to_plain(pipeline), sort_keys=False, allow_unicode=True, width=100)
+
+
+def spec_hash(pipeline: Pipeline) -> str:
+    """A short stable hash of the spec's meaning (not its formatting)."""
+    canonical = json.dumps(pipeline.model_dump(mode="json"), sort_keys=True)
+    return hashlib.sha256(canonical.encode()).hexdigest()[:16]

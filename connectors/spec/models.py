@@ -1,0 +1,262 @@
+"""The pipeline spec: the one contract between the LLM, the templates and the runtime."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Annotated, Any, Literal
+
+from croniter import croniter
+from pydantic import EmailStr, Field, field_validator, model_validator
+
+from connectors.spec.base import (
+    ColumnKey,
+    ConnectionId,
+    Duration,
+    Identifier,
+    ImportPath,
+    PipelineName,
+    SpecModel,
+    SpecType,
+    TableName,
+)
+from connectors.spec.sources import SourceSpec
+
+SCHEDULE_PRESETS = ("@once", "@hourly", "@daily", "@weekly", "@monthly", "@yearly")
+Scalar = str | int | float | bool
+
+
+class Retries(SpecModel):
+    """How Airflow retries a failed task."""
+
+    count: int = Field(default=3, ge=0, le=50, description="Retries after the first attempt.")
+    delay: Duration = Field(default=timedelta(minutes=5), description="Wait before a retry.")
+    exponential: bool = Field(default=True, description="Double the wait after each retry.")
+    max_delay: Duration = Field(
+        default=timedelta(hours=1), description="Upper bound of the wait (always set)."
+    )
+
+    @model_validator(mode="after")
+    def _bounded(self) -> Retries:
+        if self.max_delay < self.delay:
+            raise ValueError("max_delay must be at least delay")
+        return self
+
+
+class EmailAlert(SpecModel):
+    """Send an email (through Airflow's SMTP settings)."""
+
+    email: EmailStr
+
+
+class WebhookAlert(SpecModel):
+    """POST a JSON message to a webhook whose URL is kept outside the spec."""
+
+    webhook_env: Annotated[str, Field(pattern=r"^[A-Z][A-Z0-9_]{0,127}$")] | None = Field(
+        default=None, description="Environment variable holding the webhook URL."
+    )
+    webhook_conn: ConnectionId | None = Field(
+        default=None, description="Connection id whose host/URL is the webhook."
+    )
+
+    @model_validator(mode="after")
+    def _one_source(self) -> WebhookAlert:
+        if (self.webhook_env is None) == (self.webhook_conn is None):
+            raise ValueError("give exactly one of webhook_env or webhook_conn")
+        return self
+
+
+Alert = EmailAlert | WebhookAlert
+
+
+class Alerts(SpecModel):
+    """Who hears about a run."""
+
+    on_failure: list[Alert] = Field(default_factory=list)
+    on_success: list[Alert] = Field(default_factory=list)
+
+
+class Range(SpecModel):
+    """Bounds on a column's values; a row outside them is rejected."""
+
+    min: Scalar | None = None
+    max: Scalar | None = None
+    allowed: list[Scalar] | None = Field(default=None, min_length=1)
+
+    @model_validator(mode="after")
+    def _something(self) -> Range:
+        if self.min is None and self.max is None and self.allowed is None:
+            raise ValueError("give min, max or allowed")
+        return self
+
+
+class Dedupe(SpecModel):
+    """Keep one row per key."""
+
+    keys: list[Identifier] = Field(min_length=1)
+    keep: Literal["first", "last"] = "last"
+
+
+class Strings(SpecModel):
+    """Normalising of text columns (all of them, or those listed)."""
+
+    columns: list[Identifier] | None = Field(default=None, description="Null means every column.")
+    trim: bool = True
+    empty_as_null: bool = True
+    case: Literal["lower", "upper"] | None = None
+    unicode: Literal["NFC", "NFKC"] | None = "NFC"
+
+
+class Step(SpecModel):
+    """A user function: `pkg.module:function`, pandas DataFrame in and out."""
+
+    udf: ImportPath
+
+
+class Transform(SpecModel):
+    """Rules applied to each record, in this order: rename, normalize_names, select/drop,
+    strings, types, fill, required, ranges, steps, dedupe."""
+
+    rename: dict[ColumnKey, Identifier] = Field(
+        default_factory=dict, description="Source column name -> target column name."
+    )
+    normalize_names: bool = Field(
+        default=True,
+        description="Turn other source column names into snake_case identifiers.",
+    )
+    select: list[Identifier] | None = Field(default=None, description="Keep only these columns.")
+    drop: list[Identifier] = Field(default_factory=list, description="Remove these columns.")
+    strings: Strings | None = Field(default_factory=Strings)
+    types: dict[Identifier, SpecType] = Field(
+        default_factory=dict,
+        description="Column -> type; a value that does not parse sends its row to rejects.",
+    )
+    fill: dict[Identifier, Scalar] = Field(
+        default_factory=dict, description="Column -> value used where the column is null."
+    )
+    required: list[Identifier] = Field(
+        default_factory=list, description="Columns that must not be null."
+    )
+    ranges: dict[Identifier, Range] = Field(default_factory=dict)
+    steps: list[Step] = Field(default_factory=list)
+    dedupe: Dedupe | None = None
+    max_rejects: int | float | None = Field(
+        default=None,
+        description=(
+            "Fail the run when more rows are rejected: a count (10) or a ratio of rows read "
+            "(0.05 or '5%'). Null: no limit."
+        ),
+    )
+
+    @field_validator("max_rejects", mode="before")
+    @classmethod
+    def _percent(cls, value: Any) -> Any:
+        if isinstance(value, str) and value.strip().endswith("%"):
+            return float(value.strip()[:-1]) / 100
+        return value
+
+    @field_validator("max_rejects")
+    @classmethod
+    def _threshold(cls, value: int | float | None) -> int | float | None:
+        if isinstance(value, float) and not 0 <= value < 1:
+            raise ValueError("a ratio is between 0 and 1 (or '0%'..'99%'); a count is an integer")
+        if isinstance(value, int) and value < 0:
+            raise ValueError("a count of rejects cannot be negative")
+        return value
+
+
+class Load(SpecModel):
+    """Where rows land and how."""
+
+    table: TableName = Field(description="Target table, `table` or `schema.table`.")
+    mode: Literal["append", "replace", "upsert"] = Field(
+        default="append",
+        description=(
+            "append: add rows; replace: swap the table's content atomically; "
+            "upsert: insert new keys, update changed rows."
+        ),
+    )
+    keys: list[Identifier] = Field(
+        default_factory=list, description="Key columns (required for upsert)."
+    )
+    allow_empty_replace: bool = Field(
+        default=False, description="Let an empty extract empty the table in replace mode."
+    )
+
+    @model_validator(mode="after")
+    def _keys(self) -> Load:
+        if self.mode == "upsert" and not self.keys:
+            raise ValueError("mode 'upsert' needs keys: the columns that identify a row")
+        if len(set(self.keys)) != len(self.keys):
+            raise ValueError("keys are listed twice")
+        return self
+
+
+class Incremental(SpecModel):
+    """Read only what is new since the last committed run."""
+
+    cursor: Identifier = Field(description="A column that grows: a timestamp or an integer.")
+    lag: Duration = Field(
+        default=timedelta(0), description="Re-read this far behind the watermark (late rows)."
+    )
+    initial: Scalar | None = Field(default=None, description="Lower bound for the first run.")
+
+
+class Stream(SpecModel):
+    """One source -> transform -> load flow."""
+
+    name: PipelineName
+    source: SourceSpec
+    transform: Transform = Field(default_factory=Transform)
+    load: Load
+    incremental: Incremental | None = None
+    batch_rows: int = Field(
+        default=131_072, ge=1_000, le=10_000_000, description="Rows per in-flight batch."
+    )
+
+
+class Pipeline(SpecModel):
+    """A whole pipeline: one DAG."""
+
+    pipeline: PipelineName = Field(description="The DAG id and file name.")
+    description: str = Field(default="", max_length=2000)
+    schedule: str | None = Field(
+        default=None, description="Cron ('0 6 * * *') or @hourly/@daily/...; null = manual."
+    )
+    target: ConnectionId | None = Field(
+        default=None,
+        description="Connection id of the target database; null = the embedded SQLite file.",
+    )
+    retries: Retries = Field(default_factory=Retries)
+    alerts: Alerts = Field(default_factory=Alerts)
+    owner: str = Field(default="dagsmith", max_length=100)
+    tags: list[Annotated[str, Field(pattern=r"^[\w.-]{1,50}$")]] = Field(default_factory=list)
+    streams: list[Stream] = Field(min_length=1)
+
+    @field_validator("schedule")
+    @classmethod
+    def _schedule(cls, value: str | None) -> str | None:
+        if value is None or value in SCHEDULE_PRESETS:
+            return value
+        if not croniter.is_valid(value) or len(value.split()) != 5:
+            raise ValueError(
+                f"{value!r} is not a schedule: use a 5-field cron ('0 6 * * *') or one of "
+                + ", ".join(SCHEDULE_PRESETS)
+            )
+        return value
+
+    @model_validator(mode="after")
+    def _unique(self) -> Pipeline:
+        names = [stream.name for stream in self.streams]
+        tables = [stream.load.table for stream in self.streams]
+        for label, values in (("stream name", names), ("load table", tables)):
+            dupes = sorted({v for v in values if values.count(v) > 1})
+            if dupes:
+                raise ValueError(f"each {label} must be unique; repeated: {', '.join(dupes)}")
+        return self
+
+    def stream(self, name: str) -> Stream:
+        """The stream called `name`; KeyError lists the known names."""
+        for stream in self.streams:
+            if stream.name == name:
+                return stream
+        raise KeyError(f"no stream {name!r}; streams: {', '.join(s.name for s in self.streams)}")
