@@ -6,7 +6,7 @@ from typing import Annotated, Literal
 
 from pydantic import Field, field_validator
 
-from connectors.spec.base import ConnectionId, SpecModel
+from connectors.spec.base import SpecModel
 
 
 class FileSource(SpecModel):
@@ -18,10 +18,6 @@ class FileSource(SpecModel):
             "A local path (relative to the spec file's folder) or an fsspec URL such as "
             "s3://bucket/key.csv. Glob patterns (data/*.csv) read every match in name order."
         ),
-    )
-    connection: ConnectionId | None = Field(
-        default=None,
-        description="Connection id holding storage credentials for a remote URL.",
     )
     compression: Literal["infer", "gzip", "bz2", "zstd", "xz", "none"] = Field(
         default="infer", description="Compression of the file; 'infer' goes by its suffix."

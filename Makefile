@@ -1,0 +1,28 @@
+# Two commands on a fresh machine:  `make demo` (install, then run the example pipeline)
+# and `make test` (install, then run every test). Both install from requirements.lock.
+PY ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+
+.PHONY: install demo test lint bench
+install: $(VENV)/.installed
+
+$(VENV)/.installed: pyproject.toml requirements.lock
+	test -x $(BIN)/python || $(PY) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip uv
+	$(BIN)/uv pip install --quiet --python $(BIN)/python -r requirements.lock -e ".[dev]"
+	touch $@
+
+demo: install
+	$(BIN)/dagsmith run examples/orders.yaml
+
+test: install
+	$(BIN)/pytest -q
+
+lint: install
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy
+
+bench: install
+	$(BIN)/python bench/load.py

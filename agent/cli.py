@@ -1,0 +1,136 @@
+"""The `dagsmith` command line. Heavy modules are imported inside commands, so
+`dagsmith --help` stays fast."""
+
+from __future__ import annotations
+
+import json
+import logging
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, NoReturn
+
+import typer
+from rich.console import Console
+from rich.markup import escape
+
+import connectors
+
+if TYPE_CHECKING:
+    from connectors.errors import DagsmithError
+
+app = typer.Typer(
+    name="dagsmith",
+    help="Describe a data pipeline; get a reviewed, tested Airflow DAG, and run it.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+)
+out = Console()
+err = Console(stderr=True)
+
+EXIT_FAILED = 1
+EXIT_BAD_INPUT = 2
+
+SpecPath = Annotated[
+    Path, typer.Argument(help="A pipeline spec (YAML).", exists=False, dir_okay=False)
+]
+
+
+def _version(value: bool) -> None:
+    if value:
+        out.print(f"dagsmith {connectors.__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(
+    version: Annotated[
+        bool, typer.Option("--version", callback=_version, is_eager=True, help="Print the version.")
+    ] = False,
+    verbose: Annotated[bool, typer.Option("-v", "--verbose", help="Log what each rule did.")] = False,
+) -> None:
+    level = logging.INFO if verbose else logging.WARNING
+    from rich.logging import RichHandler
+
+    logging.basicConfig(level=level, format="%(message)s", handlers=[RichHandler(console=err)])
+
+
+def fail(exc: DagsmithError) -> NoReturn:
+    """Print an expected error without a traceback and exit with its code."""
+    from connectors.errors import ConnectionNotFound, SpecError
+
+    err.print(f"[bold red]error:[/] {escape(exc.message)}", highlight=False)
+    if exc.hint:
+        err.print(f"[yellow]hint:[/] {escape(exc.hint)}", highlight=False)
+    bad_input = isinstance(exc, SpecError | ConnectionNotFound)
+    raise typer.Exit(EXIT_BAD_INPUT if bad_input else EXIT_FAILED)
+
+
+@app.command()
+def validate(specs: Annotated[list[Path], typer.Argument(help="Pipeline specs (YAML).")]) -> None:
+    """Check pipeline specs without running them."""
+    from connectors.errors import SpecError
+    from connectors.spec import load_spec
+
+    failed = False
+    for path in specs:
+        try:
+            spec = load_spec(path)
+        except SpecError as exc:
+            err.print(f"[red]✗[/] {escape(str(exc))}", highlight=False)
+            failed = True
+            continue
+        streams = ", ".join(s.name for s in spec.streams)
+        out.print(f"[green]✓[/] {escape(str(path))}: pipeline {spec.pipeline} ({streams})")
+    if failed:
+        raise typer.Exit(EXIT_BAD_INPUT)
+
+
+@app.command()
+def schema() -> None:
+    """Print the pipeline spec's JSON schema."""
+    from connectors.spec import Pipeline
+
+    typer.echo(json.dumps(Pipeline.model_json_schema(), indent=2))
+
+
+@app.command()
+def run(
+    spec_path: SpecPath,
+    stream: Annotated[
+        list[str] | None, typer.Option("--stream", "-s", help="Run only this stream (repeatable).")
+    ] = None,
+    run_id: Annotated[
+        str | None,
+        typer.Option(help="Reuse a run id: a committed run with this id is not loaded twice."),
+    ] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the summary as JSON.")] = False,
+) -> None:
+    """Run a pipeline now, outside Airflow."""
+    from agent.console import print_summary, progress_bars
+    from connectors.errors import DagsmithError
+    from connectors.runner import run_pipeline
+    from connectors.spec import load_spec
+
+    try:
+        spec = load_spec(spec_path)
+        with progress_bars(err, enabled=not as_json) as progress:
+            summary = run_pipeline(
+                spec,
+                base_dir=spec_path.resolve().parent,
+                only=stream or (),
+                run_id=run_id,
+                progress=progress,
+            )
+    except DagsmithError as exc:
+        fail(exc)
+    if as_json:
+        typer.echo(json.dumps(summary.to_dict(), indent=2))
+    else:
+        print_summary(out, summary)
+    if not summary.ok:
+        raise typer.Exit(EXIT_FAILED)
+
+
+def main() -> None:
+    """Console-script entry point."""
+    app()

@@ -1,0 +1,121 @@
+"""The pipeline spec: validation, located errors, a stable YAML form."""
+
+from __future__ import annotations
+
+import json
+from datetime import timedelta
+
+import pytest
+
+from connectors.errors import SpecError
+from connectors.spec import Pipeline, dump_spec, parse_spec, spec_hash
+from connectors.types import ColumnType
+
+FULL = """\
+pipeline: orders_daily
+description: Daily orders into the warehouse
+schedule: "0 6 * * *"
+target: warehouse
+retries: {count: 3, delay: 2m, exponential: true, max_delay: 1h}
+alerts: {on_failure: [{email: ops@example.com}, {webhook_env: SLACK_WEBHOOK_URL}]}
+streams:
+  - name: orders
+    source: {kind: csv, path: data/orders.csv}
+    transform:
+      rename: {OrderID: order_id}
+      types: {order_id: bigint, amount: "decimal(12,2)", ordered_at: timestamptz}
+      required: [order_id, customer_id]
+      ranges: {amount: {min: 0}}
+      fill: {amount: 0}
+      dedupe: {keys: [order_id], keep: last}
+      steps: [{udf: "my_pkg.cleaning:normalize_country"}]
+    load: {table: analytics.orders, mode: upsert, keys: [order_id]}
+"""
+
+
+def test_the_design_sketch_is_a_valid_spec() -> None:
+    spec = parse_spec(FULL)
+    stream = spec.streams[0]
+    assert spec.retries.delay == timedelta(minutes=2)
+    assert spec.retries.max_delay == timedelta(hours=1)
+    assert stream.transform.types["amount"] == ColumnType("decimal", 12, 2)
+    assert stream.load.keys == ["order_id"]
+    assert stream.source.kind == "csv"
+
+
+def test_yaml_round_trip_is_stable_and_hash_ignores_formatting() -> None:
+    spec = parse_spec(FULL)
+    text = dump_spec(spec)
+    again = parse_spec(text)
+    assert again == spec
+    assert dump_spec(again) == text
+    assert spec_hash(again) == spec_hash(spec)
+    assert "decimal(12,2)" in text and "delay: 2m" in text
+
+
+def test_errors_name_file_line_and_field_path() -> None:
+    bad = FULL.replace("mode: upsert, keys: [order_id]", "mode: upsert").replace(
+        "amount: {min: 0}", "amount: {minimum: 0}"
+    )
+    with pytest.raises(SpecError) as caught:
+        parse_spec(bad, "pipelines/orders.yaml")
+    message = str(caught.value)
+    assert "pipelines/orders.yaml:14: streams[0].transform.ranges.amount.minimum: unknown field" in (
+        message
+    )
+    assert "pipelines/orders.yaml:18: streams[0].load: mode 'upsert' needs keys" in message
+
+
+@pytest.mark.parametrize(
+    ("change", "expected"),
+    [
+        (("kind: csv", "kind: exel"), "unknown kind; known kinds: 'csv', 'tsv'"),
+        (("bigint", "bignum"), "unknown type 'bignum'; allowed: string, integer"),
+        (("0 6 * * *", "every day"), "is not a schedule"),
+        (("delay: 2m", "delay: soon"), "a duration is"),
+        (("analytics.orders", "orders; drop table x"), "is not a table name"),
+        (("name: orders", "name: Orders-1"), "is not a name"),
+        (("order_id: bigint", "'order id': bigint"), "is not an identifier"),
+        (("target: warehouse", "target: postgresql://u:p@h/db"), "is not a connection id"),
+        (("my_pkg.cleaning:normalize_country", "os.system('x')"), "'package.module:function'"),
+        (("ops@example.com", "not-an-email"), "email"),
+    ],
+)
+def test_bad_values_are_refused_with_what_is_allowed(change: tuple[str, str], expected: str) -> None:
+    with pytest.raises(SpecError) as caught:
+        parse_spec(FULL.replace(*change), "p.yaml")
+    assert expected in str(caught.value)
+
+
+def test_yaml_syntax_error_and_duplicate_keys_give_line_and_column() -> None:
+    with pytest.raises(SpecError, match=r"p.yaml:4:1: invalid YAML"):
+        parse_spec("pipeline: x\nstreams:\n  - name: [unclosed\n", "p.yaml")
+    with pytest.raises(SpecError, match=r"p.yaml:2:1: invalid YAML: duplicate key 'pipeline'"):
+        parse_spec("pipeline: x\npipeline: y\n", "p.yaml")
+
+
+def test_max_rejects_accepts_count_ratio_and_percent() -> None:
+    for given, expected in (("10", 10), ("0.05", 0.05), ("'2.5%'", 0.025)):
+        spec = parse_spec(FULL.replace("fill: {amount: 0}", f"max_rejects: {given}"))
+        assert spec.streams[0].transform.max_rejects == expected
+    with pytest.raises(SpecError, match="a ratio is between 0 and 1"):
+        parse_spec(FULL.replace("fill: {amount: 0}", "max_rejects: 1.5"))
+
+
+def test_streams_and_tables_must_be_unique() -> None:
+    doubled = FULL + FULL[FULL.index("  - name: orders") :]
+    with pytest.raises(SpecError, match="each stream name must be unique; repeated: orders"):
+        parse_spec(doubled)
+
+
+def test_json_schema_describes_every_source_kind() -> None:
+    schema = json.dumps(Pipeline.model_json_schema())
+    for kind in ("csv", "tsv", "json", "jsonl", "excel", "xml", "parquet"):
+        assert f'"{kind}"' in schema
+    assert "Connection id of the target database" in schema
+
+
+def test_specs_are_frozen() -> None:
+    spec = parse_spec(FULL)
+    with pytest.raises(ValueError, match="frozen"):
+        spec.pipeline = "other"  # type: ignore[misc]
