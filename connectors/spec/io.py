@@ -105,8 +105,11 @@ def _child(node: yaml.Node | None, part: Any) -> yaml.Node | None:
 
 
 def to_plain(pipeline: Pipeline) -> dict[str, Any]:
-    """The spec as plain data, defaults omitted, in field order."""
-    return pipeline.model_dump(mode="json", exclude_defaults=True)
+    """The spec as plain data, defaults omitted, in field order (a source's `kind` first)."""
+    data = pipeline.model_dump(mode="json", exclude_defaults=True)
+    for stream in data["streams"]:
+        stream["source"] = {"kind": stream["source"].pop("kind"), **stream["source"]}
+    return data
 
 
 def dump_spec(pipeline: Pipeline) -> str:

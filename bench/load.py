@@ -1,0 +1,215 @@
+"""Load benchmark: dagsmith against psql \\copy and pandas to_sql, measured in one run.
+
+Generates N rows x 10 columns as CSV (quotes, commas, newlines and non-ASCII in text, a
+40%-null column, timestamps, decimals...), then times, into the local PostgreSQL:
+  psql \\copy (the reference), pandas to_sql with defaults (1M rows only: it is slow),
+  `dagsmith run` append into an empty table, and `dagsmith run` upsert of N rows, half of
+  them changed, into a table that holds them. Prints seconds, rows/s, the ratio to \\copy
+  and each command's peak RSS.
+
+    python bench/load.py                 # 1,000,000 and 5,000,000 rows
+    python bench/load.py --rows 200000   # a quick look
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.csv as pacsv
+import sqlalchemy as sa
+
+PG = "postgresql://postgres@127.0.0.1:5432/test"
+SCHEMA = "dagsmith_bench"
+TYPES = {
+    "id": "bigint",
+    "customer_id": "bigint",
+    "name": "string",
+    "created_at": "timestamptz",
+    "amount": "decimal(12,2)",
+    "active": "boolean",
+    "note": "string",
+    "score": "float",
+    "day": "date",
+    "category": "string",
+}
+DDL = """CREATE TABLE {table} (id bigint PRIMARY KEY, customer_id bigint, name text,
+created_at timestamptz, amount numeric(12,2), active boolean, note text,
+score double precision, day date, category text)"""
+
+
+@dataclass
+class Timing:
+    label: str
+    rows: int
+    seconds: float
+    peak_rss_mb: float | None
+
+
+def generate(path: Path, rows: int, seed: int, changed_from: int | None = None) -> None:
+    """Write the CSV in chunks; with `changed_from`, rows past it get new amounts."""
+    rng = np.random.default_rng(seed)
+    words = ["plain", 'say "hi"', "a, b", "line\nbreak", "café ☕", "naïve", "Ωmega", "x"]
+    names = np.array([f"{a} {b} {i}" for i, (a, b) in enumerate(zip(words * 8, words[::-1] * 8))])
+    chunk = 500_000
+    with pacsv.CSVWriter(path, _schema()) as writer:
+        for start in range(0, rows, chunk):
+            n = min(chunk, rows - start)
+            ids = np.arange(start, start + n, dtype=np.int64)
+            amount = rng.integers(0, 10_000_000, n) / 100
+            if changed_from is not None:
+                amount = np.where(ids % 2 == 0, amount + 1, amount)
+            note = np.where(rng.random(n) < 0.4, None, names[rng.integers(0, len(names), n)])
+            writer.write_table(
+                pa.table(
+                    {
+                        "id": ids,
+                        "customer_id": rng.integers(1, 100_000, n),
+                        "name": names[rng.integers(0, len(names), n)],
+                        "created_at": pa.array(
+                            1_700_000_000_000_000 + ids * 1_000_000, pa.timestamp("us", "UTC")
+                        ),
+                        "amount": pa.array([f"{a:.2f}" for a in amount]),
+                        "active": rng.random(n) < 0.5,
+                        "note": pa.array(note, pa.string()),
+                        "score": rng.random(n) * 100,
+                        "day": pa.array(19_000 + (ids % 1000).astype(np.int32), pa.date32()),
+                        "category": np.array(["a", "bb", "ccc", "dd"])[ids % 4],
+                    },
+                    schema=_schema(),
+                )
+            )
+
+
+def _schema() -> pa.Schema:
+    return pa.schema(
+        [
+            ("id", pa.int64()),
+            ("customer_id", pa.int64()),
+            ("name", pa.string()),
+            ("created_at", pa.timestamp("us", "UTC")),
+            ("amount", pa.string()),
+            ("active", pa.bool_()),
+            ("note", pa.string()),
+            ("score", pa.float64()),
+            ("day", pa.date32()),
+            ("category", pa.string()),
+        ]
+    )
+
+
+def timed(label: str, rows: int, argv: list[str], env: dict[str, str] | None = None) -> Timing:
+    """Run a command; its wall time and its own peak RSS (from wait4)."""
+    started = time.perf_counter()
+    proc = subprocess.Popen(argv, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    _, status, usage = os.wait4(proc.pid, 0)
+    seconds = time.perf_counter() - started
+    if status != 0:
+        raise SystemExit(f"{label} failed:\n{proc.stderr.read().decode() if proc.stderr else ''}")
+    return Timing(label, rows, seconds, usage.ru_maxrss / 1024)
+
+
+def spec(path: Path, csv: Path, table: str, mode: str) -> Path:
+    types = "\n".join(f"        {k}: '{v}'" for k, v in TYPES.items())
+    keys = "\n      keys: [id]" if mode == "upsert" else ""
+    path.write_text(
+        f"""pipeline: bench_{mode}
+target: bench
+streams:
+  - name: rows
+    source: {{kind: csv, path: {csv}}}
+    transform:
+      strings: null
+      types:
+{types}
+    load:
+      table: {SCHEMA}.{table}
+      mode: {mode}{keys}
+"""
+    )
+    return path
+
+
+def reset(engine: sa.Engine, table: str) -> None:
+    with engine.begin() as conn:
+        conn.execute(sa.text(f"DROP TABLE IF EXISTS {SCHEMA}.{table}"))
+        conn.execute(sa.text(DDL.format(table=f"{SCHEMA}.{table}")))
+
+
+def run_size(rows: int, work: Path, engine: sa.Engine, to_sql_limit: int) -> list[Timing]:
+    csv, changed = work / f"rows_{rows}.csv", work / f"changed_{rows}.csv"
+    generate(csv, rows, seed=1)
+    generate(changed, rows, seed=1, changed_from=0)
+    print(f"\n{rows:,} rows: {csv.stat().st_size / 1e6:.0f} MB of CSV", flush=True)
+    env = {**os.environ, "AIRFLOW_CONN_BENCH": PG}
+    dagsmith = [str(Path(sys.executable).with_name("dagsmith")), "run", "--json"]
+    results = []
+    reset(engine, "copy_ref")
+    copy = f"\\copy {SCHEMA}.copy_ref FROM '{csv}' WITH (FORMAT csv, HEADER true)"
+    results.append(timed("psql \\copy", rows, ["psql", PG, "-q", "-c", copy]))
+    if rows <= to_sql_limit:
+        results.append(timed("pandas to_sql", rows, [sys.executable, __file__, "--to-sql", str(csv)]))
+    reset(engine, "append")
+    results.append(
+        timed("dagsmith append", rows, [*dagsmith, str(spec(work / "a.yaml", csv, "append", "append"))], env)
+    )
+    upsert = spec(work / "u.yaml", changed, "append", "upsert")
+    results.append(timed("dagsmith upsert (half changed)", rows, [*dagsmith, str(upsert)], env))
+    with engine.connect() as conn:
+        count = conn.execute(sa.text(f"SELECT count(*) FROM {SCHEMA}.append")).scalar_one()
+    assert count == rows, f"append table holds {count} rows, expected {rows}"
+    return results
+
+
+def to_sql(csv: str) -> None:
+    """The pandas reference, run in its own process so its RSS is its own."""
+    import pandas as pd
+
+    engine = sa.create_engine(PG.replace("postgresql://", "postgresql+psycopg2://"))
+    frame = pd.read_csv(csv)
+    frame.to_sql("to_sql_ref", engine, schema=SCHEMA, if_exists="replace", index=False)
+
+
+def report(results: list[Timing]) -> None:
+    reference = next(r for r in results if r.label == "psql \\copy")
+    print(f"{'':32} {'seconds':>8} {'rows/s':>11} {'x \\copy':>8} {'peak RSS':>9}")
+    for r in results:
+        rss = f"{r.peak_rss_mb:.0f} MB" if r.peak_rss_mb is not None else ""
+        ratio = r.seconds / reference.seconds
+        print(f"{r.label:32} {r.seconds:8.2f} {r.rows / r.seconds:11,.0f} {ratio:8.2f} {rss:>9}")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rows", type=int, nargs="*", default=[1_000_000, 5_000_000])
+    parser.add_argument("--to-sql-limit", type=int, default=1_000_000)
+    parser.add_argument("--to-sql", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.to_sql:
+        to_sql(args.to_sql)
+        return
+    engine = sa.create_engine(PG.replace("postgresql://", "postgresql+psycopg2://"))
+    with engine.begin() as conn:
+        conn.execute(sa.text(f"DROP SCHEMA IF EXISTS {SCHEMA} CASCADE"))
+        conn.execute(sa.text(f"CREATE SCHEMA {SCHEMA}"))
+    work = Path(tempfile.mkdtemp(prefix="dagsmith-bench-"))
+    try:
+        for rows in args.rows:
+            report(run_size(rows, work, engine, args.to_sql_limit))
+    finally:
+        shutil.rmtree(work)
+        with engine.begin() as conn:
+            conn.execute(sa.text(f"DROP SCHEMA IF EXISTS {SCHEMA} CASCADE"))
+
+
+if __name__ == "__main__":
+    main()

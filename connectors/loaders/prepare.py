@@ -1,0 +1,190 @@
+"""What every loader does to a job before it touches a database: peek, type, check, filter."""
+
+from __future__ import annotations
+
+import itertools
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from connectors.errors import LoadError
+from connectors.loaders.base import LoadJob
+from connectors.runtime import log
+from connectors.types import ColumnType
+
+MAX_IDENTIFIER_BYTES = 63
+SEQ = "_dagsmith_seq"
+"""Staging-order column, so dedupe can keep the first or the last row of a key."""
+
+_COMPATIBLE: dict[str, set[str]] = {
+    "integer": {"int", "numeric", "float"},
+    "bigint": {"int", "numeric", "float"},
+    "float": {"float", "numeric"},
+    "decimal": {"numeric", "float"},
+    "string": {"text", "json", "other"},
+    "boolean": {"bool", "int"},
+    "date": {"date", "timestamp"},
+    "timestamp": {"timestamp"},
+    "timestamptz": {"timestamp"},
+    "json": {"json", "text"},
+}
+"""Spec type -> target type families that can hold it without losing meaning."""
+
+
+@dataclass(frozen=True)
+class Extract:
+    """The job's stream, peeked: its columns, their types, and whether it holds any row."""
+
+    schema: pa.Schema
+    types: dict[str, ColumnType]
+    batches: Iterator[pa.RecordBatch]
+    empty: bool
+
+
+@dataclass(frozen=True)
+class TargetColumn:
+    """A column of an existing target table, as its catalog describes it."""
+
+    name: str
+    sql_type: str
+    family: str
+    required: bool
+
+
+def open_extract(job: LoadJob) -> Extract:
+    """Peek at the stream until its first non-empty batch, without losing any batch."""
+    seen: list[pa.RecordBatch] = []
+    for batch in job.batches:
+        seen.append(batch)
+        if batch.num_rows:
+            break
+    schema = seen[0].schema if seen else _declared_schema(job)
+    types = {f.name: job.declared.get(f.name) or ColumnType.from_arrow(f.type) for f in schema}
+    _check_names(job, schema)
+    empty = not seen or seen[-1].num_rows == 0
+    return Extract(schema, types, itertools.chain(seen, job.batches), empty)
+
+
+def _declared_schema(job: LoadJob) -> pa.Schema:
+    if not job.declared:
+        raise LoadError(f"{job.load.table}: the extract has no batch and the spec declares no type")
+    return pa.schema([(name, t.arrow()) for name, t in job.declared.items()])
+
+
+def _check_names(job: LoadJob, schema: pa.Schema) -> None:
+    names = set(schema.names)
+    if len(names) != len(schema.names):
+        raise LoadError(f"{job.load.table}: the extract has two columns of the same name")
+    long = [n for n in names if len(n.encode()) > MAX_IDENTIFIER_BYTES]
+    if long:
+        raise LoadError(
+            f"{job.load.table}: column name(s) longer than 63 bytes: {', '.join(sorted(long))}",
+            hint="databases truncate such names (two could collide): rename them in transform",
+        )
+    wanted = {*job.load.keys, *(job.dedupe.keys if job.dedupe else [])}
+    if missing := sorted(wanted - names):
+        raise LoadError(f"{job.load.table}: key column(s) not in the extract: {', '.join(missing)}")
+
+
+def mismatches(extract: Extract, target: list[TargetColumn], table: str) -> None:
+    """Raise a LoadError listing every way the extract does not fit an existing table."""
+    by_name = {c.name: c for c in target}
+    problems = []
+    for name, ctype in extract.types.items():
+        column = by_name.get(name)
+        if column is None:
+            problems.append(f"column {name!r} ({ctype}) is missing from the table")
+        elif column.family not in _COMPATIBLE[ctype.name]:
+            problems.append(f"column {name!r} is {column.sql_type} in the table, {ctype} here")
+    problems += [
+        f"column {c.name!r} is NOT NULL without a default and the extract does not have it"
+        for c in target
+        if c.required and c.name not in extract.types
+    ]
+    if problems:
+        raise LoadError(
+            f"table {table} does not match the extract: " + "; ".join(problems),
+            hint="alter the table (add or retype the columns), or change the spec's types",
+        )
+
+
+def nested_as_json(batch: pa.RecordBatch) -> pa.RecordBatch:
+    """Turn struct/list/map columns into JSON text, the form every target stores them in."""
+    columns = [
+        pa.array([None if v is None else json.dumps(v, default=str) for v in col.to_pylist()])
+        if pa.types.is_nested(col.type)
+        else col
+        for col in batch.columns
+    ]
+    return pa.RecordBatch.from_arrays(columns, names=batch.schema.names)
+
+
+def reject_null_keys(
+    batches: Iterator[pa.RecordBatch], job: LoadJob
+) -> Iterator[pa.RecordBatch]:
+    """Drop rows whose upsert key holds a NULL into the rejects: such a key never conflicts."""
+    keys = job.load.keys
+    for batch in batches:
+        masks = [pc.is_null(batch.column(k)) for k in keys]
+        bad = masks[0]
+        for mask in masks[1:]:
+            bad = pc.or_(bad, mask)
+        if not pc.any(bad).as_py():
+            yield batch
+            continue
+        rejected = batch.filter(bad).to_pylist()
+        reasons = [f"key {', '.join(k for k in keys if row[k] is None)} is null" for row in rejected]
+        job.rejects.add("key", reasons, rejected, [None] * len(rejected))
+        yield batch.filter(pc.invert(bad))
+
+
+def run_record(job: LoadJob, counts: dict[str, int]) -> dict[str, Any]:
+    """The row of `_dagsmith_runs` for this load."""
+    return {
+        "run_id": job.run.run_id,
+        "pipeline": job.run.pipeline,
+        "stream": job.run.stream,
+        "target_table": job.load.table,
+        "mode": job.load.mode,
+        "started_at": job.run.started_at,
+        "finished_at": datetime.now(UTC),
+        "rows_read": job.stats.rows_read,
+        "rows_rejected": job.stats.rows_rejected,
+        "rows_loaded": counts["loaded"],
+        "inserted": counts["inserted"],
+        "updated": counts["updated"],
+    }
+
+
+def skip_empty_replace(job: LoadJob, rows: int) -> bool:
+    """True (with a warning) when a replace would empty the table and the spec did not ask."""
+    if job.load.mode != "replace" or rows or job.load.allow_empty_replace:
+        return False
+    log.warning(
+        "%s: the extract is empty; %s keeps its rows (set allow_empty_replace to empty it)",
+        job.run.stream,
+        job.load.table,
+    )
+    return True
+
+
+def split_table(name: str) -> tuple[str | None, str]:
+    """`schema.table` -> (schema, table); `table` -> (None, table)."""
+    schema, _, table = name.rpartition(".")
+    return schema or None, table
+
+
+def rejects_table(table: str) -> str:
+    """`<table>__rejects`, refused when the database would truncate it."""
+    name = f"{table}__rejects"
+    if len(name.encode()) > MAX_IDENTIFIER_BYTES:
+        raise LoadError(
+            f"table name {table!r} is too long for its rejects table {name!r} (63 bytes at most)",
+            hint="use a table name of at most 54 characters",
+        )
+    return name

@@ -1,0 +1,206 @@
+"""Shared plumbing of the file readers: find the files, open them, decompress them.
+
+A spec `path` is a local path (relative to the spec's folder) or any fsspec URL
+(s3://, memory://, file://...). Glob patterns expand to every match, in name order.
+"""
+
+from __future__ import annotations
+
+import bz2
+import codecs
+import gzip
+import io
+import lzma
+import shutil
+import tempfile
+from collections.abc import Iterator
+from contextlib import ExitStack, contextmanager
+from dataclasses import dataclass
+from typing import IO, Any
+
+import fsspec
+import pyarrow as pa
+from fsspec.core import url_to_fs
+
+from connectors.errors import SourceError
+from connectors.runtime import ReadContext, log
+
+_SUFFIXES = {".gz": "gzip", ".gzip": "gzip", ".bz2": "bz2", ".zst": "zstd", ".zstd": "zstd",
+             ".xz": "xz"}
+_CHUNK = 1 << 20
+
+
+@dataclass(frozen=True)
+class Location:
+    """One file to read: its filesystem and its path on that filesystem."""
+
+    fs: fsspec.AbstractFileSystem
+    path: str
+    shown: str
+    """The path as the user should see it in a message."""
+
+
+def expand(path: str, ctx: ReadContext) -> list[Location]:
+    """Resolve a spec path to the files it names, in name order.
+
+    Raises:
+        SourceError: the file does not exist, or a glob matches nothing.
+    """
+    url = path if "://" in path else str(ctx.base_dir / path)
+    fs, fs_path = url_to_fs(url, **ctx.storage_options)
+    if any(char in path for char in "*?["):
+        matches = sorted(fs.glob(fs_path))
+        if not matches:
+            raise SourceError(
+                f"no file matches {path!r} (looked for {url})",
+                hint="check the pattern and the folder; relative paths start at the spec's folder",
+            )
+        remote = "://" in path
+        return [Location(fs, m, fs.unstrip_protocol(m) if remote else m) for m in matches]
+    if not fs.isfile(fs_path):
+        raise SourceError(
+            f"source file not found: {url}",
+            hint="check the path; relative paths start at the folder of the spec file",
+        )
+    return [Location(fs, fs_path, url)]
+
+
+def compression_of(location: Location, compression: str) -> str | None:
+    """The codec in force: the spec's choice, or the one the file's suffix implies."""
+    if compression == "none":
+        return None
+    if compression != "infer":
+        return compression
+    for suffix, codec in _SUFFIXES.items():
+        if location.path.lower().endswith(suffix):
+            return codec
+    return None
+
+
+@contextmanager
+def open_binary(location: Location, compression: str) -> Iterator[IO[bytes]]:
+    """Open a file for streaming reads, decompressing on the fly."""
+    codec = compression_of(location, compression)
+    with ExitStack() as stack:
+        raw: IO[bytes] = stack.enter_context(location.fs.open(location.path, "rb"))
+        if codec == "gzip":
+            raw = stack.enter_context(gzip.GzipFile(fileobj=raw))
+        elif codec == "bz2":
+            raw = stack.enter_context(bz2.BZ2File(raw))
+        elif codec == "xz":
+            raw = stack.enter_context(lzma.LZMAFile(raw))
+        elif codec == "zstd":
+            native = pa.CompressedInputStream(pa.PythonFile(raw, mode="r"), "zstd")
+            raw = stack.enter_context(native)  # type: ignore[arg-type]
+        yield raw
+
+
+@contextmanager
+def open_seekable(location: Location, compression: str) -> Iterator[IO[bytes]]:
+    """Open a file that needs random access (xlsx, parquet).
+
+    A compressed file is first inflated into a temporary file on disk, so memory
+    stays bounded while the reader seeks.
+    """
+    if compression_of(location, compression) is None:
+        with location.fs.open(location.path, "rb") as handle:
+            yield handle
+        return
+    with open_binary(location, compression) as stream, tempfile.TemporaryFile() as spool:
+        shutil.copyfileobj(stream, spool, _CHUNK)
+        spool.seek(0)
+        yield spool
+
+
+def check_encoding(encoding: str) -> str:
+    """The codec's canonical name; a SourceError for an unknown encoding."""
+    try:
+        return codecs.lookup(encoding).name
+    except LookupError:
+        raise SourceError(
+            f"unknown encoding {encoding!r}",
+            hint="use a Python codec name such as utf-8, cp1252, latin-1 or utf-16",
+        ) from None
+
+
+class Utf8Stream(io.RawIOBase):
+    """A binary stream transcoded from any encoding to UTF-8, chunk by chunk.
+
+    A UTF-8 or UTF-16 byte order mark is dropped, so readers see clean UTF-8.
+    """
+
+    def __init__(self, raw: IO[bytes], encoding: str, shown: str) -> None:
+        super().__init__()
+        codec = check_encoding(encoding)
+        codec = "utf-8-sig" if codec == "utf-8" else codec
+        self._raw = raw
+        self._decoder = codecs.getincrementaldecoder(codec)(errors="strict")
+        self._encoding = encoding
+        self._shown = shown
+        self._pending = b""
+        self._offset = 0
+        self._eof = False
+
+    def readable(self) -> bool:
+        """Always true: this is an input stream."""
+        return True
+
+    def readinto(self, buffer: Any) -> int:
+        """Fill `buffer` with the next UTF-8 bytes; 0 at the end of the stream."""
+        while not self._pending and not self._eof:
+            chunk = self._raw.read(_CHUNK)
+            self._eof = not chunk
+            self._pending = self._decode(chunk).encode("utf-8")
+        size = min(len(buffer), len(self._pending))
+        buffer[:size] = self._pending[:size]
+        self._pending = self._pending[size:]
+        return size
+
+    def _decode(self, chunk: bytes) -> str:
+        try:
+            text = self._decoder.decode(chunk, final=not chunk)
+        except UnicodeDecodeError as exc:
+            raise SourceError(
+                f"{self._shown}: bytes at offset {self._offset + exc.start} are not valid "
+                f"{self._encoding}",
+                hint="set the source's `encoding` to the file's real encoding (e.g. cp1252)",
+            ) from exc
+        self._offset += len(chunk)
+        return text
+
+
+def text_stream(raw: IO[bytes], encoding: str, shown: str) -> io.TextIOWrapper:
+    """A text stream over `raw` that skips a byte order mark and fails with the file name."""
+    return io.TextIOWrapper(io.BufferedReader(Utf8Stream(raw, encoding, shown)), "utf-8",
+                            newline="")
+
+
+def empty_batch(schema: pa.Schema) -> pa.RecordBatch:
+    """A zero-row batch, so an empty source still tells its columns."""
+    return pa.RecordBatch.from_pylist([], schema=schema)
+
+
+def rechunk(batch: pa.RecordBatch, rows: int) -> Iterator[pa.RecordBatch]:
+    """Slices of `batch` with at most `rows` rows each."""
+    for start in range(0, batch.num_rows, rows):
+        yield batch.slice(start, rows)
+
+
+def unique_names(names: list[str | None]) -> list[str]:
+    """Column names made unique and non-empty, deterministically.
+
+    An empty name becomes `column_<position>` (1-based); a repeated name gets `_2`,
+    `_3`... in order of appearance.
+    """
+    seen: set[str] = set()
+    result = []
+    for position, name in enumerate(names, start=1):
+        base = name if name and name.strip() else f"column_{position}"
+        candidate, suffix = base, 2
+        while candidate in seen:
+            candidate, suffix = f"{base}_{suffix}", suffix + 1
+        seen.add(candidate)
+        result.append(candidate)
+    if result != names:
+        log.warning("renamed empty or repeated column names %s to %s", names, result)
+    return result

@@ -1,0 +1,134 @@
+"""The `dagsmith` command as a user runs it: a real process, real files, real databases."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import sqlite3
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import Database
+
+ROOT = Path(__file__).resolve().parents[1]
+DAGSMITH = str(Path(sys.executable).with_name("dagsmith"))
+
+
+def dagsmith(*args: str, cwd: Path, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [DAGSMITH, *args],
+        cwd=cwd,
+        env={**os.environ, **(env or {}), "COLUMNS": "200"},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
+@pytest.fixture
+def project(tmp_path: Path) -> Path:
+    """A copy of the example project in a scratch folder."""
+    shutil.copytree(ROOT / "examples", tmp_path / "examples")
+    return tmp_path
+
+
+def test_help_imports_no_heavy_module() -> None:
+    code = (
+        "import sys; from typer.testing import CliRunner; from agent.cli import app;"
+        "r = CliRunner().invoke(app, ['--help']); assert r.exit_code == 0, r.output;"
+        "print(sorted(m for m in ('pyarrow', 'sqlalchemy', 'pandas', 'airflow', 'langchain')"
+        " if m in sys.modules))"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert result.stdout.strip() == "[]"
+
+
+def test_version_and_schema(project: Path) -> None:
+    assert dagsmith("--version", cwd=project).stdout.startswith("dagsmith ")
+    schema = json.loads(dagsmith("schema", cwd=project).stdout)
+    assert schema["title"] == "Pipeline"
+    assert "streams" in schema["required"]
+
+
+def test_example_runs_on_the_embedded_sqlite_target(project: Path) -> None:
+    result = dagsmith("run", "examples/orders.yaml", "--json", cwd=project)
+    assert result.returncode == 0, result.stderr
+    summary = json.loads(result.stdout)
+    assert summary["embedded_target"] is True
+    (stream,) = summary["streams"]
+    assert stream["rows_read"] == 11
+    assert stream["rows_rejected"] == 5
+    assert stream["rows_loaded"] == 5  # 1002 twice: the last one wins
+    with sqlite3.connect(project / ".dagsmith" / "warehouse.db") as conn:
+        rows = conn.execute("SELECT order_id, amount, status FROM orders ORDER BY 1").fetchall()
+        rules = dict(conn.execute("SELECT rule, count(*) FROM orders__rejects GROUP BY rule"))
+    assert [r[0] for r in rows] == [1001, 1002, 1004, 1006, 1010]
+    assert rows[1][1:] == (7.5, "paid")
+    assert rows[2][1] == 0  # filled
+    assert rules == {"required": 1, "range": 2, "type": 2}
+
+
+def test_summary_table_names_the_embedded_target(project: Path) -> None:
+    result = dagsmith("run", "examples/orders.yaml", cwd=project)
+    assert result.returncode == 0, result.stderr
+    assert "embedded SQLite" in result.stdout
+    assert "orders__rejects" in result.stdout
+
+
+def test_rerun_with_the_same_run_id_loads_nothing_twice(project: Path) -> None:
+    args = ("run", "examples/orders.yaml", "--json", "--run-id", "r1")
+    first = json.loads(dagsmith(*args, cwd=project).stdout)
+    second = json.loads(dagsmith(*args, cwd=project).stdout)
+    assert first["streams"][0]["status"] == "ok"
+    assert second["streams"][0]["status"] == "skipped"
+
+
+def test_bad_spec_exits_2_with_location_and_no_traceback(project: Path) -> None:
+    spec = project / "examples" / "orders.yaml"
+    spec.write_text(spec.read_text().replace("mode: upsert", "mode: upsurt"))
+    result = dagsmith("run", str(spec), cwd=project)
+    assert result.returncode == 2
+    assert "orders.yaml:25: streams[0].load.mode" in result.stderr
+    assert "Traceback" not in result.stderr
+    assert dagsmith("validate", str(spec), cwd=project).returncode == 2
+
+
+def test_missing_connection_exits_2_and_says_what_to_set(project: Path) -> None:
+    spec = project / "examples" / "orders.yaml"
+    spec.write_text("target: warehouse\n" + spec.read_text())
+    env = {k: v for k, v in os.environ.items() if k != "AIRFLOW_CONN_WAREHOUSE"}
+    result = subprocess.run(
+        [DAGSMITH, "run", str(spec)], cwd=project, env=env, capture_output=True, text=True
+    )
+    assert result.returncode == 2
+    assert "AIRFLOW_CONN_WAREHOUSE" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_reject_limit_fails_the_run_with_exit_1_and_loads_nothing(project: Path) -> None:
+    spec = project / "examples" / "orders.yaml"
+    spec.write_text(spec.read_text().replace("max_rejects: 50%", "max_rejects: 2"))
+    result = dagsmith("run", str(spec), "--json", cwd=project)
+    assert result.returncode == 1
+    stream = json.loads(result.stdout)["streams"][0]
+    assert stream["status"] == "failed"
+    assert "max_rejects is 2" in stream["error"]
+    with sqlite3.connect(project / ".dagsmith" / "warehouse.db") as conn:
+        tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type='table'")}
+        loaded = conn.execute("SELECT count(*) FROM orders").fetchone()[0] if "orders" in tables else 0
+    assert loaded == 0
+
+
+def test_connection_from_dotenv_loads_into_postgres(project: Path, postgres: Database) -> None:
+    spec = project / "examples" / "orders.yaml"
+    text = spec.read_text().replace("table: orders", f"table: {postgres.schema}.orders")
+    spec.write_text("target: warehouse\n" + text)
+    (project / ".env").write_text(f"AIRFLOW_CONN_WAREHOUSE={postgres.url.render_as_string(False)}\n")
+    result = dagsmith("run", str(spec), "--json", cwd=project)
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout)["embedded_target"] is False
+    assert [r[0] for r in postgres.rows(postgres.table("orders"))] == [1001, 1002, 1004, 1006, 1010]
