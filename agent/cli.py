@@ -46,7 +46,9 @@ def _root(
     version: Annotated[
         bool, typer.Option("--version", callback=_version, is_eager=True, help="Print the version.")
     ] = False,
-    verbose: Annotated[bool, typer.Option("-v", "--verbose", help="Log what each rule did.")] = False,
+    verbose: Annotated[
+        bool, typer.Option("-v", "--verbose", help="Log what each rule did.")
+    ] = False,
 ) -> None:
     level = logging.INFO if verbose else logging.WARNING
     from rich.logging import RichHandler

@@ -59,7 +59,8 @@ def generate(path: Path, rows: int, seed: int, changed_from: int | None = None) 
     """Write the CSV in chunks; with `changed_from`, rows past it get new amounts."""
     rng = np.random.default_rng(seed)
     words = ["plain", 'say "hi"', "a, b", "line\nbreak", "café ☕", "naïve", "Ωmega", "x"]
-    names = np.array([f"{a} {b} {i}" for i, (a, b) in enumerate(zip(words * 8, words[::-1] * 8))])
+    pairs = zip(words * 8, words[::-1] * 8, strict=True)
+    names = np.array([f"{a} {b} {i}" for i, (a, b) in enumerate(pairs)])
     chunk = 500_000
     with pacsv.CSVWriter(path, _schema()) as writer:
         for start in range(0, rows, chunk):
@@ -157,10 +158,17 @@ def run_size(rows: int, work: Path, engine: sa.Engine, to_sql_limit: int) -> lis
     copy = f"\\copy {SCHEMA}.copy_ref FROM '{csv}' WITH (FORMAT csv, HEADER true)"
     results.append(timed("psql \\copy", rows, ["psql", PG, "-q", "-c", copy]))
     if rows <= to_sql_limit:
-        results.append(timed("pandas to_sql", rows, [sys.executable, __file__, "--to-sql", str(csv)]))
+        results.append(
+            timed("pandas to_sql", rows, [sys.executable, __file__, "--to-sql", str(csv)])
+        )
     reset(engine, "append")
     results.append(
-        timed("dagsmith append", rows, [*dagsmith, str(spec(work / "a.yaml", csv, "append", "append"))], env)
+        timed(
+            "dagsmith append",
+            rows,
+            [*dagsmith, str(spec(work / "a.yaml", csv, "append", "append"))],
+            env,
+        )
     )
     upsert = spec(work / "u.yaml", changed, "append", "upsert")
     results.append(timed("dagsmith upsert (half changed)", rows, [*dagsmith, str(upsert)], env))
@@ -181,7 +189,8 @@ def to_sql(csv: str) -> None:
 
 def report(results: list[Timing]) -> None:
     reference = next(r for r in results if r.label == "psql \\copy")
-    print(f"{'':32} {'seconds':>8} {'rows/s':>11} {'x \\copy':>8} {'peak RSS':>9}")
+    header = ("", "seconds", "rows/s", "x \\copy", "peak RSS")
+    print("{:32} {:>8} {:>11} {:>8} {:>9}".format(*header))
     for r in results:
         rss = f"{r.peak_rss_mb:.0f} MB" if r.peak_rss_mb is not None else ""
         ratio = r.seconds / reference.seconds

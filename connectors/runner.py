@@ -230,7 +230,7 @@ def prefetch(batches: Iterator[pa.RecordBatch], depth: int = 2) -> Iterator[pa.R
                 if not put(batch):
                     return
             put(None)
-        except BaseException as exc:  # noqa: BLE001 - re-raised in the consumer's thread
+        except BaseException as exc:
             put(exc)
 
     worker = threading.Thread(target=produce, name="dagsmith-prefetch", daemon=True)

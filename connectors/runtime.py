@@ -14,15 +14,14 @@ import pyarrow as pa
 
 log = logging.getLogger("dagsmith")
 
-REJECTS_SCHEMA = pa.schema(
-    [
-        pa.field("run_id", pa.string(), nullable=False),
-        pa.field("row_number", pa.int64()),
-        pa.field("rule", pa.string(), nullable=False),
-        pa.field("reason", pa.string(), nullable=False),
-        pa.field("raw", pa.string(), nullable=False),
-    ]
-)
+_REJECT_FIELDS: list[pa.Field[pa.DataType]] = [
+    pa.field("run_id", pa.string(), nullable=False),
+    pa.field("row_number", pa.int64()),
+    pa.field("rule", pa.string(), nullable=False),
+    pa.field("reason", pa.string(), nullable=False),
+    pa.field("raw", pa.string(), nullable=False),
+]
+REJECTS_SCHEMA = pa.schema(_REJECT_FIELDS)
 """Columns of `<table>__rejects`; `raw` is the row as the source gave it, as JSON."""
 
 
@@ -80,8 +79,9 @@ class Rejects:
         )
         self._stats.rows_rejected += count
         self._stats.by_rule[rule] += count
-        log.info("%s: %d row(s) rejected by %s (first: %s)", self._run.stream, count, rule,
-                 reasons[0])
+        log.info(
+            "%s: %d row(s) rejected by %s (first: %s)", self._run.stream, count, rule, reasons[0]
+        )
 
     @property
     def count(self) -> int:

@@ -94,7 +94,7 @@ class ColumnType:
     def from_arrow(cls, dtype: pa.DataType) -> ColumnType:
         """The spec type that best holds an Arrow type (nested types become json)."""
         if pa.types.is_decimal(dtype):
-            return cls("decimal", dtype.precision, dtype.scale)  # type: ignore[attr-defined]
+            return cls("decimal", dtype.precision, dtype.scale)
         if pa.types.is_boolean(dtype):
             return cls("boolean")
         if pa.types.is_integer(dtype):
@@ -107,7 +107,7 @@ class ColumnType:
         if pa.types.is_date(dtype):
             return cls("date")
         if pa.types.is_timestamp(dtype):
-            return cls("timestamptz" if dtype.tz else "timestamp")  # type: ignore[attr-defined]
+            return cls("timestamptz" if dtype.tz else "timestamp")
         if pa.types.is_nested(dtype):
             return cls("json")
         return cls("string")

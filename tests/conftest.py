@@ -32,7 +32,10 @@ class Database:
             quoted = ".".join(
                 self.engine.dialect.identifier_preparer.quote(part) for part in table.split(".")
             )
-            return [tuple(r) for r in conn.execute(sa.text(f"SELECT * FROM {quoted} ORDER BY {order_by}"))]
+            return [
+                tuple(r)
+                for r in conn.execute(sa.text(f"SELECT * FROM {quoted} ORDER BY {order_by}"))
+            ]
 
 
 def _unique() -> str:

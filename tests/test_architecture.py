@@ -21,7 +21,9 @@ def test_importing_connectors_pulls_in_no_design_time_package() -> None:
         f"bad = sorted(m for m in sys.modules if m.split('.')[0] in {FORBIDDEN!r})\n"
         "print(','.join(bad))\n"
     )
-    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    )
     assert len(modules) > 10
     assert result.stdout.strip() == ""
 

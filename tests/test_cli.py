@@ -18,7 +18,9 @@ ROOT = Path(__file__).resolve().parents[1]
 DAGSMITH = str(Path(sys.executable).with_name("dagsmith"))
 
 
-def dagsmith(*args: str, cwd: Path, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+def dagsmith(
+    *args: str, cwd: Path, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [DAGSMITH, *args],
         cwd=cwd,
@@ -43,7 +45,9 @@ def test_help_imports_no_heavy_module() -> None:
         "print(sorted(m for m in ('pyarrow', 'sqlalchemy', 'pandas', 'airflow', 'langchain')"
         " if m in sys.modules))"
     )
-    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    )
     assert result.stdout.strip() == "[]"
 
 
@@ -119,7 +123,9 @@ def test_reject_limit_fails_the_run_with_exit_1_and_loads_nothing(project: Path)
     assert "max_rejects is 2" in stream["error"]
     with sqlite3.connect(project / ".dagsmith" / "warehouse.db") as conn:
         tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type='table'")}
-        loaded = conn.execute("SELECT count(*) FROM orders").fetchone()[0] if "orders" in tables else 0
+        loaded = (
+            conn.execute("SELECT count(*) FROM orders").fetchone()[0] if "orders" in tables else 0
+        )
     assert loaded == 0
 
 
@@ -127,7 +133,9 @@ def test_connection_from_dotenv_loads_into_postgres(project: Path, postgres: Dat
     spec = project / "examples" / "orders.yaml"
     text = spec.read_text().replace("table: orders", f"table: {postgres.schema}.orders")
     spec.write_text("target: warehouse\n" + text)
-    (project / ".env").write_text(f"AIRFLOW_CONN_WAREHOUSE={postgres.url.render_as_string(False)}\n")
+    (project / ".env").write_text(
+        f"AIRFLOW_CONN_WAREHOUSE={postgres.url.render_as_string(False)}\n"
+    )
     result = dagsmith("run", str(spec), "--json", cwd=project)
     assert result.returncode == 0, result.stderr
     assert json.loads(result.stdout)["embedded_target"] is False

@@ -60,8 +60,9 @@ def test_errors_name_file_line_and_field_path() -> None:
     with pytest.raises(SpecError) as caught:
         parse_spec(bad, "pipelines/orders.yaml")
     message = str(caught.value)
-    assert "pipelines/orders.yaml:14: streams[0].transform.ranges.amount.minimum: unknown field" in (
-        message
+    assert (
+        "pipelines/orders.yaml:14: streams[0].transform.ranges.amount.minimum: unknown field"
+        in (message)
     )
     assert "pipelines/orders.yaml:18: streams[0].load: mode 'upsert' needs keys" in message
 
@@ -81,7 +82,9 @@ def test_errors_name_file_line_and_field_path() -> None:
         (("ops@example.com", "not-an-email"), "email"),
     ],
 )
-def test_bad_values_are_refused_with_what_is_allowed(change: tuple[str, str], expected: str) -> None:
+def test_bad_values_are_refused_with_what_is_allowed(
+    change: tuple[str, str], expected: str
+) -> None:
     with pytest.raises(SpecError) as caught:
         parse_spec(FULL.replace(*change), "p.yaml")
     assert expected in str(caught.value)

@@ -21,7 +21,6 @@ _NAME = r"[a-z][a-z0-9_]{0,62}"
 _IDENT = r"[A-Za-z_][A-Za-z0-9_]{0,62}"
 
 
-
 def _matching(pattern: str, what: str) -> AfterValidator:
     compiled = re.compile(pattern)
 
@@ -58,14 +57,15 @@ ImportPath = Annotated[
 ]
 """`package.module:function`."""
 
-ColumnKey = Annotated[str, AfterValidator(lambda v: _column_key(v))]
-"""A column as the source names it (any text); quoted wherever it reaches SQL."""
-
 
 def _column_key(value: str) -> str:
     if not 0 < len(value) <= 255:
         raise ValueError("a column name has 1 to 255 characters")
     return value
+
+
+ColumnKey = Annotated[str, AfterValidator(_column_key)]
+"""A column as the source names it (any text); quoted wherever it reaches SQL."""
 
 
 def _parse_type(value: Any) -> ColumnType:
@@ -92,11 +92,6 @@ def _parse_duration(value: Any) -> timedelta:
     raise ValueError("a duration is a number of seconds or text like '30s', '5m', '1h', '2d'")
 
 
-Duration = Annotated[
-    timedelta, BeforeValidator(_parse_duration), PlainSerializer(lambda v: format_duration(v))
-]
-
-
 def format_duration(value: timedelta) -> str:
     """Render a duration the way a spec writes it (`5m`, `1h`, `90s`)."""
     seconds = int(value.total_seconds())
@@ -104,3 +99,6 @@ def format_duration(value: timedelta) -> str:
         if seconds and seconds % size == 0:
             return f"{seconds // size}{unit}"
     return f"{seconds}s"
+
+
+Duration = Annotated[timedelta, BeforeValidator(_parse_duration), PlainSerializer(format_duration)]

@@ -49,9 +49,7 @@ class CsvSource(FileSource):
         default=None, description="Column names when the file has no header row."
     )
     skip_rows: int = Field(default=0, ge=0, description="Lines to skip before the header.")
-    null_values: list[str] = Field(
-        default_factory=lambda: [""], description="Values read as null."
-    )
+    null_values: list[str] = Field(default_factory=lambda: [""], description="Values read as null.")
     ragged: Literal["error", "reject", "pad"] = Field(
         default="error",
         description=(
@@ -108,8 +106,9 @@ class XmlSource(FileSource):
     @classmethod
     def _simple_path(cls, value: str) -> str:
         parts = value.strip("/").split("/")
-        if not all(part.replace("_", "a").replace("-", "a").replace(":", "a").isalnum()
-                   for part in parts):
+        if not all(
+            part.replace("_", "a").replace("-", "a").replace(":", "a").isalnum() for part in parts
+        ):
             raise ValueError("record_path is a slash-separated list of element names")
         return value.strip("/")
 

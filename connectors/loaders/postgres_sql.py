@@ -1,0 +1,168 @@
+"""PostgreSQL statements of a load: catalog, COPY types, staging, merge.
+
+Every identifier goes through the dialect's `quote_identifier`; values are bound or
+copied, never pasted. Column types come from the catalog (`format_type`).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+import pyarrow as pa
+from sqlalchemy.dialects import postgresql
+
+from connectors.errors import LoadError
+from connectors.loaders.prepare import SEQ, TargetColumn
+
+STAGE = "_dagsmith_stage"
+_PREPARER = postgresql.dialect().identifier_preparer
+
+TARGET_COLUMNS = """
+SELECT a.attname, format_type(a.atttypid, a.atttypmod),
+       a.attnotnull AND NOT a.atthasdef AND a.attidentity = '' AND a.attgenerated = ''
+FROM pg_attribute a
+WHERE a.attrelid = to_regclass($1) AND a.attnum > 0 AND NOT a.attisdropped
+ORDER BY a.attnum
+"""
+
+_FAMILIES = (
+    (r"smallint|integer|bigint", "int"),
+    (r"numeric.*", "numeric"),
+    (r"real|double precision", "float"),
+    (r"text|character varying.*|character.*", "text"),
+    (r"boolean", "bool"),
+    (r"date", "date"),
+    (r"timestamp.*", "timestamp"),
+    (r"jsonb?", "json"),
+)
+_COPY_TYPES: dict[str, pa.DataType] = {
+    "smallint": pa.int16(),
+    "integer": pa.int32(),
+    "bigint": pa.int64(),
+    "real": pa.float32(),
+    "double precision": pa.float64(),
+    "boolean": pa.bool_(),
+    "date": pa.date32(),
+    "timestamp without time zone": pa.timestamp("us"),
+    "timestamp with time zone": pa.timestamp("us", tz="UTC"),
+}
+_NUMERIC = re.compile(r"numeric\((\d+),(\d+)\)")
+
+
+def quote(name: str) -> str:
+    """Always-quoted identifier (quotes doubled), so any name is data, never SQL."""
+    return str(_PREPARER.quote_identifier(name))
+
+
+def qualify(schema: str | None, table: str) -> str:
+    """`"schema"."table"`, or `"table"`."""
+    return f"{quote(schema)}.{quote(table)}" if schema else quote(table)
+
+
+def target_column(name: str, sql_type: str, required: bool) -> TargetColumn:
+    """A catalog row as a TargetColumn."""
+    family = next((f for pattern, f in _FAMILIES if re.fullmatch(pattern, sql_type)), "other")
+    return TargetColumn(name, sql_type, family, required)
+
+
+def copy_type(column: TargetColumn) -> pa.DataType | None:
+    """The Arrow type binary COPY writes into this column, or None: stage as text, then cast.
+
+    ADBC refuses float64 into numeric and writes text where jsonb wants its own format,
+    so numerics get an exact decimal128 and json/other types go through text.
+    """
+    if column.family == "text":
+        return pa.string()
+    if match := _NUMERIC.fullmatch(column.sql_type):
+        return pa.decimal128(int(match.group(1)), int(match.group(2)))
+    return _COPY_TYPES.get(column.sql_type.split("(")[0].strip())
+
+
+@dataclass(frozen=True)
+class Plan:
+    """How the extract's columns reach the target: Arrow type on the wire, SQL type after."""
+
+    table: str
+    columns: list[TargetColumn]
+    wire: dict[str, pa.DataType | None]
+
+    @property
+    def direct_ok(self) -> bool:
+        """True when every column can be copied straight into the target."""
+        return all(t is not None for t in self.wire.values())
+
+    def conform(self, batch: pa.RecordBatch) -> pa.RecordBatch:
+        """Cast each column to its wire type; a value that does not fit names its column."""
+        arrays = []
+        for name, array in zip(batch.schema.names, batch.columns, strict=True):
+            wanted = self.wire[name] or pa.string()
+            try:
+                arrays.append(array if array.type == wanted else array.cast(wanted))
+            except (pa.ArrowInvalid, pa.ArrowNotImplementedError) as exc:
+                column = next(c for c in self.columns if c.name == name)
+                raise LoadError(
+                    f"{self.table}, column {name!r}: a value does not fit {column.sql_type}: {exc}",
+                    hint="widen the column or fix the value in the transform",
+                ) from exc
+        return pa.RecordBatch.from_arrays(arrays, names=batch.schema.names)
+
+    def stage_ddl(self, with_seq: bool) -> str:
+        """CREATE TEMP TABLE for staging: wire types, text where a cast follows."""
+        by_name = {c.name: c for c in self.columns}
+        columns = [
+            f"{quote(n)} {by_name[n].sql_type if t is not None else 'text'}"
+            for n, t in self.wire.items()
+        ]
+        if with_seq:
+            columns.append(f"{quote(SEQ)} bigserial")
+        return f"CREATE TEMP TABLE {quote(STAGE)} ({', '.join(columns)}) ON COMMIT DROP"
+
+    def select_list(self) -> str:
+        """The staged columns, cast to their target types where they were staged as text."""
+        by_name = {c.name: c for c in self.columns}
+        return ", ".join(
+            f"s.{quote(n)}" if t is not None else f"CAST(s.{quote(n)} AS {by_name[n].sql_type})"
+            for n, t in self.wire.items()
+        )
+
+
+def deduped(dedupes: Iterable[tuple[list[str], str]]) -> str:
+    """The staged rows, one per key for each (keys, keep) in turn, by staging order."""
+    sql = f"SELECT * FROM {quote(STAGE)}"
+    for keys, keep in dedupes:
+        columns = ", ".join(quote(k) for k in keys)
+        order = "DESC" if keep == "last" else "ASC"
+        sql = f"SELECT DISTINCT ON ({columns}) * FROM ({sql}) AS d ORDER BY {columns}, {quote(SEQ)} {order}"
+    return sql
+
+
+def insert_sql(plan: Plan, target: str, source: str) -> str:
+    """Insert the source rows; returns (source rows, inserted, updated)."""
+    names = ", ".join(quote(n) for n in plan.wire)
+    return (
+        f"WITH src AS ({source}), m AS (INSERT INTO {target} ({names}) "
+        f"SELECT {plan.select_list()} FROM src AS s RETURNING 1) "
+        "SELECT (SELECT count(*) FROM src), count(*), 0 FROM m"
+    )
+
+
+def upsert_sql(plan: Plan, target: str, source: str, keys: list[str]) -> str:
+    """Merge on the keys; rows equal to the target's are left alone (no update, no count)."""
+    names = ", ".join(quote(n) for n in plan.wire)
+    rest = [quote(n) for n in plan.wire if n not in keys]
+    action = "DO NOTHING"
+    if rest:
+        sets = ", ".join(f"{n} = EXCLUDED.{n}" for n in rest)
+        mine = ", ".join(f"t.{n}" for n in rest)
+        theirs = ", ".join(f"EXCLUDED.{n}" for n in rest)
+        action = f"DO UPDATE SET {sets} WHERE ROW({mine}) IS DISTINCT FROM ROW({theirs})"
+    return (
+        f"WITH src AS ({source}), m AS (INSERT INTO {target} AS t ({names}) "
+        f"SELECT {plan.select_list()} FROM src AS s "
+        f"ON CONFLICT ({', '.join(quote(k) for k in keys)}) {action} "
+        "RETURNING (t.xmax = 0) AS ins) "
+        "SELECT (SELECT count(*) FROM src), count(*) FILTER (WHERE ins), "
+        "count(*) FILTER (WHERE NOT ins) FROM m"
+    )

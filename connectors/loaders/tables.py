@@ -1,0 +1,110 @@
+"""SQLAlchemy tables for DDL: the target, its rejects, the run records and the state.
+
+Both loaders build their CREATE statements from these, so the dialect quotes every
+identifier and maps every type; nothing is pasted into SQL.
+"""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from sqlalchemy.dialects import mysql, postgresql
+from sqlalchemy.types import TypeEngine
+
+from connectors.loaders.base import RUNS_TABLE, STATE_TABLE
+from connectors.loaders.prepare import Extract
+from connectors.types import ColumnType
+
+_KEY = sa.String(255)
+"""Key-sized text: MySQL/MariaDB cannot index an unbounded TEXT column."""
+
+
+def sql_type(ctype: ColumnType, dialect: str, key: bool = False) -> TypeEngine[object]:
+    """The column type a spec type gets when dagsmith creates the table."""
+    simple: dict[str, TypeEngine[object]] = {
+        "integer": sa.Integer(),
+        "bigint": sa.BigInteger(),
+        "float": sa.Double(),
+        "boolean": sa.Boolean(),
+        "date": sa.Date(),
+    }
+    if ctype.name in simple:
+        return simple[ctype.name]
+    if ctype.name == "decimal":
+        return sa.Numeric(ctype.precision, ctype.scale)
+    if ctype.name in ("timestamp", "timestamptz"):
+        if dialect == "mysql":
+            # MariaDB has no zoned type: timestamptz is stored as UTC, to the microsecond.
+            return mysql.DATETIME(fsp=6)
+        return sa.DateTime(timezone=ctype.name == "timestamptz")
+    if ctype.name == "json" and dialect != "sqlite":
+        return postgresql.JSONB() if dialect == "postgresql" else sa.JSON()
+    return _KEY if key and dialect == "mysql" else sa.Text()
+
+
+def target_table(
+    metadata: sa.MetaData, schema: str | None, name: str, extract: Extract, keys: list[str]
+) -> sa.Table:
+    """The target as dagsmith creates it; upsert keys become its primary key."""
+    dialect = metadata.info["dialect"]
+    columns = [
+        sa.Column(col, sql_type(ctype, dialect, col in keys), primary_key=col in keys)
+        for col, ctype in extract.types.items()
+    ]
+    return sa.Table(name, metadata, *columns, schema=schema)
+
+
+def rejects_table(metadata: sa.MetaData, schema: str | None, name: str) -> sa.Table:
+    """`<table>__rejects`: the columns of REJECTS_SCHEMA (`raw` is the row as JSON text)."""
+    return sa.Table(
+        name,
+        metadata,
+        sa.Column("run_id", _KEY, nullable=False),
+        sa.Column("row_number", sa.BigInteger()),
+        sa.Column("rule", _KEY, nullable=False),
+        sa.Column("reason", sa.Text(), nullable=False),
+        sa.Column("raw", sa.Text(), nullable=False),
+        schema=schema,
+    )
+
+
+def runs_table(metadata: sa.MetaData, schema: str | None) -> sa.Table:
+    """One row per committed load; its key makes a rerun of the same run a no-op."""
+    counts = ("rows_read", "rows_rejected", "rows_loaded", "inserted", "updated")
+    return sa.Table(
+        RUNS_TABLE,
+        metadata,
+        sa.Column("run_id", _KEY, primary_key=True),
+        sa.Column("pipeline", _KEY, primary_key=True),
+        sa.Column("stream", _KEY, primary_key=True),
+        sa.Column("target_table", _KEY, nullable=False),
+        sa.Column("mode", sa.String(16), nullable=False),
+        sa.Column("started_at", _timestamp(metadata), nullable=False),
+        sa.Column("finished_at", _timestamp(metadata), nullable=False),
+        *(sa.Column(name, sa.BigInteger(), nullable=False) for name in counts),
+        schema=schema,
+    )
+
+
+def state_table(metadata: sa.MetaData, schema: str | None) -> sa.Table:
+    """Watermarks per (pipeline, stream, key), written in the load's transaction."""
+    return sa.Table(
+        STATE_TABLE,
+        metadata,
+        sa.Column("pipeline", _KEY, primary_key=True),
+        sa.Column("stream", _KEY, primary_key=True),
+        sa.Column("key", _KEY, primary_key=True),
+        sa.Column("value", sa.Text(), nullable=False),
+        sa.Column("updated_at", _timestamp(metadata), nullable=False),
+        schema=schema,
+    )
+
+
+def new_metadata(dialect: str) -> sa.MetaData:
+    """A MetaData that remembers which dialect its tables are for."""
+    metadata = sa.MetaData()
+    metadata.info["dialect"] = dialect
+    return metadata
+
+
+def _timestamp(metadata: sa.MetaData) -> TypeEngine[object]:
+    return sql_type(ColumnType("timestamptz"), metadata.info["dialect"])

@@ -1,0 +1,186 @@
+"""CSV and TSV files, streamed with pyarrow.csv; every column is read as a string.
+
+Types are the transform's job: reading everything as text keeps a value such as
+`007` intact and stops pyarrow's per-block type inference from failing on a later
+block. The header is read first (with the csv module) to name the columns.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Iterator
+from typing import IO, Any
+
+import pyarrow as pa
+import pyarrow.csv as pacsv
+
+from connectors.errors import SourceError
+from connectors.runtime import ReadContext
+from connectors.sources import files
+from connectors.sources.csv_rows import RaggedRows
+from connectors.spec.sources import CsvSource, SourceSpec
+
+BLOCK_SIZE = 8 << 20
+"""Bytes parsed at a time: bounds memory, and is the largest row that can be read."""
+
+
+def read(spec: SourceSpec, ctx: ReadContext) -> Iterator[pa.RecordBatch]:
+    """Stream every file the spec names as batches of string columns."""
+    if not isinstance(spec, CsvSource):
+        raise TypeError(f"the csv reader cannot read a {spec.kind!r} source")
+    files.check_encoding(spec.encoding)
+    for location in files.expand(spec.path, ctx):
+        yield from _read_file(spec, location, ctx)
+
+
+def _read_file(spec: CsvSource, location: files.Location, ctx: ReadContext) -> Iterator[
+        pa.RecordBatch]:
+    names = _column_names(spec, location)
+    schema = pa.schema([(name, pa.string()) for name in names])
+    ragged = RaggedRows(spec, location.shown, names, ctx.rejects, dialect(spec))
+    rows = 0
+    with files.open_binary(location, spec.compression) as raw:
+        stream = QuoteCounter(_utf8(raw, spec, location), spec.quote)
+        if names:
+            for table in _tables(spec, stream, schema, ragged, location):
+                for batch in table.to_batches(max_chunksize=ctx.batch_rows):
+                    rows += batch.num_rows
+                    yield batch
+    if stream.odd and spec.escape is None:
+        _check_quotes(spec, location)
+    if not rows:
+        yield files.empty_batch(schema)
+
+
+def dialect(spec: CsvSource) -> dict[str, Any]:
+    """The spec's format as keyword arguments of the csv module."""
+    return {
+        "delimiter": spec.sep,
+        "quotechar": spec.quote or '"',
+        "quoting": csv.QUOTE_MINIMAL if spec.quote else csv.QUOTE_NONE,
+        "escapechar": spec.escape,
+        "doublequote": True,
+        "strict": True,
+    }
+
+
+def _utf8(raw: IO[bytes], spec: CsvSource, location: files.Location) -> IO[bytes]:
+    if files.check_encoding(spec.encoding) == "utf-8":
+        return raw  # pyarrow reads UTF-8 and skips its BOM itself, faster than transcoding
+    return io.BufferedReader(files.Utf8Stream(raw, spec.encoding, location.shown))
+
+
+def _column_names(spec: CsvSource, location: files.Location) -> list[str]:
+    if spec.columns and not spec.header:
+        return files.unique_names(list(spec.columns))
+    with files.open_binary(location, spec.compression) as raw:
+        text = files.text_stream(raw, spec.encoding, location.shown)
+        for _ in range(spec.skip_rows):
+            text.readline()
+        try:
+            first = next(csv.reader(text, **dialect(spec)), None)
+        except csv.Error as exc:
+            raise SourceError(f"{location.shown}: cannot read the first row: {exc}") from exc
+    if spec.columns:
+        return files.unique_names(list(spec.columns))
+    if first is None:
+        return []
+    if spec.header:
+        return files.unique_names(list(first))
+    return [f"column_{position}" for position in range(1, len(first) + 1)]
+
+
+def _tables(
+    spec: CsvSource,
+    stream: IO[bytes],
+    schema: pa.Schema,
+    ragged: RaggedRows,
+    location: files.Location,
+) -> Iterator[pa.Table]:
+    read_options = pacsv.ReadOptions(
+        use_threads=False,  # pyarrow only numbers invalid rows when parsing in order
+        block_size=BLOCK_SIZE,
+        skip_rows=spec.skip_rows + int(spec.header),
+        column_names=schema.names,
+    )
+    parse_options = pacsv.ParseOptions(
+        delimiter=spec.sep,
+        quote_char=spec.quote or False,
+        escape_char=spec.escape or False,
+        newlines_in_values=True,
+        invalid_row_handler=ragged.handle,
+    )
+    convert_options = pacsv.ConvertOptions(
+        column_types=dict(zip(schema.names, schema.types, strict=True)),
+        null_values=spec.null_values,
+        strings_can_be_null=True,
+    )
+    try:
+        reader = pacsv.open_csv(stream, read_options, parse_options, convert_options)
+        for batch in reader:
+            yield ragged.merge(batch)
+    except pa.ArrowInvalid as exc:
+        if "Empty CSV file" in str(exc) or "Could not skip initial" in str(exc):
+            return
+        raise ragged.error() or _malformed(location, exc) from exc
+    yield from ragged.flush()
+
+
+def _malformed(location: files.Location, exc: Exception) -> SourceError:
+    message = str(exc)
+    if "UTF8" in message:
+        hint = "the file is not UTF-8: set the source's `encoding` (e.g. cp1252, latin-1)"
+    elif "straddling" in message or "block" in message:
+        hint = f"a row is larger than {BLOCK_SIZE >> 20} MiB, or a quote is never closed"
+    else:
+        hint = "check the delimiter, quote and escape settings against the file"
+    return SourceError(f"{location.shown}: cannot read as CSV: {message}", hint=hint)
+
+
+def _check_quotes(spec: CsvSource, location: files.Location) -> None:
+    """Find an unclosed quote, which pyarrow silently runs to the end of the file."""
+    with files.open_binary(location, spec.compression) as raw:
+        reader = csv.reader(files.text_stream(raw, spec.encoding, location.shown),
+                            **dialect(spec))
+        line = 1
+        try:
+            for _ in reader:
+                line = reader.line_num + 1
+        except csv.Error as exc:
+            raise SourceError(
+                f"{location.shown}: a quoted value opened at line {line} is never closed "
+                f"({exc})",
+                hint="close the quote, or set `quote: null` if quotes are not special here",
+            ) from exc
+
+
+class QuoteCounter(io.RawIOBase):
+    """Passes bytes through, counting quote characters.
+
+    An odd count is the cheap sign of an unclosed quote; `_check_quotes` then
+    confirms it (a quote inside an unquoted value also makes the count odd).
+    """
+
+    def __init__(self, raw: IO[bytes], quote: str | None) -> None:
+        super().__init__()
+        self._raw = raw
+        self._quote = quote.encode("utf-8") if quote else b""
+        self._count = 0
+
+    @property
+    def odd(self) -> bool:
+        """Whether an odd number of quote characters passed."""
+        return self._count % 2 == 1
+
+    def readable(self) -> bool:
+        """Always true: this is an input stream."""
+        return True
+
+    def readinto(self, buffer: Any) -> int:
+        """Fill `buffer` from the wrapped stream."""
+        data = self._raw.read(len(buffer))
+        if self._quote:
+            self._count += data.count(self._quote)
+        buffer[: len(data)] = data
+        return len(data)

@@ -1,0 +1,251 @@
+"""Casting a column to a spec type, flagging the values that do not fit.
+
+Text is validated with vectorised Arrow kernels (regular expressions, comparisons)
+before the valid values are cast, so a bad value costs one flag, not a failed batch.
+Parsing rules, for text:
+
+- Surrounding whitespace is ignored and an empty text is null (for every type but string).
+- integer/bigint: optional sign and decimal digits; out-of-range values are rejected.
+- float: decimal or exponent notation, nan, inf; a finite text that overflows is rejected.
+- decimal(p,s): plain notation (no exponent). Extra fraction digits are rounded half away
+  from zero to the scale, as PostgreSQL's numeric does; a value whose integer part does
+  not fit `p - s` digits (before or after rounding) is rejected.
+- boolean: true/false, t/f, yes/no, 1/0, in any case.
+- date: `YYYY-MM-DD`, a real calendar date.
+- timestamp/timestamptz: ISO 8601, `T` or space between date and time, optional seconds,
+  fraction (cut to microseconds) and offset (`Z`, `+hh`, `+hhmm`, `+hh:mm`). Values with an
+  offset are converted to UTC; values without one are taken as UTC. A naive `timestamp`
+  holds the UTC wall time.
+- json: any valid JSON text, kept as written.
+
+Typed (non-text) columns are cast by Arrow; when Arrow refuses (1.5 to an integer, an
+overflow), the column is rendered as text and goes through the rules above. Nested values
+(struct, list, map) and other typed values become JSON text for a json column.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from dataclasses import dataclass
+from decimal import Decimal
+
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from connectors.types import ColumnType
+
+_INT_LIMITS = {  # largest magnitude, positive then negative
+    "integer": ("2147483647", "2147483648"),
+    "bigint": ("9223372036854775807", "9223372036854775808"),
+}
+_INTEGER = r"^[+-]?\d+$"
+_FLOAT = r"^[+-]?((\d+\.?\d*|\.\d+)([eE][+-]?\d+)?|(?i:nan|inf|infinity))$"
+_DECIMAL = r"^[+-]?(\d+\.?\d*|\.\d+)$"
+_TRUE = pa.array(["true", "t", "yes", "1"])
+_FALSE = pa.array(["false", "f", "no", "0"])
+_DATE = r"^\d{4}-\d{2}-\d{2}$"
+_TIME = r"[T ]([01]\d|2[0-3]):[0-5]\d(:[0-5]\d(\.\d+)?)?"
+_OFFSET = r"(Z|[+-]([01]\d|2[0-3])(:?[0-5]\d)?)"
+_TIMESTAMP = rf"^\d{{4}}-\d{{2}}-\d{{2}}({_TIME}{_OFFSET}?)?$"
+
+
+@dataclass(frozen=True)
+class Problem:
+    """Rows of a column that failed one way, and how to say it after the value."""
+
+    mask: pa.BooleanArray
+    message: str
+
+
+@dataclass(frozen=True)
+class Cast:
+    """A cast column: `values` (null where a problem was found) and its problems."""
+
+    values: pa.Array
+    problems: list[Problem]
+
+
+def cast_column(values: pa.Array, target: ColumnType) -> Cast:
+    """Cast `values` to `target`; values that do not fit are null and flagged."""
+    arrow = target.arrow()
+    if pa.types.is_dictionary(values.type):
+        values = values.dictionary_decode()
+    if pa.types.is_null(values.type):
+        return Cast(pa.nulls(len(values), arrow), [])
+    if is_text(values.type):
+        text = pc.cast(values, pa.string())
+        if target.name == "string":
+            return Cast(text, [])
+        return _PARSERS[target.name](_clean(text), target)
+    if target.name == "json" or (target.name == "string" and pa.types.is_nested(values.type)):
+        return Cast(_to_json(values), [])
+    if values.type == arrow:
+        return Cast(values, [])
+    try:
+        return Cast(_cast_typed(values, arrow), [])
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+        return _PARSERS[target.name](_clean(pc.cast(values, pa.string())), target)
+
+
+def is_text(dtype: pa.DataType) -> bool:
+    """Whether an Arrow type holds text."""
+    return bool(
+        pa.types.is_string(dtype) or pa.types.is_large_string(dtype) or pa.types.is_string_view(dtype)
+    )
+
+
+def _clean(values: pa.Array) -> pa.Array:
+    text = pc.utf8_trim_whitespace(pc.cast(values, pa.string()))
+    return pc.if_else(pc.equal(text, ""), pa.scalar(None, pa.string()), text)
+
+
+def _cast_typed(values: pa.Array, arrow: pa.DataType) -> pa.Array:
+    # Cutting nanoseconds to microseconds or a time to its date is the intent, not data loss.
+    temporal = pa.types.is_temporal(values.type) and pa.types.is_temporal(arrow)
+    return pc.cast(values, arrow, safe=not temporal)
+
+
+def _flag(text: pa.Array, pattern: str) -> tuple[pa.BooleanArray, pa.BooleanArray]:
+    """Rows whose text matches `pattern`, and non-null rows that do not."""
+    ok = pc.fill_null(pc.match_substring_regex(text, pattern), False)
+    return ok, pc.and_(pc.is_valid(text), pc.invert(ok))
+
+
+def _keep(text: pa.Array, ok: pa.BooleanArray) -> pa.Array:
+    return pc.if_else(ok, text, pa.scalar(None, text.type))
+
+
+def _not_a(target: ColumnType, mask: pa.BooleanArray, hint: str = "") -> Problem:
+    return Problem(mask, f"is not a valid {target}{hint}")
+
+
+def _integer(text: pa.Array, target: ColumnType) -> Cast:
+    ok, bad = _flag(text, _INTEGER)
+    high, low = _INT_LIMITS[target.name]
+    digits = pc.utf8_ltrim(text, characters="+-0")
+    length = pc.utf8_length(digits)
+    limit = pc.if_else(pc.starts_with(text, "-"), low, high)
+    too_big = pc.or_(
+        pc.greater(length, len(high)),
+        pc.and_(pc.equal(length, len(high)), pc.greater(digits, limit)),
+    )
+    out = pc.and_(ok, pc.fill_null(too_big, False))
+    valid = _keep(pc.utf8_ltrim(text, characters="+"), pc.and_not(ok, out))
+    values = pc.cast(valid, target.arrow())
+    return Cast(values, [_not_a(target, bad), Problem(out, f"is out of range for {target}")])
+
+
+def _float(text: pa.Array, target: ColumnType) -> Cast:
+    ok, bad = _flag(text, _FLOAT)
+    values = pc.cast(_keep(text, ok), target.arrow())
+    overflow = pc.and_not(
+        pc.fill_null(pc.is_inf(values), False),
+        pc.fill_null(pc.match_substring_regex(text, "(?i)inf"), False),
+    )
+    values = pc.if_else(overflow, pa.scalar(None, values.type), values)
+    return Cast(values, [_not_a(target, bad), Problem(overflow, "is out of range for float")])
+
+
+def _decimal(text: pa.Array, target: ColumnType) -> Cast:
+    assert target.precision is not None and target.scale is not None
+    precision, scale = target.precision, target.scale
+    ok, bad = _flag(text, _DECIMAL)
+    digits = pc.utf8_ltrim(text, characters="+-0")
+    point = pc.find_substring(digits, ".")
+    whole = pc.if_else(pc.less(point, 0), pc.utf8_length(digits), point)
+    wide = pc.and_(ok, pc.fill_null(pc.greater(whole, precision - scale), False))
+    # One extra fraction digit is enough to round half away from zero exactly.
+    cut = pc.replace_substring_regex(text, rf"(\.\d{{{scale + 1}}})\d+$", r"\1")
+    work = _decimal_type(precision + 1, scale + 1)
+    rounded = pc.round(
+        pc.cast(_keep(cut, pc.and_not(ok, wide)), work),
+        ndigits=scale,
+        round_mode="half_towards_infinity",
+    )
+    largest = Decimal(10 ** (precision - scale)) - Decimal(1).scaleb(-scale)
+    carried = pc.fill_null(pc.greater(pc.abs(rounded), pa.scalar(largest, work)), False)
+    values = pc.cast(pc.if_else(carried, pa.scalar(None, work), rounded), target.arrow())
+    overflow = Problem(pc.or_(wide, carried), f"does not fit {target} (too many digits)")
+    return Cast(values, [_not_a(target, bad, " number"), overflow])
+
+
+def _decimal_type(precision: int, scale: int) -> pa.DataType:
+    if precision <= 38:
+        return pa.decimal128(precision, scale)
+    return pa.decimal256(precision, scale)
+
+
+def _boolean(text: pa.Array, target: ColumnType) -> Cast:
+    lower = pc.ascii_lower(text)
+    true = pc.is_in(lower, value_set=_TRUE)
+    false = pc.is_in(lower, value_set=_FALSE)
+    values = pc.if_else(true, True, pc.if_else(false, False, pa.scalar(None, pa.bool_())))
+    bad = pc.and_(pc.is_valid(text), pc.is_null(values))
+    return Cast(values, [_not_a(target, bad, " (true/false, yes/no, 1/0)")])
+
+
+def _real_dates(text: pa.Array, shaped: pa.BooleanArray) -> pa.BooleanArray:
+    """Rows of `YYYY-MM-DD...` text whose date exists (strptime rolls Feb 30 into March)."""
+    head = pc.utf8_slice_codeunits(_keep(text, shaped), 0, 10)
+    parsed = pc.strptime(head, format="%Y-%m-%d", unit="s", error_is_null=True)
+    day = pc.cast(pc.utf8_slice_codeunits(head, 8, 10), pa.int64())
+    return pc.fill_null(pc.equal(pc.day(parsed), day), False)
+
+
+def _date(text: pa.Array, target: ColumnType) -> Cast:
+    shaped, _ = _flag(text, _DATE)
+    ok = _real_dates(text, shaped)
+    values = pc.cast(_keep(text, ok), pa.date32())
+    bad = pc.and_(pc.is_valid(text), pc.invert(ok))
+    return Cast(values, [_not_a(target, bad, " (YYYY-MM-DD)")])
+
+
+def _timestamp(text: pa.Array, target: ColumnType) -> Cast:
+    shaped, _ = _flag(text, _TIMESTAMP)
+    ok = _real_dates(text, shaped)
+    micro = pc.replace_substring_regex(_keep(text, ok), r"(\.\d{6})\d+", r"\1")
+    zoned = pc.fill_null(pc.match_substring_regex(micro, _OFFSET + "$"), False)
+    utc = pa.timestamp("us", tz="UTC")
+    values = pc.coalesce(
+        pc.cast(pc.cast(_keep(micro, pc.invert(zoned)), pa.timestamp("us")), utc),
+        pc.cast(_keep(micro, zoned), utc),
+    )
+    bad = pc.and_(pc.is_valid(text), pc.invert(ok))
+    hint = " (ISO 8601: YYYY-MM-DD[ hh:mm[:ss[.ffffff]]][Z|±hh:mm])"
+    return Cast(pc.cast(values, target.arrow()), [_not_a(target, bad, hint)])
+
+
+def _json_text(text: pa.Array, target: ColumnType) -> Cast:
+    # No Arrow kernel validates JSON: this is the one per-value Python loop.
+    flags = [value is not None and not _is_json(value) for value in text.to_pylist()]
+    bad = pa.array(flags, pa.bool_())
+    return Cast(_keep(text, pc.invert(bad)), [_not_a(target, bad, " JSON text")])
+
+
+def _is_json(value: str) -> bool:
+    try:
+        json.loads(value)
+    except ValueError:
+        return False
+    return True
+
+
+def _to_json(values: pa.Array) -> pa.Array:
+    return pa.array(
+        [None if v is None else json.dumps(v, default=str) for v in values.to_pylist()],
+        pa.string(),
+    )
+
+
+_PARSERS: dict[str, Callable[[pa.Array, ColumnType], Cast]] = {
+    "integer": _integer,
+    "bigint": _integer,
+    "float": _float,
+    "decimal": _decimal,
+    "boolean": _boolean,
+    "date": _date,
+    "timestamp": _timestamp,
+    "timestamptz": _timestamp,
+    "json": _json_text,
+}
