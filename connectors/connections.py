@@ -10,9 +10,10 @@ from __future__ import annotations
 
 import json
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+from urllib.parse import parse_qsl, unquote, urlsplit
 
 import sqlalchemy as sa
 from dotenv import dotenv_values
@@ -90,31 +91,77 @@ def _from_airflow(conn_id: str) -> str | None:
     return uri
 
 
-def to_sqlalchemy_url(value: str, conn_id: str) -> sa.URL:
-    """Turn an Airflow connection URI or JSON into a SQLAlchemy URL."""
+@dataclass(frozen=True)
+class Connection:
+    """An Airflow-style connection, parsed. `repr` hides the password and extras."""
+
+    conn_id: str
+    conn_type: str
+    host: str | None = None
+    port: int | None = None
+    login: str | None = field(default=None, repr=False)
+    password: str | None = field(default=None, repr=False)
+    schema: str | None = None
+    extra: dict[str, Any] = field(default_factory=dict, repr=False)
+
+
+def get_connection(conn_id: str, project_dir: Path) -> Connection:
+    """Look up and parse a connection (URI or JSON form)."""
+    return parse_connection(conn_id, lookup(conn_id, project_dir))
+
+
+def parse_connection(conn_id: str, value: str) -> Connection:
+    """Parse Airflow's URI form (`type://login:password@host:port/schema?extra=...`) or JSON."""
     value = value.strip()
     try:
-        url = _from_json(json.loads(value)) if value.startswith("{") else sa.make_url(value)
-    except (ValueError, sa.exc.ArgumentError) as exc:
-        # The value may hold a password: say where it came from, never what it is.
+        if value.startswith("{"):
+            data = json.loads(value)
+            return Connection(
+                conn_id,
+                str(data.get("conn_type", "")),
+                data.get("host"),
+                int(data["port"]) if data.get("port") else None,
+                data.get("login"),
+                data.get("password"),
+                data.get("schema"),
+                dict(data.get("extra") or {}),
+            )
+        parts = urlsplit(value)
+        return Connection(
+            conn_id,
+            parts.scheme,
+            unquote(parts.hostname) if parts.hostname else None,
+            parts.port,
+            unquote(parts.username) if parts.username else None,
+            unquote(parts.password) if parts.password else None,
+            unquote(parts.path.lstrip("/")) or None,
+            dict(parse_qsl(parts.query)),
+        )
+    except (ValueError, TypeError, KeyError):
+        # The value holds a password: say where it came from, never what it is.
         raise SpecError(
             f"connection {conn_id!r} ({env_var(conn_id)}) is not a valid connection URI or JSON",
             hint="use e.g. postgresql://user:password@host:5432/db",
-        ) from exc.__cause__
-    base, _, driver = url.drivername.partition("+")
-    if not driver and base in _DRIVERS:
-        url = url.set(drivername=_DRIVERS[base])
-    return url
+        ) from None
 
 
-def _from_json(data: dict[str, Any]) -> sa.URL:
-    conn_type = str(data.get("conn_type", ""))
+def to_sqlalchemy_url(value: str, conn_id: str) -> sa.URL:
+    """Turn an Airflow connection URI or JSON into a SQLAlchemy URL."""
+    conn = parse_connection(conn_id, value)
+    base, _, driver = conn.conn_type.partition("+")
+    if base == "sqlite":
+        # sqlite:////abs/path.db keeps its leading slash; Airflow's form is the same.
+        return (
+            sa.make_url(value)
+            if not value.startswith("{")
+            else sa.URL.create("sqlite", database=conn.host or conn.schema)
+        )
     return sa.URL.create(
-        _DRIVERS.get(conn_type, conn_type),
-        username=data.get("login"),
-        password=data.get("password"),
-        host=data.get("host"),
-        port=data.get("port"),
-        database=data.get("schema"),
-        query={k: str(v) for k, v in (data.get("extra") or {}).items()},
+        conn.conn_type if driver else _DRIVERS.get(base, base),
+        username=conn.login,
+        password=conn.password,
+        host=conn.host,
+        port=conn.port,
+        database=conn.schema,
+        query={k: str(v) for k, v in conn.extra.items()},
     )

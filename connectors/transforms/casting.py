@@ -47,6 +47,7 @@ _FALSE = pa.array(["false", "f", "no", "0"])
 _DATE = r"^\d{4}-\d{2}-\d{2}$"
 _TIME = r"[T ]([01]\d|2[0-3]):[0-5]\d(:[0-5]\d(\.\d+)?)?"
 _OFFSET = r"(Z|[+-]([01]\d|2[0-3])(:?[0-5]\d)?)"
+_ZONED = rf"^.{{11,}}{_OFFSET}$"  # an offset follows a time, never a bare date
 _TIMESTAMP = rf"^\d{{4}}-\d{{2}}-\d{{2}}({_TIME}{_OFFSET}?)?$"
 
 
@@ -155,15 +156,16 @@ def _decimal(text: pa.Array, target: ColumnType) -> Cast:
     point = pc.find_substring(digits, ".")
     whole = pc.if_else(pc.less(point, 0), pc.utf8_length(digits), point)
     wide = pc.and_(ok, pc.fill_null(pc.greater(whole, precision - scale), False))
-    # One extra fraction digit is enough to round half away from zero exactly.
+    # One extra fraction digit is enough to round half away from zero exactly, and one
+    # extra integer digit holds a carry (99.995 -> 100.00) so that it can be flagged.
     cut = pc.replace_substring_regex(text, rf"(\.\d{{{scale + 1}}})\d+$", r"\1")
-    work = _decimal_type(precision + 1, scale + 1)
+    work = _decimal_type(precision + 2, scale + 1)
     rounded = pc.round(
         pc.cast(_keep(cut, pc.and_not(ok, wide)), work),
         ndigits=scale,
         round_mode="half_towards_infinity",
     )
-    largest = Decimal(10 ** (precision - scale)) - Decimal(1).scaleb(-scale)
+    largest = Decimal("9" * (precision - scale) + "." + "9" * scale)
     carried = pc.fill_null(pc.greater(pc.abs(rounded), pa.scalar(largest, work)), False)
     values = pc.cast(pc.if_else(carried, pa.scalar(None, work), rounded), target.arrow())
     overflow = Problem(pc.or_(wide, carried), f"does not fit {target} (too many digits)")
@@ -205,7 +207,7 @@ def _timestamp(text: pa.Array, target: ColumnType) -> Cast:
     shaped, _ = _flag(text, _TIMESTAMP)
     ok = _real_dates(text, shaped)
     micro = pc.replace_substring_regex(_keep(text, ok), r"(\.\d{6})\d+", r"\1")
-    zoned = pc.fill_null(pc.match_substring_regex(micro, _OFFSET + "$"), False)
+    zoned = pc.fill_null(pc.match_substring_regex(micro, _ZONED), False)
     utc = pa.timestamp("us", tz="UTC")
     values = pc.coalesce(
         pc.cast(pc.cast(_keep(micro, pc.invert(zoned)), pa.timestamp("us")), utc),
@@ -220,7 +222,7 @@ def _json_text(text: pa.Array, target: ColumnType) -> Cast:
     # No Arrow kernel validates JSON: this is the one per-value Python loop.
     flags = [value is not None and not _is_json(value) for value in text.to_pylist()]
     bad = pa.array(flags, pa.bool_())
-    return Cast(_keep(text, pc.invert(bad)), [_not_a(target, bad, " JSON text")])
+    return Cast(_keep(text, pc.invert(bad)), [Problem(bad, "is not valid JSON")])
 
 
 def _is_json(value: str) -> bool:
