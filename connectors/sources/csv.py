@@ -10,7 +10,7 @@ from __future__ import annotations
 import csv
 import io
 from collections.abc import Iterator
-from typing import IO, Any
+from typing import IO, Any, cast
 
 import pyarrow as pa
 import pyarrow.csv as pacsv
@@ -34,8 +34,9 @@ def read(spec: SourceSpec, ctx: ReadContext) -> Iterator[pa.RecordBatch]:
         yield from _read_file(spec, location, ctx)
 
 
-def _read_file(spec: CsvSource, location: files.Location, ctx: ReadContext) -> Iterator[
-        pa.RecordBatch]:
+def _read_file(
+    spec: CsvSource, location: files.Location, ctx: ReadContext
+) -> Iterator[pa.RecordBatch]:
     names = _column_names(spec, location)
     schema = pa.schema([(name, pa.string()) for name in names])
     ragged = RaggedRows(spec, location.shown, names, ctx.rejects, dialect(spec))
@@ -93,7 +94,7 @@ def _column_names(spec: CsvSource, location: files.Location) -> list[str]:
 
 def _tables(
     spec: CsvSource,
-    stream: IO[bytes],
+    stream: io.RawIOBase,
     schema: pa.Schema,
     ragged: RaggedRows,
     location: files.Location,
@@ -117,7 +118,9 @@ def _tables(
         strings_can_be_null=True,
     )
     try:
-        reader = pacsv.open_csv(stream, read_options, parse_options, convert_options)
+        reader = pacsv.open_csv(
+            cast("IO[bytes]", stream), read_options, parse_options, convert_options
+        )
         for batch in reader:
             yield ragged.merge(batch)
     except pa.ArrowInvalid as exc:
@@ -141,16 +144,14 @@ def _malformed(location: files.Location, exc: Exception) -> SourceError:
 def _check_quotes(spec: CsvSource, location: files.Location) -> None:
     """Find an unclosed quote, which pyarrow silently runs to the end of the file."""
     with files.open_binary(location, spec.compression) as raw:
-        reader = csv.reader(files.text_stream(raw, spec.encoding, location.shown),
-                            **dialect(spec))
+        reader = csv.reader(files.text_stream(raw, spec.encoding, location.shown), **dialect(spec))
         line = 1
         try:
             for _ in reader:
                 line = reader.line_num + 1
         except csv.Error as exc:
             raise SourceError(
-                f"{location.shown}: a quoted value opened at line {line} is never closed "
-                f"({exc})",
+                f"{location.shown}: a quoted value opened at line {line} is never closed ({exc})",
                 hint="close the quote, or set `quote: null` if quotes are not special here",
             ) from exc
 

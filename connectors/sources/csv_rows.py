@@ -11,7 +11,7 @@ from __future__ import annotations
 import csv
 from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal
 
 import pyarrow as pa
 import pyarrow.csv as pacsv
@@ -50,7 +50,7 @@ class RaggedRows:
         self._next = spec.skip_rows + int(spec.header) + 1
         self._failed: _Bad | None = None
 
-    def handle(self, row: pacsv.InvalidRow) -> str:
+    def handle(self, row: pacsv.InvalidRow) -> Literal["skip", "error"]:
         """pyarrow's `invalid_row_handler`: 'skip' the row (kept aside) or 'error'."""
         bad = _Bad(row.number or 0, row.expected_columns, row.actual_columns, row.text)
         if self._mode == "error":

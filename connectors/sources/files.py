@@ -14,9 +14,9 @@ import lzma
 import shutil
 import tempfile
 from collections.abc import Iterator
-from contextlib import ExitStack, contextmanager
+from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import IO, Any
+from typing import IO, Any, cast
 
 import fsspec
 import pyarrow as pa
@@ -25,8 +25,14 @@ from fsspec.core import url_to_fs
 from connectors.errors import SourceError
 from connectors.runtime import ReadContext, log
 
-_SUFFIXES = {".gz": "gzip", ".gzip": "gzip", ".bz2": "bz2", ".zst": "zstd", ".zstd": "zstd",
-             ".xz": "xz"}
+_SUFFIXES = {
+    ".gz": "gzip",
+    ".gzip": "gzip",
+    ".bz2": "bz2",
+    ".zst": "zstd",
+    ".zstd": "zstd",
+    ".xz": "xz",
+}
 _CHUNK = 1 << 20
 
 
@@ -81,18 +87,24 @@ def compression_of(location: Location, compression: str) -> str | None:
 def open_binary(location: Location, compression: str) -> Iterator[IO[bytes]]:
     """Open a file for streaming reads, decompressing on the fly."""
     codec = compression_of(location, compression)
-    with ExitStack() as stack:
-        raw: IO[bytes] = stack.enter_context(location.fs.open(location.path, "rb"))
-        if codec == "gzip":
-            raw = stack.enter_context(gzip.GzipFile(fileobj=raw))
-        elif codec == "bz2":
-            raw = stack.enter_context(bz2.BZ2File(raw))
-        elif codec == "xz":
-            raw = stack.enter_context(lzma.LZMAFile(raw))
-        elif codec == "zstd":
-            native = pa.CompressedInputStream(pa.PythonFile(raw, mode="r"), "zstd")
-            raw = stack.enter_context(native)  # type: ignore[arg-type]
-        yield raw
+    with location.fs.open(location.path, "rb") as raw:
+        if codec is None:
+            yield raw
+            return
+        with _inflate(raw, codec) as inflated:
+            yield inflated
+
+
+def _inflate(raw: IO[bytes], codec: str) -> IO[bytes]:
+    if codec == "gzip":
+        return cast("IO[bytes]", gzip.GzipFile(fileobj=raw))
+    if codec == "bz2":
+        return cast("IO[bytes]", bz2.BZ2File(raw))
+    if codec == "xz":
+        return cast("IO[bytes]", lzma.LZMAFile(raw))
+    # The standard library of Python 3.11 has no zstd; pyarrow's codec does it.
+    native = pa.PythonFile(cast("io.IOBase", raw), mode="r")
+    return cast("IO[bytes]", pa.CompressedInputStream(native, "zstd"))
 
 
 @contextmanager
@@ -171,8 +183,9 @@ class Utf8Stream(io.RawIOBase):
 
 def text_stream(raw: IO[bytes], encoding: str, shown: str) -> io.TextIOWrapper:
     """A text stream over `raw` that skips a byte order mark and fails with the file name."""
-    return io.TextIOWrapper(io.BufferedReader(Utf8Stream(raw, encoding, shown)), "utf-8",
-                            newline="")
+    return io.TextIOWrapper(
+        io.BufferedReader(Utf8Stream(raw, encoding, shown)), "utf-8", newline=""
+    )
 
 
 def empty_batch(schema: pa.Schema) -> pa.RecordBatch:

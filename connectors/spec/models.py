@@ -213,6 +213,16 @@ class Stream(SpecModel):
         default=131_072, ge=1_000, le=10_000_000, description="Rows per in-flight batch."
     )
 
+    @model_validator(mode="after")
+    def _incremental_mode(self) -> Stream:
+        if self.incremental is None:
+            return self
+        if self.load.mode == "replace":
+            raise ValueError("an incremental stream cannot replace the table: use append or upsert")
+        if self.incremental.lag and self.load.mode != "upsert":
+            raise ValueError("a lag re-reads rows: use mode 'upsert' so they are not duplicated")
+        return self
+
 
 class Pipeline(SpecModel):
     """A whole pipeline: one DAG."""
