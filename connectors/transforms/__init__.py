@@ -1,1 +1,25 @@
-"""Transforms: the spec's `transform` rules applied to a stream of Arrow batches."""
+"""Transforms: the spec's `transform` rules applied to a stream of Arrow batches.
+
+`apply` is the entry point; `output_types` tells a loader which spec type each output
+column has (a declared type wins: json and timestamptz travel as Arrow text and
+timestamps).
+"""
+
+from __future__ import annotations
+
+import pyarrow as pa
+
+from connectors.spec.models import Transform
+from connectors.transforms.engine import apply
+from connectors.transforms.names import normalize_name
+from connectors.types import ColumnType
+
+__all__ = ["apply", "normalize_name", "output_types"]
+
+
+def output_types(spec: Transform, schema: pa.Schema) -> dict[str, ColumnType]:
+    """The spec type of each column of `apply`'s output schema (declared types win)."""
+    return {
+        field.name: spec.types.get(field.name) or ColumnType.from_arrow(field.type)
+        for field in schema
+    }

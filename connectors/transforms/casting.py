@@ -1,8 +1,9 @@
 """Casting a column to a spec type, flagging the values that do not fit.
 
-Text is validated with vectorised Arrow kernels (regular expressions, comparisons)
-before the valid values are cast, so a bad value costs one flag, not a failed batch.
-Parsing rules, for text:
+A column that Arrow's own parser reads whole takes that fast path. Otherwise the text is
+validated with vectorised Arrow kernels (regular expressions, comparisons) before the
+valid values are cast, so a bad value costs one flag, not a failed batch. Both paths
+give a value the same result. Parsing rules, for text:
 
 - Surrounding whitespace is ignored and an empty text is null (for every type but string).
 - integer/bigint: optional sign and decimal digits; out-of-range values are rejected.
@@ -29,23 +30,25 @@ import json
 from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal
+from typing import Any
 
 import pyarrow as pa
-import pyarrow.compute as pc
 
+from connectors.transforms.arrow import pc
 from connectors.types import ColumnType
 
+_PROBE = 1024
 _INT_LIMITS = {  # largest magnitude, positive then negative
     "integer": ("2147483647", "2147483648"),
     "bigint": ("9223372036854775807", "9223372036854775808"),
 }
 _INTEGER = r"^[+-]?\d+$"
-_FLOAT = r"^[+-]?((\d+\.?\d*|\.\d+)([eE][+-]?\d+)?|(?i:nan|inf|infinity))$"
+_FLOAT = r"^[+-]?((\d+\.?\d*|\.\d+)([eE][+-]?\d+)?|(?i:nan(\(\w*\))?|inf|infinity))$"
 _DECIMAL = r"^[+-]?(\d+\.?\d*|\.\d+)$"
 _TRUE = pa.array(["true", "t", "yes", "1"])
 _FALSE = pa.array(["false", "f", "no", "0"])
 _DATE = r"^\d{4}-\d{2}-\d{2}$"
-_TIME = r"[T ]([01]\d|2[0-3]):[0-5]\d(:[0-5]\d(\.\d+)?)?"
+_TIME = r"[T ]([01]\d|2[0-3])(:[0-5]\d(:[0-5]\d(\.\d+)?)?)?"
 _OFFSET = r"(Z|[+-]([01]\d|2[0-3])(:?[0-5]\d)?)"
 _ZONED = rf"^.{{11,}}{_OFFSET}$"  # an offset follows a time, never a bare date
 _TIMESTAMP = rf"^\d{{4}}-\d{{2}}-\d{{2}}({_TIME}{_OFFSET}?)?$"
@@ -63,21 +66,24 @@ class Problem:
 class Cast:
     """A cast column: `values` (null where a problem was found) and its problems."""
 
-    values: pa.Array
+    values: pa.Array[Any]
     problems: list[Problem]
 
 
-def cast_column(values: pa.Array, target: ColumnType) -> Cast:
+def cast_column(values: pa.Array[Any], target: ColumnType) -> Cast:
     """Cast `values` to `target`; values that do not fit are null and flagged."""
     arrow = target.arrow()
     if pa.types.is_dictionary(values.type):
-        values = values.dictionary_decode()
+        values = pc.dictionary_decode(values)
     if pa.types.is_null(values.type):
-        return Cast(pa.nulls(len(values), arrow), [])
+        return Cast(pc.cast(values, arrow), [])
     if is_text(values.type):
         text = pc.cast(values, pa.string())
         if target.name == "string":
             return Cast(text, [])
+        fast = _fast(text, target)
+        if fast is not None:
+            return Cast(fast, [])
         return _PARSERS[target.name](_clean(text), target)
     if target.name == "json" or (target.name == "string" and pa.types.is_nested(values.type)):
         return Cast(_to_json(values), [])
@@ -92,40 +98,86 @@ def cast_column(values: pa.Array, target: ColumnType) -> Cast:
 def is_text(dtype: pa.DataType) -> bool:
     """Whether an Arrow type holds text."""
     return bool(
-        pa.types.is_string(dtype) or pa.types.is_large_string(dtype) or pa.types.is_string_view(dtype)
+        pa.types.is_string(dtype)
+        or pa.types.is_large_string(dtype)
+        or pa.types.is_string_view(dtype)
     )
 
 
-def _clean(values: pa.Array) -> pa.Array:
+def _fast(text: pa.Array[Any], target: ColumnType) -> pa.Array[Any] | None:
+    """Arrow's own parser, where what it accepts is a subset of the rules; None if it refuses.
+
+    The subset matters: a value must get the same result whether its batch takes this path
+    or the validating one (Arrow also reads hex integers and decimal exponents, and turns a
+    float overflow into inf, so those are sent to the validating path). A failing Arrow cast
+    costs a formatted error per value, so a prefix is tried first.
+    """
+    if target.name in ("boolean", "json"):
+        return None
+    arrow = target.arrow()
+    if target.name in ("timestamp", "timestamptz"):
+        arrow = _timestamp_reading(text)
+    try:
+        pc.cast(text.slice(0, _PROBE), arrow)
+        values = pc.cast(text, arrow)
+    except pa.ArrowInvalid:
+        return None
+    if _arrow_only(text, values, target):
+        return None
+    exact: pa.Array[Any] = pc.cast(values, target.arrow())
+    return exact
+
+
+def _timestamp_reading(text: pa.Array[Any]) -> pa.DataType:
+    # Arrow reads either all-naive or all-zoned text; the first value tells which to try.
+    first = pc.drop_null(text.slice(0, _PROBE))
+    zoned = len(first) > 0 and pc.match_substring_regex(first[:1], _ZONED)[0].as_py()
+    return pa.timestamp("us", tz="UTC") if zoned else pa.timestamp("us")
+
+
+def _arrow_only(text: pa.Array[Any], values: pa.Array[Any], target: ColumnType) -> bool:
+    """Whether Arrow accepted a value that the rules refuse."""
+    prefixes = {"integer": ("0x", "0X"), "bigint": ("0x", "0X")}.get(target.name, ())
+    if any(pc.any(pc.starts_with(text, prefix)).as_py() for prefix in prefixes):
+        return True
+    if target.name == "decimal":
+        return any(pc.any(pc.match_substring(text, e)).as_py() for e in ("e", "E"))
+    return target.name == "float" and bool(pc.any(pc.is_inf(values)).as_py())
+
+
+def _clean(values: pa.Array[Any]) -> pa.Array[Any]:
     text = pc.utf8_trim_whitespace(pc.cast(values, pa.string()))
-    return pc.if_else(pc.equal(text, ""), pa.scalar(None, pa.string()), text)
+    cleaned: pa.Array[Any] = pc.if_else(pc.equal(text, ""), pa.scalar(None, pa.string()), text)
+    return cleaned
 
 
-def _cast_typed(values: pa.Array, arrow: pa.DataType) -> pa.Array:
+def _cast_typed(values: pa.Array[Any], arrow: pa.DataType) -> pa.Array[Any]:
     # Cutting nanoseconds to microseconds or a time to its date is the intent, not data loss.
     temporal = pa.types.is_temporal(values.type) and pa.types.is_temporal(arrow)
-    return pc.cast(values, arrow, safe=not temporal)
+    cast: pa.Array[Any] = pc.cast(values, arrow, safe=not temporal)
+    return cast
 
 
-def _flag(text: pa.Array, pattern: str) -> tuple[pa.BooleanArray, pa.BooleanArray]:
+def _flag(text: pa.Array[Any], pattern: str) -> tuple[pa.BooleanArray, pa.BooleanArray]:
     """Rows whose text matches `pattern`, and non-null rows that do not."""
     ok = pc.fill_null(pc.match_substring_regex(text, pattern), False)
     return ok, pc.and_(pc.is_valid(text), pc.invert(ok))
 
 
-def _keep(text: pa.Array, ok: pa.BooleanArray) -> pa.Array:
-    return pc.if_else(ok, text, pa.scalar(None, text.type))
+def _keep(text: pa.Array[Any], ok: pa.BooleanArray) -> pa.Array[Any]:
+    kept: pa.Array[Any] = pc.if_else(ok, text, pa.scalar(None, text.type))
+    return kept
 
 
 def _not_a(target: ColumnType, mask: pa.BooleanArray, hint: str = "") -> Problem:
     return Problem(mask, f"is not a valid {target}{hint}")
 
 
-def _integer(text: pa.Array, target: ColumnType) -> Cast:
+def _integer(text: pa.Array[Any], target: ColumnType) -> Cast:
     ok, bad = _flag(text, _INTEGER)
     high, low = _INT_LIMITS[target.name]
     digits = pc.utf8_ltrim(text, characters="+-0")
-    length = pc.utf8_length(digits)
+    length = pc.binary_length(digits)
     limit = pc.if_else(pc.starts_with(text, "-"), low, high)
     too_big = pc.or_(
         pc.greater(length, len(high)),
@@ -137,7 +189,7 @@ def _integer(text: pa.Array, target: ColumnType) -> Cast:
     return Cast(values, [_not_a(target, bad), Problem(out, f"is out of range for {target}")])
 
 
-def _float(text: pa.Array, target: ColumnType) -> Cast:
+def _float(text: pa.Array[Any], target: ColumnType) -> Cast:
     ok, bad = _flag(text, _FLOAT)
     values = pc.cast(_keep(text, ok), target.arrow())
     overflow = pc.and_not(
@@ -148,20 +200,22 @@ def _float(text: pa.Array, target: ColumnType) -> Cast:
     return Cast(values, [_not_a(target, bad), Problem(overflow, "is out of range for float")])
 
 
-def _decimal(text: pa.Array, target: ColumnType) -> Cast:
+def _decimal(text: pa.Array[Any], target: ColumnType) -> Cast:
     assert target.precision is not None and target.scale is not None
     precision, scale = target.precision, target.scale
     ok, bad = _flag(text, _DECIMAL)
     digits = pc.utf8_ltrim(text, characters="+-0")
     point = pc.find_substring(digits, ".")
-    whole = pc.if_else(pc.less(point, 0), pc.utf8_length(digits), point)
+    length = pc.binary_length(digits)
+    whole = pc.if_else(pc.less(point, 0), length, point)
     wide = pc.and_(ok, pc.fill_null(pc.greater(whole, precision - scale), False))
     # One extra fraction digit is enough to round half away from zero exactly, and one
     # extra integer digit holds a carry (99.995 -> 100.00) so that it can be flagged.
-    cut = pc.replace_substring_regex(text, rf"(\.\d{{{scale + 1}}})\d+$", r"\1")
+    if (pc.max(pc.subtract(length, whole)).as_py() or 0) > scale + 2:
+        text = pc.replace_substring_regex(text, rf"(\.\d{{{scale + 1}}})\d+$", r"\1")
     work = _decimal_type(precision + 2, scale + 1)
     rounded = pc.round(
-        pc.cast(_keep(cut, pc.and_not(ok, wide)), work),
+        pc.cast(_keep(text, pc.and_not(ok, wide)), work),
         ndigits=scale,
         round_mode="half_towards_infinity",
     )
@@ -178,7 +232,7 @@ def _decimal_type(precision: int, scale: int) -> pa.DataType:
     return pa.decimal256(precision, scale)
 
 
-def _boolean(text: pa.Array, target: ColumnType) -> Cast:
+def _boolean(text: pa.Array[Any], target: ColumnType) -> Cast:
     lower = pc.ascii_lower(text)
     true = pc.is_in(lower, value_set=_TRUE)
     false = pc.is_in(lower, value_set=_FALSE)
@@ -187,15 +241,16 @@ def _boolean(text: pa.Array, target: ColumnType) -> Cast:
     return Cast(values, [_not_a(target, bad, " (true/false, yes/no, 1/0)")])
 
 
-def _real_dates(text: pa.Array, shaped: pa.BooleanArray) -> pa.BooleanArray:
+def _real_dates(text: pa.Array[Any], shaped: pa.BooleanArray) -> pa.BooleanArray:
     """Rows of `YYYY-MM-DD...` text whose date exists (strptime rolls Feb 30 into March)."""
     head = pc.utf8_slice_codeunits(_keep(text, shaped), 0, 10)
     parsed = pc.strptime(head, format="%Y-%m-%d", unit="s", error_is_null=True)
     day = pc.cast(pc.utf8_slice_codeunits(head, 8, 10), pa.int64())
-    return pc.fill_null(pc.equal(pc.day(parsed), day), False)
+    real: pa.BooleanArray = pc.fill_null(pc.equal(pc.day(parsed), day), False)
+    return real
 
 
-def _date(text: pa.Array, target: ColumnType) -> Cast:
+def _date(text: pa.Array[Any], target: ColumnType) -> Cast:
     shaped, _ = _flag(text, _DATE)
     ok = _real_dates(text, shaped)
     values = pc.cast(_keep(text, ok), pa.date32())
@@ -203,7 +258,7 @@ def _date(text: pa.Array, target: ColumnType) -> Cast:
     return Cast(values, [_not_a(target, bad, " (YYYY-MM-DD)")])
 
 
-def _timestamp(text: pa.Array, target: ColumnType) -> Cast:
+def _timestamp(text: pa.Array[Any], target: ColumnType) -> Cast:
     shaped, _ = _flag(text, _TIMESTAMP)
     ok = _real_dates(text, shaped)
     micro = pc.replace_substring_regex(_keep(text, ok), r"(\.\d{6})\d+", r"\1")
@@ -218,7 +273,7 @@ def _timestamp(text: pa.Array, target: ColumnType) -> Cast:
     return Cast(pc.cast(values, target.arrow()), [_not_a(target, bad, hint)])
 
 
-def _json_text(text: pa.Array, target: ColumnType) -> Cast:
+def _json_text(text: pa.Array[Any], target: ColumnType) -> Cast:
     # No Arrow kernel validates JSON: this is the one per-value Python loop.
     flags = [value is not None and not _is_json(value) for value in text.to_pylist()]
     bad = pa.array(flags, pa.bool_())
@@ -233,14 +288,14 @@ def _is_json(value: str) -> bool:
     return True
 
 
-def _to_json(values: pa.Array) -> pa.Array:
+def _to_json(values: pa.Array[Any]) -> pa.Array[Any]:
     return pa.array(
         [None if v is None else json.dumps(v, default=str) for v in values.to_pylist()],
         pa.string(),
     )
 
 
-_PARSERS: dict[str, Callable[[pa.Array, ColumnType], Cast]] = {
+_PARSERS: dict[str, Callable[[pa.Array[Any], ColumnType], Cast]] = {
     "integer": _integer,
     "bigint": _integer,
     "float": _float,

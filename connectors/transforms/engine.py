@@ -1,0 +1,258 @@
+"""The transform engine: a spec's rules applied batch by batch, bad rows sent to rejects."""
+
+from __future__ import annotations
+
+import logging
+import os
+from collections import Counter
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from functools import reduce
+
+import numpy as np
+import pyarrow as pa
+
+from connectors.runtime import Rejects, StreamStats
+from connectors.spec.models import Transform
+from connectors.transforms.arrow import pc
+from connectors.transforms.casting import Cast, cast_column, is_text
+from connectors.transforms.names import Layout, plan_layout
+from connectors.transforms.strings import normalize_text
+from connectors.transforms.udf import Udf, cast_to, empty_batch, load_steps, run_step
+from connectors.transforms.validate import (
+    Checks,
+    Failure,
+    check_declared_values,
+    compile_checks,
+    fill,
+    missing_required,
+    out_of_range,
+    require_columns,
+)
+
+log = logging.getLogger("dagsmith")
+_SHOWN_CHARS = 60
+
+
+def apply(
+    batches: Iterator[pa.RecordBatch], spec: Transform, rejects: Rejects, stats: StreamStats
+) -> Iterator[pa.RecordBatch]:
+    """Apply `spec` to a stream of source batches, lazily, one batch at a time.
+
+    Every output batch has the same schema: declared `types` give the Arrow types, other
+    columns keep the source's (a column of nulls only becomes text). At least one batch,
+    possibly empty, is yielded. Rejected rows go to `rejects` with their source values and
+    1-based source row numbers. `dedupe` is left to the loader, which sees the whole stream.
+
+    Raises:
+        TransformError: At once for a step that cannot be imported or a fill/range value
+            that does not fit its declared type; on the first batch for a rule naming a
+            missing column; later for a failing step or an unstable step output.
+    """
+    steps = load_steps(spec.steps)
+    check_declared_values(spec)
+    return _Run(spec, steps, rejects, stats).stream(batches)
+
+
+class _Frame:
+    """One batch in flight, and where each of its rows sits in the source batch."""
+
+    def __init__(self, raw: pa.RecordBatch, offset: int, rejects: Rejects) -> None:
+        self.raw = raw
+        self.batch = raw
+        self.offset = offset
+        self.rejects = rejects
+        self.positions = pa.array(np.arange(raw.num_rows), pa.int64())
+
+    def reject(self, rule: str, failures: list[Failure]) -> int:
+        """Send rows that fail any of `failures` to rejects (one reason each) and drop them."""
+        failures = [failure for failure in failures if pc.any(failure.mask).as_py()]
+        if not failures:
+            return 0
+        bad = reduce(pc.or_, [failure.mask for failure in failures])
+        rows = pc.indices_nonzero(bad)
+        reasons: dict[int, list[str]] = {row: [] for row in rows.to_pylist()}
+        for failure in failures:
+            where = pc.indices_nonzero(failure.mask)
+            shown = failure.values.take(where).to_pylist() if failure.values is not None else None
+            for i, row in enumerate(where.to_pylist()):
+                reasons[row].append(_reason(failure, shown[i] if shown is not None else None))
+        source = self.positions.take(rows)
+        self.rejects.add(
+            rule,
+            ["; ".join(reason) for reason in reasons.values()],
+            self.raw.take(source).to_pylist(),
+            (source.to_numpy() + self.offset + 1).tolist(),
+        )
+        keep = pc.invert(bad)
+        self.batch = self.batch.filter(keep)
+        self.positions = self.positions.filter(keep)
+        return len(rows)
+
+
+def _reason(failure: Failure, value: object) -> str:
+    if failure.values is None:
+        return f"column {failure.column!r} {failure.message}"
+    text = value if isinstance(value, str) else str(value)
+    if len(text) > _SHOWN_CHARS:
+        text = text[: _SHOWN_CHARS - 3] + "..."
+    shown = repr(text) if isinstance(value, str) else text
+    return f"column {failure.column!r}: {shown} {failure.message}"
+
+
+class _Run:
+    """The state of one stream's transform: layouts, compiled rules, schema, counters."""
+
+    def __init__(self, spec: Transform, steps: list[Udf], rejects: Rejects, stats: StreamStats):
+        self.spec = spec
+        self.steps = steps
+        self.rejects = rejects
+        self.stats = stats
+        self.tally: Counter[str] = Counter()
+        self.layouts: dict[tuple[str, ...], Layout] = {}
+        self.checks: Checks | None = None
+        self.schema: pa.Schema | None = None
+        self.offset = 0
+        self.declared = {column: type_.arrow() for column, type_ in spec.types.items()}
+        # Columns are independent and Arrow kernels release the GIL: use every core.
+        self.pool = ThreadPoolExecutor(max_workers=os.cpu_count() or 1)
+
+    def stream(self, batches: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
+        """Transform each batch; yield an empty batch if the source gave none."""
+        try:
+            for raw in batches:
+                yield self._batch(raw)
+            if self.schema is None:
+                yield self._batch(_empty_source(self.spec))
+        finally:
+            self.pool.shutdown()
+        self._summarise()
+
+    def _batch(self, raw: pa.RecordBatch) -> pa.RecordBatch:
+        self.stats.rows_read += raw.num_rows
+        frame = _Frame(raw, self.offset, self.rejects)
+        self.offset += raw.num_rows
+        frame.batch = self._strings(self._arrange(raw))
+        self._types(frame)
+        self._check(frame)
+        batch = frame.batch
+        for udf in self.steps:
+            rows_in = batch.num_rows
+            batch = run_step(udf, batch, self.declared)
+            self.tally[f"{udf.label} in"] += rows_in
+            self.tally[f"{udf.label} out"] += batch.num_rows
+        log.debug("transform: batch of %d row(s) gives %d", raw.num_rows, batch.num_rows)
+        return self._conform(batch)
+
+    def _arrange(self, raw: pa.RecordBatch) -> pa.RecordBatch:
+        """Apply rename, normalize_names and select/drop; columns of nulls become text."""
+        key = tuple(raw.schema.names)
+        if key not in self.layouts:
+            self.layouts[key] = plan_layout(self.spec, list(key))
+            if len(self.layouts) == 1:
+                self._first_layout(self.layouts[key])
+        layout = self.layouts[key]
+        arrays = [raw.column(i) for i in layout.sources]
+        arrays = [
+            pc.cast(a, pa.string()) if pa.types.is_null(a.type) and n not in self.spec.types else a
+            for a, n in zip(arrays, layout.names, strict=True)
+        ]
+        return pa.RecordBatch.from_arrays(arrays, names=layout.names)
+
+    def _first_layout(self, layout: Layout) -> None:
+        schema = pa.schema([(name, pa.null()) for name in layout.names])
+        require_columns("types", list(self.spec.types), schema)
+        if self.spec.strings and self.spec.strings.columns:
+            require_columns("strings.columns", self.spec.strings.columns, schema)
+        self.tally.update(renamed=layout.renamed, normalized=layout.normalized)
+        self.tally["dropped"] = layout.dropped
+
+    def _strings(self, batch: pa.RecordBatch) -> pa.RecordBatch:
+        rule = self.spec.strings
+        if rule is None:
+            return batch
+        wanted = rule.columns or batch.schema.names
+        names = [f.name for f in batch.schema if f.name in wanted and is_text(f.type)]
+        results = self.pool.map(lambda name: normalize_text(batch.column(name), rule), names)
+        for name, (values, emptied) in zip(names, results, strict=True):
+            batch = batch.set_column(batch.schema.get_field_index(name), name, values)
+            self.tally["emptied"] += emptied
+        self.tally["text columns"] = len(names)
+        return batch
+
+    def _types(self, frame: _Frame) -> None:
+        names = list(self.spec.types)
+        if not names:
+            return
+        batch = frame.batch
+        casts: Iterator[Cast] = self.pool.map(
+            lambda name: cast_column(batch.column(name), self.spec.types[name]), names
+        )
+        failures = []
+        for name, cast in zip(names, casts, strict=True):
+            failures += [
+                Failure(name, p.mask, p.message, batch.column(name)) for p in cast.problems
+            ]
+            frame.batch = frame.batch.set_column(
+                batch.schema.get_field_index(name), name, cast.values
+            )
+        self.tally["type"] += frame.reject("type", failures)
+
+    def _check(self, frame: _Frame) -> None:
+        if self.checks is None:
+            self.checks = compile_checks(self.spec, frame.batch.schema)
+        frame.batch, filled = fill(frame.batch, self.checks.fill)
+        self.tally["filled"] += filled
+        self.tally["required"] += frame.reject(
+            "required", missing_required(frame.batch, self.checks.required)
+        )
+        self.tally["range"] += frame.reject("range", out_of_range(frame.batch, self.checks.ranges))
+
+    def _conform(self, batch: pa.RecordBatch) -> pa.RecordBatch:
+        if self.schema is None:
+            self.schema = batch.schema
+        if batch.schema.equals(self.schema):
+            return batch
+        return cast_to(pa.Table.from_batches([batch]), self.schema, "a later batch")
+
+    def _summarise(self) -> None:
+        tally, spec = self.tally, self.spec
+        log.info(
+            "transform names: %d renamed, %d normalized, %d dropped",
+            tally["renamed"],
+            tally["normalized"],
+            tally["dropped"],
+        )
+        lines = [
+            (
+                spec.strings,
+                "strings: %d text column(s), %d empty value(s) made null",
+                (tally["text columns"], tally["emptied"]),
+            ),
+            (
+                spec.types,
+                "types: %d column(s) cast, %d row(s) rejected",
+                (len(spec.types), tally["type"]),
+            ),
+            (spec.fill, "fill: %d null(s) filled", (tally["filled"],)),
+            (spec.required, "required: %d row(s) rejected", (tally["required"],)),
+            (spec.ranges, "ranges: %d row(s) rejected", (tally["range"],)),
+        ]
+        for active, message, args in lines:
+            if active:
+                log.info("transform " + message, *args)
+        for udf in self.steps:
+            log.info(
+                "transform %s: %d row(s) in, %d out",
+                udf.label,
+                tally[f"{udf.label} in"],
+                tally[f"{udf.label} out"],
+            )
+
+
+def _empty_source(spec: Transform) -> pa.RecordBatch:
+    """A stand-in for a source that gave no batch at all: the columns the spec names."""
+    wanted = spec.select if spec.select is not None else list(spec.types)
+    targets = set(spec.rename.values())
+    names = [*spec.rename, *(name for name in wanted if name not in targets)]
+    return empty_batch(pa.schema([(name, pa.string()) for name in names]))

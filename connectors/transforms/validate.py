@@ -1,0 +1,189 @@
+"""The row rules after casting: fill, required and ranges.
+
+Their values (fill values, bounds) are cast once, when the column types are known, with
+the same parsing rules as the data; a value that does not fit is a spec error.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import pyarrow as pa
+
+from connectors.errors import TransformError
+from connectors.spec.models import Range, Scalar, Transform
+from connectors.transforms.arrow import pc
+from connectors.transforms.casting import cast_column
+from connectors.types import ColumnType
+
+_SHOWN_ALLOWED = 5
+
+
+@dataclass(frozen=True)
+class Failure:
+    """Rows of one column that broke a rule: the reason reads `column 'c': <value> <message>`.
+
+    `values` holds the values to quote (None: the reason names no value).
+    """
+
+    column: str
+    mask: pa.BooleanArray
+    message: str
+    values: pa.Array[Any] | None = None
+
+
+@dataclass(frozen=True)
+class Bounds:
+    """A `Range` with its values cast to the column's type."""
+
+    low: pa.Scalar[Any] | None
+    high: pa.Scalar[Any] | None
+    allowed: pa.Array[Any] | None
+    spec: Range
+
+
+@dataclass(frozen=True)
+class Checks:
+    """fill, required and ranges, resolved against the column types."""
+
+    fill: dict[str, pa.Scalar[Any]]
+    required: list[str]
+    ranges: dict[str, Bounds]
+
+
+def check_declared_values(spec: Transform) -> None:
+    """Cast the fill and range values of columns with a declared type, before any row.
+
+    Raises:
+        TransformError: A value does not fit its column's declared type.
+    """
+    for column, declared in spec.types.items():
+        bound = spec.ranges.get(column)
+        given = [("fill", spec.fill[column])] if column in spec.fill else []
+        if bound is not None:
+            values = (bound.min, bound.max, *(bound.allowed or []))
+            given += [("ranges", value) for value in values if value is not None]
+        for rule, raw in given:
+            typed_value(rule, raw, column, declared.arrow(), declared)
+
+
+def compile_checks(spec: Transform, schema: pa.Schema) -> Checks:
+    """Check the columns that the rules name and cast their values.
+
+    Raises:
+        TransformError: A rule names a missing column, or a value does not fit its column.
+    """
+    for rule, columns in (
+        ("fill", spec.fill),
+        ("required", spec.required),
+        ("ranges", spec.ranges),
+    ):
+        require_columns(rule, list(columns), schema)
+
+    def value(column: str, raw: Scalar, rule: str = "ranges") -> pa.Scalar[Any]:
+        return typed_value(rule, raw, column, schema.field(column).type, spec.types.get(column))
+
+    ranges = {
+        column: Bounds(
+            low=None if bound.min is None else value(column, bound.min),
+            high=None if bound.max is None else value(column, bound.max),
+            allowed=_allowed(bound, column, value),
+            spec=bound,
+        )
+        for column, bound in spec.ranges.items()
+    }
+    fill = {column: value(column, raw, "fill") for column, raw in spec.fill.items()}
+    return Checks(fill=fill, required=list(spec.required), ranges=ranges)
+
+
+def _allowed(
+    bound: Range, column: str, value: Callable[[str, Scalar], pa.Scalar[Any]]
+) -> pa.Array[Any] | None:
+    if bound.allowed is None:
+        return None
+    scalars = [value(column, raw) for raw in bound.allowed]
+    allowed: pa.Array[Any] = pa.array([s.as_py() for s in scalars], scalars[0].type)
+    return allowed
+
+
+def require_columns(rule: str, columns: list[str], schema: pa.Schema) -> None:
+    """Raise a TransformError listing the available columns if one is missing."""
+    unknown = [column for column in columns if column not in schema.names]
+    if unknown:
+        raise TransformError(
+            f"{rule}: no column {', '.join(map(repr, unknown))}; "
+            f"available columns: {', '.join(map(repr, schema.names))}",
+            hint="rules after select/drop use the output column names",
+        )
+
+
+def typed_value(
+    rule: str, raw: Scalar, column: str, dtype: pa.DataType, declared: ColumnType | None
+) -> pa.Scalar[Any]:
+    """`raw` as a scalar of the column's Arrow type, parsed like the column's data.
+
+    Raises:
+        TransformError: The value does not fit the column's type.
+    """
+    text = str(raw).lower() if isinstance(raw, bool) else str(raw)
+    target = declared or ColumnType.from_arrow(dtype)
+    cast = cast_column(pa.array([text]), target)
+    refused = [problem.message for problem in cast.problems if problem.mask[0].as_py()]
+    if not refused:
+        try:
+            scalar: pa.Scalar[Any] = pc.cast(cast.values, dtype)[0]
+            return scalar
+        except pa.ArrowInvalid as exc:
+            refused.append(f"does not fit {dtype}: {exc}")
+    raise TransformError(
+        f"{rule}: the value {raw!r} for column {column!r} {refused[0]}",
+        hint=f"give a value of the column's type, {target}",
+    )
+
+
+def fill(batch: pa.RecordBatch, values: dict[str, pa.Scalar[Any]]) -> tuple[pa.RecordBatch, int]:
+    """Replace nulls with the fill values; return the batch and how many were filled."""
+    filled = 0
+    for column, scalar in values.items():
+        index = batch.schema.get_field_index(column)
+        array = batch.column(index)
+        if array.null_count:
+            filled += array.null_count
+            batch = batch.set_column(index, column, pc.fill_null(array, scalar))
+    return batch, filled
+
+
+def missing_required(batch: pa.RecordBatch, columns: list[str]) -> list[Failure]:
+    """Null values in required columns."""
+    return [
+        Failure(column, pc.is_null(batch.column(column)), "is null but required")
+        for column in columns
+    ]
+
+
+def out_of_range(batch: pa.RecordBatch, ranges: dict[str, Bounds]) -> list[Failure]:
+    """Values outside their column's bounds (nulls pass: `required` is for them)."""
+    failures = []
+    for column, bounds in ranges.items():
+        values = batch.column(column)
+        tests = [
+            (bounds.low, pc.less, f"is below the minimum {bounds.spec.min!r}"),
+            (bounds.high, pc.greater, f"is above the maximum {bounds.spec.max!r}"),
+        ]
+        for bound, compare, message in tests:
+            if bound is not None:
+                mask = pc.fill_null(compare(values, bound), False)
+                failures.append(Failure(column, mask, message, values))
+        if bounds.allowed is not None:
+            outside = pc.and_(pc.is_valid(values), pc.invert(pc.is_in(values, bounds.allowed)))
+            failures.append(Failure(column, outside, _not_one_of(bounds.spec), values))
+    return failures
+
+
+def _not_one_of(bound: Range) -> str:
+    allowed = bound.allowed or []
+    shown = ", ".join(repr(value) for value in allowed[:_SHOWN_ALLOWED])
+    more = f" (and {len(allowed) - _SHOWN_ALLOWED} more)" if len(allowed) > _SHOWN_ALLOWED else ""
+    return f"is not one of the allowed values {shown}{more}"
