@@ -1,0 +1,201 @@
+"""SQL databases (`kind: sql`): a table or one checked SELECT, streamed in Arrow batches.
+
+Rows come through a server-side cursor (psycopg2 named cursor, PyMySQL SSCursor), so
+memory holds one batch, not the result. Every read runs in a read-only transaction
+where the database has one, on top of the query check: defence in depth. Driver errors
+are translated in one place, `_errors`, and never carry the connection's password.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+import pyarrow as pa
+import sqlalchemy as sa
+
+from connectors.connections import env_var, lookup, to_sqlalchemy_url
+from connectors.errors import DagsmithError, SourceError, SourceUnavailable
+from connectors.runtime import ReadContext, log
+from connectors.sources import sql_query, sql_types
+from connectors.spec.sources import SourceSpec
+from connectors.spec.sql import SqlSource
+from connectors.types import ColumnType
+
+CONNECT_TIMEOUT = 15
+"""Seconds to wait for a server to answer before calling it unavailable."""
+
+_READ_ONLY = {
+    "postgresql": ["SET TRANSACTION READ ONLY"],
+    "mysql": ["SET time_zone = '+00:00'", "START TRANSACTION READ ONLY"],
+    "mariadb": ["SET time_zone = '+00:00'", "START TRANSACTION READ ONLY"],
+    "sqlite": ["PRAGMA query_only = ON"],
+}
+_TIMEOUT_ARG = {"psycopg2": "connect_timeout", "pymysql": "connect_timeout"}
+_TRANSIENT_STATES = ("08", "40001", "40P01", "53", "57P0")
+_TRANSIENT_MYSQL = {1040, 1205, 1213, 2003, 2006, 2013}
+_TRANSIENT_TEXT = (
+    "connection refused",
+    "timeout expired",
+    "timed out",
+    "database is locked",
+    "server closed the connection",
+    "could not connect",
+)
+_HINTS = (
+    (
+        ("28P01", "28000", 1045, "authentication", "access denied"),
+        "check the user and password of the connection",
+    ),
+    (
+        ("42P01", 1146, "no such table", "does not exist"),
+        "check the table's name and schema (names with capitals are case-sensitive)",
+    ),
+    (("42703", 1054, "no such column", "unknown column"), "check the column names"),
+    (("42601", 1064, "syntax"), "fix the query's syntax"),
+)
+_BIND_LIKE = re.compile(r"(?<![:\w]):(?=\w)")
+
+
+def read(spec: SourceSpec, ctx: ReadContext) -> Iterator[pa.RecordBatch]:
+    """Stream a table or a query's rows as batches of at most `ctx.batch_rows` rows."""
+    if not isinstance(spec, SqlSource):
+        raise TypeError(f"the sql reader cannot read a {spec.kind!r} source")
+    url = _url(spec, ctx)
+    with _errors(spec, url), _connect(url) as conn:
+        stream = conn.execution_options(stream_results=True)
+        if spec.table:
+            select, types = _table_select(spec, conn)
+            result = stream.execute(select)
+        else:
+            result = stream.execute(_as_text(sql_query.checked_query(spec, _dialect(conn))))
+            types = _described(spec, result, conn)
+        schema = pa.schema([(name, ctype.arrow()) for name, ctype in types.items()])
+        parsed_json = spec.table is not None or conn.dialect.name != "mysql"
+        empty = True
+        for rows in result.yield_per(ctx.batch_rows).partitions():
+            empty = False
+            yield sql_types.to_batch(rows, schema, list(types.values()), parsed_json, spec.shown)
+        if empty:
+            yield pa.RecordBatch.from_pylist([], schema=schema)
+
+
+def column_types(spec: SqlSource, ctx: ReadContext) -> dict[str, ColumnType]:
+    """The source's columns and their spec types, found without reading any row."""
+    url = _url(spec, ctx)
+    with _errors(spec, url), _connect(url) as conn:
+        if spec.table:
+            return _table_select(spec, conn)[1]
+        dialect = _dialect(conn)
+        sql = sql_query.describe_query(sql_query.checked_query(spec, dialect), dialect)
+        return _described(spec, conn.execute(_as_text(sql)), conn)
+
+
+def _url(spec: SqlSource, ctx: ReadContext) -> sa.URL:
+    return to_sqlalchemy_url(lookup(spec.connection, ctx.project_dir), spec.connection)
+
+
+@contextmanager
+def _connect(url: sa.URL) -> Iterator[sa.Connection]:
+    """One connection of its own (no pool: session settings must not outlive the read)."""
+    timeout = _TIMEOUT_ARG.get(url.get_driver_name())
+    args = {timeout: CONNECT_TIMEOUT} if timeout and timeout not in url.query else {}
+    engine = sa.create_engine(url, poolclass=sa.pool.NullPool, connect_args=args)
+    try:
+        with engine.connect() as conn:
+            statements = _READ_ONLY.get(conn.dialect.name)
+            if statements is None:
+                log.info("%s: no read-only transaction for this database", url.get_backend_name())
+            for statement in statements or []:
+                conn.execute(sa.text(statement))
+            yield conn
+    finally:
+        engine.dispose()
+
+
+def _dialect(conn: sa.Connection) -> str:
+    return sql_query.sqlglot_dialect(conn.dialect.name)
+
+
+def _as_text(sql: str) -> sa.TextClause:
+    """A checked query as a text clause whose colons are never taken for bind parameters."""
+    return sa.text(_BIND_LIKE.sub(r"\\:", sql))
+
+
+def _table_select(
+    spec: SqlSource, conn: sa.Connection
+) -> tuple[sa.Select[tuple[object, ...]], dict[str, ColumnType]]:
+    """SELECT the spec's columns from the reflected table: quoted by the dialect, typed by it."""
+    assert spec.table is not None
+    schema, _, name = spec.table.rpartition(".")
+    table = sa.Table(name, sa.MetaData(), schema=schema or None, autoload_with=conn)
+    wanted = spec.columns or list(table.columns.keys())
+    if missing := [c for c in wanted if c not in table.columns]:
+        raise SourceError(
+            f"{spec.shown}: no column(s) {', '.join(map(repr, missing))} in the table",
+            hint=f"the table's columns are: {', '.join(table.columns.keys())}",
+        )
+    types = {c: sql_types.from_reflected(table.columns[c].type, conn.dialect.name) for c in wanted}
+    return sa.select(*(table.columns[c] for c in wanted)), types
+
+
+def _described(
+    spec: SqlSource, result: sa.CursorResult[tuple[object, ...]], conn: sa.Connection
+) -> dict[str, ColumnType]:
+    description = result.cursor.description or []
+    names = [column[0] for column in description]
+    if twice := sorted({n for n in names if names.count(n) > 1}):
+        raise SourceError(
+            f"{spec.shown}: the query returns more than one column named {', '.join(twice)}",
+            hint="give each column its own name with AS",
+        )
+    return {c[0]: sql_types.from_description(c, conn.dialect.name) for c in description}
+
+
+@contextmanager
+def _errors(spec: SqlSource, url: sa.URL) -> Iterator[None]:
+    """Translate SQLAlchemy and driver errors: transient ones to SourceUnavailable."""
+    try:
+        yield
+    except sa.exc.NoSuchTableError:
+        raise SourceError(
+            f"{spec.shown}: the table does not exist (or the user cannot see it)",
+            hint="check the table's name and schema (names with capitals are case-sensitive)",
+        ) from None
+    except sa.exc.DBAPIError as exc:
+        raise _translated(spec, url, exc) from exc
+    except sa.exc.SQLAlchemyError as exc:
+        text = _scrub(str(exc).splitlines()[0], url)
+        raise SourceError(
+            f"{spec.shown}: {text}", hint=f"check {env_var(spec.connection)}"
+        ) from exc
+
+
+def _translated(spec: SqlSource, url: sa.URL, exc: sa.exc.DBAPIError) -> DagsmithError:
+    orig = exc.orig
+    text = _scrub(next(iter(str(orig).strip().splitlines()), type(orig).__name__), url)
+    first = orig.args[0] if orig is not None and orig.args else None
+    code = getattr(orig, "pgcode", None) or (first if isinstance(first, int) else None)
+    message = f"{spec.shown}: {text}"
+    lowered = text.lower()
+    if (
+        exc.connection_invalidated
+        or (isinstance(code, str) and code.startswith(_TRANSIENT_STATES))
+        or code in _TRANSIENT_MYSQL
+        or any(marker in lowered for marker in _TRANSIENT_TEXT)
+    ):
+        return SourceUnavailable(message, hint="the database is unreachable or busy: retry later")
+    return SourceError(message, hint=_hint(code, lowered))
+
+
+def _hint(code: str | int | None, lowered: str) -> str | None:
+    for keys, hint in _HINTS:
+        if code in keys or any(isinstance(k, str) and k.lower() in lowered for k in keys):
+            return hint
+    return None
+
+
+def _scrub(text: str, url: sa.URL) -> str:
+    """A driver message without the password, should a driver ever echo it."""
+    return text.replace(url.password, "***") if url.password else text

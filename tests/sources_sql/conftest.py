@@ -1,0 +1,55 @@
+"""Helpers for SQL source tests: a connection set through the environment, a reader."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pyarrow as pa
+import pytest
+import sqlalchemy as sa
+
+from connectors.runtime import ReadContext, Rejects, RunInfo, StreamStats
+from connectors.sources import read
+from connectors.spec.sql import SqlSource
+from tests.conftest import Database
+
+Reader = Callable[..., list[pa.RecordBatch]]
+
+
+def make_ctx(project_dir: Path, batch_rows: int = 1000) -> ReadContext:
+    """A read context for a project folder."""
+    run = RunInfo("run-1", "p", "s", datetime.now(UTC))
+    return ReadContext(
+        base_dir=project_dir,
+        batch_rows=batch_rows,
+        rejects=Rejects(run, StreamStats()),
+        project_dir=project_dir,
+    )
+
+
+def use(monkeypatch: pytest.MonkeyPatch, url: sa.URL) -> None:
+    """Point connection `src` at a URL, the way a user does: through the environment."""
+    monkeypatch.setenv("AIRFLOW_CONN_SRC", url.render_as_string(hide_password=False))
+
+
+def run(db: Database, sql: str) -> None:
+    """Run setup statements (separated by ';' at line ends) in the test's database."""
+    with db.engine.begin() as conn:
+        for statement in sql.split(";\n"):
+            if statement.strip():
+                conn.exec_driver_sql(statement)
+
+
+@pytest.fixture
+def reader(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Callable[..., Any]:
+    """Read a `kind: sql` source of connection `src` on a database; return its batches."""
+
+    def read_source(db: Database, batch_rows: int = 1000, **fields: Any) -> list[pa.RecordBatch]:
+        use(monkeypatch, db.url)
+        spec = SqlSource(kind="sql", connection="src", **fields)
+        return list(read(spec, make_ctx(tmp_path, batch_rows)))
+
+    return read_source
