@@ -36,8 +36,12 @@ class PgSession(Protocol):
         ...
 
     def copy(
-        self, schema: str | None, table: str, arrow_schema: pa.Schema,
-        batches: Iterable[pa.RecordBatch], temporary: bool = False,
+        self,
+        schema: str | None,
+        table: str,
+        arrow_schema: pa.Schema,
+        batches: Iterable[pa.RecordBatch],
+        temporary: bool = False,
     ) -> None:
         """COPY the batches into a table (of the session's temporary schema if asked)."""
         ...
@@ -51,9 +55,11 @@ class PgSession(Protocol):
         ...
 
 
-def translate(exc: Exception, sqlstate: str | None, column: str | None, where: str) -> DagsmithError:
+def translate(
+    exc: Exception, sqlstate: str | None, column: str | None, where: str, text: str = ""
+) -> DagsmithError:
     """A driver error as a LoadError (terminal) or TargetUnavailable (transient)."""
-    text = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+    text = text or next(iter(str(exc).strip().splitlines()), type(exc).__name__)
     at = f", column {column!r}" if column else ""
     message = f"loading {where}{at} failed: {text}"
     if sqlstate is None and "OperationalError" in type(exc).__name__:
@@ -86,7 +92,8 @@ class AdbcSession:
         except adbc_driver_manager.Error as exc:
             details = dict(getattr(exc, "details", None) or [])
             column = details.get(b"PG_DIAG_COLUMN_NAME", b"").decode() or None
-            raise translate(exc, exc.sqlstate, column, self._where) from exc
+            text = details.get(b"PG_DIAG_MESSAGE_PRIMARY", b"").decode()
+            raise translate(exc, exc.sqlstate, column, self._where, text) from exc
 
     def query(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
         """Run a statement and return its rows."""
@@ -95,8 +102,12 @@ class AdbcSession:
             return list(self._cur.fetchall()) if self._cur.description else []
 
     def copy(
-        self, schema: str | None, table: str, arrow_schema: pa.Schema,
-        batches: Iterable[pa.RecordBatch], temporary: bool = False,
+        self,
+        schema: str | None,
+        table: str,
+        arrow_schema: pa.Schema,
+        batches: Iterable[pa.RecordBatch],
+        temporary: bool = False,
     ) -> None:
         """Binary COPY, streamed: the reader pulls one batch at a time."""
         failures: list[Exception] = []
@@ -164,8 +175,12 @@ class Psycopg2Session:
             return list(self._cur.fetchall()) if self._cur.description else []
 
     def copy(
-        self, schema: str | None, table: str, arrow_schema: pa.Schema,
-        batches: Iterable[pa.RecordBatch], temporary: bool = False,
+        self,
+        schema: str | None,
+        table: str,
+        arrow_schema: pa.Schema,
+        batches: Iterable[pa.RecordBatch],
+        temporary: bool = False,
     ) -> None:
         """One CSV COPY per batch; an empty string is quoted, so it stays distinct from NULL."""
         columns = ", ".join(quote(n) for n in arrow_schema.names)

@@ -11,13 +11,15 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 import pyarrow as pa
-from sqlalchemy.dialects import postgresql
+from sqlalchemy.dialects.postgresql.base import PGDialect
 
 from connectors.errors import LoadError
 from connectors.loaders.prepare import SEQ, TargetColumn
 
 STAGE = "_dagsmith_stage"
-_PREPARER = postgresql.dialect().identifier_preparer
+# A paramstyle without `%`: compiled DDL runs as-is, so `%` in a name must stay single.
+DIALECT = PGDialect(paramstyle="numeric_dollar")  # type: ignore[no-untyped-call]
+_PREPARER = DIALECT.identifier_preparer
 
 TARGET_COLUMNS = """
 SELECT a.attname, format_type(a.atttypid, a.atttypmod),
@@ -134,7 +136,10 @@ def deduped(dedupes: Iterable[tuple[list[str], str]]) -> str:
     for keys, keep in dedupes:
         columns = ", ".join(quote(k) for k in keys)
         order = "DESC" if keep == "last" else "ASC"
-        sql = f"SELECT DISTINCT ON ({columns}) * FROM ({sql}) AS d ORDER BY {columns}, {quote(SEQ)} {order}"
+        sql = (
+            f"SELECT DISTINCT ON ({columns}) * FROM ({sql}) AS d "
+            f"ORDER BY {columns}, {quote(SEQ)} {order}"
+        )
     return sql
 
 

@@ -124,9 +124,7 @@ def nested_as_json(batch: pa.RecordBatch) -> pa.RecordBatch:
     return pa.RecordBatch.from_arrays(columns, names=batch.schema.names)
 
 
-def reject_null_keys(
-    batches: Iterator[pa.RecordBatch], job: LoadJob
-) -> Iterator[pa.RecordBatch]:
+def reject_null_keys(batches: Iterator[pa.RecordBatch], job: LoadJob) -> Iterator[pa.RecordBatch]:
     """Drop rows whose upsert key holds a NULL into the rejects: such a key never conflicts."""
     keys = job.load.keys
     for batch in batches:
@@ -138,9 +136,26 @@ def reject_null_keys(
             yield batch
             continue
         rejected = batch.filter(bad).to_pylist()
-        reasons = [f"key {', '.join(k for k in keys if row[k] is None)} is null" for row in rejected]
+        reasons = [
+            f"key {', '.join(k for k in keys if row[k] is None)} is null" for row in rejected
+        ]
         job.rejects.add("key", reasons, rejected, [None] * len(rejected))
         yield batch.filter(pc.invert(bad))
+
+
+def dedupe_passes(job: LoadJob) -> list[tuple[list[str], str]]:
+    """(keys, keep) dedupe passes over the staged rows, in order.
+
+    An upsert needs unique keys (PostgreSQL: "cannot affect row a second time"), so it
+    keeps the last row of each key unless the spec's dedupe already made them unique.
+    """
+    passes: list[tuple[list[str], str]] = (
+        [(list(job.dedupe.keys), job.dedupe.keep)] if job.dedupe else []
+    )
+    unique = job.dedupe is not None and set(job.dedupe.keys) <= set(job.load.keys)
+    if job.load.mode == "upsert" and not unique:
+        passes.append((job.load.keys, "last"))
+    return passes
 
 
 def run_record(job: LoadJob, counts: dict[str, int]) -> dict[str, Any]:

@@ -6,6 +6,8 @@ identifier and maps every type; nothing is pasted into SQL.
 
 from __future__ import annotations
 
+from typing import Any
+
 import sqlalchemy as sa
 from sqlalchemy.dialects import mysql, postgresql
 from sqlalchemy.types import TypeEngine
@@ -18,9 +20,9 @@ _KEY = sa.String(255)
 """Key-sized text: MySQL/MariaDB cannot index an unbounded TEXT column."""
 
 
-def sql_type(ctype: ColumnType, dialect: str, key: bool = False) -> TypeEngine[object]:
+def sql_type(ctype: ColumnType, dialect: str, key: bool = False) -> TypeEngine[Any]:
     """The column type a spec type gets when dagsmith creates the table."""
-    simple: dict[str, TypeEngine[object]] = {
+    simple: dict[str, TypeEngine[Any]] = {
         "integer": sa.Integer(),
         "bigint": sa.BigInteger(),
         "float": sa.Double(),
@@ -106,5 +108,5 @@ def new_metadata(dialect: str) -> sa.MetaData:
     return metadata
 
 
-def _timestamp(metadata: sa.MetaData) -> TypeEngine[object]:
+def _timestamp(metadata: sa.MetaData) -> TypeEngine[Any]:
     return sql_type(ColumnType("timestamptz"), metadata.info["dialect"])
