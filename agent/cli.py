@@ -105,6 +105,10 @@ def run(
         str | None,
         typer.Option(help="Reuse a run id: a committed run with this id is not loaded twice."),
     ] = None,
+    full_refresh: Annotated[
+        bool,
+        typer.Option(help="Ignore stored watermarks: read incremental streams in full."),
+    ] = False,
     as_json: Annotated[bool, typer.Option("--json", help="Print the summary as JSON.")] = False,
 ) -> None:
     """Run a pipeline now, outside Airflow."""
@@ -122,6 +126,7 @@ def run(
                 only=stream or (),
                 run_id=run_id,
                 progress=progress,
+                full_refresh=full_refresh,
             )
     except DagsmithError as exc:
         fail(exc)

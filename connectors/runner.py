@@ -18,8 +18,10 @@ import pyarrow as pa
 from connectors import sources, transforms
 from connectors.connections import Target, resolve_target
 from connectors.errors import DagsmithError, RejectLimitExceeded, SpecError
+from connectors.incremental import STATE_KEY, Watermark
 from connectors.loaders import loader_for
 from connectors.loaders.base import LoadJob, LoadResult
+from connectors.loaders.state import read_state
 from connectors.runtime import ReadContext, Rejects, RunInfo, StreamStats
 from connectors.spec.models import Pipeline, Stream, Transform
 
@@ -108,6 +110,7 @@ def run_pipeline(
     only: Sequence[str] = (),
     run_id: str | None = None,
     progress: Progress | None = None,
+    full_refresh: bool = False,
 ) -> RunSummary:
     """Run every stream (or those named in `only`); a failed stream does not stop the others.
 
@@ -118,6 +121,7 @@ def run_pipeline(
         only: Stream names to run; empty runs all.
         run_id: Reuse to make a rerun idempotent; default: a new manual run id.
         progress: Called as rows are read.
+        full_refresh: Ignore stored watermarks and read incremental sources in full.
     """
     for name in only:
         try:
@@ -129,19 +133,25 @@ def run_pipeline(
     for stream in spec.streams:
         if not only or stream.name in only:
             run = RunInfo(summary.run_id, spec.pipeline, stream.name, datetime.now(UTC))
-            summary.streams.append(run_stream(stream, target, run, base_dir, progress))
+            result = run_stream(stream, target, run, base_dir, progress, full_refresh)
+            summary.streams.append(result)
     return summary
 
 
 def run_stream(
-    stream: Stream, target: Target, run: RunInfo, base_dir: Path, progress: Progress | None
+    stream: Stream,
+    target: Target,
+    run: RunInfo,
+    base_dir: Path,
+    progress: Progress | None = None,
+    full_refresh: bool = False,
 ) -> StreamResult:
     """Run one stream; expected failures are captured in the result, not raised."""
     stats = StreamStats()
     result = StreamResult(stream.name, stream.load.table, stream.load.mode, stats)
     started = time.perf_counter()
     try:
-        result.load = _load_stream(stream, target, run, base_dir, stats, progress)
+        result.load = _load_stream(stream, target, run, base_dir, stats, progress, full_refresh)
         stats.rows_loaded = result.load.rows_loaded
     except DagsmithError as exc:
         log.error("%s: %s", stream.name, exc)
@@ -157,16 +167,15 @@ def _load_stream(
     base_dir: Path,
     stats: StreamStats,
     progress: Progress | None,
+    full_refresh: bool,
 ) -> LoadResult:
-    if stream.incremental is not None:
-        raise SpecError(
-            f"stream {stream.name!r}: incremental loading is not implemented yet",
-            hint="remove `incremental` and load in full for now",
-        )
     rejects = Rejects(run, stats)
     ctx = ReadContext(base_dir=base_dir, batch_rows=stream.batch_rows, rejects=rejects)
     raw = _timed(sources.read(stream.source, ctx), stats, "extract")
     shaped = _timed(transforms.apply(raw, stream.transform, rejects, stats), stats, "transform")
+    watermark = _watermark(stream, target, run, full_refresh)
+    if watermark is not None:
+        shaped = (watermark.apply(batch) for batch in shaped)
     job = LoadJob(
         run=run,
         load=stream.load,
@@ -175,8 +184,14 @@ def _load_stream(
         stats=stats,
         declared=dict(stream.transform.types),
         dedupe=stream.transform.dedupe,
-        before_commit=lambda: check_reject_limit(stream.transform, stats),
     )
+
+    def before_commit() -> None:
+        check_reject_limit(stream.transform, stats)
+        if watermark is not None:
+            job.state = watermark.state()
+
+    job.before_commit = before_commit
     started = time.perf_counter()
     result = loader_for(target.url).load(job)
     # Extract and transform overlap the load (prefetch): their times are their own share,
@@ -184,6 +199,20 @@ def _load_stream(
     stats.seconds["transform"] -= stats.seconds.get("extract", 0.0)
     stats.seconds["load"] = time.perf_counter() - started
     return result
+
+
+def _watermark(
+    stream: Stream, target: Target, run: RunInfo, full_refresh: bool
+) -> Watermark | None:
+    """The incremental bounds of this run; `full_refresh` ignores the stored watermark."""
+    if stream.incremental is None:
+        return None
+    stored = None
+    if not full_refresh:
+        state = read_state(target.url, stream.load.table, run.pipeline, run.stream)
+        stored = state.get(STATE_KEY)
+    log.info("%s: incremental on %s from %s", stream.name, stream.incremental.cursor, stored)
+    return Watermark(stream.incremental, stored)
 
 
 def check_reject_limit(spec: Transform, stats: StreamStats) -> None:

@@ -1,0 +1,31 @@
+"""Reading the stored watermark of a stream, before its extract starts."""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+
+from connectors.errors import TargetUnavailable
+from connectors.loaders import tables
+from connectors.loaders.prepare import split_table
+
+
+def read_state(url: sa.URL, table: str, pipeline: str, stream: str) -> dict[str, str]:
+    """The committed state of a stream (empty before its first load).
+
+    The state lives beside the target table (same schema), in `_dagsmith_state`.
+    """
+    schema, _ = split_table(table)
+    engine = sa.create_engine(url, poolclass=sa.pool.NullPool)
+    state = tables.state_table(tables.new_metadata(url.get_backend_name()), schema)
+    try:
+        with engine.connect() as conn:
+            if not sa.inspect(conn).has_table(state.name, schema=schema):
+                return {}
+            mine = (state.c.pipeline == pipeline, state.c.stream == stream)
+            rows = conn.execute(sa.select(state.c.key, state.c.value).where(*mine))
+            return {key: value for key, value in rows}
+    except sa.exc.OperationalError as exc:
+        where = url.render_as_string(hide_password=True)
+        raise TargetUnavailable(f"cannot read the watermark of {stream!r} from {where}") from exc
+    finally:
+        engine.dispose()
