@@ -7,10 +7,12 @@ BIN := $(VENV)/bin
 .PHONY: install demo test lint bench
 install: $(VENV)/.installed
 
-$(VENV)/.installed: pyproject.toml requirements.lock
+$(VENV)/.installed: pyproject.toml requirements.lock tests/sources_rest/server/package-lock.json
 	test -x $(BIN)/python || $(PY) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip uv
 	$(BIN)/uv pip install --quiet --python $(BIN)/python -r requirements.lock -e ".[dev]"
+	# json-server: the third-party REST API the REST source's tests run against.
+	if command -v npm >/dev/null; then npm ci --silent --prefix tests/sources_rest/server; fi
 	touch $@
 
 demo: install

@@ -83,6 +83,15 @@ class Rejects:
             "%s: %d row(s) rejected by %s (first: %s)", self._run.stream, count, rule, reasons[0]
         )
 
+    def add_table(self, table: pa.Table) -> None:
+        """Take rows rejected by an earlier task of this run (read back from staging)."""
+        if not table.num_rows:
+            return
+        table = table.select(REJECTS_SCHEMA.names).cast(REJECTS_SCHEMA)
+        self._tables.append(table)
+        self._stats.rows_rejected += table.num_rows
+        self._stats.by_rule.update(table.column("rule").to_pylist())
+
     @property
     def count(self) -> int:
         """Rows rejected so far."""
@@ -103,3 +112,4 @@ class ReadContext:
     batch_rows: int
     rejects: Rejects
     storage_options: dict[str, Any] = field(default_factory=dict)
+    project_dir: Path = field(default_factory=Path.cwd)

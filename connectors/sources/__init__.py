@@ -25,6 +25,8 @@ READERS: dict[str, str] = {
     "excel": "connectors.sources.excel",
     "xml": "connectors.sources.xml",
     "parquet": "connectors.sources.parquet",
+    "rest": "connectors.sources.rest",
+    "sql": "connectors.sources.sql",
 }
 
 

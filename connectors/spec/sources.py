@@ -7,6 +7,8 @@ from typing import Annotated, Literal
 from pydantic import Field, field_validator
 
 from connectors.spec.base import SpecModel
+from connectors.spec.rest import RestSource
+from connectors.spec.sql import SqlSource
 
 
 class FileSource(SpecModel):
@@ -121,7 +123,14 @@ class ParquetSource(FileSource):
 
 
 SourceSpec = Annotated[
-    CsvSource | JsonSource | JsonlSource | ExcelSource | XmlSource | ParquetSource,
+    CsvSource
+    | JsonSource
+    | JsonlSource
+    | ExcelSource
+    | XmlSource
+    | ParquetSource
+    | RestSource
+    | SqlSource,
     Field(discriminator="kind"),
 ]
 """Any source; `kind` picks the model."""

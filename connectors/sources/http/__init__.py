@@ -1,0 +1,1 @@
+"""HTTP plumbing of the REST source: client, auth, pagination, rate limits, breaker."""
