@@ -165,3 +165,20 @@ def to_sqlalchemy_url(value: str, conn_id: str) -> sa.URL:
         database=conn.schema,
         query={k: str(v) for k, v in conn.extra.items()},
     )
+
+
+_S3_CLIENT_KEYS = ("endpoint_url", "region_name")
+
+
+def storage_options(conn: Connection) -> dict[str, Any]:
+    """fsspec storage options from a connection (Airflow's `aws` conventions for S3)."""
+    extra = dict(conn.extra)
+    client = {key: extra.pop(key) for key in _S3_CLIENT_KEYS if key in extra}
+    options: dict[str, Any] = {**extra}
+    if conn.login:
+        options["key"] = conn.login
+    if conn.password:
+        options["secret"] = conn.password
+    if client:
+        options["client_kwargs"] = client
+    return options

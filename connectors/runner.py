@@ -16,7 +16,7 @@ from typing import Any, Literal
 import pyarrow as pa
 
 from connectors import sources, transforms
-from connectors.connections import Target, resolve_target
+from connectors.connections import Target, get_connection, resolve_target, storage_options
 from connectors.errors import DagsmithError, RejectLimitExceeded, SpecError
 from connectors.incremental import STATE_KEY, Watermark
 from connectors.loaders import loader_for
@@ -24,6 +24,7 @@ from connectors.loaders.base import LoadJob, LoadResult
 from connectors.loaders.state import read_state
 from connectors.runtime import ReadContext, Rejects, RunInfo, StreamStats
 from connectors.spec.models import Pipeline, Stream, Transform
+from connectors.spec.sources import FileSource
 
 log = logging.getLogger("dagsmith")
 
@@ -128,12 +129,13 @@ def run_pipeline(
             spec.stream(name)
         except KeyError as exc:
             raise SpecError(str(exc.args[0])) from None
-    target = resolve_target(spec.target, project_dir or Path.cwd())
+    project_dir = project_dir or Path.cwd()
+    target = resolve_target(spec.target, project_dir)
     summary = RunSummary(spec.pipeline, run_id or new_run_id(), target)
     for stream in spec.streams:
         if not only or stream.name in only:
             run = RunInfo(summary.run_id, spec.pipeline, stream.name, datetime.now(UTC))
-            result = run_stream(stream, target, run, base_dir, progress, full_refresh)
+            result = run_stream(stream, target, run, base_dir, project_dir, progress, full_refresh)
             summary.streams.append(result)
     return summary
 
@@ -143,6 +145,7 @@ def run_stream(
     target: Target,
     run: RunInfo,
     base_dir: Path,
+    project_dir: Path,
     progress: Progress | None = None,
     full_refresh: bool = False,
 ) -> StreamResult:
@@ -151,7 +154,9 @@ def run_stream(
     result = StreamResult(stream.name, stream.load.table, stream.load.mode, stats)
     started = time.perf_counter()
     try:
-        result.load = _load_stream(stream, target, run, base_dir, stats, progress, full_refresh)
+        result.load = _load_stream(
+            stream, target, run, base_dir, project_dir, stats, progress, full_refresh
+        )
         stats.rows_loaded = result.load.rows_loaded
     except DagsmithError as exc:
         log.error("%s: %s", stream.name, exc)
@@ -165,12 +170,19 @@ def _load_stream(
     target: Target,
     run: RunInfo,
     base_dir: Path,
+    project_dir: Path,
     stats: StreamStats,
     progress: Progress | None,
     full_refresh: bool,
 ) -> LoadResult:
     rejects = Rejects(run, stats)
-    ctx = ReadContext(base_dir=base_dir, batch_rows=stream.batch_rows, rejects=rejects)
+    ctx = ReadContext(
+        base_dir=base_dir,
+        batch_rows=stream.batch_rows,
+        rejects=rejects,
+        storage_options=_storage(stream, project_dir),
+        project_dir=project_dir,
+    )
     raw = _timed(sources.read(stream.source, ctx), stats, "extract")
     shaped = _timed(transforms.apply(raw, stream.transform, rejects, stats), stats, "transform")
     watermark = _watermark(stream, target, run, full_refresh)
@@ -199,6 +211,14 @@ def _load_stream(
     stats.seconds["transform"] -= stats.seconds.get("extract", 0.0)
     stats.seconds["load"] = time.perf_counter() - started
     return result
+
+
+def _storage(stream: Stream, project_dir: Path) -> dict[str, Any]:
+    """Credentials for a file source on remote storage, from its connection."""
+    source = stream.source
+    if not isinstance(source, FileSource) or source.connection is None:
+        return {}
+    return storage_options(get_connection(source.connection, project_dir))
 
 
 def _watermark(

@@ -6,7 +6,7 @@ from typing import Annotated, Literal
 
 from pydantic import Field, field_validator
 
-from connectors.spec.base import SpecModel
+from connectors.spec.base import ConnectionId, SpecModel
 from connectors.spec.rest import RestSource
 from connectors.spec.sql import SqlSource
 
@@ -19,6 +19,13 @@ class FileSource(SpecModel):
         description=(
             "A local path (relative to the spec file's folder) or an fsspec URL such as "
             "s3://bucket/key.csv. Glob patterns (data/*.csv) read every match in name order."
+        ),
+    )
+    connection: ConnectionId | None = Field(
+        default=None,
+        description=(
+            "Connection id holding the storage credentials of a remote URL (for s3://: login = "
+            "access key id, password = secret key, extra endpoint_url / region_name)."
         ),
     )
     compression: Literal["infer", "gzip", "bz2", "zstd", "xz", "none"] = Field(
