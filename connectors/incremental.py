@@ -16,6 +16,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from connectors.errors import SpecError
+from connectors.runtime import Since
 from connectors.spec.models import Incremental
 
 STATE_KEY = "cursor"
@@ -38,6 +39,21 @@ class Watermark:
         if self.spec.lag and isinstance(value, datetime | date):
             return value - self.spec.lag
         return value
+
+    def pushdown(self, column: str) -> Since | None:
+        """The lower bound as text, for a source that filters where it reads."""
+        text = self.stored if self.stored is not None else self.spec.initial
+        if text is None:
+            return None
+        text = str(text)
+        if self.spec.lag and not text.lstrip("-").isdigit():
+            try:
+                text = (datetime.fromisoformat(text) - self.spec.lag).isoformat()
+            except ValueError:
+                raise SpecError(
+                    f"incremental cursor {self.spec.cursor!r}: {text!r} is not a timestamp"
+                ) from None
+        return Since(column, text, self.spec.param)
 
     def apply(self, batch: pa.RecordBatch) -> pa.RecordBatch:
         """Keep rows past the lower bound; remember the largest cursor value kept."""

@@ -176,16 +176,19 @@ def _load_stream(
     full_refresh: bool,
 ) -> LoadResult:
     rejects = Rejects(run, stats)
+    watermark = _watermark(stream, target, run, full_refresh)
     ctx = ReadContext(
         base_dir=base_dir,
         batch_rows=stream.batch_rows,
         rejects=rejects,
         storage_options=_storage(stream, project_dir),
         project_dir=project_dir,
+        since=watermark.pushdown(_source_name(stream, watermark.spec.cursor))
+        if watermark
+        else None,
     )
     raw = _timed(sources.read(stream.source, ctx), stats, "extract")
     shaped = _timed(transforms.apply(raw, stream.transform, rejects, stats), stats, "transform")
-    watermark = _watermark(stream, target, run, full_refresh)
     if watermark is not None:
         shaped = (watermark.apply(batch) for batch in shaped)
     job = LoadJob(
@@ -219,6 +222,12 @@ def _storage(stream: Stream, project_dir: Path) -> dict[str, Any]:
     if not isinstance(source, FileSource) or source.connection is None:
         return {}
     return storage_options(get_connection(source.connection, project_dir))
+
+
+def _source_name(stream: Stream, column: str) -> str:
+    """The source's own name of a target column (undoing a rename)."""
+    renamed = {target: source for source, target in stream.transform.rename.items()}
+    return renamed.get(column, column)
 
 
 def _watermark(

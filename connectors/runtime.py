@@ -90,7 +90,7 @@ class Rejects:
         table = table.select(REJECTS_SCHEMA.names).cast(REJECTS_SCHEMA)
         self._tables.append(table)
         self._stats.rows_rejected += table.num_rows
-        self._stats.by_rule.update(table.column("rule").to_pylist())
+        self._stats.by_rule.update(str(rule) for rule in table.column("rule").to_pylist())
 
     @property
     def count(self) -> int:
@@ -105,6 +105,22 @@ class Rejects:
 
 
 @dataclass(frozen=True)
+class Since:
+    """An incremental run's exclusive lower bound, for sources that can filter at the source.
+
+    The runner filters rows by the cursor anyway; a source that pushes the bound down
+    (a SQL WHERE, a REST query parameter) only saves reading what would be dropped.
+    """
+
+    column: str
+    """The cursor as the source names it."""
+    value: str
+    """The bound as text: ISO 8601 for times, digits for integers."""
+    param: str | None = None
+    """REST: the query parameter that carries the bound."""
+
+
+@dataclass(frozen=True)
 class ReadContext:
     """What a source reader needs beyond its spec."""
 
@@ -112,4 +128,5 @@ class ReadContext:
     batch_rows: int
     rejects: Rejects
     storage_options: dict[str, Any] = field(default_factory=dict)
+    since: Since | None = None
     project_dir: Path = field(default_factory=Path.cwd)

@@ -23,3 +23,15 @@ def not_a_frame(frame: pd.DataFrame) -> list[int]:
 
 
 NOT_CALLABLE = 42
+
+
+CRASH = {"after_id": None}
+"""Set `after_id` to make `crash_midway` fail on the batch holding that id."""
+
+
+def crash_midway(frame: pd.DataFrame) -> pd.DataFrame:
+    """Fail part-way through a stream, once earlier batches are already being loaded."""
+    limit = CRASH["after_id"]
+    if limit is not None and (frame["id"].astype(int) > limit).any():
+        raise RuntimeError("the worker died half-way")
+    return frame

@@ -46,6 +46,8 @@ def read(spec: SourceSpec, ctx: ReadContext) -> Iterator[pa.RecordBatch]:
         client = HttpClient(spec, masker, session)
         auth = authenticator(spec.auth, conn, client, base, masker)
         params = {name: _param(value) for name, value in spec.params.items()}
+        if ctx.since is not None and ctx.since.param is not None:
+            params[ctx.since.param] = ctx.since.value
         first = PageRequest(f"{base}/{spec.endpoint.lstrip('/')}", params)
         fetch = partial(_fetch, spec, client, auth)
         for page in pages(spec.pagination, first, fetch, partial(_select, spec), client.shown):

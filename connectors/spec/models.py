@@ -199,6 +199,13 @@ class Incremental(SpecModel):
         default=timedelta(0), description="Re-read this far behind the watermark (late rows)."
     )
     initial: Scalar | None = Field(default=None, description="Lower bound for the first run.")
+    param: Annotated[str, Field(pattern=r"^[A-Za-z_][\w.\[\]-]{0,99}$")] | None = Field(
+        default=None,
+        description=(
+            "REST sources: the query parameter that sends the lower bound to the API "
+            "(e.g. updated_since), so only new records are fetched."
+        ),
+    )
 
 
 class Stream(SpecModel):
