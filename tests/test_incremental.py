@@ -7,6 +7,7 @@ import threading
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from typing import ClassVar
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
@@ -145,8 +146,10 @@ def test_modes_that_would_lose_or_duplicate_rows_are_refused(
 class _Api(BaseHTTPRequestHandler):
     """Events filtered by `since`, as many APIs do; remembers what it was asked."""
 
-    seen: list[dict[str, list[str]]] = []
-    events = [{"id": i, "updated_at": f"2026-11-0{1 + i // 10}T00:00:00+00:00"} for i in range(30)]
+    seen: ClassVar[list[dict[str, list[str]]]] = []
+    events: ClassVar[list[dict[str, object]]] = [
+        {"id": i, "updated_at": f"2026-11-0{1 + i // 10}T00:00:00+00:00"} for i in range(30)
+    ]
 
     def do_GET(self) -> None:
         query = parse_qs(urlsplit(self.path).query)
