@@ -1,9 +1,11 @@
 """SQL databases (`kind: sql`): a table or one checked SELECT, streamed in Arrow batches.
 
-Rows come through a server-side cursor (psycopg2 named cursor, PyMySQL SSCursor), so
-memory holds one batch, not the result. Every read runs in a read-only transaction
-where the database has one, on top of the query check: defence in depth. Driver errors
-are translated in one place, `_errors`, and never carry the connection's password.
+PostgreSQL (through a libpq driver) is read by ADBC, straight into Arrow (`sql_adbc`).
+Other databases' rows come through a server-side cursor (psycopg2 named cursor, PyMySQL
+SSCursor). Either way memory holds a batch, not the result. Every read runs in a
+read-only transaction where the database has one, on top of the query check: defence in
+depth. Driver errors, ADBC's included, are translated in one place, `_errors`, and never
+carry the connection's password.
 """
 
 from __future__ import annotations
@@ -12,13 +14,14 @@ import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 
+import adbc_driver_manager
 import pyarrow as pa
 import sqlalchemy as sa
 
 from connectors.connections import env_var, lookup, to_sqlalchemy_url
 from connectors.errors import DagsmithError, SourceError, SourceUnavailable
 from connectors.runtime import ReadContext, log
-from connectors.sources import sql_query, sql_types
+from connectors.sources import sql_adbc, sql_query, sql_types
 from connectors.spec.sources import SourceSpec
 from connectors.spec.sql import SqlSource
 from connectors.types import ColumnType
@@ -42,12 +45,15 @@ _TRANSIENT_TEXT = (
     "database is locked",
     "server closed the connection",
     "could not connect",
+    "terminating connection",
+    "conflict with recovery",
 )
 _HINTS = (
     (
-        ("28P01", "28000", 1045, "authentication", "access denied"),
+        ("28P01", "28000", 1045, "authentication", "access denied", 'role "'),
         "check the user and password of the connection",
     ),
+    (("3D000", 1049, 'database "', "unknown database"), "check the connection's database"),
     (
         ("42P01", 1146, "no such table", "does not exist"),
         "check the table's name and schema (names with capitals are case-sensitive)",
@@ -55,6 +61,7 @@ _HINTS = (
     (("42703", 1054, "no such column", "unknown column"), "check the column names"),
     (("42601", 1064, "syntax"), "fix the query's syntax"),
 )
+_ADBC_PREFIX = re.compile(r"^(?:[A-Z_]+: )?\[libpq\] (?:Execution error \[\w+\]: )?(?:ERROR:\s+)?")
 _BIND_LIKE = re.compile(r"(?<![:\w]):(?=\w)")
 
 
@@ -63,7 +70,17 @@ def read(spec: SourceSpec, ctx: ReadContext) -> Iterator[pa.RecordBatch]:
     if not isinstance(spec, SqlSource):
         raise TypeError(f"the sql reader cannot read a {spec.kind!r} source")
     url = _url(spec, ctx)
-    with _errors(spec, url), _connect(url) as conn:
+    if sql_adbc.handles(url):
+        batches = sql_adbc.read(spec, url, ctx.batch_rows, CONNECT_TIMEOUT)
+    else:
+        batches = _read_rows(spec, url, ctx.batch_rows)
+    with _errors(spec, url):
+        yield from batches
+
+
+def _read_rows(spec: SqlSource, url: sa.URL, batch_rows: int) -> Iterator[pa.RecordBatch]:
+    """Rows through SQLAlchemy's server-side cursor, converted batch by batch."""
+    with _connect(url) as conn:
         stream = conn.execution_options(stream_results=True)
         if spec.table:
             select, types = _table_select(spec, conn)
@@ -74,7 +91,7 @@ def read(spec: SourceSpec, ctx: ReadContext) -> Iterator[pa.RecordBatch]:
         schema = pa.schema([(name, ctype.arrow()) for name, ctype in types.items()])
         parsed_json = spec.table is not None or conn.dialect.name != "mysql"
         empty = True
-        for rows in result.yield_per(ctx.batch_rows).partitions():
+        for rows in result.yield_per(batch_rows).partitions():
             empty = False
             yield sql_types.to_batch(rows, schema, list(types.values()), parsed_json, spec.shown)
         if empty:
@@ -130,12 +147,7 @@ def _table_select(
     assert spec.table is not None
     schema, _, name = spec.table.rpartition(".")
     table = sa.Table(name, sa.MetaData(), schema=schema or None, autoload_with=conn)
-    wanted = spec.columns or list(table.columns.keys())
-    if missing := [c for c in wanted if c not in table.columns]:
-        raise SourceError(
-            f"{spec.shown}: no column(s) {', '.join(map(repr, missing))} in the table",
-            hint=f"the table's columns are: {', '.join(table.columns.keys())}",
-        )
+    wanted = sql_query.selected_columns(spec, list(table.columns.keys()))
     types = {c: sql_types.from_reflected(table.columns[c].type, conn.dialect.name) for c in wanted}
     return sa.select(*(table.columns[c] for c in wanted)), types
 
@@ -144,18 +156,13 @@ def _described(
     spec: SqlSource, result: sa.CursorResult[tuple[object, ...]], conn: sa.Connection
 ) -> dict[str, ColumnType]:
     description = result.cursor.description or []
-    names = [column[0] for column in description]
-    if twice := sorted({n for n in names if names.count(n) > 1}):
-        raise SourceError(
-            f"{spec.shown}: the query returns more than one column named {', '.join(twice)}",
-            hint="give each column its own name with AS",
-        )
+    sql_query.check_unique_names(spec, [column[0] for column in description])
     return {c[0]: sql_types.from_description(c, conn.dialect.name) for c in description}
 
 
 @contextmanager
 def _errors(spec: SqlSource, url: sa.URL) -> Iterator[None]:
-    """Translate SQLAlchemy and driver errors: transient ones to SourceUnavailable."""
+    """Translate SQLAlchemy, DB-API and ADBC errors: transient ones to SourceUnavailable."""
     try:
         yield
     except sa.exc.NoSuchTableError:
@@ -164,7 +171,13 @@ def _errors(spec: SqlSource, url: sa.URL) -> Iterator[None]:
             hint="check the table's name and schema (names with capitals are case-sensitive)",
         ) from None
     except sa.exc.DBAPIError as exc:
-        raise _translated(spec, url, exc) from exc
+        orig = exc.orig
+        text = next(iter(str(orig).strip().splitlines()), type(orig).__name__)
+        first = orig.args[0] if orig is not None and orig.args else None
+        code = getattr(orig, "pgcode", None) or (first if isinstance(first, int) else None)
+        raise _translated(spec, url, text, code, exc.connection_invalidated) from exc
+    except (adbc_driver_manager.Error, sql_adbc.StreamError) as exc:
+        raise _translated(spec, url, _adbc_text(exc), getattr(exc, "sqlstate", None)) from exc
     except sa.exc.SQLAlchemyError as exc:
         text = _scrub(str(exc).splitlines()[0], url)
         raise SourceError(
@@ -172,21 +185,29 @@ def _errors(spec: SqlSource, url: sa.URL) -> Iterator[None]:
         ) from exc
 
 
-def _translated(spec: SqlSource, url: sa.URL, exc: sa.exc.DBAPIError) -> DagsmithError:
-    orig = exc.orig
-    text = _scrub(next(iter(str(orig).strip().splitlines()), type(orig).__name__), url)
-    first = orig.args[0] if orig is not None and orig.args else None
-    code = getattr(orig, "pgcode", None) or (first if isinstance(first, int) else None)
+def _translated(
+    spec: SqlSource, url: sa.URL, text: str, code: str | int | None, invalidated: bool = False
+) -> DagsmithError:
+    text = _scrub(text, url)
     message = f"{spec.shown}: {text}"
     lowered = text.lower()
     if (
-        exc.connection_invalidated
+        invalidated
         or (isinstance(code, str) and code.startswith(_TRANSIENT_STATES))
         or code in _TRANSIENT_MYSQL
         or any(marker in lowered for marker in _TRANSIENT_TEXT)
     ):
         return SourceUnavailable(message, hint="the database is unreachable or busy: retry later")
     return SourceError(message, hint=_hint(code, lowered))
+
+
+def _adbc_text(exc: Exception) -> str:
+    """The server's own message, else ADBC's first line (which names no query, no URI)."""
+    # Typed with str keys, but the driver's keys are bytes.
+    details: dict[object, bytes] = dict(getattr(exc, "details", None) or [])
+    primary = details.get(b"PG_DIAG_MESSAGE_PRIMARY", b"").decode(errors="replace")
+    first = next(iter(str(exc).strip().splitlines()), type(exc).__name__)
+    return primary or _ADBC_PREFIX.sub("", first)
 
 
 def _hint(code: str | int | None, lowered: str) -> str | None:

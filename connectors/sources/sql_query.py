@@ -7,11 +7,13 @@ comments, say) cannot smuggle in anything the check did not see.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import sqlglot
 import sqlglot.errors
 from sqlglot import exp
 
-from connectors.errors import SpecError
+from connectors.errors import SourceError, SpecError
 from connectors.spec.sql import SqlSource
 
 _DIALECTS = {"postgresql": "postgres", "mysql": "mysql", "mariadb": "mysql", "mssql": "tsql"}
@@ -59,6 +61,30 @@ def describe_query(sql: str, dialect: str) -> str:
     tree = sqlglot.parse_one(sql, read=dialect)
     assert isinstance(tree, exp.Query)
     return exp.select("*").from_(tree.subquery("dagsmith_q")).where("1 = 0").sql(dialect=dialect)
+
+
+def selected_columns(spec: SqlSource, available: Sequence[str]) -> list[str]:
+    """The table's columns to read: the spec's `columns`, all of them when it has none.
+
+    Raises:
+        SourceError: `columns` names a column the table does not have.
+    """
+    wanted = spec.columns or list(available)
+    if missing := [c for c in wanted if c not in available]:
+        raise SourceError(
+            f"{spec.shown}: no column(s) {', '.join(map(repr, missing))} in the table",
+            hint=f"the table's columns are: {', '.join(available)}",
+        )
+    return wanted
+
+
+def check_unique_names(spec: SqlSource, names: Sequence[str]) -> None:
+    """Refuse a query whose result has two columns of one name: a batch needs unique names."""
+    if twice := sorted({n for n in names if names.count(n) > 1}):
+        raise SourceError(
+            f"{spec.shown}: the query returns more than one column named {', '.join(twice)}",
+            hint="give each column its own name with AS",
+        )
 
 
 def _parse_one(spec: SqlSource, dialect: str) -> exp.Query:

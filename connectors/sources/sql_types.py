@@ -13,6 +13,7 @@ from typing import Any
 
 import pyarrow as pa
 import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql
 
 from connectors.errors import SourceError
 from connectors.types import ColumnType
@@ -61,6 +62,8 @@ def decimal_or_text(precision: int | None, scale: int | None) -> ColumnType:
 
 def from_reflected(sql_type: sa.types.TypeEngine[Any], dialect: str) -> ColumnType:
     """The spec type of a reflected column (any SQLAlchemy dialect)."""
+    if isinstance(sql_type, postgresql.OID):
+        return ColumnType("bigint")  # as a query's description types it
     if isinstance(sql_type, sa.Boolean):
         return ColumnType("boolean")
     if isinstance(sql_type, sa.Integer):
@@ -113,11 +116,16 @@ def to_batch(
         try:
             arrays.append(_array(values, field.type))
         except (pa.ArrowException, TypeError, ValueError, OverflowError) as exc:
-            raise SourceError(
-                f"{shown}: column {field.name!r} holds a value that does not fit {ctype}: {exc}",
-                hint="cast the column in a `query` (e.g. CAST(x AS text)) and type it in transform",
-            ) from exc
+            raise unfit(shown, field.name, ctype, exc) from exc
     return pa.RecordBatch.from_arrays(arrays, schema=schema)
+
+
+def unfit(shown: str, column: str, ctype: ColumnType, exc: Exception) -> SourceError:
+    """The error for a value its column's type cannot hold (NaN in a numeric(12,2), say)."""
+    return SourceError(
+        f"{shown}: column {column!r} holds a value that does not fit {ctype}: {exc}",
+        hint="cast the column in a `query` (e.g. CAST(x AS text)) and type it in transform",
+    )
 
 
 def _array(values: Sequence[Any], dtype: pa.DataType) -> pa.Array[Any]:
