@@ -8,6 +8,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 import sqlalchemy as sa
 
 from tests.conftest import Database
@@ -46,31 +47,38 @@ def _seed(db: Database, table: str) -> None:
         )
 
 
-def test_mariadb_table_into_postgres_incrementally(
-    mariadb: Database, postgres: Database, tmp_path: Path
+@pytest.mark.parametrize("source", ["mariadb", "postgres", "sqlite"])
+def test_table_into_postgres_incrementally_reads_only_new_rows(
+    source: str, postgres: Database, tmp_path: Path, request: pytest.FixtureRequest
 ) -> None:
-    _seed(mariadb, "orders")
+    db: Database = request.getfixturevalue(source)
+    _seed(db, db.table("orders"))
     spec = tmp_path / "p.yaml"
     spec.write_text(
         f"""pipeline: maria_orders
 target: warehouse
 streams:
   - name: orders
-    source: {{kind: sql, connection: shop, table: orders}}
-    load: {{table: {postgres.schema}.orders, mode: upsert, keys: [id]}}
+    source: {{kind: sql, connection: shop, table: {db.table("orders")}}}
+    load: {{table: {postgres.schema}.orders_copy, mode: upsert, keys: [id]}}
     incremental: {{cursor: updated_at}}
 """
     )
     env = {
-        "AIRFLOW_CONN_SHOP": mariadb.url.render_as_string(False),
+        "AIRFLOW_CONN_SHOP": db.url.render_as_string(False),
         "AIRFLOW_CONN_WAREHOUSE": postgres.url.render_as_string(False),
     }
     assert _run(spec, env)["rows_loaded"] == 3
-    with mariadb.engine.begin() as conn:
-        conn.execute(sa.text("UPDATE orders SET total = 4, updated_at = '2026-11-04' WHERE id = 2"))
+    with db.engine.begin() as conn:
+        conn.execute(
+            sa.text(
+                f"UPDATE {db.table('orders')} SET total = 4, updated_at = '2026-11-04 00:00:00' "
+                "WHERE id = 2"
+            )
+        )
     again = _run(spec, env)
     assert (again["rows_read"], again["updated"], again["inserted"]) == (1, 1, 0)
-    rows = postgres.rows(postgres.table("orders"))
+    rows = postgres.rows(postgres.table("orders_copy"))
     assert [(r[0], r[1], str(r[2])) for r in rows] == [
         (1, "Zoë", "10.50"),
         (2, "O'Brien", "4.00"),

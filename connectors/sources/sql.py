@@ -20,7 +20,7 @@ import sqlalchemy as sa
 
 from connectors.connections import env_var, lookup, to_sqlalchemy_url
 from connectors.errors import DagsmithError, SourceError, SourceUnavailable
-from connectors.runtime import ReadContext, log
+from connectors.runtime import ReadContext, Since, log
 from connectors.sources import sql_adbc, sql_query, sql_types
 from connectors.spec.sources import SourceSpec
 from connectors.spec.sql import SqlSource
@@ -71,20 +71,26 @@ def read(spec: SourceSpec, ctx: ReadContext) -> Iterator[pa.RecordBatch]:
         raise TypeError(f"the sql reader cannot read a {spec.kind!r} source")
     url = _url(spec, ctx)
     if sql_adbc.handles(url):
-        batches = sql_adbc.read(spec, url, ctx.batch_rows, CONNECT_TIMEOUT)
+        batches = sql_adbc.read(spec, url, ctx.batch_rows, CONNECT_TIMEOUT, ctx.since)
     else:
-        batches = _read_rows(spec, url, ctx.batch_rows)
+        batches = _read_rows(spec, url, ctx.batch_rows, ctx.since)
     with _errors(spec, url):
         yield from batches
 
 
-def _read_rows(spec: SqlSource, url: sa.URL, batch_rows: int) -> Iterator[pa.RecordBatch]:
-    """Rows through SQLAlchemy's server-side cursor, converted batch by batch."""
+def _read_rows(
+    spec: SqlSource, url: sa.URL, batch_rows: int, since: Since | None
+) -> Iterator[pa.RecordBatch]:
+    """Rows through SQLAlchemy's server-side cursor, converted batch by batch.
+
+    An incremental bound is pushed into a table's SELECT; a query's rows are filtered by
+    the runner instead (wrapping arbitrary SQL to bind a parameter is not worth the risk).
+    """
     with _connect(url) as conn:
         stream = conn.execution_options(stream_results=True)
         if spec.table:
             select, types = _table_select(spec, conn)
-            result = stream.execute(select)
+            result = stream.execute(_since(select, types, since, conn.dialect.name))
         else:
             result = stream.execute(_as_text(sql_query.checked_query(spec, _dialect(conn))))
             types = _described(spec, result, conn)
@@ -150,6 +156,21 @@ def _table_select(
     wanted = sql_query.selected_columns(spec, list(table.columns.keys()))
     types = {c: sql_types.from_reflected(table.columns[c].type, conn.dialect.name) for c in wanted}
     return sa.select(*(table.columns[c] for c in wanted)), types
+
+
+def _since(
+    select: sa.Select[tuple[object, ...]],
+    types: dict[str, ColumnType],
+    since: Since | None,
+    dialect: str,
+) -> sa.Select[tuple[object, ...]]:
+    """The SELECT restricted to rows past an incremental bound, bound as a typed parameter."""
+    if since is None or since.column not in types:
+        return select
+    value = sql_types.bound_value(types[since.column], since.value, naive_utc=dialect == "mysql")
+    if value is None:
+        return select
+    return select.where(select.selected_columns[since.column] > value)
 
 
 def _described(

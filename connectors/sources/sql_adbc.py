@@ -17,6 +17,7 @@ import adbc_driver_postgresql.dbapi as adbc
 import pyarrow as pa
 import sqlalchemy as sa
 
+from connectors.runtime import Since
 from connectors.sources import sql_query, sql_types
 from connectors.spec.sql import SqlSource
 from connectors.types import ColumnType
@@ -67,15 +68,26 @@ def libpq_uri(url: sa.URL, connect_timeout: int) -> str:
 
 
 def read(
-    spec: SqlSource, url: sa.URL, batch_rows: int, connect_timeout: int
+    spec: SqlSource,
+    url: sa.URL,
+    batch_rows: int,
+    connect_timeout: int,
+    since: Since | None = None,
 ) -> Iterator[pa.RecordBatch]:
-    """Stream a table or a query's rows as batches of at most `batch_rows` rows."""
+    """Stream a table or a query's rows as batches of at most `batch_rows` rows.
+
+    An incremental bound becomes `WHERE cursor > CAST($1 AS its type)`, bound, never pasted.
+    """
     with _session(libpq_uri(url, connect_timeout)) as cur:
         source, fields = _described(spec, cur)
         plans = [_plan(field) for field in fields]
         types = [ctype for _, ctype in plans]
         schema = pa.schema([(f.name, t.arrow()) for f, t in zip(fields, types, strict=True)])
-        cur.execute(_select(spec, source, fields, [cast for cast, _ in plans]))
+        sql = _select(spec, source, fields, [cast for cast, _ in plans])
+        where, params = _since(fields, since)
+        if where:
+            sql = f"SELECT * FROM ({sql}) AS dagsmith_s WHERE {where}"
+        cur.execute(sql, params)
         empty = True
         # ADBC sizes its batches in bytes (about 16 MB): slices (no copy) bound the rows.
         for batch in _stream(cur):
@@ -126,6 +138,23 @@ def _plan(field: pa.Field[pa.DataType]) -> tuple[str | None, ColumnType]:
     if typname in _SERVER_CASTS:
         return _SERVER_CASTS[typname]
     return ("to_jsonb({})::text" if typname.startswith("_") else "{}::text"), _STRING
+
+
+_COMPARABLE = {"int2", "int4", "int8", "date", "timestamp", "timestamptz"}
+
+
+def _since(
+    fields: Sequence[pa.Field[pa.DataType]], since: Since | None
+) -> tuple[str | None, tuple[str, ...] | None]:
+    """The filter past an incremental bound, for cursors of a type PostgreSQL can compare."""
+    field = next((f for f in fields if since is not None and f.name == since.column), None)
+    if since is None or field is None:
+        return None, None
+    typname = (field.metadata or {}).get(b"POSTGRESQL:type", b"").decode()
+    if typname not in _COMPARABLE:
+        return None, None
+    # typname comes from PostgreSQL's own catalog and is one of _COMPARABLE: safe to name.
+    return f"{_quote(field.name)} > CAST($1 AS {typname})", (since.value,)
 
 
 def _numeric(typmod: int) -> ColumnType:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
+from datetime import UTC, date, datetime
 from typing import Any
 
 import pyarrow as pa
@@ -146,3 +147,26 @@ def _text(value: Any, dump: bool) -> str | None:
     if isinstance(value, bytes | bytearray | memoryview):
         return "\\x" + bytes(value).hex()
     return str(value)
+
+
+def bound_value(ctype: ColumnType, text: str, *, naive_utc: bool = False) -> Any:
+    """An incremental bound as a Python value of the column's type; None if not comparable.
+
+    Args:
+        ctype: The cursor column's spec type.
+        text: The bound as the runner gives it (ISO 8601 or digits).
+        naive_utc: Give timestamps as naive UTC (MySQL stores timestamptz that way).
+    """
+    try:
+        if ctype.name in {"integer", "bigint"}:
+            return int(text)
+        if ctype.name == "date":
+            return date.fromisoformat(text[:10])
+        if ctype.name in {"timestamp", "timestamptz"}:
+            moment = datetime.fromisoformat(text)
+            if moment.tzinfo is not None and (naive_utc or ctype.name == "timestamp"):
+                moment = moment.astimezone(UTC).replace(tzinfo=None)
+            return moment
+    except ValueError:
+        return None
+    return None
