@@ -21,8 +21,10 @@ from connectors.sources import files
 from connectors.sources.csv_rows import RaggedRows
 from connectors.spec.sources import CsvSource, SourceSpec
 
-BLOCK_SIZE = 8 << 20
-"""Bytes parsed at a time: bounds memory, and is the largest row that can be read."""
+BLOCK_SIZE = 1 << 20
+"""Bytes parsed at a time, and the largest row that can be read. pyarrow reads up to 32
+blocks ahead on its I/O thread, so this bounds memory: 1 MiB keeps that under 40 MB
+(8 MiB blocks cost 250 MB on large files) and parses as fast."""
 
 
 def read(spec: SourceSpec, ctx: ReadContext) -> Iterator[pa.RecordBatch]:
