@@ -15,6 +15,7 @@ from rich.markup import escape
 import connectors
 
 if TYPE_CHECKING:
+    from agent.dagfiles import CheckResult
     from connectors.errors import DagsmithError
 
 app = typer.Typer(
@@ -136,6 +137,62 @@ def run(
         print_summary(out, summary)
     if not summary.ok:
         raise typer.Exit(EXIT_FAILED)
+
+
+@app.command()
+def render(
+    specs: Annotated[list[Path], typer.Argument(help="Pipeline specs (YAML).")],
+    out_dir: Annotated[Path, typer.Option("--out", help="Folder of the generated DAGs.")] = Path(
+        "dags"
+    ),
+) -> None:
+    """Render pipeline specs into Airflow DAG files (checked and imported by Airflow first)."""
+    from agent.dagfiles import render_all, write_dags
+    from connectors.errors import DagsmithError
+
+    try:
+        dags = render_all(specs, out_dir)
+        write_dags(dags)
+    except DagsmithError as exc:
+        fail(exc)
+    for dag in dags:
+        out.print(f"[green]✓[/] {escape(str(dag.path))}: DAG {dag.spec.pipeline}", highlight=False)
+
+
+@app.command()
+def check(
+    paths: Annotated[
+        list[Path] | None, typer.Argument(help="Specs or folders of specs (default: pipelines/).")
+    ] = None,
+    dags: Annotated[Path, typer.Option("--dags", help="Folder of the generated DAGs.")] = Path(
+        "dags"
+    ),
+    as_json: Annotated[bool, typer.Option("--json", help="Print the results as JSON.")] = False,
+) -> None:
+    """Check specs and their DAGs: valid, up to date, and imported by Airflow as expected."""
+    from agent.dagfiles import check_pipelines, spec_files
+
+    specs = spec_files(paths or [Path("pipelines")])
+    if not specs:
+        err.print("[red]✗[/] no pipeline specs found", highlight=False)
+        raise typer.Exit(EXIT_BAD_INPUT)
+    results = check_pipelines(specs, dags)
+    if as_json:
+        typer.echo(json.dumps([result.to_dict() for result in results], indent=2))
+    else:
+        _print_checks(results)
+    if not all(result.ok for result in results):
+        raise typer.Exit(EXIT_FAILED)
+
+
+def _print_checks(results: list[CheckResult]) -> None:
+    for result in results:
+        if result.ok:
+            out.print(f"[green]✓[/] {escape(str(result.spec))} -> {escape(str(result.dag))}")
+            continue
+        err.print(f"[red]✗[/] {escape(str(result.spec))}", highlight=False)
+        for problem in result.problems:
+            err.print(f"  {escape(problem)}", highlight=False)
 
 
 def main() -> None:

@@ -1,0 +1,177 @@
+"""Checks of generated DAG code: an `ast` allow-list, and an import by Airflow's DagBag.
+
+The allow-list holds exactly what the templates emit: a few imports, calls to `dag`, `task`,
+`datetime`, `timedelta`, the `connectors` entry points and the module's own functions,
+literals, and nothing that reaches Python's internals (`__import__`, dunder attributes).
+"""
+
+from __future__ import annotations
+
+import ast
+import contextlib
+import sys
+import unicodedata
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from connectors.spec import Pipeline
+
+ALLOWED_IMPORTS = {
+    "__future__": {"annotations"},
+    "datetime": {"datetime", "timedelta", "timezone"},
+    "airflow.sdk": {"dag", "task"},
+    "connectors": {"airflow_tasks", "alerts"},
+}
+ALLOWED_CALLS = {
+    "dag",
+    "task",
+    "datetime",
+    "timedelta",
+    "airflow_tasks.extract",
+    "airflow_tasks.transform",
+    "airflow_tasks.load",
+    "alerts.notify",
+}
+ALLOWED_ATTRIBUTES = {"utc", "extract", "transform", "load", "notify"}
+ALLOWED_BUILTINS = {"dict", "str", "object", "__file__"}
+_NODES = (
+    ast.Module, ast.ImportFrom, ast.alias, ast.Assign, ast.Name, ast.Load, ast.Store,
+    ast.Constant, ast.FunctionDef, ast.arguments, ast.arg, ast.Expr, ast.Call, ast.keyword,
+    ast.Attribute, ast.Return, ast.Dict, ast.List, ast.BinOp, ast.RShift, ast.Subscript,
+    ast.Tuple,
+)  # fmt: skip
+STEPS = ("extract", "transform", "load")
+_UNSAFE_CATEGORIES = {"Cc", "Cf", "Zl", "Zp", "Co", "Cs"}
+
+
+def check_source(text: str) -> list[str]:
+    """Problems of a generated DAG's source against the allow-list (empty when clean)."""
+    odd = {c for c in text if c != "\n" and unicodedata.category(c) in _UNSAFE_CATEGORIES}
+    if odd:
+        return [f"control or bidi characters in the code: {sorted(odd)!r}"]
+    try:
+        tree = ast.parse(text)
+    except SyntaxError as exc:
+        return [f"line {exc.lineno}: not valid Python: {exc.msg}"]
+    defined = _defined_names(tree)
+    problems: list[str] = []
+    for node in ast.walk(tree):
+        problem = _node_problem(node, defined)
+        if problem:
+            problems.append(f"line {getattr(node, 'lineno', '?')}: {problem}")
+    return problems
+
+
+def _defined_names(tree: ast.Module) -> set[str]:
+    names = set(ALLOWED_BUILTINS)
+    for node in ast.walk(tree):
+        if isinstance(node, ast.FunctionDef):
+            names.add(node.name)
+        elif isinstance(node, ast.arg):
+            names.add(node.arg)
+        elif isinstance(node, ast.Name) and isinstance(node.ctx, ast.Store):
+            names.add(node.id)
+        elif isinstance(node, ast.alias):
+            names.add(node.asname or node.name)
+    return names
+
+
+def _node_problem(node: ast.AST, defined: set[str]) -> str | None:
+    if not isinstance(node, _NODES):
+        return f"{type(node).__name__} is not something the templates write"
+    if isinstance(node, ast.ImportFrom):
+        allowed = ALLOWED_IMPORTS.get(node.module or "", set())
+        bad = [a.name for a in node.names if a.name not in allowed or a.asname]
+        return f"import of {bad} from {node.module}" if bad or node.level else None
+    if isinstance(node, ast.Call):
+        name = dotted(node.func)
+        own = isinstance(node.func, ast.Name) and node.func.id in defined
+        return None if name in ALLOWED_CALLS or own else f"call of {name or 'an expression'}"
+    if isinstance(node, ast.Attribute) and node.attr not in ALLOWED_ATTRIBUTES:
+        return f"attribute {node.attr!r}"
+    if isinstance(node, ast.Name) and node.id not in defined:
+        return f"name {node.id!r}"
+    if isinstance(node, ast.Constant) and not isinstance(node.value, str | int | float | None):
+        return f"constant {node.value!r}"
+    return None
+
+
+def dotted(node: ast.expr) -> str | None:
+    """`a.b.c` for a chain of names and attributes, else None."""
+    if isinstance(node, ast.Name):
+        return node.id
+    if isinstance(node, ast.Attribute) and (base := dotted(node.value)):
+        return f"{base}.{node.attr}"
+    return None
+
+
+def module_literals(text: str) -> dict[str, Any]:
+    """The module-level constants of a DAG file (`SPEC`, `SPEC_DIR`, `DOC_MD`), evaluated."""
+    values: dict[str, Any] = {}
+    for node in ast.parse(text).body:
+        if isinstance(node, ast.Assign) and isinstance(node.targets[0], ast.Name):
+            values[node.targets[0].id] = ast.literal_eval(node.value)
+    return values
+
+
+def expected_tasks(spec: Pipeline) -> dict[str, set[str]]:
+    """Task id -> downstream task ids: extract -> transform -> load for each stream."""
+    tasks: dict[str, set[str]] = {}
+    for stream in spec.streams:
+        extract, transform, load = (f"{step}_{stream.name}" for step in STEPS)
+        tasks.update({extract: {transform}, transform: {load}, load: set()})
+    return tasks
+
+
+@dataclass
+class ImportReport:
+    """What Airflow's DagBag made of one DAG file."""
+
+    path: Path
+    error: str | None = None
+    dag_ids: list[str] = field(default_factory=list)
+    tasks: dict[str, set[str]] = field(default_factory=dict)
+    templated: list[str] = field(default_factory=list)
+
+
+def import_dags(folder: Path) -> dict[Path, ImportReport]:
+    """Import every DAG file in `folder` with Airflow's DagBag, as the scheduler would."""
+    from airflow.dag_processing.dagbag import DagBag
+
+    # Airflow logs to stdout, which belongs to `--json` output.
+    with contextlib.redirect_stdout(sys.stderr):
+        bag = DagBag(dag_folder=folder, safe_mode=False, load_op_links=False, bundle_path=folder)
+    reports = {p: ImportReport(p) for p in sorted(folder.glob("*.py"))}
+    for path, error in bag.import_errors.items():
+        full = folder / path  # relative to the bundle path (an absolute path stays as is)
+        reports.setdefault(full, ImportReport(full)).error = str(error)
+    for dag in bag.dags.values():
+        full = folder / dag.fileloc
+        report = reports.setdefault(full, ImportReport(full))
+        report.dag_ids.append(dag.dag_id)
+        for task in dag.tasks:
+            report.tasks[task.task_id] = set(task.downstream_task_ids)
+            # A task argument is rendered as a Jinja template at run time: there must be none.
+            if getattr(task, "op_args", None) or getattr(task, "op_kwargs", None):
+                report.templated.append(task.task_id)
+    return reports
+
+
+def structure_problems(report: ImportReport, spec: Pipeline) -> list[str]:
+    """How an imported DAG differs from what its spec calls for."""
+    if report.error:
+        return [f"Airflow cannot import it: {report.error.strip().splitlines()[-1]}"]
+    if report.dag_ids != [spec.pipeline]:
+        return [f"it defines DAGs {report.dag_ids}, expected [{spec.pipeline!r}]"]
+    problems = []
+    expected = expected_tasks(spec)
+    if set(report.tasks) != set(expected):
+        problems.append(f"tasks {sorted(report.tasks)}, expected {sorted(expected)}")
+    for task_id, downstream in expected.items():
+        if task_id in report.tasks and report.tasks[task_id] != downstream:
+            problems.append(
+                f"{task_id} leads to {sorted(report.tasks[task_id])}, not {sorted(downstream)}"
+            )
+    problems += [f"{task_id} takes templated arguments" for task_id in report.templated]
+    return problems

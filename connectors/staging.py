@@ -1,0 +1,146 @@
+"""Parquet staging between the Airflow tasks of a stream: extract -> transform -> load.
+
+Each stage writes its batches to one Parquet file under a per-run folder:
+
+    <DAGSMITH_STAGING_URL>/<dag id>/<run key>/<stream>/<stage>.parquet
+    <DAGSMITH_STAGING_URL>/<dag id>/<run key>/<stream>/<stage>.rejects.parquet
+    <DAGSMITH_STAGING_URL>/<dag id>/<run key>/<stream>/<stage>.json   (counters, watermark)
+
+The URL is any fsspec URL (a local folder by default; s3://... when workers do not share
+a disk). A retry of a stage overwrites its own files, so reruns are idempotent; the load
+removes the stream's folder once its transaction has committed.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import re
+import tempfile
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import fsspec
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from connectors.errors import TransientError
+
+STAGING_ENV = "DAGSMITH_STAGING_URL"
+
+
+def staging_url() -> str:
+    """The root of the staging area: `DAGSMITH_STAGING_URL`, or a folder in the temp dir."""
+    return os.environ.get(STAGING_ENV) or os.path.join(tempfile.gettempdir(), "dagsmith-staging")
+
+
+def run_key(run_id: str) -> str:
+    """A path-safe, collision-free folder name for an Airflow run id (which holds ':' and '+')."""
+    safe = re.sub(r"[^A-Za-z0-9_.-]", "_", run_id)[:80]
+    return f"{safe}-{hashlib.sha256(run_id.encode()).hexdigest()[:8]}"
+
+
+@dataclass(frozen=True)
+class StreamStage:
+    """The staging folder of one stream in one run."""
+
+    root: str
+    dag_id: str
+    run_id: str
+    stream: str
+
+    @property
+    def folder(self) -> str:
+        """`<root>/<dag id>/<run key>/<stream>`."""
+        return "/".join((self.root.rstrip("/"), self.dag_id, run_key(self.run_id), self.stream))
+
+    def _fs(self) -> tuple[fsspec.AbstractFileSystem, str]:
+        fs, path = fsspec.core.url_to_fs(self.folder)
+        return fs, path
+
+    def write(self, stage: str, batches: Iterator[pa.RecordBatch]) -> int:
+        """Write a stage's batches (at least one, possibly empty); returns the row count."""
+        return self._write_file(f"{stage}.parquet", batches)
+
+    def write_rejects(self, stage: str, table: pa.Table) -> None:
+        """Keep the rows a stage rejected, to be written in the load's transaction.
+
+        With none, a file left by an earlier try of the stage is removed.
+        """
+        if table.num_rows:
+            self._write_file(f"{stage}.rejects.parquet", iter(table.to_batches()))
+            return
+        fs, path = self._fs()
+        if fs.exists(f"{path}/{stage}.rejects.parquet"):
+            fs.rm(f"{path}/{stage}.rejects.parquet")
+
+    def write_manifest(self, stage: str, data: dict[str, Any]) -> None:
+        """Small JSON facts about a stage (counters, the new watermark)."""
+        fs, path = self._fs()
+        fs.makedirs(path, exist_ok=True)
+        with fs.open(f"{path}/{stage}.json", "w") as handle:
+            json.dump(data, handle, sort_keys=True)
+
+    def read(self, stage: str, batch_rows: int) -> Iterator[pa.RecordBatch]:
+        """Stream a stage's rows back; the first batch carries the schema, even when empty."""
+        fs, path = self._fs()
+        try:
+            handle = fs.open(f"{path}/{stage}.parquet", "rb")
+        except FileNotFoundError:
+            raise TransientError(
+                f"staged data {self.folder}/{stage}.parquet is missing",
+                hint=f"clear the upstream {stage} task so it stages its data again",
+            ) from None
+        with handle, pq.ParquetFile(handle) as parquet:
+            schema = parquet.schema_arrow
+            yielded = False
+            for batch in parquet.iter_batches(batch_size=batch_rows):
+                yielded = True
+                yield batch
+            if not yielded:
+                yield pa.RecordBatch.from_pylist([], schema=schema)
+
+    def read_rejects(self, stage: str) -> pa.Table | None:
+        """The rows a stage rejected, or None when it staged none."""
+        fs, path = self._fs()
+        name = f"{path}/{stage}.rejects.parquet"
+        if not fs.exists(name):
+            return None
+        with fs.open(name, "rb") as handle:
+            return pq.read_table(handle)
+
+    def read_manifest(self, stage: str) -> dict[str, Any]:
+        """What `write_manifest` kept for a stage (empty when the stage wrote none)."""
+        fs, path = self._fs()
+        try:
+            with fs.open(f"{path}/{stage}.json", "r") as handle:
+                data: dict[str, Any] = json.load(handle)
+        except FileNotFoundError:
+            return {}
+        return data
+
+    def clean(self) -> None:
+        """Remove the stream's staged files (after its load committed)."""
+        fs, path = self._fs()
+        if fs.exists(path):
+            fs.rm(path, recursive=True)
+
+    def _write_file(self, name: str, batches: Iterator[pa.RecordBatch]) -> int:
+        """Write to a temporary name, then rename: a half-written file is never read."""
+        fs, path = self._fs()
+        fs.makedirs(path, exist_ok=True)
+        partial = f"{path}/{name}.partial"
+        rows = 0
+        writer: pq.ParquetWriter | None = None
+        with fs.open(partial, "wb") as handle:
+            for batch in batches:
+                if writer is None:
+                    writer = pq.ParquetWriter(handle, batch.schema)
+                writer.write_batch(batch)
+                rows += batch.num_rows
+            if writer is not None:
+                writer.close()
+        fs.mv(partial, f"{path}/{name}")
+        return rows
