@@ -82,12 +82,20 @@ def lookup(conn_id: str, project_dir: Path) -> str:
 
 
 def _from_airflow(conn_id: str) -> str | None:
-    """The connection from Airflow's own store, when running inside an Airflow task."""
+    """The connection from Airflow's own store, when running inside an Airflow task.
+
+    None when not in a task, or when Airflow has no such connection: the environment
+    and `.env` are asked next, as outside Airflow.
+    """
     if "AIRFLOW_CTX_DAG_ID" not in os.environ:
         return None
     from airflow.sdk import BaseHook  # only inside a worker: Airflow is installed there
+    from airflow.sdk.exceptions import AirflowNotFoundException
 
-    uri: str = BaseHook.get_connection(conn_id).get_uri()
+    try:
+        uri: str = BaseHook.get_connection(conn_id).get_uri()
+    except AirflowNotFoundException:
+        return None
     return uri
 
 
