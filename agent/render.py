@@ -115,8 +115,6 @@ def render(spec: Pipeline, spec_path: Path, out_dir: Path) -> RenderedDag:
     Paths in the output are relative (to the project folder, the parent of `out_dir`, and
     to the DAG's folder), so the same spec renders the same bytes on any machine.
     """
-    for name in (spec.pipeline, *(stream.name for stream in spec.streams)):
-        ident(name)
     text = environment().get_template(DAG_TEMPLATE).render(_context(spec, spec_path, out_dir))
     problems = check_source(text)
     if problems:

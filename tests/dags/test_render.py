@@ -121,3 +121,14 @@ def test_templates_cannot_print_a_raw_value_nor_reach_python_internals() -> None
 )
 def test_the_allow_list_refuses_code_the_templates_never_write(code: str) -> None:
     assert check_source(code) != []
+
+
+def test_python_keywords_are_fine_as_pipeline_and_stream_names(tmp_path: Path) -> None:
+    text = SPEC.replace("pipeline: orders_daily", "pipeline: class").replace(
+        "name: orders", "name: if"
+    )
+    dag = render(parse_spec(text), Path("pipelines/p.yaml"), tmp_path)
+    dag.path.write_text(dag.text)
+    (report,) = import_dags(tmp_path.resolve()).values()
+    assert report.error is None
+    assert report.tasks["extract_if"] == {"transform_if"}
