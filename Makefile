@@ -10,7 +10,7 @@ install: $(VENV)/.installed
 $(VENV)/.installed: pyproject.toml requirements.lock tests/sources_rest/server/package-lock.json
 	test -x $(BIN)/python || $(PY) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip uv
-	$(BIN)/uv pip install --quiet --python $(BIN)/python -r requirements.lock -e ".[agent,dev]"
+	$(BIN)/uv pip install --quiet --compile-bytecode --python $(BIN)/python -r requirements.lock -e ".[agent,dev]"
 	# json-server: the third-party REST API the REST source's tests run against.
 	if command -v npm >/dev/null; then npm ci --silent --prefix tests/sources_rest/server; fi
 	touch $@
