@@ -25,8 +25,9 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
     add_completion=False,
 )
-out = Console()
-err = Console(stderr=True)
+# Soft wrap: a message naming a long path must stay on one line for grep and CI logs.
+out = Console(soft_wrap=True)
+err = Console(stderr=True, soft_wrap=True)
 
 EXIT_FAILED = 1
 EXIT_BAD_INPUT = 2
@@ -50,11 +51,26 @@ def _root(
     verbose: Annotated[
         bool, typer.Option("-v", "--verbose", help="Log what each rule did.")
     ] = False,
+    log_format: Annotated[
+        str | None,
+        typer.Option(
+            "--log-format",
+            help="Log lines as `text` or `json` (one object per line with pipeline, stream, "
+            "run id). Default: $DAGSMITH_LOG_FORMAT, else text.",
+        ),
+    ] = None,
 ) -> None:
-    level = logging.INFO if verbose else logging.WARNING
     from rich.logging import RichHandler
 
-    logging.basicConfig(level=level, format="%(message)s", handlers=[RichHandler(console=err)])
+    from connectors.errors import SpecError
+    from connectors.logs import configure, resolve_format
+
+    try:
+        fmt = resolve_format(log_format)
+    except SpecError as exc:
+        fail(exc)
+    level = logging.INFO if verbose else logging.WARNING
+    configure(level, fmt, RichHandler(console=err))
 
 
 def fail(exc: DagsmithError) -> NoReturn:
@@ -193,6 +209,132 @@ def _print_checks(results: list[CheckResult]) -> None:
         err.print(f"[red]✗[/] {escape(str(result.spec))}", highlight=False)
         for problem in result.problems:
             err.print(f"  {escape(problem)}", highlight=False)
+
+
+SourceArg = Annotated[
+    str | None,
+    typer.Argument(
+        help="A file path or URL (csv, tsv, json, jsonl, xlsx, xml, parquet), an http(s) URL "
+        "on a connection's host, or a pipeline spec with --stream."
+    ),
+]
+ConnectionOpt = Annotated[
+    str | None,
+    typer.Option("--connection", "-c", help="Connection id of a database or of an API's host."),
+]
+TableOpt = Annotated[str | None, typer.Option(help="Source table (with --connection).")]
+QueryOpt = Annotated[str | None, typer.Option(help="Source SELECT query (with --connection).")]
+StreamOpt = Annotated[str | None, typer.Option(help="Stream of the pipeline spec SOURCE.")]
+SampleOpt = Annotated[int, typer.Option("--sample", min=100, help="Most rows to sample.")]
+
+
+@app.command()
+def profile(
+    source: SourceArg = None,
+    connection: ConnectionOpt = None,
+    table: TableOpt = None,
+    query: QueryOpt = None,
+    stream: StreamOpt = None,
+    sample: SampleOpt = 50_000,
+    full: Annotated[bool, typer.Option(help="Read every row instead of a sample.")] = False,
+    quality: Annotated[bool, typer.Option(help="Add the data-quality report.")] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the profile as JSON.")] = False,
+    for_agent: Annotated[
+        bool, typer.Option("--for-agent", help="Print the bounded summary a model is given.")
+    ] = False,
+) -> None:
+    """Profile a source: types, nulls, keys, cursors and quirks, from a bounded sample."""
+    from agent.profile_view import agent_summary, print_profile
+    from connectors.errors import DagsmithError
+    from connectors.profiling.resolve import Request, profile_request
+
+    request = Request(source, connection, table, query, stream)
+    try:
+        found = profile_request(
+            request, project_dir=Path.cwd(), rows=sample, full=full, with_quality=quality
+        )
+    except DagsmithError as exc:
+        fail(exc)
+    if as_json:
+        typer.echo(json.dumps(found.to_dict(), indent=2, ensure_ascii=False))
+    elif for_agent:
+        typer.echo(agent_summary(found))
+    else:
+        print_profile(out, found)
+
+
+@app.command()
+def init(
+    name: Annotated[str, typer.Option(help="Pipeline, stream and default table name.")],
+    source: SourceArg = None,
+    connection: ConnectionOpt = None,
+    table: TableOpt = None,
+    query: QueryOpt = None,
+    stream: StreamOpt = None,
+    into: Annotated[str | None, typer.Option(help="Target table (default: NAME).")] = None,
+    target: Annotated[
+        str | None, typer.Option(help="Target connection id (default: embedded SQLite).")
+    ] = None,
+    folder: Annotated[Path, typer.Option("--dir", help="Folder of pipeline specs.")] = Path(
+        "pipelines"
+    ),
+    force: Annotated[bool, typer.Option(help="Overwrite an existing spec.")] = False,
+) -> None:
+    """Profile a source and write a pipeline spec for it, ready for `dagsmith run`."""
+    from agent.profile_view import write_draft
+    from connectors.errors import DagsmithError
+    from connectors.profiling.resolve import Request
+
+    request = Request(source, connection, table, query, stream)
+    try:
+        path = write_draft(request, name, folder, into=into, target=target, force=force)
+    except DagsmithError as exc:
+        fail(exc)
+    out.print(f"[green]✓[/] wrote {escape(str(path))}", highlight=False)
+    out.print(f"run it with: dagsmith run {escape(str(path))}", highlight=False)
+
+
+@app.command()
+def build(
+    description: Annotated[str, typer.Argument(help="The pipeline, in plain English.")],
+    model: Annotated[
+        str | None,
+        typer.Option(
+            help="offline, openai:<model>, or any provider:model LangChain knows. "
+            "Default: $DAGSMITH_MODEL, else openai:gpt-4o-mini with OPENAI_API_KEY, else offline."
+        ),
+    ] = None,
+    out_dir: Annotated[
+        Path, typer.Option("--out", help="Folder that gets pipelines/ and dags/.")
+    ] = Path("."),
+    run_now: Annotated[bool, typer.Option("--run", help="Run the pipeline once saved.")] = False,
+    yes: Annotated[
+        bool, typer.Option("--yes", help="Allow destructive changes (replace a table with data).")
+    ] = False,
+) -> None:
+    """Build a pipeline from a description: profile, spec, render, check (and run)."""
+    from agent.build import build_pipeline, printer, saved_paths
+    from connectors.errors import DagsmithError
+
+    try:
+        outcome = build_pipeline(
+            description,
+            model=model,
+            project_dir=Path.cwd(),
+            out_dir=out_dir,
+            consent=yes,
+            show=printer(err),
+        )
+    except DagsmithError as exc:
+        fail(exc)
+    paths = saved_paths(outcome)
+    if paths is None:
+        err.print(f"[yellow]?[/] {escape(outcome.reply)}", highlight=False)
+        raise typer.Exit(EXIT_BAD_INPUT)
+    for path in paths:
+        out.print(f"[green]✓[/] wrote {escape(str(path))}", highlight=False)
+    if run_now:
+        run(paths[0])
 
 
 def main() -> None:

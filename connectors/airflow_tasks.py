@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import logging
 import os
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -23,11 +24,13 @@ from typing import Any
 
 from connectors import sources, transforms
 from connectors.connections import Target, resolve_target
-from connectors.errors import TerminalError
+from connectors.errors import DagsmithError, TerminalError
 from connectors.incremental import STATE_KEY, Watermark
 from connectors.loaders import loader_for
 from connectors.loaders.base import LoadJob
 from connectors.loaders.state import read_state
+from connectors.logs import stream_context
+from connectors.metrics import push_stream
 from connectors.runner import check_reject_limit
 from connectors.runtime import ReadContext, Rejects, RunInfo, StreamStats
 from connectors.spec.models import Pipeline, Stream
@@ -94,8 +97,16 @@ def load(spec_json: str, stream: str, *, dag_file: str, spec_dir: str) -> dict[s
     """Load the staged rows and rejects in one transaction, then clean the staging area."""
     with _failing_terminal_errors():
         task = stream_task(spec_json, stream, dag_file, spec_dir)
-        manifest = task.stage.read_manifest("transform")
-        stats = StreamStats(rows_read=int(manifest.get("rows_read", 0)))
+        with stream_context(task.run):
+            return _load(task)
+
+
+def _load(task: StreamTask) -> dict[str, Any]:
+    """The load itself; its outcome is pushed as metrics, a failure too."""
+    started = time.perf_counter()
+    manifest = task.stage.read_manifest("transform")
+    stats = StreamStats(rows_read=int(manifest.get("rows_read", 0)))
+    try:
         rejects = Rejects(task.run, stats)
         for stage in ("extract", "transform"):
             if (staged := task.stage.read_rejects(stage)) is not None:
@@ -112,13 +123,20 @@ def load(spec_json: str, stream: str, *, dag_file: str, spec_dir: str) -> dict[s
             state=manifest.get("state"),
         )
         result = loader_for(task.target().url).load(job)
-        task.stage.clean()
-        return _summary(
-            task,
-            rows_loaded=result.rows_loaded,
-            rows_rejected=stats.rows_rejected,
-            already_loaded=result.skipped,
-        )
+    except DagsmithError:
+        push_stream(task.run, stats, "failed", time.perf_counter() - started)
+        raise
+    stats.rows_loaded = result.rows_loaded
+    push_stream(
+        task.run, stats, "skipped" if result.skipped else "ok", time.perf_counter() - started
+    )
+    task.stage.clean()
+    return _summary(
+        task,
+        rows_loaded=result.rows_loaded,
+        rows_rejected=stats.rows_rejected,
+        already_loaded=result.skipped,
+    )
 
 
 def stream_task(spec_json: str, stream: str, dag_file: str, spec_dir: str) -> StreamTask:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextvars
 import logging
 import threading
 import time
@@ -22,6 +23,8 @@ from connectors.incremental import STATE_KEY, Watermark
 from connectors.loaders import loader_for
 from connectors.loaders.base import LoadJob, LoadResult
 from connectors.loaders.state import read_state
+from connectors.logs import log_run_summary, stream_context
+from connectors.metrics import push_stream
 from connectors.runtime import ReadContext, Rejects, RunInfo, StreamStats
 from connectors.spec.models import Pipeline, Stream, Transform
 from connectors.spec.sources import FileSource
@@ -135,8 +138,13 @@ def run_pipeline(
     for stream in spec.streams:
         if not only or stream.name in only:
             run = RunInfo(summary.run_id, spec.pipeline, stream.name, datetime.now(UTC))
-            result = run_stream(stream, target, run, base_dir, project_dir, progress, full_refresh)
+            with stream_context(run):
+                result = run_stream(
+                    stream, target, run, base_dir, project_dir, progress, full_refresh
+                )
+            push_stream(run, result.stats, result.status, result.seconds)
             summary.streams.append(result)
+    log_run_summary(summary)
     return summary
 
 
@@ -291,7 +299,14 @@ def prefetch(batches: Iterator[pa.RecordBatch], depth: int = 2) -> Iterator[pa.R
         except BaseException as exc:
             put(exc)
 
-    worker = threading.Thread(target=produce, name="dagsmith-prefetch", daemon=True)
+    # A thread starts with empty context variables: copy ours, so the worker's log lines
+    # still carry the run's pipeline, stream and run id.
+    worker = threading.Thread(
+        target=contextvars.copy_context().run,
+        args=(produce,),
+        name="dagsmith-prefetch",
+        daemon=True,
+    )
     worker.start()
     try:
         while (item := queue.get()) is not None:

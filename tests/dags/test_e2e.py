@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import threading
+from collections.abc import Iterator
 from datetime import UTC, datetime
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 import pytest
 
@@ -47,8 +50,33 @@ streams:
 """
 
 
+class _Gateway(BaseHTTPRequestHandler):
+    """Stands in for a Prometheus Pushgateway: keeps each push's path and text body."""
+
+    pushes: ClassVar[list[tuple[str, str]]] = []
+
+    def do_POST(self) -> None:
+        body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+        self.pushes.append((self.path, body.decode(errors="replace")))
+        self.send_response(200)
+        self.end_headers()
+
+    def log_message(self, *args: Any) -> None:
+        return
+
+
+@pytest.fixture
+def gateway(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[tuple[str, str]]]:
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _Gateway)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    _Gateway.pushes.clear()
+    monkeypatch.setenv("DAGSMITH_PUSHGATEWAY_URL", f"http://127.0.0.1:{server.server_address[1]}")
+    yield _Gateway.pushes
+    server.shutdown()
+
+
 def test_csv_and_sql_streams_load_and_a_rerun_loads_nothing_twice(
-    project: Path, postgres: Database
+    project: Path, postgres: Database, gateway: list[tuple[str, str]]
 ) -> None:
     with postgres.engine.begin() as conn:
         conn.exec_driver_sql(f"CREATE TABLE {postgres.schema}.customers_src (id int, name text)")
@@ -68,6 +96,14 @@ def test_csv_and_sql_streams_load_and_a_rerun_loads_nothing_twice(
         rules = conn.exec_driver_sql(f"SELECT rule FROM {postgres.table('orders__rejects')}")
         assert [rule for (rule,) in rules] == ["type"]
     assert not list((HOME / "staging" / dag.dag_id).rglob("*.parquet"))
+    # Each load task pushed its stream's metrics, grouped by pipeline and stream.
+    paths = sorted(path for path, _ in gateway)
+    assert paths == sorted(
+        f"/metrics/job/dagsmith/pipeline/{dag.dag_id}/stream/{name}"
+        for name in ("customers", "orders")
+    )
+    orders_push = next(body for path, body in gateway if path.endswith("/orders"))
+    assert "dagsmith_stream_rows_loaded 2.0" in orders_push
 
     state, _ = run(dag)  # the same logical date and run id again (a cleared run)
     assert state == "success"

@@ -1,0 +1,88 @@
+"""Shared pieces of the offline planner's phrasing: column lists, values, times."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+
+IDENT = r"[A-Za-z_][A-Za-z0-9_]{0,62}"
+TABLE = rf"{IDENT}(?:\.{IDENT})?"
+_ITEM = re.compile(rf"\s*(?:\"([^\"]{{1,255}})\"|`([^`]{{1,255}})`|({IDENT})\b)")
+_SEP = re.compile(r"\s*(?:,\s*(?:and\s+|or\s+)?|\band\s+|\bor\s+|\+\s*|&\s*)")
+NUMBER = r"-?\d+(?:\.\d+)?"
+
+STOP_WORDS = frozenset(
+    """a an and alert alerts append as at by call cast columns column cron daily dedupe
+    deduplicate drop each email every fail fill filter from hourly if in incremental
+    incrementally into it keep key keys load monthly name named new no notify on only or
+    overwrite rename replace require retries retry rows run schedule select skip table target
+    the then to upsert using via weekdays weekly when where with""".split()  # noqa: SIM905
+)
+"""Words that start or join a clause: a bare list of columns stops before them."""
+
+WEEKDAYS = ("sunday", "monday", "tuesday", "wednesday", "thursday", "friday", "saturday")
+
+
+def take_list(text: str) -> tuple[list[str], int]:
+    """Read a list of column names from the start of `text`: `a, b and "Col C"`.
+
+    A bare word that starts a new clause (`drop`, `every`...) ends the list; quote a column
+    whose name is such a word. Returns the names and how many characters were read.
+    """
+    items: list[str] = []
+    pos = 0
+    while match := _ITEM.match(text, pos):
+        bare = match.group(3)
+        if bare is not None and bare.lower() in STOP_WORDS:
+            break
+        items.append(match.group(1) or match.group(2) or bare)
+        pos = match.end()
+        sep = _SEP.match(text, pos)
+        if sep is None:
+            break
+        pos = sep.end()
+    return items, pos
+
+
+def lists_after(pattern: str, text: str) -> Iterator[list[str]]:
+    """Each non-empty column list that follows a match of `pattern` in `text`."""
+    for match in re.finditer(pattern, text, re.IGNORECASE):
+        items, _ = take_list(text[match.end() :])
+        if items:
+            yield items
+
+
+def scalar(text: str) -> str | int | float | bool:
+    """A value as the user wrote it: quoted text, a number, true/false, or a word."""
+    text = text.strip()
+    if len(text) >= 2 and text[0] == text[-1] and text[0] in "\"'`":
+        return text[1:-1]
+    if re.fullmatch(r"-?\d+", text):
+        return int(text)
+    if re.fullmatch(NUMBER, text):
+        return float(text)
+    if text.lower() in ("true", "false"):
+        return text.lower() == "true"
+    return text
+
+
+VALUE = rf"(?:\"[^\"]*\"|'[^']*'|{NUMBER}\b|[\w.@-]+)"
+"""One value: quoted text, a number, or a bare word."""
+
+TIME = r"(?P<hour>\d{1,2})(?::(?P<minute>\d{2}))?\s*(?P<half>am|pm|a\.m\.|p\.m\.)?|noon|midnight"
+
+
+def clock(match: re.Match[str]) -> tuple[int, int] | None:
+    """(hour, minute) of a TIME match; None when the time does not exist."""
+    text = match.group(0).lower()
+    if text in ("noon", "midnight"):
+        return (12 if text == "noon" else 0), 0
+    hour, minute = int(match.group("hour")), int(match.group("minute") or 0)
+    half = (match.group("half") or "").replace(".", "")
+    if half:
+        if not 1 <= hour <= 12:
+            return None
+        hour = hour % 12 + (12 if half == "pm" else 0)
+    if hour > 23 or minute > 59:
+        return None
+    return hour, minute

@@ -1,0 +1,204 @@
+"""What the agent's tools do, as plain functions: render and check, dry-run, save.
+
+The tools in `agent.tools` are thin wrappers over these, so tests check behaviour here.
+A spec written by the agent names local files relative to the project folder, as the
+user typed them; on disk a spec's paths are relative to the spec's own folder.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import sqlite3
+import tempfile
+from contextlib import closing
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pyarrow.parquet as pq
+import sqlalchemy as sa
+
+from agent.dagfiles import check_pipelines
+from agent.render import render
+from connectors.connections import resolve_target
+from connectors.errors import SpecError
+from connectors.profiling.resolve import context
+from connectors.profiling.sample_sql import head
+from connectors.runner import run_pipeline
+from connectors.runtime import ReadContext
+from connectors.spec import Pipeline, dump_spec
+from connectors.spec.sources import FileSource
+
+SPECS_DIR = "pipelines"
+DAGS_DIR = "dags"
+DRY_RUN_ROWS = 200
+SHOWN_ROWS = 5
+
+
+@dataclass(frozen=True)
+class Checked:
+    """A spec as it will be saved, its DAG, and what the check found."""
+
+    spec: Pipeline
+    spec_path: Path
+    spec_text: str
+    dag_path: Path
+    dag_text: str
+    problems: list[str] = field(default_factory=list)
+
+
+def relocate(spec: Pipeline, project_dir: Path, folder: Path) -> Pipeline:
+    """The spec with local file paths made relative to `folder` (the spec's own folder)."""
+    streams = []
+    for stream in spec.streams:
+        source = stream.source
+        if isinstance(source, FileSource) and "://" not in source.path:
+            moved = os.path.relpath(project_dir / source.path, folder.resolve())
+            source = source.model_copy(update={"path": Path(moved).as_posix()})
+        streams.append(stream.model_copy(update={"source": source}))
+    return spec.model_copy(update={"streams": streams})
+
+
+def render_checked(spec: Pipeline, project_dir: Path, out_dir: Path) -> Checked:
+    """Render the spec's DAG as it will be saved under `out_dir`, and check both.
+
+    The check runs on a scratch copy of the layout (Airflow imports the DAG there), so
+    nothing is written to `out_dir`; the bytes are those `save` writes.
+    """
+    spec_path = out_dir / SPECS_DIR / f"{spec.pipeline}.yaml"
+    saved = relocate(spec, project_dir, spec_path.parent)
+    dag = render(saved, spec_path, out_dir / DAGS_DIR)
+    spec_text = dump_spec(saved)
+    _quiet_importer()
+    with tempfile.TemporaryDirectory(prefix="dagsmith-check-") as tmp:
+        root = Path(tmp)
+        (root / SPECS_DIR).mkdir()
+        (root / DAGS_DIR).mkdir()
+        scratch_spec = root / SPECS_DIR / spec_path.name
+        scratch_spec.write_text(spec_text, encoding="utf-8")
+        (root / DAGS_DIR / dag.path.name).write_text(dag.text, encoding="utf-8")
+        problems = [p for r in check_pipelines([scratch_spec], root / DAGS_DIR) for p in r.problems]
+    return Checked(saved, spec_path, spec_text, dag.path, dag.text, problems)
+
+
+def _quiet_importer() -> None:
+    """Agent tools run off the main thread, where Airflow's importer cannot arm its timeout
+    signal: it warns with a traceback on each import, though the import works."""
+    root = logging.getLogger()
+    level = root.level
+    import airflow  # noqa: F401 - Airflow sets log levels on import: ours are set after
+
+    root.setLevel(level)
+    logging.getLogger("airflow.dag_processing.importers.python_importer").setLevel(logging.ERROR)
+
+
+def save(checked: Checked, overwrite: bool = False) -> list[Path]:
+    """Write a checked spec and its DAG.
+
+    Raises:
+        SpecError: The check found problems, or a different spec of that name exists and
+            `overwrite` is false.
+    """
+    if checked.problems:
+        raise SpecError(f"{checked.spec.pipeline}: the check failed: {checked.problems[0]}")
+    path = checked.spec_path
+    if not overwrite and path.is_file() and path.read_text(encoding="utf-8") != checked.spec_text:
+        raise SpecError(
+            f"{path} exists and holds another spec: ask the user to confirm (dagsmith build "
+            "--yes), or name the pipeline differently ('call it NAME')"
+        )
+    for path, text in (
+        (checked.spec_path, checked.spec_text),
+        (checked.dag_path, checked.dag_text),
+    ):
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text, encoding="utf-8")
+    return [checked.spec_path, checked.dag_path]
+
+
+def replaces_existing(spec: Pipeline, project_dir: Path) -> list[str]:
+    """Tables that already exist and that a replace-mode stream would overwrite."""
+    target = resolve_target(spec.target, project_dir)
+    engine = sa.create_engine(target.url)
+    try:
+        inspector = sa.inspect(engine)
+        return [
+            s.load.table
+            for s in spec.streams
+            if s.load.mode == "replace" and _exists(inspector, s.load.table)
+        ]
+    finally:
+        engine.dispose()
+
+
+def _exists(inspector: sa.Inspector, table: str) -> bool:
+    schema, _, name = table.rpartition(".")
+    return inspector.has_table(name, schema=schema or None)
+
+
+@dataclass(frozen=True)
+class DryRun:
+    """What a run on a sample did: the summary, rejects by reason, and loaded rows."""
+
+    summary: dict[str, Any]
+    rejects: dict[str, list[tuple[str, int]]]
+    rows: dict[str, list[dict[str, Any]]]
+
+
+def dry_run(spec: Pipeline, project_dir: Path, rows: int = DRY_RUN_ROWS) -> DryRun:
+    """Run the real pipeline on the first `rows` rows of each source into a scratch SQLite.
+
+    Nothing reaches the spec's target; incremental watermarks start empty.
+    """
+    with tempfile.TemporaryDirectory(prefix="dagsmith-dry-") as tmp:
+        root = Path(tmp)
+        scratch = _on_samples(spec, context(project_dir), root, rows)
+        summary = run_pipeline(scratch, base_dir=root, project_dir=root)
+        database = str(resolve_target(None, root).url.database)
+        with closing(sqlite3.connect(database)) as conn:
+            tables = [stream.load.table for stream in scratch.streams]
+            return DryRun(
+                summary.to_dict(),
+                {table: _rejects(conn, table) for table in tables},
+                {table: _rows(conn, table) for table in tables},
+            )
+
+
+def _on_samples(spec: Pipeline, ctx: ReadContext, root: Path, rows: int) -> Pipeline:
+    """The spec reading a Parquet sample of each source, into bare tables of the embedded target."""
+    streams = []
+    for stream in spec.streams:
+        sample, _ = head(stream.source, ctx, rows)
+        pq.write_table(sample, root / f"{stream.name}.parquet")
+        load = {**stream.load.model_dump(mode="json"), "table": _bare(stream.load.table)}
+        source = {"kind": "parquet", "path": f"{stream.name}.parquet"}
+        streams.append({**stream.model_dump(mode="json"), "source": source, "load": load})
+    return Pipeline.model_validate(
+        {**spec.model_dump(mode="json"), "target": None, "streams": streams}
+    )
+
+
+def _bare(table: str) -> str:
+    return table.rpartition(".")[2]
+
+
+def _rows(conn: sqlite3.Connection, table: str) -> list[dict[str, Any]]:
+    if not _has(conn, table):
+        return []
+    cursor = conn.execute(f'SELECT * FROM "{table}" LIMIT {SHOWN_ROWS}')
+    names = [column[0] for column in cursor.description]
+    return [dict(zip(names, row, strict=True)) for row in cursor]
+
+
+def _rejects(conn: sqlite3.Connection, table: str) -> list[tuple[str, int]]:
+    name = f"{table}__rejects"
+    if not _has(conn, name):
+        return []
+    query = f'SELECT reason, COUNT(*) FROM "{name}" GROUP BY reason ORDER BY 2 DESC LIMIT 10'
+    return [(str(reason), int(count)) for reason, count in conn.execute(query)]
+
+
+def _has(conn: sqlite3.Connection, table: str) -> bool:
+    found = conn.execute("SELECT 1 FROM sqlite_master WHERE type='table' AND name=?", (table,))
+    return found.fetchone() is not None

@@ -1,0 +1,72 @@
+"""Pattern hints on text values (email, phone, URL, UUID...) and the PII flag.
+
+Each hint is a vectorised regular expression over the sampled text; a hint holds when at
+least `SHARE` of the non-null values match. Dates and timestamps reuse the casting rules'
+own expressions, so "looks like a date" means "would be read as a date".
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import pyarrow as pa
+
+from connectors.transforms.arrow import pc
+from connectors.transforms.casting import _DATE, _INTEGER, _TIMESTAMP
+
+SHARE = 0.9
+FLOAT_EXACT = 2**53
+"""Integers beyond this lose digits in a float64 (pandas, JSON readers): keep them exact."""
+
+PATTERNS: dict[str, str] = {
+    "email": r"^[^@\s]+@[^@\s]+\.[A-Za-z]{2,}$",
+    "url": r"^(?i:https?|ftp)://[^\s/$.?#][^\s]*$",
+    "uuid": r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$",
+    "phone": r"^\+?[\d\s().-]{7,20}$",
+    "iso_date": _DATE,
+    "iso_timestamp": _TIMESTAMP,
+    "currency": r"^[-+]?(?:[$€£¥]\s?[\d,]+(\.\d+)?|[\d,]+(\.\d+)?\s?(?:[$€£¥]|USD|EUR|GBP))$",
+    "ipv4": r"^((25[0-5]|2[0-4]\d|1?\d?\d)\.){3}(25[0-5]|2[0-4]\d|1?\d?\d)$",
+}
+PII_HINTS = frozenset({"email", "phone", "ipv4"})
+_PII_NAMES = re.compile(
+    r"(^|_)(e_?mail|phone|mobile|ssn|passport|iban|birth|dob|first_?name|last_?name|"
+    r"surname|full_?name|address|street|ip_?address|credit_?card|card_?number|tax_?id)(_|$)",
+    re.IGNORECASE,
+)
+
+
+def hints(text: pa.Array[Any]) -> list[str]:
+    """The pattern hints that hold for a column of text (nulls ignored)."""
+    values = pc.drop_null(text)
+    if len(values) == 0:
+        return []
+    found = [name for name, regex in PATTERNS.items() if _share(values, regex) >= SHARE]
+    if "iso_date" in found:
+        found.remove("iso_timestamp")
+    if "phone" in found and _share(values, _INTEGER) >= SHARE:
+        found.remove("phone")  # plain numbers are not phone numbers
+    if _share(values, r"^0\d+$") > 0 and _share(values, r"^\d+$") >= SHARE:
+        found.append("leading_zeros")
+    if _too_big_for_float(values):
+        found.append("exceeds_float")
+    return found
+
+
+def is_pii(name: str, found: list[str]) -> bool:
+    """Whether a column likely holds personal data, by its values or its name."""
+    return bool(PII_HINTS.intersection(found)) or bool(_PII_NAMES.search(name))
+
+
+def _share(values: pa.Array[Any], regex: str) -> float:
+    matched = pc.sum(pc.match_substring_regex(values, regex)).as_py() or 0
+    return float(matched) / len(values)
+
+
+def _too_big_for_float(values: pa.Array[Any]) -> bool:
+    """Whether some integer text has more digits than a float64 holds exactly."""
+    digits = pc.utf8_ltrim(pc.utf8_trim_whitespace(values), characters="+-0")
+    integers = pc.match_substring_regex(values, r"^\s*[+-]?\d{16,}\s*$")
+    long_ones = pc.filter(digits, pc.fill_null(integers, False))
+    return any(int(v) > FLOAT_EXACT for v in long_ones.to_pylist() if v)

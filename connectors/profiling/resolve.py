@@ -1,0 +1,148 @@
+"""From what a user types (`dagsmith profile SOURCE ...`) to a source spec.
+
+SOURCE is a file path or fsspec URL (its format detected), an http(s) URL (a REST
+endpoint on the host of a connection), or a pipeline spec with a stream name. With a
+table or a query, the source is a database reached by a connection id.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qsl, urlsplit
+
+from connectors.connections import get_connection
+from connectors.errors import SourceError, SpecError
+from connectors.profiling import formats, profile
+from connectors.profiling.model import Profile
+from connectors.runtime import ReadContext, Rejects, RunInfo, StreamStats
+from connectors.sources import rest
+from connectors.spec import load_spec
+from connectors.spec.rest import RestSource
+from connectors.spec.sources import FileSource, SourceSpec
+from connectors.spec.sql import SqlSource
+
+BATCH_ROWS = 65_536
+_AUTH = {(True, True): "basic", (False, True): "bearer"}
+"""The auth a connection's credentials suggest: (has login, has password) -> type."""
+
+
+@dataclass(frozen=True)
+class Resolved:
+    """The source to profile, the folder its relative paths start from, and the findings."""
+
+    spec: SourceSpec
+    base_dir: Path
+    findings: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Request:
+    """What the command line gave."""
+
+    source: str | None
+    connection: str | None = None
+    table: str | None = None
+    query: str | None = None
+    stream: str | None = None
+
+
+def resolve(request: Request, ctx: ReadContext) -> Resolved:
+    """The source spec a request names.
+
+    Raises:
+        SpecError: The arguments do not name one source.
+        SourceError: A file's format cannot be told, or a URL is not on the connection's host.
+    """
+    if request.table or request.query:
+        if not request.connection:
+            raise SpecError("--table and --query need --connection (a connection id)")
+        sql = SqlSource(
+            kind="sql", connection=request.connection, table=request.table, query=request.query
+        )
+        return Resolved(sql, ctx.base_dir)
+    if not request.source:
+        raise SpecError("give a SOURCE: a file, a URL, or a pipeline spec with --stream")
+    if request.stream:
+        path = Path(request.source)
+        folder = path.resolve().parent
+        return Resolved(_absolute(_stream(path, request.stream), folder), folder)
+    if request.source.startswith(("http://", "https://")):
+        return Resolved(_rest(request, ctx), ctx.base_dir)
+    spec, findings = formats.detect(request.source, ctx)
+    return Resolved(_absolute(spec, ctx.base_dir), ctx.base_dir, findings)
+
+
+def profile_request(
+    request: Request, *, project_dir: Path, rows: int, full: bool, with_quality: bool
+) -> Profile:
+    """Resolve a request and profile its source; local file paths come back absolute."""
+    ctx = context(project_dir)
+    resolved = resolve(request, ctx)
+    ctx = replace(ctx, base_dir=resolved.base_dir)
+    return profile(
+        resolved.spec,
+        ctx,
+        rows=rows,
+        full=full,
+        with_quality=with_quality,
+        findings=resolved.findings,
+    )
+
+
+def context(project_dir: Path) -> ReadContext:
+    """A read context for profiling: rows a reader rejects are counted, then dropped."""
+    run = RunInfo("profile", "profile", "profile", datetime.now(UTC))
+    return ReadContext(
+        base_dir=project_dir,
+        batch_rows=BATCH_ROWS,
+        rejects=Rejects(run, StreamStats()),
+        project_dir=project_dir,
+    )
+
+
+def _absolute(spec: SourceSpec, folder: Path) -> SourceSpec:
+    """A file source whose local path no longer depends on the working folder."""
+    if not isinstance(spec, FileSource) or "://" in spec.path:
+        return spec
+    return spec.model_copy(update={"path": str((folder / spec.path).resolve())})
+
+
+def _stream(path: Path, name: str) -> SourceSpec:
+    pipeline = load_spec(path)
+    try:
+        return pipeline.stream(name).source
+    except KeyError as exc:
+        raise SpecError(f"{path}: {exc.args[0]}") from None
+
+
+def _rest(request: Request, ctx: ReadContext) -> RestSource:
+    """A REST source for a URL on the host of the connection (which holds any credentials)."""
+    if not request.connection:
+        raise SpecError(
+            "an http(s) SOURCE needs --connection: the id of a connection to its host",
+            hint="e.g. AIRFLOW_CONN_SHOP=https://api.shop.com (with credentials if needed)",
+        )
+    conn = get_connection(request.connection, ctx.project_dir)
+    base = rest.base_url(conn)
+    assert request.source is not None
+    if not request.source.startswith(base + "/"):
+        raise SourceError(
+            f"{urlsplit(request.source).netloc} is not under connection "
+            f"{request.connection!r}'s base URL",
+            hint="profile only URLs on the connection's host and path",
+        )
+    parts = urlsplit(request.source)
+    endpoint = request.source[len(base) + 1 :].split("?", 1)[0]
+    auth = _AUTH.get((bool(conn.login), bool(conn.password)), "none")
+    return RestSource.model_validate(
+        {
+            "kind": "rest",
+            "connection": request.connection,
+            "endpoint": endpoint,
+            "params": dict(parse_qsl(parts.query, keep_blank_values=True)),
+            "auth": {"type": auth},
+        }
+    )

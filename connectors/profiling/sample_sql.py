@@ -1,0 +1,112 @@
+"""Samples of SQL tables that cost the same on a thousand rows or fifty million.
+
+The row count comes from the catalogue's statistics (PostgreSQL's `reltuples`, MySQL's
+`information_schema.tables`), marked as estimated, and is counted exactly only on small
+tables. A large PostgreSQL table is sampled with `TABLESAMPLE SYSTEM` (whole pages picked
+at random: no scan, no sort); other databases give their head. Every statement runs
+through the SQL source's reader, so it gets the same checks and read-only transaction.
+"""
+
+from __future__ import annotations
+
+import pyarrow as pa
+
+from connectors import sources
+from connectors.connections import lookup, to_sqlalchemy_url
+from connectors.profiling.model import Count
+from connectors.runtime import ReadContext
+from connectors.spec.sources import SourceSpec
+from connectors.spec.sql import SqlSource
+
+EXACT_BELOW = 1_000_000
+"""Tables estimated smaller than this are counted exactly (a count is cheap there)."""
+_QUOTES = {"mysql": "`", "mariadb": "`"}
+
+
+def take(spec: SqlSource, ctx: ReadContext, rows: int, full: bool) -> tuple[pa.Table, Count, str]:
+    """A sample of a table or query, the row count, and the sampling method."""
+    if spec.table is None or full:
+        table, exhausted = head(spec, ctx, None if full else rows)
+        count = Count(table.num_rows, False) if exhausted else Count(None, True)
+        return table, count, "full" if exhausted else "head"
+    backend = to_sqlalchemy_url(lookup(spec.connection, ctx.project_dir), spec.connection)
+    dialect = backend.get_backend_name()
+    count = _count(spec, ctx, dialect)
+    if count.value is not None and count.value <= rows:
+        table, _ = head(spec, ctx, None)
+        return table, Count(table.num_rows, False), "full"
+    if dialect == "postgresql" and count.value:
+        percent = min(100.0, 150.0 * rows / count.value)
+        sampled = _run(
+            spec,
+            ctx,
+            f"SELECT {_columns(spec, dialect)} FROM {_name(spec, dialect)} "
+            f"TABLESAMPLE SYSTEM ({percent:.6f})",
+            rows,
+        )
+        if sampled.num_rows >= rows // 10:
+            return sampled, count, "tablesample"
+    table, _ = head(spec, ctx, rows)
+    return table, count, "head"
+
+
+def _count(spec: SqlSource, ctx: ReadContext, dialect: str) -> Count:
+    estimate = _estimate(spec, ctx, dialect)
+    if estimate is not None and estimate >= EXACT_BELOW:
+        return Count(estimate, estimated=True)
+    exact = _run(spec, ctx, f"SELECT count(*) AS n FROM {_name(spec, dialect)}", 1)
+    return Count(int(exact.column(0)[0].as_py()), estimated=False)
+
+
+def _estimate(spec: SqlSource, ctx: ReadContext, dialect: str) -> int | None:
+    assert spec.table is not None
+    schema, _, name = spec.table.rpartition(".")
+    if dialect == "postgresql":
+        regclass = _name(spec, dialect).replace("'", "")
+        sql = f"SELECT reltuples::bigint AS n FROM pg_class WHERE oid = to_regclass('{regclass}')"
+    elif dialect in _QUOTES:
+        where = f"'{schema}'" if schema else "DATABASE()"
+        sql = (
+            "SELECT table_rows AS n FROM information_schema.tables "
+            f"WHERE table_schema = {where} AND table_name = '{name}'"
+        )
+    else:
+        return None
+    found = _run(spec, ctx, sql, 1)
+    value = found.column(0)[0].as_py() if found.num_rows else None
+    return int(value) if value is not None and int(value) >= 0 else None
+
+
+def head(spec: SourceSpec, ctx: ReadContext, limit: int | None) -> tuple[pa.Table, bool]:
+    """The first `limit` rows of any source (all if None), and whether it ended before."""
+    batches: list[pa.RecordBatch] = []
+    taken = 0
+    reader = sources.read(spec, ctx)
+    try:
+        for batch in reader:
+            batches.append(batch)
+            taken += batch.num_rows
+            if limit is not None and taken > limit:
+                return pa.Table.from_batches(batches).slice(0, limit), False
+    finally:
+        close = getattr(reader, "close", None)
+        if close is not None:
+            close()  # stops a database cursor or an open file at once
+    return pa.Table.from_batches(batches), True
+
+
+def _run(spec: SqlSource, ctx: ReadContext, sql: str, limit: int) -> pa.Table:
+    query = SqlSource(kind="sql", connection=spec.connection, query=sql)
+    return head(query, ctx, limit)[0]
+
+
+def _name(spec: SqlSource, dialect: str) -> str:
+    """The table's name quoted for the dialect (its parts are checked identifiers)."""
+    assert spec.table is not None
+    quote = _QUOTES.get(dialect, '"')
+    return ".".join(f"{quote}{part}{quote}" for part in spec.table.split("."))
+
+
+def _columns(spec: SqlSource, dialect: str) -> str:
+    quote = _QUOTES.get(dialect, '"')
+    return ", ".join(f"{quote}{c}{quote}" for c in spec.columns) if spec.columns else "*"

@@ -1,0 +1,139 @@
+"""A local stand-in for an OpenAI-compatible chat server, on 127.0.0.1.
+
+It speaks the Chat Completions wire format and answers with the offline planner's next
+step, so the `openai:` model path (langchain-openai, the HTTP client, tool calling)
+runs end to end without a hosted model. It keeps every request body it receives; it can
+answer the first request with a 429 rate-limit error, and it can make one mistake (a
+spec without its upsert keys) that it corrects once the tool's error comes back.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+from langchain_core.messages import AIMessage, BaseMessage, ToolMessage
+from langchain_openai.chat_models.base import _convert_dict_to_message
+
+from agent.planner.chat import next_message
+
+
+class FakeOpenAI(ThreadingHTTPServer):
+    """The server: `bodies` holds each request body as received."""
+
+    def __init__(self, port: int = 0, rate_limit_first: bool = False, mistake: bool = False):
+        super().__init__(("127.0.0.1", port), _Handler)
+        self.bodies: list[bytes] = []
+        self.rate_limit_first = rate_limit_first
+        self.mistake = mistake
+
+    @property
+    def base_url(self) -> str:
+        return f"http://127.0.0.1:{self.server_address[1]}/v1"
+
+
+def _messages(payload: dict[str, Any]) -> list[BaseMessage]:
+    messages = []
+    for item in payload["messages"]:
+        message = _convert_dict_to_message(item)
+        if isinstance(message, ToolMessage) and message.text.startswith("error"):
+            message.status = "error"  # the wire format has no status: tools say "error: ..."
+        messages.append(message)
+    return messages
+
+
+MISTAKE_ID = "call_mistake"
+
+
+def reply_to(messages: list[BaseMessage], mistake: bool) -> AIMessage:
+    """The planner's next step; with `mistake`, a first validate_spec without upsert keys."""
+    made = any(getattr(m, "tool_call_id", None) == MISTAKE_ID for m in messages)
+    honest = [m for m in messages if not _part_of_mistake(m)]
+    reply = next_message(honest)
+    call = reply.tool_calls[0] if reply.tool_calls else None
+    if not mistake or made or call is None or call["name"] != "validate_spec":
+        return reply
+    wrong = json.loads(json.dumps(call["args"]))
+    wrong["spec"]["streams"][0]["load"].pop("keys", None)
+    return AIMessage(content="", tool_calls=[{**call, "args": wrong, "id": MISTAKE_ID}])
+
+
+def _part_of_mistake(message: BaseMessage) -> bool:
+    if isinstance(message, ToolMessage):
+        return message.tool_call_id == MISTAKE_ID
+    return isinstance(message, AIMessage) and any(
+        call["id"] == MISTAKE_ID for call in message.tool_calls
+    )
+
+
+def completion(reply: AIMessage, model: str) -> dict[str, Any]:
+    calls = [
+        {
+            "id": call["id"],
+            "type": "function",
+            "function": {"name": call["name"], "arguments": json.dumps(call["args"])},
+        }
+        for call in reply.tool_calls
+    ]
+    message: dict[str, Any] = {"role": "assistant", "content": reply.text or None}
+    if calls:
+        message["tool_calls"] = calls
+    return {
+        "id": "chatcmpl-local",
+        "object": "chat.completion",
+        "created": 0,
+        "model": model,
+        "choices": [
+            {"index": 0, "message": message, "finish_reason": "tool_calls" if calls else "stop"}
+        ],
+        "usage": {"prompt_tokens": 0, "completion_tokens": 0, "total_tokens": 0},
+    }
+
+
+class _Handler(BaseHTTPRequestHandler):
+    server: FakeOpenAI
+
+    def do_POST(self) -> None:
+        body = self.rfile.read(int(self.headers["Content-Length"]))
+        self.server.bodies.append(body)
+        if self.server.rate_limit_first and len(self.server.bodies) == 1:
+            error = {"error": {"message": "Rate limit reached", "type": "requests"}}
+            self._send(429, error, {"retry-after-ms": "10"})
+            return
+        payload = json.loads(body)
+        reply = reply_to(_messages(payload), self.server.mistake)
+        self._send(200, completion(reply, payload["model"]))
+
+    def _send(
+        self, status: int, data: dict[str, Any], headers: dict[str, str] | None = None
+    ) -> None:
+        raw = json.dumps(data).encode()
+        self.send_response(status)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(raw)))
+        for name, value in (headers or {}).items():
+            self.send_header(name, value)
+        self.end_headers()
+        self.wfile.write(raw)
+
+    def log_message(self, format: str, *args: Any) -> None:
+        """Quiet: the tests read `bodies`."""
+
+
+@contextmanager
+def serving(
+    port: int = 0, rate_limit_first: bool = False, mistake: bool = False
+) -> Iterator[FakeOpenAI]:
+    """Run the stand-in on a thread for the duration of the block."""
+    server = FakeOpenAI(port, rate_limit_first, mistake)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield server
+    finally:
+        server.shutdown()
+        server.server_close()

@@ -1,0 +1,78 @@
+"""`dagsmith build` end to end with the offline planner: a real process, real files."""
+
+from __future__ import annotations
+
+import sqlite3
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from tests.test_cli import dagsmith
+
+ORDERS = (
+    "Every day at 06:00 load examples/data/orders.csv into table orders, upsert on order_id, "
+    "rename OrderID to order_id, drop rows without customer_id"
+)
+
+
+def build(project: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    return dagsmith("build", *args, cwd=project, env={"DAGSMITH_MODEL": "offline"})
+
+
+def test_build_writes_a_spec_and_a_dag_that_check_passes(project: Path) -> None:
+    result = build(project, ORDERS)
+    assert result.returncode == 0, result.stderr
+    for step in ("profile_source", "infer_schema", "validate_spec", "render_dag", "dry_run"):
+        assert f"→ {step}" in result.stderr
+    spec = (project / "pipelines" / "orders.yaml").read_text()
+    assert "path: ../examples/data/orders.csv" in spec
+    assert "keys:\n    - order_id" in spec
+    assert (project / "dags" / "orders.py").is_file()
+    checked = dagsmith("check", cwd=project)
+    assert checked.returncode == 0, checked.stderr
+
+
+def test_build_run_loads_rows_into_sqlite(project: Path) -> None:
+    result = build(project, ORDERS, "--run")
+    assert result.returncode == 0, result.stderr
+    with sqlite3.connect(project / ".dagsmith" / "warehouse.db") as conn:
+        ids = [row[0] for row in conn.execute("SELECT order_id FROM orders ORDER BY 1")]
+        rejected = conn.execute("SELECT COUNT(*) FROM orders__rejects").fetchone()[0]
+    assert ids == sorted(set(ids)) and len(ids) == 9
+    assert rejected == 1  # the row without a customer_id
+
+
+def test_build_without_a_table_fails_with_the_question(project: Path) -> None:
+    result = build(project, "load examples/data/orders.csv every day")
+    assert result.returncode == 2
+    assert "Which table should the rows go into?" in result.stderr
+    assert not (project / "pipelines").exists()
+
+
+def test_replacing_a_table_with_data_needs_yes(project: Path) -> None:
+    assert build(project, ORDERS, "--run").returncode == 0
+    replace = "load examples/data/orders.csv into orders, replace it, call it orders_full"
+    refused = build(project, replace)
+    assert refused.returncode == 2
+    assert "--yes" in refused.stderr
+    assert not (project / "pipelines" / "orders_full.yaml").exists()
+    assert build(project, replace, "--yes").returncode == 0
+
+
+def test_overwriting_another_spec_needs_yes(project: Path) -> None:
+    assert build(project, "load examples/data/orders.csv into orders hourly").returncode == 0
+    daily = "load examples/data/orders.csv into orders daily"
+    refused = build(project, daily)
+    assert refused.returncode == 2
+    assert "pipelines/orders.yaml exists" in refused.stderr
+    assert "@hourly" in (project / "pipelines" / "orders.yaml").read_text()
+    assert build(project, daily, "--yes").returncode == 0
+    assert "@daily" in (project / "pipelines" / "orders.yaml").read_text()
+
+
+@pytest.mark.parametrize("model", ["nonsense", "openai"])
+def test_an_unknown_model_is_a_clear_error(project: Path, model: str) -> None:
+    result = build(project, ORDERS, "--model", model)
+    assert result.returncode == 2
+    assert "provider:model" in result.stderr
