@@ -1,4 +1,4 @@
-# Two commands on a fresh machine:  `make demo` (install, then run the example pipeline)
+# Two commands on a fresh machine:  `make demo` (install, then build and run a pipeline)
 # and `make test` (install, then run every test). Both install from requirements.lock.
 PY ?= python3
 VENV ?= .venv
@@ -15,8 +15,11 @@ $(VENV)/.installed: pyproject.toml requirements.lock tests/sources_rest/server/p
 	if command -v npm >/dev/null; then npm ci --silent --prefix tests/sources_rest/server; fi
 	touch $@
 
+# The main job on embedded defaults: the offline planner turns a sentence into a spec and a
+# DAG (profiled, rendered, checked by Airflow), then runs it into the SQLite file .dagsmith/.
+DEMO := "Every day at 06:00 load examples/data/orders.csv into table orders, upsert on order_id, rename OrderID to order_id, drop rows without customer_id"
 demo: install
-	$(BIN)/dagsmith run examples/orders.yaml
+	$(BIN)/dagsmith build $(DEMO) --out demo --run --yes
 
 test: install
 	$(BIN)/pytest -q
