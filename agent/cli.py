@@ -215,7 +215,8 @@ SourceArg = Annotated[
     str | None,
     typer.Argument(
         help="A file path or URL (csv, tsv, json, jsonl, xlsx, xml, parquet), an http(s) URL "
-        "on a connection's host, or a pipeline spec with --stream."
+        "on a connection's host, a database's SQLAlchemy URL with --table or --query, or a "
+        "pipeline spec with --stream."
     ),
 ]
 ConnectionOpt = Annotated[

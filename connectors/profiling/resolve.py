@@ -7,13 +7,14 @@ table or a query, the source is a database reached by a connection id.
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
-from connectors.connections import get_connection
+from connectors.connections import env_var, get_connection
 from connectors.errors import SourceError, SpecError
 from connectors.profiling import formats, profile
 from connectors.profiling.model import Profile
@@ -25,6 +26,17 @@ from connectors.spec.sources import FileSource, SourceSpec
 from connectors.spec.sql import SqlSource
 
 BATCH_ROWS = 65_536
+URL_CONNECTION = "profile_url"
+_DATABASE_SCHEMES = {
+    "postgresql",
+    "postgres",
+    "mysql",
+    "mariadb",
+    "sqlite",
+    "mssql",
+    "oracle",
+    "snowflake",
+}
 _AUTH = {(True, True): "basic", (False, True): "bearer"}
 """The auth a connection's credentials suggest: (has login, has password) -> type."""
 
@@ -57,11 +69,13 @@ def resolve(request: Request, ctx: ReadContext) -> Resolved:
         SourceError: A file's format cannot be told, or a URL is not on the connection's host.
     """
     if request.table or request.query:
-        if not request.connection:
-            raise SpecError("--table and --query need --connection (a connection id)")
-        sql = SqlSource(
-            kind="sql", connection=request.connection, table=request.table, query=request.query
-        )
+        connection = request.connection or _url_connection(request.source)
+        if not connection:
+            raise SpecError(
+                "--table and --query need a database: --connection ID, or a SQLAlchemy URL "
+                "as SOURCE"
+            )
+        sql = SqlSource(kind="sql", connection=connection, table=request.table, query=request.query)
         return Resolved(sql, ctx.base_dir)
     if not request.source:
         raise SpecError("give a SOURCE: a file, a URL, or a pipeline spec with --stream")
@@ -73,6 +87,19 @@ def resolve(request: Request, ctx: ReadContext) -> Resolved:
         return Resolved(_rest(request, ctx), ctx.base_dir)
     spec, findings = formats.detect(request.source, ctx)
     return Resolved(_absolute(spec, ctx.base_dir), ctx.base_dir, findings)
+
+
+def _url_connection(source: str | None) -> str | None:
+    """Register a database URL typed on the command line as this process's connection.
+
+    Sources name connections by id; a URL given interactively becomes the id
+    `profile_url` through the environment, the way `AIRFLOW_CONN_<ID>` works.
+    """
+    scheme = urlsplit(source or "").scheme.split("+")[0]
+    if scheme not in _DATABASE_SCHEMES:
+        return None
+    os.environ[env_var(URL_CONNECTION)] = str(source)
+    return URL_CONNECTION
 
 
 def profile_request(
