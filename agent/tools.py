@@ -192,6 +192,12 @@ def _validated(session: Session, spec: dict[str, Any]) -> Pipeline:
             f"replace mode would overwrite the existing table(s) {', '.join(tables)}: ask the "
             "user to confirm (dagsmith build --yes), or use append or upsert"
         )
+    spec_path = session.out_dir / workspace.SPECS_DIR / f"{pipeline.pipeline}.yaml"
+    if not session.consent and (columns := workspace.drops_columns(pipeline, spec_path)):
+        raise SpecError(
+            f"this drops columns the saved pipeline loads ({'; '.join(columns)}): ask the user "
+            "to confirm (dagsmith build --yes), or keep them"
+        )
     return pipeline
 
 

@@ -27,7 +27,7 @@ from connectors.profiling.resolve import context
 from connectors.profiling.sample_sql import head
 from connectors.runner import run_pipeline
 from connectors.runtime import ReadContext
-from connectors.spec import Pipeline, dump_spec
+from connectors.spec import Pipeline, Transform, dump_spec, load_spec
 from connectors.spec.sources import FileSource
 
 SPECS_DIR = "pipelines"
@@ -130,6 +130,33 @@ def replaces_existing(spec: Pipeline, project_dir: Path) -> list[str]:
         ]
     finally:
         engine.dispose()
+
+
+def drops_columns(spec: Pipeline, spec_path: Path) -> list[str]:
+    """Columns the saved spec of this pipeline loads and this one would stop loading."""
+    if not spec_path.is_file():
+        return []
+    try:
+        saved = load_spec(spec_path)
+    except SpecError:
+        return []
+    dropped: list[str] = []
+    for stream in spec.streams:
+        old = next((s for s in saved.streams if s.name == stream.name), None)
+        if old is not None:
+            dropped += [f"{stream.name}: {c}" for c in _excluded(old.transform, stream.transform)]
+    return dropped
+
+
+def _excluded(old: Transform, new: Transform) -> list[str]:
+    """Columns `old` loads that `new` leaves out (by `drop`, or by a narrower `select`)."""
+    out = [c for c in new.drop if c not in old.drop and (old.select is None or c in old.select)]
+    if new.select is not None:
+        if old.select is None:
+            out.append(f"every column but {', '.join(new.select)}")
+        else:
+            out += [c for c in old.select if c not in new.select]
+    return out
 
 
 def _exists(inspector: sa.Inspector, table: str) -> bool:

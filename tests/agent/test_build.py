@@ -71,6 +71,17 @@ def test_overwriting_another_spec_needs_yes(project: Path) -> None:
     assert "@daily" in (project / "pipelines" / "orders.yaml").read_text()
 
 
+def test_dropping_columns_the_saved_pipeline_loads_needs_yes(project: Path) -> None:
+    assert build(project, "load examples/data/orders.csv into orders").returncode == 0
+    narrower = "load examples/data/orders.csv into orders, drop columns note"
+    refused = build(project, narrower)
+    assert refused.returncode == 2
+    assert "drops columns the saved pipeline loads (orders: note)" in refused.stderr
+    assert "drop" not in (project / "pipelines" / "orders.yaml").read_text()
+    assert build(project, narrower, "--yes").returncode == 0
+    assert "drop:\n    - note" in (project / "pipelines" / "orders.yaml").read_text()
+
+
 @pytest.mark.parametrize("model", ["nonsense", "openai"])
 def test_an_unknown_model_is_a_clear_error(project: Path, model: str) -> None:
     result = build(project, ORDERS, "--model", model)
