@@ -11,6 +11,7 @@ from __future__ import annotations
 import ipaddress
 import os
 import re
+import socket
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from urllib.parse import urlsplit
@@ -35,14 +36,28 @@ class GuardError(SpecError):
 
 
 def forbidden_host(host: str) -> bool:
-    """Whether `host` is a link-local or cloud-metadata address (never contacted)."""
+    """Whether `host` is, or resolves to, a link-local or cloud-metadata address.
+
+    A name is looked up too, so a DNS record pointing at 169.254.169.254 is caught; a
+    name that does not resolve is not forbidden (the request fails on its own).
+    """
     name = host.strip("[]").lower().rstrip(".")
     if name in _METADATA_NAMES:
         return True
     try:
-        address = ipaddress.ip_address(name)
+        return _forbidden_address(ipaddress.ip_address(name))
     except ValueError:
+        pass
+    try:
+        infos = socket.getaddrinfo(name, None)
+    except (OSError, UnicodeError):
         return False
+    return any(
+        _forbidden_address(ipaddress.ip_address(str(info[4][0]).split("%")[0])) for info in infos
+    )
+
+
+def _forbidden_address(address: ipaddress.IPv4Address | ipaddress.IPv6Address) -> bool:
     if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped:
         address = address.ipv4_mapped
     return address in _METADATA_IPS or any(address in net for net in _METADATA_NETS)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import socket
 from pathlib import Path
 from typing import Any
 
@@ -50,6 +51,23 @@ def spec_of(text: str) -> dict[str, Any]:
 )
 def test_link_local_and_metadata_hosts_are_never_contacted(host: str, forbidden: bool) -> None:
     assert forbidden_host(host) is forbidden
+
+
+def test_a_name_whose_dns_record_points_at_metadata_is_refused(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # No DNS server can be given records here: the resolver's answer is the one stand-in.
+    answers = {"rebind.example": "169.254.169.254", "scoped.example": "fe80::1%eth0"}
+
+    def resolve(name: str, *_: object) -> list[tuple[object, ...]]:
+        if name not in answers:
+            raise socket.gaierror(name)
+        return [(socket.AF_INET, socket.SOCK_STREAM, 6, "", (answers[name], 0))]
+
+    monkeypatch.setattr(socket, "getaddrinfo", resolve)
+    assert forbidden_host("rebind.example") is True
+    assert forbidden_host("scoped.example") is True
+    assert forbidden_host("unknown.example") is False
 
 
 def test_a_source_the_user_did_not_name_is_refused(project: Path) -> None:
