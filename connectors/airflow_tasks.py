@@ -61,8 +61,7 @@ class StreamTask:
 
 def extract(spec_json: str, stream: str, *, dag_file: str, spec_dir: str) -> dict[str, Any]:
     """Read the stream's source into the staging area."""
-    with _failing_terminal_errors():
-        task = stream_task(spec_json, stream, dag_file, spec_dir)
+    with _running(spec_json, stream, dag_file, spec_dir) as task:
         rejects = Rejects(task.run, StreamStats())
         ctx = ReadContext(
             base_dir=task.base_dir,
@@ -77,8 +76,7 @@ def extract(spec_json: str, stream: str, *, dag_file: str, spec_dir: str) -> dic
 
 def transform(spec_json: str, stream: str, *, dag_file: str, spec_dir: str) -> dict[str, Any]:
     """Apply the stream's rules to the staged extract (and its watermark, if incremental)."""
-    with _failing_terminal_errors():
-        task = stream_task(spec_json, stream, dag_file, spec_dir)
+    with _running(spec_json, stream, dag_file, spec_dir) as task:
         stats = StreamStats()
         rejects = Rejects(task.run, stats)
         raw = task.stage.read("extract", task.stream.batch_rows)
@@ -95,37 +93,31 @@ def transform(spec_json: str, stream: str, *, dag_file: str, spec_dir: str) -> d
 
 def load(spec_json: str, stream: str, *, dag_file: str, spec_dir: str) -> dict[str, Any]:
     """Load the staged rows and rejects in one transaction, then clean the staging area."""
-    with _failing_terminal_errors():
-        task = stream_task(spec_json, stream, dag_file, spec_dir)
-        with stream_context(task.run):
-            return _load(task)
+    with _running(spec_json, stream, dag_file, spec_dir) as task:
+        return _load(task)
 
 
 def _load(task: StreamTask) -> dict[str, Any]:
-    """The load itself; its outcome is pushed as metrics, a failure too."""
+    """The load itself; its outcome is pushed as metrics (a failure by `_running`)."""
     started = time.perf_counter()
     manifest = task.stage.read_manifest("transform")
     stats = StreamStats(rows_read=int(manifest.get("rows_read", 0)))
-    try:
-        rejects = Rejects(task.run, stats)
-        for stage in ("extract", "transform"):
-            if (staged := task.stage.read_rejects(stage)) is not None:
-                rejects.add_table(staged)
-        job = LoadJob(
-            run=task.run,
-            load=task.stream.load,
-            batches=task.stage.read("transform", task.stream.batch_rows),
-            rejects=rejects,
-            stats=stats,
-            declared=dict(task.stream.transform.types),
-            dedupe=task.stream.transform.dedupe,
-            before_commit=lambda: check_reject_limit(task.stream.transform, stats),
-            state=manifest.get("state"),
-        )
-        result = loader_for(task.target().url).load(job)
-    except DagsmithError:
-        push_stream(task.run, stats, "failed", time.perf_counter() - started)
-        raise
+    rejects = Rejects(task.run, stats)
+    for stage in ("extract", "transform"):
+        if (staged := task.stage.read_rejects(stage)) is not None:
+            rejects.add_table(staged)
+    job = LoadJob(
+        run=task.run,
+        load=task.stream.load,
+        batches=task.stage.read("transform", task.stream.batch_rows),
+        rejects=rejects,
+        stats=stats,
+        declared=dict(task.stream.transform.types),
+        dedupe=task.stream.transform.dedupe,
+        before_commit=lambda: check_reject_limit(task.stream.transform, stats),
+        state=manifest.get("state"),
+    )
+    result = loader_for(task.target().url).load(job)
     stats.rows_loaded = result.rows_loaded
     push_stream(
         task.run, stats, "skipped" if result.skipped else "ok", time.perf_counter() - started
@@ -184,6 +176,21 @@ def _summary(task: StreamTask, **counts: Any) -> dict[str, Any]:
 
 def _iso(moment: datetime | None) -> str | None:
     return moment.isoformat() if moment is not None else None
+
+
+@contextmanager
+def _running(spec_json: str, stream: str, dag_file: str, spec_dir: str) -> Iterator[StreamTask]:
+    """A task's setting: its log context, and a failure pushed as metrics before it is raised
+    (so an extract that fails shows as a failed run, not only as a stale one)."""
+    with _failing_terminal_errors():
+        task = stream_task(spec_json, stream, dag_file, spec_dir)
+        started = time.perf_counter()
+        with stream_context(task.run):
+            try:
+                yield task
+            except DagsmithError:
+                push_stream(task.run, StreamStats(), "failed", time.perf_counter() - started)
+                raise
 
 
 @contextmanager

@@ -144,7 +144,10 @@ streams:
 
 
 def test_a_terminal_error_fails_without_retry_and_fires_the_failure_alerts(
-    project: Path, postgres: Database, monkeypatch: pytest.MonkeyPatch
+    project: Path,
+    postgres: Database,
+    monkeypatch: pytest.MonkeyPatch,
+    gateway: list[tuple[str, str]],
 ) -> None:
     with (
         http_server(lambda _request, _n: (200, {"ok": True})) as (url, seen),
@@ -180,6 +183,10 @@ streams:
     assert hook["body"]["dag_id"] == dag_id
     assert hook["body"]["task_id"] == "extract_orders"
     assert "missing.csv" in hook["body"]["text"]
+    # The failed extract is pushed as a failed run, so the failed-run alert fires.
+    ((path, body),) = gateway
+    assert path.endswith(f"/pipeline/{dag_id}/stream/orders")
+    assert "dagsmith_stream_last_run_failed 1.0" in body
     (mail,) = mails
     assert "To: ops@example.com" in mail
     assert f"dagsmith: {dag_id} run" in mail
