@@ -28,6 +28,7 @@ def dagsmith(
         capture_output=True,
         text=True,
         timeout=120,
+        check=False,
     )
 
 

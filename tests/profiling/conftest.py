@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
-import os
-import subprocess
 import sys
 from pathlib import Path
 
 from connectors.profiling import Profile
 from connectors.profiling.resolve import Request, profile_request
+from tests.test_cli import dagsmith
 
-DAGSMITH = str(Path(sys.executable).with_name("dagsmith"))
+__all__ = ["SITE", "dagsmith", "profile_path"]
+
 SITE = (
     Path(sys.executable).parents[1] / "lib" / f"python{sys.version_info[0]}.{sys.version_info[1]}"
 )
@@ -22,19 +22,4 @@ def profile_path(
     """The profile of a file, as `dagsmith profile PATH` computes it."""
     return profile_request(
         Request(str(path)), project_dir=Path.cwd(), rows=rows, full=full, with_quality=quality
-    )
-
-
-def dagsmith(
-    *args: str, cwd: Path, env: dict[str, str] | None = None
-) -> subprocess.CompletedProcess[str]:
-    """The command line as a user runs it."""
-    return subprocess.run(
-        [DAGSMITH, *args],
-        cwd=cwd,
-        env={**os.environ, **(env or {}), "COLUMNS": "200"},
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
     )

@@ -3,21 +3,16 @@
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 from pathlib import Path
 
 import sqlalchemy as sa
 
 from tests.conftest import Database
-
-DAGSMITH = str(Path(sys.executable).with_name("dagsmith"))
+from tests.test_cli import dagsmith
 
 
 def _profile(*args: str) -> dict[str, object]:
-    done = subprocess.run(
-        [DAGSMITH, "profile", *args, "--json"], capture_output=True, text=True, check=False
-    )
+    done = dagsmith("profile", *args, "--json", cwd=Path.cwd())
     assert done.returncode == 0, done.stderr
     profile: dict[str, object] = json.loads(done.stdout)
     return profile
