@@ -6,9 +6,13 @@ import os
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
+
+from connectors.runtime import ReadContext, Rejects, RunInfo, StreamStats
 
 PG_URL = os.environ.get("DAGSMITH_TEST_PG", "postgresql+psycopg2://postgres@127.0.0.1:5432/test")
 MARIADB_URL = os.environ.get("DAGSMITH_TEST_MARIADB", "mysql+pymysql://root@127.0.0.1:3306/test")
@@ -36,6 +40,17 @@ class Database:
                 tuple(r)
                 for r in conn.execute(sa.text(f"SELECT * FROM {quoted} ORDER BY {order_by}"))
             ]
+
+
+def read_context(folder: Path, batch_rows: int = 1000) -> ReadContext:
+    """A source read context whose paths and connections start at `folder`."""
+    run = RunInfo("run-1", "p", "s", datetime.now(UTC))
+    return ReadContext(
+        base_dir=folder,
+        batch_rows=batch_rows,
+        rejects=Rejects(run, StreamStats()),
+        project_dir=folder,
+    )
 
 
 def _unique() -> str:

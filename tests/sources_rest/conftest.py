@@ -24,9 +24,9 @@ from urllib.parse import parse_qsl, urlsplit
 import pyarrow as pa
 import pytest
 
-from connectors.runtime import ReadContext, Rejects, RunInfo, StreamStats
 from connectors.sources import read
 from connectors.spec.rest import RestSource
+from tests.conftest import read_context as context
 
 SERVER_DIR = Path(__file__).parent / "server"
 SECRET = "s3cr3t-T0KEN-value"
@@ -202,16 +202,6 @@ def spec(**fields: Any) -> RestSource:
         "timeout": {"connect": 2, "read": 2},
     }
     return RestSource.model_validate(base | fields)
-
-
-def context(tmp_path: Path, batch_rows: int = 1000) -> ReadContext:
-    run = RunInfo("run-1", "p", "s", datetime.now(UTC))
-    return ReadContext(
-        base_dir=tmp_path,
-        batch_rows=batch_rows,
-        rejects=Rejects(run, StreamStats()),
-        project_dir=tmp_path,
-    )
 
 
 def read_table(source: RestSource, tmp_path: Path, batch_rows: int = 1000) -> pa.Table:

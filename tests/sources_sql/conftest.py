@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -11,23 +10,12 @@ import pyarrow as pa
 import pytest
 import sqlalchemy as sa
 
-from connectors.runtime import ReadContext, Rejects, RunInfo, StreamStats
 from connectors.sources import read
 from connectors.spec.sql import SqlSource
 from tests.conftest import Database
+from tests.conftest import read_context as make_ctx
 
 Reader = Callable[..., list[pa.RecordBatch]]
-
-
-def make_ctx(project_dir: Path, batch_rows: int = 1000) -> ReadContext:
-    """A read context for a project folder."""
-    run = RunInfo("run-1", "p", "s", datetime.now(UTC))
-    return ReadContext(
-        base_dir=project_dir,
-        batch_rows=batch_rows,
-        rejects=Rejects(run, StreamStats()),
-        project_dir=project_dir,
-    )
 
 
 def use(monkeypatch: pytest.MonkeyPatch, url: sa.URL) -> None:
