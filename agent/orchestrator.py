@@ -9,7 +9,7 @@ With neither set, `openai:gpt-4o-mini` when `OPENAI_API_KEY` is set, else `offli
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -17,7 +17,13 @@ from langchain.agents import create_agent
 from langchain.agents.middleware import ModelCallLimitMiddleware
 from langchain.chat_models import init_chat_model
 from langchain_core.language_models import BaseChatModel
-from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, ToolMessage
+from langchain_core.messages import (
+    AIMessage,
+    AIMessageChunk,
+    BaseMessage,
+    HumanMessage,
+    ToolMessage,
+)
 
 from agent.planner.chat import OfflineChatModel
 from agent.tools import Session, make_tools
@@ -26,13 +32,12 @@ from connectors.errors import SpecError
 MODEL_ENV = "DAGSMITH_MODEL"
 DEFAULT_OPENAI = "openai:gpt-4o-mini"
 MAX_MODEL_CALLS = 16
-SYSTEM_PROMPT = """You turn a user's description of a data pipeline into a checked pipeline.
-
-Work in this order: profile_source on the source the user named; infer_schema; write the
-pipeline spec and validate_spec it; render_dag; dry_run; save_pipeline with the exact spec
-render_dag checked. When a tool answers with an error, fix the spec and try again.
-
-Rules:
+_ORDER = (
+    "Work in this order: profile_source on the source the user named; infer_schema; write the\n"
+    "pipeline spec and validate_spec it; render_dag; dry_run; {last}. When a tool answers "
+    "with an error, fix the spec and try again."
+)
+_RULES = """Rules:
 - Use only the sources, tables, keys and connections the user named. When something
   essential is missing or ambiguous (the source, the target table, the upsert keys), do
   not guess: reply with one short question and call no tool.
@@ -41,6 +46,28 @@ Rules:
 - Never put a URL with a password, a token or any secret in a spec: name connection ids.
 - Local file paths in a spec are written exactly as the user wrote them.
 """
+_INTRO = "You turn a user's description of a data pipeline into a checked pipeline.\n\n"
+SYSTEM_PROMPT = (
+    _INTRO + _ORDER.format(last="save_pipeline with the exact spec\nrender_dag checked") + "\n\n"
+    + _RULES
+)  # fmt: skip
+CHAT_PROMPT = (
+    _INTRO + _ORDER.format(last="then stop: the user reviews\nthe result and saves it") + "\n\n"
+    + _RULES
+    + """- This is a conversation: a new message usually changes the pipeline you built last
+  ("make it hourly", "also drop rows without email"). Start from the last spec you
+  rendered, change only what the user asks, and run the steps again.
+"""
+)  # fmt: skip
+
+
+def model_name(name: str | None = None) -> str:
+    """The model a name selects: the name, else `$DAGSMITH_MODEL`, else OpenAI's default
+    when `OPENAI_API_KEY` is set, else the offline planner."""
+    name = name or os.environ.get(MODEL_ENV)
+    if not name:
+        name = DEFAULT_OPENAI if os.environ.get("OPENAI_API_KEY") else "offline"
+    return name
 
 
 def choose_model(name: str | None = None) -> BaseChatModel:
@@ -49,9 +76,7 @@ def choose_model(name: str | None = None) -> BaseChatModel:
     Raises:
         SpecError: The name is not `offline` or `provider:model`, or its package is missing.
     """
-    name = name or os.environ.get(MODEL_ENV)
-    if not name:
-        name = DEFAULT_OPENAI if os.environ.get("OPENAI_API_KEY") else "offline"
+    name = model_name(name)
     if name == "offline":
         return OfflineChatModel()
     provider, _, model = name.partition(":")
@@ -98,21 +123,44 @@ class Outcome:
 
 def run_agent(model: BaseChatModel, session: Session) -> Iterator[Step]:
     """Run the agent on the session's request, yielding each step as it happens."""
+    for kind, item in converse(model, session, [HumanMessage(session.request)]):
+        if kind == "message":
+            yield from steps_of(item)
+
+
+def converse(
+    model: BaseChatModel, session: Session, messages: Sequence[BaseMessage], chat: bool = False
+) -> Iterator[tuple[Literal["token", "message"], Any]]:
+    """Run the agent on a conversation, yielding the model's text as it streams
+    (`("token", str)`) and each new message once complete (`("message", BaseMessage)`).
+
+    In a chat the agent has no save tool: saving is the user's act (`/save`).
+    """
+    tools = make_tools(session)
     agent = create_agent(
         model,
-        make_tools(session),
-        system_prompt=SYSTEM_PROMPT,
+        [t for t in tools if t.name != "save_pipeline"] if chat else tools,
+        system_prompt=CHAT_PROMPT if chat else SYSTEM_PROMPT,
         middleware=[ModelCallLimitMiddleware(run_limit=MAX_MODEL_CALLS, exit_behavior="end")],
     )
-    request: Any = {"messages": [HumanMessage(session.request)]}
+    request: Any = {"messages": list(messages)}
     config: Any = {"recursion_limit": 4 * MAX_MODEL_CALLS}
-    for update in agent.stream(request, config, stream_mode="updates"):
-        for node in update.values():
+    parts: Iterator[Any] = agent.stream(
+        request, config, stream_mode=["messages", "updates"]
+    )
+    for mode, data in parts:
+        if mode == "messages":
+            chunk = data[0]
+            if isinstance(chunk, AIMessageChunk | AIMessage) and chunk.text:
+                yield "token", chunk.text
+            continue
+        for node in data.values():
             for message in (node or {}).get("messages", []):
-                yield from _steps(message)
+                yield "message", message
 
 
-def _steps(message: BaseMessage) -> Iterator[Step]:
+def steps_of(message: BaseMessage) -> Iterator[Step]:
+    """What one message of the conversation did, as steps to show."""
     if isinstance(message, AIMessage):
         for call in message.tool_calls:
             yield Step("call", call["name"], str(call["args"]))

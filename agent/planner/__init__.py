@@ -19,6 +19,7 @@ from agent.planner.options import read_alerts, read_retries
 from agent.planner.schedule import read_schedule
 from agent.planner.sources import Parsed, read_mode, read_source, read_target
 from connectors.spec import Pipeline
+from connectors.spec.io import to_plain
 
 _STEPS = (read_source, read_target, read_mode, read_schedule, read_cleaning)
 _OPTIONS = (read_retries, read_alerts)
@@ -35,25 +36,40 @@ class Plan:
     """The source as the profile_source tool takes it: source, connection, table."""
 
 
-def plan(text: str) -> Plan:
-    """Parse a description into a Pipeline, or the questions to ask the user."""
+def plan(text: str, base: Plan | None = None) -> Plan:
+    """Parse a description into a Pipeline, or the questions to ask the user.
+
+    With `base` (an earlier plan of the conversation), the text is a change to it: "make
+    it hourly", "also drop rows without email". What the text does not mention stays.
+    """
     text = " ".join(text.split())
     if _URL_WITH_LOGIN.search(text):
         return Plan(None, [_LOGIN_IN_URL])
-    parsed = Parsed()
+    parsed = _start(base)
     for step in (*_STEPS, *_OPTIONS):
         step(text, parsed)
     if parsed.questions:
         return Plan(None, list(dict.fromkeys(parsed.questions)))
+    earlier = parsed.pipeline.pop("description", "")
+    description = f"{earlier.rstrip('. ')}. {text}" if earlier else text
     document: dict[str, Any] = {
         **parsed.pipeline,
-        "description": text[:2000],
+        "description": description[:2000],
         "streams": [parsed.stream],
     }
     try:
         return Plan(Pipeline.model_validate(document), source_args=parsed.source_args)
     except ValidationError as exc:
         return Plan(None, [_question(error) for error in exc.errors(include_url=False)])
+
+
+def _start(base: Plan | None) -> Parsed:
+    """What the planner knows before reading: nothing, or the earlier plan's spec."""
+    if base is None or base.spec is None or len(base.spec.streams) != 1:
+        return Parsed()
+    document = to_plain(base.spec)
+    stream = document.pop("streams")[0]
+    return Parsed(stream, document, source_args=dict(base.source_args), refining=True)
 
 
 _LOGIN_IN_URL = (

@@ -77,9 +77,23 @@ def read_cleaning(text: str, parsed: Parsed) -> None:
     if limit := _MAX_REJECTS.search(text):
         transform["max_rejects"] = scalar(limit.group(1))
     if transform:
-        parsed.stream["transform"] = transform
+        parsed.stream["transform"] = _merged(parsed.stream.get("transform", {}), transform)
     if cursor := _INCREMENTAL.search(text):
         parsed.stream["incremental"] = {"cursor": cursor.group("col")}
+
+
+def _merged(old: dict[str, Any], new: dict[str, Any]) -> dict[str, Any]:
+    """An earlier transform with a change's rules added: mappings and lists grow, the rest
+    (select, dedupe, max_rejects) is replaced."""
+    merged = dict(old)
+    for field, value in new.items():
+        if isinstance(value, dict) and field != "dedupe":
+            merged[field] = {**old.get(field, {}), **value}
+        elif isinstance(value, list) and field != "select":
+            merged[field] = list(dict.fromkeys([*old.get(field, []), *value]))
+        else:
+            merged[field] = value
+    return merged
 
 
 def _pairs(text: str, lead: str, pair: str) -> dict[str, Any]:

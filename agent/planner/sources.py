@@ -66,11 +66,15 @@ class Parsed:
     questions: list[str] = field(default_factory=list)
     source_args: dict[str, str] = field(default_factory=dict)
     """How the profile_source tool names the source (source, connection, table)."""
+    refining: bool = False
+    """The text changes an earlier plan: what it does not mention stays as it was."""
 
 
 def read_source(text: str, parsed: Parsed) -> None:
     """The one source the text names, into `parsed.stream['source']`, or a question."""
     found = [*_files_and_urls(text), *_sql_sources(text)]
+    if not found and parsed.refining:
+        return
     if not found:
         parsed.questions.append(
             "Which source should I read? Name a file (data/orders.csv, s3://bucket/key.parquet), "
@@ -182,7 +186,7 @@ def read_target(text: str, parsed: Parsed) -> None:
     tables = {m.group("table") for m in _INTO.finditer(text)}
     conns = {c for m in _INTO.finditer(text) if (c := m.group("conn")) and c not in _NOT_CONN}
     conns |= {m.group("conn") for m in _TARGET.finditer(text)}
-    if len(tables) != 1:
+    if len(tables) > 1 or not (tables or parsed.refining):
         parsed.questions.append(
             "Which table should the rows go into? Say 'into TABLE' once."
             if not tables
@@ -191,11 +195,15 @@ def read_target(text: str, parsed: Parsed) -> None:
         return
     if len(conns) > 1:
         parsed.questions.append(f"Which target connection: {', '.join(sorted(conns))}?")
-    table = tables.pop()
+    load = parsed.stream.setdefault("load", {})
+    if tables:
+        load["table"] = tables.pop()
     name_match = _NAME.search(text)
-    name = name_match.group(1).lower() if name_match else table.rsplit(".", 1)[-1].lower()
-    parsed.stream.update(name=name, load={"table": table})
-    parsed.pipeline.update(pipeline=name, target=conns.pop() if len(conns) == 1 else None)
+    if name_match or not parsed.refining:  # a change of table keeps the pipeline's name
+        name = name_match.group(1) if name_match else load["table"].rsplit(".", 1)[-1]
+        parsed.stream["name"] = parsed.pipeline["pipeline"] = name.lower()
+    if conns or not parsed.refining:
+        parsed.pipeline["target"] = conns.pop() if len(conns) == 1 else None
 
 
 def read_mode(text: str, parsed: Parsed) -> None:
@@ -204,9 +212,12 @@ def read_mode(text: str, parsed: Parsed) -> None:
     if len(modes) > 1:
         parsed.questions.append(f"Which write mode: {' or '.join(modes)}?")
         return
+    if not modes and parsed.refining:
+        return
     load = parsed.stream.setdefault("load", {})
     load["mode"] = modes[0] if modes else "append"
     if load["mode"] != "upsert":
+        load.pop("keys", None)
         return
     keys = next((take_list(text[m.end() :])[0] for m in _KEYS.finditer(text)), [])
     if not keys:
