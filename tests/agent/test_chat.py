@@ -1,0 +1,163 @@
+"""A chat about one pipeline, in process: refinement, undo, reset, cancel, the commands."""
+
+from __future__ import annotations
+
+import io
+import shutil
+from pathlib import Path
+
+import pytest
+from rich.console import Console
+
+from agent.chat_commands import Commands
+from agent.conversation import Conversation
+from agent.orchestrator import Step
+from agent.planner import plan
+from connectors.spec import load_spec
+from connectors.spec.io import to_plain
+
+ROOT = Path(__file__).resolve().parents[2]
+FIRST = "Every day at 06:00 load data/orders.csv into table orders, upsert on order_id"
+
+
+@pytest.mark.parametrize(
+    ("change", "expected"),
+    [
+        ("make it hourly", {"schedule": "@hourly"}),
+        ("append instead", {"load": {"table": "orders"}}),  # append is the default
+        ("load it into analytics.orders2", {"table": "analytics.orders2"}),
+        ("target warehouse", {"target": "warehouse"}),
+        ("call it shop_orders", {"pipeline": "shop_orders", "name": "shop_orders"}),
+        ("load data/other.csv", {"source": {"kind": "csv", "path": "data/other.csv"}}),
+    ],
+)
+def test_a_change_keeps_what_it_does_not_mention(change: str, expected: dict[str, object]) -> None:
+    base = plan(FIRST + ", drop rows without customer_id")
+    changed = plan(change, base)
+    assert changed.questions == []
+    assert changed.spec is not None
+    spec = to_plain(changed.spec)
+    stream = spec["streams"][0]
+    flat = {**spec, **stream, **{"table": stream["load"]["table"]}}
+    for key, value in expected.items():
+        assert flat[key] == value
+    assert stream["transform"]["required"] == ["customer_id"]  # untouched by the change
+    if "schedule" not in expected:
+        assert spec["schedule"] == "0 6 * * *"
+
+
+def test_changes_add_cleaning_rules_to_the_earlier_ones() -> None:
+    base = plan(FIRST + ", drop rows without customer_id")
+    changed = plan("also drop rows without amount and keep only rows where status is paid", base)
+    assert changed.spec is not None
+    transform = to_plain(changed.spec)["streams"][0]["transform"]
+    assert transform["required"] == ["customer_id", "amount"]
+    assert transform["ranges"] == {"status": {"allowed": ["paid"]}}
+
+
+def test_an_unclear_change_asks_and_changes_nothing() -> None:
+    base = plan(FIRST)
+    changed = plan("hourly or weekly", base)
+    assert changed.spec is None
+    assert changed.questions and "When should it run" in changed.questions[0]
+
+
+@pytest.fixture
+def chat(tmp_path: Path) -> Conversation:
+    shutil.copytree(ROOT / "examples" / "data", tmp_path / "data")
+    return Conversation(tmp_path, tmp_path, "offline")
+
+
+def _send(conversation: Conversation, text: str) -> list[Step]:
+    steps: list[Step] = []
+    conversation.send(text, lambda _: None, steps.append)
+    return steps
+
+
+def test_a_conversation_refines_then_undoes(chat: Conversation) -> None:
+    _send(chat, FIRST)
+    assert chat.checked is not None and chat.checked.spec.schedule == "0 6 * * *"
+    steps = _send(chat, "make it hourly, and drop rows without customer_id")
+    assert [s.name for s in steps if s.kind == "call"] == [
+        "profile_source",
+        "infer_schema",
+        "validate_spec",
+        "render_dag",
+        "dry_run",
+    ]  # no save: saving is the user's act
+    assert chat.checked.spec.schedule == "@hourly"
+    assert chat.dry_run is not None
+    assert chat.dry_run.summary["streams"][0]["rows_rejected"] == 1  # the row without customer
+    chat.undo()
+    assert chat.checked.spec.schedule == "0 6 * * *"
+    chat.reset()
+    assert chat.checked is None and chat.turns == []
+
+
+def test_a_question_leaves_the_pipeline_as_it_was(chat: Conversation) -> None:
+    _send(chat, FIRST)
+    before = chat.checked
+    steps = _send(chat, "hourly or weekly")
+    assert [s.kind for s in steps] == ["reply"]
+    assert chat.checked is before
+
+
+def test_ctrl_c_during_a_turn_leaves_the_conversation_as_it_was(chat: Conversation) -> None:
+    _send(chat, FIRST)
+
+    def interrupt(step: Step) -> None:
+        if step.name == "render_dag" and step.kind == "call":
+            raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        chat.send("make it hourly", lambda _: None, interrupt)
+    assert len(chat.turns) == 1
+    assert chat.checked is not None and chat.checked.spec.schedule == "0 6 * * *"
+    _send(chat, "make it weekly")  # the session goes on
+    assert chat.checked.spec.schedule == "@weekly"
+
+
+def test_save_writes_the_checked_files_and_asks_before_overwriting(chat: Conversation) -> None:
+    output = io.StringIO()
+    notes: list[str] = []
+    commands = Commands(chat, Console(file=output, width=120), notes.append)
+    commands.run("/save")
+    assert "no pipeline yet" in output.getvalue()
+    _send(chat, FIRST)
+    commands.run("/save")
+    spec_path = chat.project_dir / "pipelines" / "orders.yaml"
+    assert load_spec(spec_path).schedule == "0 6 * * *"
+    assert (chat.project_dir / "dags" / "orders.py").read_text() == chat.checked.dag_text
+    _send(chat, "make it hourly")
+    commands.ask = lambda question: False
+    commands.run("/save")
+    assert load_spec(spec_path).schedule == "0 6 * * *"  # refused: unchanged
+    asked: list[str] = []
+    commands.ask = lambda question: asked.append(question) or True
+    commands.run("/diff")
+    assert "+schedule: '@hourly'" in output.getvalue()
+    commands.run("/save")
+    assert asked and "overwrite" in asked[0]
+    assert load_spec(spec_path).schedule == "@hourly"
+    commands.run("/diff")
+    assert "nothing to save" in output.getvalue()
+
+
+def test_commands_show_run_model_and_unknown(chat: Conversation) -> None:
+    output = io.StringIO()
+    commands = Commands(chat, Console(file=output, width=200), lambda _: None)
+    _send(chat, FIRST)
+    for line in ("/show", "/show dag", "/show profile", "/dry-run 5", "/run", "/model", "/nope"):
+        commands.run(line)
+    text = output.getvalue()
+    assert "mode: upsert" in text  # the spec as YAML
+    assert "airflow_tasks.load(" in text  # the DAG
+    assert "OrderID" in text  # the profile names the source's columns
+    assert "dry run on a sample" in text
+    assert "embedded SQLite" in text  # /run loaded into the project's own SQLite file
+    assert (chat.project_dir / ".dagsmith" / "warehouse.db").is_file()
+    assert "model: offline" in text
+    assert "unknown command /nope" in text
+    commands.run("/model nonsense")
+    assert "use 'offline' or 'provider:model'" in output.getvalue()
+    assert chat.model_name == "offline"
