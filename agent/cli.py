@@ -211,6 +211,49 @@ def _print_checks(results: list[CheckResult]) -> None:
             err.print(f"  {escape(problem)}", highlight=False)
 
 
+@app.command()
+def review(
+    base: Annotated[
+        str | None,
+        typer.Argument(help="Revision to compare with (default: the merge base with main)."),
+    ] = None,
+    head: Annotated[
+        str | None, typer.Argument(help="Revision under review (default: HEAD, the commit).")
+    ] = None,
+    specs: Annotated[Path, typer.Option("--specs", help="Folder of pipeline specs.")] = Path(
+        "pipelines"
+    ),
+    dags: Annotated[Path, typer.Option("--dags", help="Folder of the generated DAGs.")] = Path(
+        "dags"
+    ),
+    out_file: Annotated[
+        Path | None, typer.Option("--out", help="Also write the Markdown to this file.")
+    ] = None,
+    worktree: Annotated[
+        bool, typer.Option("--worktree", help="Review the files on disk, committed or not.")
+    ] = False,
+    fail_on_risk: Annotated[
+        bool, typer.Option("--fail-on-risk", help="Exit 1 when a change is flagged as a risk.")
+    ] = False,
+) -> None:
+    """Explain what changed in the pipelines between two revisions, as Markdown for a pull
+    request, and check the DAGs at HEAD. Exits 1 when a check fails."""
+    from agent.review_repo import review_repo
+    from agent.review_report import markdown
+    from connectors.errors import DagsmithError
+
+    try:
+        found = review_repo(Path.cwd(), base, head, specs=specs, dags=dags, worktree=worktree)
+    except DagsmithError as exc:
+        fail(exc)
+    text = markdown(found)
+    typer.echo(text, nl=False)
+    if out_file is not None:
+        out_file.write_text(text, encoding="utf-8")
+    if not found.ok or (fail_on_risk and found.risks):
+        raise typer.Exit(EXIT_FAILED)
+
+
 SourceArg = Annotated[
     str | None,
     typer.Argument(
@@ -336,6 +379,70 @@ def build(
         out.print(f"[green]✓[/] wrote {escape(str(path))}", highlight=False)
     if run_now:
         run(paths[0])
+
+
+@app.command()
+def pr(
+    specs: Annotated[list[Path], typer.Argument(help="Pipeline specs (YAML) to propose.")],
+    branch: Annotated[
+        str | None, typer.Option(help="The new branch (default: dagsmith/<pipeline>).")
+    ] = None,
+    base: Annotated[
+        str | None, typer.Option(help="The revision the branch starts from (default: HEAD).")
+    ] = None,
+    dags: Annotated[Path, typer.Option("--dags", help="Folder of the generated DAGs.")] = Path(
+        "dags"
+    ),
+    open_pr: Annotated[
+        bool,
+        typer.Option("--open/--no-open", help="Push and open the pull request with gh."),
+    ] = True,
+) -> None:
+    """Commit specs and their DAGs on a new branch, with a review, and open a pull request."""
+    from agent.pr import open_pull_request
+    from connectors.errors import DagsmithError
+
+    try:
+        made = open_pull_request(
+            specs,
+            project_dir=Path.cwd(),
+            dags_dir=dags,
+            branch=branch,
+            base=base,
+            open_pr=open_pr,
+            echo=lambda line: err.print(f"→ {escape(line)}", highlight=False),
+        )
+    except DagsmithError as exc:
+        fail(exc)
+    out.print(f"[green]✓[/] branch {escape(made.branch)} at {made.commit[:8]}", highlight=False)
+    out.print(f"description: {escape(str(made.body_path))}", highlight=False)
+    if made.url:
+        out.print(f"pull request: {escape(made.url)}", highlight=False)
+
+
+@app.command()
+def chat(
+    model: Annotated[
+        str | None,
+        typer.Option(help="offline, openai:<model>, or any provider:model (see `build`)."),
+    ] = None,
+    out_dir: Annotated[
+        Path, typer.Option("--out", help="Folder that gets pipelines/ and dags/ on /save.")
+    ] = Path("."),
+    yes: Annotated[
+        bool, typer.Option("--yes", help="Allow destructive changes without asking.")
+    ] = False,
+) -> None:
+    """Build a pipeline by conversation in the terminal (/help inside lists the commands)."""
+    from agent.chat import Chat
+    from agent.conversation import Conversation
+    from connectors.errors import DagsmithError
+
+    try:
+        conversation = Conversation(Path.cwd(), out_dir, model or "", consent=yes)
+    except DagsmithError as exc:
+        fail(exc)
+    Chat(conversation, out).loop()
 
 
 def main() -> None:

@@ -1,0 +1,117 @@
+"""Specs in a few words: a schedule, a source, a stream's flow, a pipeline's one line.
+
+Used where a person reads about a pipeline rather than its YAML: commit subjects and
+pull-request descriptions, whose Markdown shows values from a source or a user only through
+`code` and `fenced`.
+"""
+
+from __future__ import annotations
+
+import re
+
+from connectors.spec import FileSource, Load, Pipeline, SourceSpec, Stream
+from connectors.spec.rest import RestSource
+from connectors.spec.sql import SqlSource
+
+_PRESETS = {
+    "@once": "once",
+    "@hourly": "hourly",
+    "@daily": "daily",
+    "@weekly": "weekly",
+    "@monthly": "monthly",
+    "@yearly": "yearly",
+}
+_DAYS = ("Sunday", "Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday")
+_NUMBER = re.compile(r"\d{1,2}")
+_STEP = re.compile(r"\*/(\d{1,2})")
+CODE_CHARS = 80
+_TICKS = re.compile(r"`+")
+
+
+def code(value: object, limit: int = CODE_CHARS) -> str:
+    """A value as one inline code span: on one line, cut short, no backtick or bare pipe."""
+    text = " ".join(str(value).split())
+    if len(text) > limit:
+        text = text[: limit - 1] + "…"
+    return "`" + text.replace("`", "'").replace("|", "\\|") + "`"
+
+
+def fenced(text: str) -> str:
+    """A block of text in a fence longer than any backtick run inside it."""
+    longest = max((len(run) for run in _TICKS.findall(text)), default=0)
+    fence = "`" * max(3, longest + 1)
+    return f"{fence}text\n{text.rstrip()}\n{fence}"
+
+
+def describe_schedule(schedule: str | None) -> str:
+    """`daily at 06:00`, `every 15 minutes`, `weekdays at 07:30`...; else the cron itself."""
+    if schedule is None:
+        return "no schedule (manual runs)"
+    if schedule in _PRESETS:
+        return _PRESETS[schedule]
+    minute, hour, day, month, weekday = schedule.split()
+    cron = f"cron `{schedule}`"
+    if (day, month) != ("*", "*"):
+        return cron
+    if _NUMBER.fullmatch(minute) and _NUMBER.fullmatch(hour) and (days := _days(weekday)):
+        return f"{days} at {int(hour):02d}:{int(minute):02d}"
+    if weekday != "*":
+        return cron
+    return _sub_daily(minute, hour) or cron
+
+
+def _days(weekday: str) -> str | None:
+    if weekday == "*":
+        return "daily"
+    if weekday == "1-5":
+        return "weekdays"
+    if weekday.isdigit() and int(weekday) <= 6:
+        return f"every {_DAYS[int(weekday)]}"
+    return None
+
+
+def _sub_daily(minute: str, hour: str) -> str | None:
+    """Schedules that run several times a day: every N minutes, hourly, every N hours."""
+    if hour == "*" and minute == "*":
+        return "every minute"
+    if hour == "*" and (step := _STEP.fullmatch(minute)):
+        return f"every {int(step.group(1))} minutes"
+    if hour == "*" and _NUMBER.fullmatch(minute):
+        return "hourly" if int(minute) == 0 else f"hourly at minute {int(minute)}"
+    if (step := _STEP.fullmatch(hour)) and _NUMBER.fullmatch(minute):
+        at = f" at minute {int(minute)}" if int(minute) else ""
+        return f"every {int(step.group(1))} hours{at}"
+    return None
+
+
+def source_label(source: SourceSpec) -> str:
+    """A file's path, an API endpoint or a database table, as the spec names it."""
+    if isinstance(source, FileSource):
+        return source.path
+    if isinstance(source, RestSource):
+        return f"{source.connection} API {source.endpoint}"
+    if isinstance(source, SqlSource):
+        return (
+            f"{source.connection}.{source.table}" if source.table else f"{source.connection} query"
+        )
+    raise AssertionError(f"unknown source {type(source).__name__}")
+
+
+def mode_label(load: Load) -> str:
+    """`append`, `replace`, or `upsert on order_id, line_no`."""
+    return f"upsert on {', '.join(load.keys)}" if load.mode == "upsert" else load.mode
+
+
+def stream_flow(stream: Stream) -> str:
+    """`data/orders.csv -> orders (upsert on order_id)`."""
+    return f"{source_label(stream.source)} -> {stream.load.table} ({mode_label(stream.load)})"
+
+
+def pipeline_line(spec: Pipeline) -> str:
+    """What a pipeline moves and when: its one stream's flow, or its streams' tables."""
+    if len(spec.streams) == 1:
+        what = stream_flow(spec.streams[0])
+    else:
+        tables = ", ".join(stream.load.table for stream in spec.streams)
+        what = f"{len(spec.streams)} streams into {tables}"
+    return f"{what}, {describe_schedule(spec.schedule)}"
