@@ -146,7 +146,7 @@ def converse(
     request: Any = {"messages": list(messages)}
     config: Any = {"recursion_limit": 4 * MAX_MODEL_CALLS}
     # Only a chat streams the model's text: a build shows whole steps.
-    modes = ["messages", "updates"] if chat else ["updates"]
+    modes: Any = ["messages", "updates"] if chat else ["updates"]
     parts: Iterator[Any] = agent.stream(request, config, stream_mode=modes)
     for mode, data in parts:
         if mode == "messages":
