@@ -10,6 +10,7 @@ spec without its upsert keys) that it corrects once the tool's error comes back.
 from __future__ import annotations
 
 import json
+import re
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -94,6 +95,30 @@ def completion(reply: AIMessage, model: str) -> dict[str, Any]:
     }
 
 
+def chunks(reply: AIMessage, model: str) -> Iterator[dict[str, Any]]:
+    """A reply as streamed chunks: its text word by word, then its tool calls."""
+    words = re.findall(r"\S+\s*", reply.text)
+    deltas: list[dict[str, Any]] = [{"role": "assistant", "content": ""}]
+    deltas += [{"content": word} for word in words]
+    deltas += [
+        {"tool_calls": [{"index": i, **call}]}
+        for i, call in enumerate(
+            completion(reply, model)["choices"][0]["message"].get("tool_calls", [])
+        )
+    ]
+    finish = "tool_calls" if reply.tool_calls else "stop"
+    for i, delta in enumerate(deltas):
+        last = i == len(deltas) - 1
+        choice = {"index": 0, "delta": delta, "finish_reason": finish if last else None}
+        yield {
+            "id": "chatcmpl-local",
+            "object": "chat.completion.chunk",
+            "created": 0,
+            "model": model,
+            "choices": [choice],
+        }
+
+
 class _Handler(BaseHTTPRequestHandler):
     server: FakeOpenAI
 
@@ -106,7 +131,20 @@ class _Handler(BaseHTTPRequestHandler):
             return
         payload = json.loads(body)
         reply = reply_to(_messages(payload), self.server.mistake)
-        self._send(200, completion(reply, payload["model"]))
+        if payload.get("stream"):
+            self._stream(chunks(reply, payload["model"]))
+        else:
+            self._send(200, completion(reply, payload["model"]))
+
+    def _stream(self, events: Iterator[dict[str, Any]]) -> None:
+        """Server-sent events, one chunk each, as the Chat Completions API streams."""
+        self.send_response(200)
+        self.send_header("Content-Type", "text/event-stream")
+        self.end_headers()
+        for event in events:
+            self.wfile.write(b"data: " + json.dumps(event).encode() + b"\n\n")
+            self.wfile.flush()
+        self.wfile.write(b"data: [DONE]\n\n")
 
     def _send(
         self, status: int, data: dict[str, Any], headers: dict[str, str] | None = None

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import json
 import shutil
 from pathlib import Path
 
@@ -15,6 +16,7 @@ from agent.orchestrator import Step
 from agent.planner import plan
 from connectors.spec import load_spec
 from connectors.spec.io import to_plain
+from tests.agent.fake_openai import serving
 
 ROOT = Path(__file__).resolve().parents[2]
 FIRST = "Every day at 06:00 load data/orders.csv into table orders, upsert on order_id"
@@ -161,3 +163,21 @@ def test_commands_show_run_model_and_unknown(chat: Conversation) -> None:
     commands.run("/model nonsense")
     assert "use 'offline' or 'provider:model'" in output.getvalue()
     assert chat.model_name == "offline"
+
+
+def test_a_hosted_model_streams_its_reply(
+    chat: Conversation, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The openai: path, against the local OpenAI-compatible stand-in, streaming."""
+    monkeypatch.setenv("OPENAI_API_KEY", "sk-local")
+    with serving() as server:
+        monkeypatch.setenv("OPENAI_BASE_URL", server.base_url)
+        chat.use_model("openai:gpt-4o-mini")
+        tokens: list[str] = []
+        turn = chat.send(FIRST, tokens.append, lambda _: None)
+    assert all(json.loads(body)["stream"] for body in server.bodies)
+    assert len(tokens) > 5  # the reply arrived word by word
+    assert "".join(tokens).endswith(turn.reply)
+    assert chat.checked is not None and chat.checked.spec.schedule == "0 6 * * *"
+    sent = [json.loads(body)["messages"] for body in server.bodies]
+    assert not any(m.get("name") == "save_pipeline" for ms in sent for m in ms)

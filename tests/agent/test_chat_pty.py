@@ -50,7 +50,17 @@ def project(tmp_path: Path) -> Path:
 
 def test_a_whole_session_in_a_terminal(project: Path) -> None:
     child = _spawn(project)
-    _say(child, FIRST, "→ profile_source", "the check passed", "Done.", "+schedule: 0 6 * * *")
+    first, second = FIRST.split(" into ")
+    child.send(first + "\x1b\r")  # Esc Enter: a new line, not sent yet
+    child.expect_exact("…")  # the continuation prompt
+    _say(
+        child,
+        "into " + second,
+        "→ profile_source",
+        "the check passed",
+        "Done.",
+        "+schedule: 0 6 * * *",
+    )
     _say(
         child, "make it hourly", "the check passed", "-schedule: 0 6 * * *", "+schedule: '@hourly'"
     )
