@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import ast
 import contextlib
+import logging
+import os
 import sys
 import unicodedata
 from dataclasses import dataclass, field
@@ -135,8 +137,27 @@ class ImportReport:
     templated: list[str] = field(default_factory=list)
 
 
+def quiet_airflow() -> None:
+    """Import Airflow with its own logs at WARNING and our root log level kept.
+
+    Its import lowers the root level to INFO (every later step would log to the terminal),
+    and its DagBag logs through structlog at Airflow's configured level ("Filling up the
+    DagBag from /tmp/..."), which only its setting changes. A user's setting wins. Agent
+    tools run off the main thread, where the importer cannot arm its timeout signal: it
+    warns with a traceback on each import, though the import works.
+    """
+    os.environ.setdefault("AIRFLOW__LOGGING__LOGGING_LEVEL", "WARNING")
+    root = logging.getLogger()
+    level = root.level
+    import airflow  # noqa: F401
+
+    root.setLevel(level)
+    logging.getLogger("airflow.dag_processing.importers.python_importer").setLevel(logging.ERROR)
+
+
 def import_dags(folder: Path) -> dict[Path, ImportReport]:
     """Import every DAG file in `folder` with Airflow's DagBag, as the scheduler would."""
+    quiet_airflow()
     from airflow.dag_processing.dagbag import DagBag
 
     # Airflow logs to stdout, which belongs to `--json` output.

@@ -7,7 +7,6 @@ at the base commit, and raises the risk flags.
 
 from __future__ import annotations
 
-import logging
 import tempfile
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -68,7 +67,6 @@ def check(
         echo: Receives a line for the user.
     """
     echo(f"checking {', '.join(specs)}")
-    _keep_log_level()
     with tempfile.TemporaryDirectory(prefix="dagsmith-pr-") as tmp:
         root = Path(tmp)
         for path, text in contents.items():
@@ -76,16 +74,6 @@ def check(
             (root / path).write_text(text, encoding="utf-8")
         results = check_pipelines([root / spec for spec in specs], root / dags_dir)
         return [p.replace(f"{root}/", "") for result in results for p in result.problems]
-
-
-def _keep_log_level() -> None:
-    """Import Airflow now, keeping the root log level: its import lowers it to INFO, which
-    would let every later step log to the terminal."""
-    root = logging.getLogger()
-    level = root.level
-    import airflow  # noqa: F401
-
-    root.setLevel(level)
 
 
 def propose(

@@ -7,7 +7,6 @@ user typed them; on disk a spec's paths are relative to the spec's own folder.
 
 from __future__ import annotations
 
-import logging
 import os
 import sqlite3
 import tempfile
@@ -19,6 +18,7 @@ from typing import Any
 import pyarrow.parquet as pq
 import sqlalchemy as sa
 
+from agent.checks import quiet_airflow
 from agent.dagfiles import check_pipelines
 from agent.render import render
 from connectors.connections import resolve_target
@@ -70,7 +70,7 @@ def render_checked(spec: Pipeline, project_dir: Path, out_dir: Path) -> Checked:
     saved = relocate(spec, project_dir, spec_path.parent)
     dag = render(saved, spec_path, out_dir / DAGS_DIR)
     spec_text = dump_spec(saved)
-    _quiet_importer()
+    quiet_airflow()
     with tempfile.TemporaryDirectory(prefix="dagsmith-check-") as tmp:
         root = Path(tmp)
         (root / SPECS_DIR).mkdir()
@@ -80,17 +80,6 @@ def render_checked(spec: Pipeline, project_dir: Path, out_dir: Path) -> Checked:
         (root / DAGS_DIR / dag.path.name).write_text(dag.text, encoding="utf-8")
         problems = [p for r in check_pipelines([scratch_spec], root / DAGS_DIR) for p in r.problems]
     return Checked(saved, spec_path, spec_text, dag.path, dag.text, problems)
-
-
-def _quiet_importer() -> None:
-    """Agent tools run off the main thread, where Airflow's importer cannot arm its timeout
-    signal: it warns with a traceback on each import, though the import works."""
-    root = logging.getLogger()
-    level = root.level
-    import airflow  # noqa: F401 - Airflow sets log levels on import: ours are set after
-
-    root.setLevel(level)
-    logging.getLogger("airflow.dag_processing.importers.python_importer").setLevel(logging.ERROR)
 
 
 def save(checked: Checked, overwrite: bool = False) -> list[Path]:
