@@ -173,12 +173,28 @@ class Chat:
             self.console.print(f"[red]error:[/] {escape(exc.message)}", highlight=False)
             self.transcript.write(f"error: {exc.message}")
             return
+        if self._allowed(self.conversation.session.refused):
+            self.conversation.undo()
+            self.turn(text)  # again, now that destructive changes are allowed
+            return
         after = self.conversation.checked
         if after is not None and after is not before:
             show_diff(self.console, change_diff(before, after))
             self.transcript.write(f"```diff\n{change_diff(before, after)}```")
         if turn.reply:
             self.transcript.write(f"**dagsmith:** {turn.reply}")
+
+    def _allowed(self, refused: list[str]) -> bool:
+        """Ask for the user's word on the destructive changes the turn was refused."""
+        if not refused or self.conversation.consent:
+            return False
+        for change in refused:
+            self.console.print(f"[yellow]![/] {escape(change)}", highlight=False)
+        allowed = self.commands.ask("Allow destructive changes for this session?")
+        self.transcript.write(f"destructive changes {'allowed' if allowed else 'refused'}")
+        if allowed:
+            self.conversation.allow_destructive()
+        return allowed
 
     def _token(self, text: str) -> None:
         self._streamed = True

@@ -74,6 +74,7 @@ class Conversation:
     ) -> Turn:
         """Run one turn; it joins the conversation only if it ran to the end."""
         turn = Turn(text)
+        self.session.refused.clear()
         # The guard allows what any of the user's messages named, as in one long request.
         self.session.request = "\n".join([*(t.request for t in self.turns), text])
         history = [m for t in self.turns for m in t.messages]
@@ -88,6 +89,10 @@ class Conversation:
                 on_step(step)
         self.turns.append(turn)
         return turn
+
+    def allow_destructive(self) -> None:
+        """The user's word: replace existing tables and drop columns from now on."""
+        self.consent = self.session.consent = True
 
     def undo(self) -> Turn | None:
         """Drop the last turn; returns it, or None when there is none."""

@@ -42,6 +42,9 @@ class Session:
     project_dir: Path
     out_dir: Path
     consent: bool = False
+    """The user allowed destructive changes (replace an existing table, drop columns)."""
+    refused: list[str] = field(default_factory=list)
+    """The destructive changes a tool refused for want of consent, for the chat to ask."""
     profiles: dict[Request, Profile] = field(default_factory=dict)
     checked: dict[str, workspace.Checked] = field(default_factory=dict)
     calls: Counter[str] = field(default_factory=Counter)
@@ -188,17 +191,23 @@ def _validated(session: Session, spec: dict[str, Any]) -> Pipeline:
     if not session.consent and (
         tables := workspace.replaces_existing(pipeline, session.project_dir)
     ):
+        _refuse(session, f"replace mode would overwrite the existing table(s) {', '.join(tables)}")
         raise SpecError(
-            f"replace mode would overwrite the existing table(s) {', '.join(tables)}: ask the "
-            "user to confirm (dagsmith build --yes), or use append or upsert"
+            f"{session.refused[-1]}: ask the user to confirm (dagsmith build --yes), or use "
+            "append or upsert"
         )
     spec_path = session.out_dir / workspace.SPECS_DIR / f"{pipeline.pipeline}.yaml"
     if not session.consent and (columns := workspace.drops_columns(pipeline, spec_path)):
+        _refuse(session, f"this drops columns the saved pipeline loads ({'; '.join(columns)})")
         raise SpecError(
-            f"this drops columns the saved pipeline loads ({'; '.join(columns)}): ask the user "
-            "to confirm (dagsmith build --yes), or keep them"
+            f"{session.refused[-1]}: ask the user to confirm (dagsmith build --yes), or keep them"
         )
     return pipeline
+
+
+def _refuse(session: Session, change: str) -> None:
+    if change not in session.refused:
+        session.refused.append(change)
 
 
 def column_types(found: Profile, rename: dict[str, str]) -> dict[str, str]:

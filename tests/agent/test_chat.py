@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 from rich.console import Console
 
+from agent.chat import Chat
 from agent.chat_commands import Commands
 from agent.conversation import Conversation
 from agent.orchestrator import Step
@@ -181,3 +182,19 @@ def test_a_hosted_model_streams_its_reply(
     assert chat.checked is not None and chat.checked.spec.schedule == "0 6 * * *"
     sent = [json.loads(body)["messages"] for body in server.bodies]
     assert not any(m.get("name") == "save_pipeline" for ms in sent for m in ms)
+
+
+@pytest.mark.parametrize("answer", [True, False])
+def test_a_destructive_change_asks_for_the_users_word(chat: Conversation, answer: bool) -> None:
+    output = io.StringIO()
+    session = Chat(chat, Console(file=output, width=200))
+    session.handle(FIRST)
+    session.handle("/run")  # the table now exists in the embedded SQLite target
+    asked: list[str] = []
+    session.commands.ask = lambda question: asked.append(question) or answer
+    session.handle("overwrite it: replace the table on every run")
+    assert "replace mode would overwrite the existing table(s) orders" in output.getvalue()
+    assert asked == ["Allow destructive changes for this session?"]
+    assert chat.checked is not None
+    assert chat.checked.spec.streams[0].load.mode == ("replace" if answer else "upsert")
+    assert len(chat.turns) == 2  # the refused turn was replaced by its rerun, or stays
