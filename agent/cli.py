@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import gc
 import json
 import logging
 from pathlib import Path
@@ -129,11 +130,17 @@ def run(
     as_json: Annotated[bool, typer.Option("--json", help="Print the summary as JSON.")] = False,
 ) -> None:
     """Run a pipeline now, outside Airflow."""
+    from connectors.deferred_pandas import defer_pandas
+
+    defer_pandas()  # before the runtime's imports: half a second, for steps without DataFrames
     from agent.console import print_summary, progress_bars
     from connectors.errors import DagsmithError
     from connectors.runner import run_pipeline
     from connectors.spec import load_spec
 
+    # What is imported now lives until exit: the collector need not walk it, in its full
+    # passes or at interpreter shutdown (0.2 s of every run).
+    gc.freeze()
     try:
         spec = load_spec(spec_path)
         with progress_bars(err, enabled=not as_json) as progress:

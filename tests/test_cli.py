@@ -52,6 +52,21 @@ def test_help_imports_no_heavy_module() -> None:
     assert result.stdout.strip() == "[]"
 
 
+def test_run_imports_no_module_it_does_not_use(project: Path) -> None:
+    """pandas (for user steps) and prometheus_client (for a Pushgateway) cost 0.5 s of start-up."""
+    code = (
+        "import sys; from typer.testing import CliRunner; from agent.cli import app;"
+        "r = CliRunner().invoke(app, ['run', 'examples/orders.yaml', '--json']);"
+        "assert r.exit_code == 0, r.output;"
+        "print(sorted(m for m in ('pandas', 'prometheus_client') if m in sys.modules))"
+    )
+    env = {k: v for k, v in os.environ.items() if k != "DAGSMITH_PUSHGATEWAY_URL"}
+    result = subprocess.run(
+        [sys.executable, "-c", code], cwd=project, env=env, capture_output=True, text=True
+    )
+    assert result.stdout.strip() == "[]", result.stderr
+
+
 def test_version_and_schema(project: Path) -> None:
     assert dagsmith("--version", cwd=project).stdout.startswith("dagsmith ")
     schema = json.loads(dagsmith("schema", cwd=project).stdout)

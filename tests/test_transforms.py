@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import json
 import logging
+import subprocess
+import sys
 from collections.abc import Iterator
 from datetime import UTC, date, datetime
 from decimal import Decimal
+from pathlib import Path
 from typing import Any
 
 import pyarrow as pa
@@ -20,6 +23,8 @@ from connectors.spec.models import Transform
 from connectors.transforms import apply, normalize_name, output_types
 from connectors.transforms.casting import cast_column
 from connectors.types import ColumnType
+
+ROOT = Path(__file__).resolve().parents[1]
 
 
 class Run:
@@ -455,6 +460,22 @@ def test_udf_step_runs_per_batch_and_keeps_a_stable_schema() -> None:
         {"qty": 3, "country": "DE", "total": 6},
         {"qty": None, "country": "FR", "total": None},
     ]
+
+
+def test_pandas_is_imported_by_a_step_only() -> None:
+    """pyarrow imports pandas on its first conversion (half a second): only a step should."""
+    code = (
+        "import sys; from connectors.deferred_pandas import defer_pandas; defer_pandas();"
+        "import tests.test_transforms as t;"
+        "t.Run({'types': {'qty': 'bigint', 'ok': 'boolean'}}, [t.batch(qty=['1'], ok=['t'])]);"
+        "plain = 'pandas' in sys.modules;"
+        "t.test_udf_step_runs_per_batch_and_keeps_a_stable_schema();"
+        "print(plain, 'pandas' in sys.modules)"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True
+    )
+    assert result.stdout.split() == ["False", "True"]
 
 
 @pytest.mark.parametrize(

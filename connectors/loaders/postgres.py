@@ -6,6 +6,10 @@ run id already recorded, COPY (straight into the target for a plain append or re
 else into a temporary staging table), `before_commit`, merge, rejects, run record, state.
 A crash before the commit leaves the target as it was; the temporary table dies with
 the session.
+
+An upsert dedupes the staged rows on its keys (the last row wins) unless staging proved
+them unique, then merges them with `INSERT ... ON CONFLICT ... DO UPDATE ... WHERE ... IS
+DISTINCT FROM` (unchanged rows are not rewritten).
 """
 
 from __future__ import annotations
@@ -14,10 +18,12 @@ import importlib.util
 from collections.abc import Iterator
 from typing import Literal
 
+import numpy as np
 import pyarrow as pa
 import sqlalchemy as sa
 from sqlalchemy.schema import CreateSchema, CreateTable, DDLElement
 
+from connectors.errors import LoadError
 from connectors.loaders import tables
 from connectors.loaders.base import RUNS_TABLE, STATE_TABLE, LoadJob, LoadResult
 from connectors.loaders.postgres_driver import AdbcSession, PgSession, Psycopg2Session
@@ -25,6 +31,7 @@ from connectors.loaders.postgres_sql import (
     DIALECT,
     STAGE,
     TARGET_COLUMNS,
+    UNIQUE_KEYS,
     Plan,
     copy_type,
     deduped,
@@ -35,7 +42,10 @@ from connectors.loaders.postgres_sql import (
     upsert_sql,
 )
 from connectors.loaders.prepare import (
+    SEQ,
     Extract,
+    Passes,
+    SortedKey,
     dedupe_passes,
     mismatches,
     nested_as_json,
@@ -47,6 +57,9 @@ from connectors.loaders.prepare import (
     split_table,
 )
 from connectors.runtime import REJECTS_SCHEMA, log
+
+SOURCE = "_dagsmith_source"
+"""The staged rows once deduplicated, kept for the two statements of an upsert."""
 
 Driver = Literal["adbc", "psycopg2"]
 
@@ -101,8 +114,23 @@ def _prepare(session: PgSession, job: LoadJob, extract: Extract) -> Plan:
     rows = session.query(TARGET_COLUMNS, [qualify(schema, name)])
     columns = [target_column(*row) for row in rows]
     mismatches(extract, columns, job.load.table)
+    if job.load.mode == "upsert":
+        _check_unique_key(session, job)
     by_name = {c.name: c for c in columns}
     return Plan(job.load.table, columns, {n: copy_type(by_name[n]) for n in extract.types})
+
+
+def _check_unique_key(session: PgSession, job: LoadJob) -> None:
+    """Refuse an upsert into a table whose keys are not unique: it would update every copy."""
+    indexes: dict[int, set[str]] = {}
+    for index, column in session.query(UNIQUE_KEYS, [qualify(*split_table(job.load.table))]):
+        indexes.setdefault(index, set()).add(column)
+    if set(job.load.keys) not in indexes.values():
+        raise LoadError(
+            f"{job.load.table} has no primary key or unique index on exactly the upsert keys "
+            f"({', '.join(job.load.keys)})",
+            hint="add one (ALTER TABLE ... ADD PRIMARY KEY), or upsert on the keys it has",
+        )
 
 
 def _transaction(session: PgSession, job: LoadJob, extract: Extract, plan: Plan) -> LoadResult:
@@ -140,39 +168,74 @@ def _transaction(session: PgSession, job: LoadJob, extract: Extract, plan: Plan)
 
 def _write(session: PgSession, job: LoadJob, extract: Extract, plan: Plan) -> dict[str, int]:
     """COPY the rows and merge them; `before_commit` runs once the stream is consumed."""
-    schema, name = split_table(job.load.table)
-    target = qualify(schema, name)
-    dedupes = dedupe_passes(job)
+    passes = dedupe_passes(job)
+    batches = _conformed(extract.batches, job, plan)
+    if not passes and job.load.mode != "upsert" and plan.direct_ok:
+        return _write_direct(session, job, extract, plan, batches)
     staged = [0]
-    wire = pa.schema([(n, t or pa.string()) for n, t in plan.wire.items()])
-    batches = _counted(_conformed(extract.batches, job, plan), staged)
-    if not dedupes and job.load.mode != "upsert" and plan.direct_ok:
-        if skip_empty_replace(job, 0 if extract.empty else 1):
-            job.before_commit()
-            return {"staged": 0, "loaded": 0, "inserted": 0, "updated": 0}
-        if job.load.mode == "replace":
-            session.query(f"DELETE FROM {target}")
-        session.copy(schema, name, wire, batches)
-        job.before_commit()
-        return {"staged": staged[0], "loaded": staged[0], "inserted": staged[0], "updated": 0}
-    session.query(plan.stage_ddl(with_seq=bool(dedupes)))
-    session.copy(None, STAGE, wire, batches, temporary=True)
+    watch = SortedKey(_watched_key(passes, plan))
+    numbered = _counted(watch.watch(batches), staged, bool(passes))
+    session.query(plan.stage_ddl(with_seq=bool(passes)))
+    session.copy(None, STAGE, plan.wire_schema(bool(passes)), numbered, temporary=True)
     job.before_commit()
-    return {"staged": staged[0], **_merge(session, job, plan, target, deduped(dedupes), staged[0])}
+    merge = _upsert if job.load.mode == "upsert" else _insert
+    return {"staged": staged[0], **merge(session, job, plan, watch.needed(passes), staged[0])}
 
 
-def _merge(
-    session: PgSession, job: LoadJob, plan: Plan, target: str, source: str, staged: int
+def _write_direct(
+    session: PgSession,
+    job: LoadJob,
+    extract: Extract,
+    plan: Plan,
+    batches: Iterator[pa.RecordBatch],
 ) -> dict[str, int]:
-    """Move the staged rows into the target: append, replace or upsert."""
-    if job.load.mode == "upsert":
-        total, inserted, updated = session.query(upsert_sql(plan, target, source, job.load.keys))[0]
-        return {"loaded": total, "inserted": inserted, "updated": updated}
+    """Append or replace with a COPY straight into the target."""
+    if skip_empty_replace(job, 0 if extract.empty else 1):
+        job.before_commit()
+        return {"staged": 0, "loaded": 0, "inserted": 0, "updated": 0}
+    schema, name = split_table(job.load.table)
+    if job.load.mode == "replace":
+        session.query(f"DELETE FROM {qualify(schema, name)}")
+    staged = [0]
+    session.copy(schema, name, plan.wire_schema(False), _counted(batches, staged, False))
+    job.before_commit()
+    return {"staged": staged[0], "loaded": staged[0], "inserted": staged[0], "updated": 0}
+
+
+def _watched_key(passes: Passes, plan: Plan) -> str | None:
+    """A one-column dedupe key worth proving unique while staging, if there is one."""
+    return next((k[0] for k, _ in passes if len(k) == 1 and plan.exact(k[0])), None)
+
+
+def _upsert(
+    session: PgSession, job: LoadJob, plan: Plan, passes: Passes, staged: int
+) -> dict[str, int]:
+    """Merge with `INSERT ... ON CONFLICT ... DO UPDATE ... WHERE ... IS DISTINCT FROM`.
+
+    Staged keys proven unique while staging are merged as they are; otherwise the dedupe
+    runs once, into a temporary table (ON CONFLICT refuses a key twice in one statement).
+    """
+    target, keys = qualify(*split_table(job.load.table)), job.load.keys
+    source, loaded = quote(STAGE), staged
+    if passes:
+        source = quote(SOURCE)
+        loaded = session.execute(
+            f"CREATE TEMP TABLE {source} ON COMMIT DROP AS {deduped(plan, passes)}"
+        )
+    ((inserted, updated),) = session.query(upsert_sql(plan, target, source, keys))
+    return {"loaded": loaded, "inserted": inserted, "updated": updated}
+
+
+def _insert(
+    session: PgSession, job: LoadJob, plan: Plan, passes: Passes, staged: int
+) -> dict[str, int]:
+    """Append or replace with the staged rows, deduplicated if asked."""
     if skip_empty_replace(job, staged):
         return {"loaded": 0, "inserted": 0, "updated": 0}
+    target = qualify(*split_table(job.load.table))
     if job.load.mode == "replace":
         session.query(f"DELETE FROM {target}")
-    _, inserted, _ = session.query(insert_sql(plan, target, source))[0]
+    inserted = session.execute(insert_sql(plan, target, f"({deduped(plan, passes)})"))
     return {"loaded": inserted, "inserted": inserted, "updated": 0}
 
 
@@ -204,7 +267,13 @@ def _conformed(
     return (plan.conform(nested_as_json(b)) for b in batches)
 
 
-def _counted(batches: Iterator[pa.RecordBatch], total: list[int]) -> Iterator[pa.RecordBatch]:
+def _counted(
+    batches: Iterator[pa.RecordBatch], total: list[int], numbered: bool
+) -> Iterator[pa.RecordBatch]:
+    """The batches, counted into `total`; numbered in staging order if asked."""
     for batch in batches:
-        total[0] += batch.num_rows
-        yield batch
+        start, total[0] = total[0], total[0] + batch.num_rows
+        if not numbered:
+            yield batch
+            continue
+        yield batch.append_column(SEQ, pa.array(np.arange(start, total[0], dtype=np.int64)))

@@ -35,6 +35,10 @@ class PgSession(Protocol):
         """Run a statement and return its rows (none for DDL)."""
         ...
 
+    def execute(self, sql: str) -> int:
+        """Run a statement and return how many rows it wrote."""
+        ...
+
     def copy(
         self,
         schema: str | None,
@@ -100,6 +104,12 @@ class AdbcSession:
         with self.errors():
             self._cur.execute(sql, parameters=params or None)
             return list(self._cur.fetchall()) if self._cur.description else []
+
+    def execute(self, sql: str) -> int:
+        """Run a statement and return how many rows it wrote."""
+        with self.errors():
+            self._cur.execute(sql)
+            return int(self._cur.rowcount)
 
     def copy(
         self,
@@ -173,6 +183,12 @@ class Psycopg2Session:
             else:
                 self._cur.execute(sql)
             return list(self._cur.fetchall()) if self._cur.description else []
+
+    def execute(self, sql: str) -> int:
+        """Run a statement and return how many rows it wrote."""
+        with self.errors():
+            self._cur.execute(sql)
+            return int(self._cur.rowcount)
 
     def copy(
         self,

@@ -28,6 +28,14 @@ FROM pg_attribute a
 WHERE a.attrelid = to_regclass($1) AND a.attnum > 0 AND NOT a.attisdropped
 ORDER BY a.attnum
 """
+UNIQUE_KEYS = """
+SELECT i.indexrelid::int8, a.attname
+FROM pg_index i
+JOIN pg_attribute a
+  ON a.attrelid = i.indrelid AND a.attnum = ANY ((i.indkey::int2[])[0:i.indnkeyatts - 1])
+WHERE i.indrelid = to_regclass($1) AND i.indisunique AND i.indisvalid
+  AND i.indpred IS NULL AND i.indexprs IS NULL
+"""
 
 _FAMILIES = (
     (r"smallint|integer|bigint", "int"),
@@ -51,6 +59,9 @@ _COPY_TYPES: dict[str, pa.DataType] = {
     "timestamp with time zone": pa.timestamp("us", tz="UTC"),
 }
 _NUMERIC = re.compile(r"numeric\((\d+),(\d+)\)")
+_EXACT = re.compile(
+    r"smallint|integer|bigint|text|character varying|date|timestamp with(out)? time zone"
+)
 
 
 def quote(name: str) -> str:
@@ -118,43 +129,62 @@ class Plan:
             for n, t in self.wire.items()
         ]
         if with_seq:
-            columns.append(f"{quote(SEQ)} bigserial")
+            columns.append(f"{quote(SEQ)} bigint")
         return f"CREATE TEMP TABLE {quote(STAGE)} ({', '.join(columns)}) ON COMMIT DROP"
+
+    def wire_schema(self, with_seq: bool) -> pa.Schema:
+        """What COPY sends: the wire types, and the staging order when a dedupe may follow."""
+        fields = [(n, t or pa.string()) for n, t in self.wire.items()]
+        return pa.schema([*fields, (SEQ, pa.int64())] if with_seq else fields)
+
+    def exact(self, name: str) -> bool:
+        """True when values that PostgreSQL finds equal in this column are equal in Arrow.
+
+        Not so for text cast on arrival (uuid, json), padded or bounded characters, or
+        floats (-0.0 = 0.0): staged keys are then only known unique after a dedupe pass.
+        """
+        column = next(c for c in self.columns if c.name == name)
+        return self.wire[name] is not None and bool(_EXACT.fullmatch(column.sql_type))
+
+    def value(self, name: str, alias: str = "s") -> str:
+        """A staged column, cast to its target type if it was staged as text."""
+        if self.wire[name] is not None:
+            return f"{alias}.{quote(name)}"
+        column = next(c for c in self.columns if c.name == name)
+        return f"CAST({alias}.{quote(name)} AS {column.sql_type})"
 
     def select_list(self) -> str:
         """The staged columns, cast to their target types where they were staged as text."""
-        by_name = {c.name: c for c in self.columns}
-        return ", ".join(
-            f"s.{quote(n)}" if t is not None else f"CAST(s.{quote(n)} AS {by_name[n].sql_type})"
-            for n, t in self.wire.items()
-        )
+        return ", ".join(self.value(n) for n in self.wire)
 
 
-def deduped(dedupes: Iterable[tuple[list[str], str]]) -> str:
-    """The staged rows, one per key for each (keys, keep) in turn, by staging order."""
+def deduped(plan: Plan, dedupes: Iterable[tuple[list[str], str]]) -> str:
+    """The staged rows, one per key for each (keys, keep) in turn, by staging order.
+
+    Keys compare in their target type: two spellings of one uuid are one key.
+    """
     sql = f"SELECT * FROM {quote(STAGE)}"
     for keys, keep in dedupes:
-        columns = ", ".join(quote(k) for k in keys)
+        columns = ", ".join(plan.value(k, "d") for k in keys)
         order = "DESC" if keep == "last" else "ASC"
         sql = (
             f"SELECT DISTINCT ON ({columns}) * FROM ({sql}) AS d "
-            f"ORDER BY {columns}, {quote(SEQ)} {order}"
+            f"ORDER BY {columns}, d.{quote(SEQ)} {order}"
         )
     return sql
 
 
 def insert_sql(plan: Plan, target: str, source: str) -> str:
-    """Insert the source rows; returns (source rows, inserted, updated)."""
+    """Insert every source row (`source`: a table or a parenthesised query)."""
     names = ", ".join(quote(n) for n in plan.wire)
-    return (
-        f"WITH src AS ({source}), m AS (INSERT INTO {target} ({names}) "
-        f"SELECT {plan.select_list()} FROM src AS s RETURNING 1) "
-        "SELECT (SELECT count(*) FROM src), count(*), 0 FROM m"
-    )
+    return f"INSERT INTO {target} ({names}) SELECT {plan.select_list()} FROM {source} AS s"
 
 
 def upsert_sql(plan: Plan, target: str, source: str, keys: list[str]) -> str:
-    """Merge on the keys; rows equal to the target's are left alone (no update, no count)."""
+    """Merge the source rows on the keys; returns one row: (inserted, updated).
+
+    A row equal to the target's is left alone: not rewritten, not counted.
+    """
     names = ", ".join(quote(n) for n in plan.wire)
     rest = [quote(n) for n in plan.wire if n not in keys]
     action = "DO NOTHING"
@@ -164,10 +194,9 @@ def upsert_sql(plan: Plan, target: str, source: str, keys: list[str]) -> str:
         theirs = ", ".join(f"EXCLUDED.{n}" for n in rest)
         action = f"DO UPDATE SET {sets} WHERE ROW({mine}) IS DISTINCT FROM ROW({theirs})"
     return (
-        f"WITH src AS ({source}), m AS (INSERT INTO {target} AS t ({names}) "
-        f"SELECT {plan.select_list()} FROM src AS s "
+        f"WITH m AS (INSERT INTO {target} AS t ({names}) "
+        f"SELECT {plan.select_list()} FROM {source} AS s "
         f"ON CONFLICT ({', '.join(quote(k) for k in keys)}) {action} "
         "RETURNING (t.xmax = 0) AS ins) "
-        "SELECT (SELECT count(*) FROM src), count(*) FILTER (WHERE ins), "
-        "count(*) FILTER (WHERE NOT ins) FROM m"
+        "SELECT count(*) FILTER (WHERE ins), count(*) FILTER (WHERE NOT ins) FROM m"
     )

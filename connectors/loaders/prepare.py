@@ -20,6 +20,8 @@ from connectors.types import ColumnType
 MAX_IDENTIFIER_BYTES = 63
 SEQ = "_dagsmith_seq"
 """Staging-order column, so dedupe can keep the first or the last row of a key."""
+Passes = list[tuple[list[str], str]]
+"""Dedupe passes: (keys, keep) each, applied in turn."""
 
 _COMPATIBLE: dict[str, set[str]] = {
     "integer": {"int", "numeric", "float"},
@@ -143,19 +145,54 @@ def reject_null_keys(batches: Iterator[pa.RecordBatch], job: LoadJob) -> Iterato
         yield batch.filter(pc.invert(bad))
 
 
-def dedupe_passes(job: LoadJob) -> list[tuple[list[str], str]]:
+def dedupe_passes(job: LoadJob) -> Passes:
     """(keys, keep) dedupe passes over the staged rows, in order.
 
     An upsert needs unique keys (PostgreSQL: "cannot affect row a second time"), so it
     keeps the last row of each key unless the spec's dedupe already made them unique.
     """
-    passes: list[tuple[list[str], str]] = (
-        [(list(job.dedupe.keys), job.dedupe.keep)] if job.dedupe else []
-    )
+    passes: Passes = [(list(job.dedupe.keys), job.dedupe.keep)] if job.dedupe else []
     unique = job.dedupe is not None and set(job.dedupe.keys) <= set(job.load.keys)
     if job.load.mode == "upsert" and not unique:
         passes.append((job.load.keys, "last"))
     return passes
+
+
+class SortedKey:
+    """Watches one key column as the batches go by, for proof that it holds no duplicate.
+
+    The proof holds while each batch's keys are distinct and above the previous batch's
+    highest: true of a source read in key order (a table dump, an id-ordered export),
+    whose dedupe passes on that key can then be skipped. Costs a min/max and a distinct
+    count per batch, and no memory.
+
+    Args:
+        column: The key column, or None to prove nothing.
+    """
+
+    def __init__(self, column: str | None) -> None:
+        self.column = column
+        self.unique = column is not None
+        self._highest: Any = None
+
+    def watch(self, batches: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
+        """The batches, unchanged, checked on the way."""
+        for batch in batches:
+            if self.unique and self.column is not None and batch.num_rows:
+                self._check(batch.column(self.column))
+            yield batch
+
+    def needed(self, passes: Passes) -> Passes:
+        """The dedupe passes left once the proof is in: those not keyed on the column."""
+        return [p for p in passes if not (self.unique and self.column in p[0])]
+
+    def _check(self, keys: pa.Array[Any]) -> None:
+        bounds = pc.min_max(keys)
+        lowest, highest = bounds["min"].as_py(), bounds["max"].as_py()
+        above = self._highest is None or lowest > self._highest
+        distinct = pc.count_distinct(keys).as_py() == len(keys) and not keys.null_count
+        self.unique = above and distinct
+        self._highest = highest
 
 
 def run_record(job: LoadJob, counts: dict[str, int]) -> dict[str, Any]:

@@ -5,14 +5,18 @@ from __future__ import annotations
 import importlib
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-import pandas as pd
 import pyarrow as pa
 
+from connectors.deferred_pandas import pandas
 from connectors.errors import TransformError
 from connectors.spec.models import Step
 
-Function = Callable[[pd.DataFrame], pd.DataFrame]
+if TYPE_CHECKING:
+    import pandas as pd
+
+Function = Callable[["pd.DataFrame"], "pd.DataFrame"]
 
 
 @dataclass(frozen=True)
@@ -64,6 +68,7 @@ def run_step(udf: Udf, batch: pa.RecordBatch, declared: dict[str, pa.DataType]) 
         TransformError: The function raised, returned something else than a DataFrame, or
             a column cannot be cast back.
     """
+    pd = pandas()
     try:
         result = udf.function(batch.to_pandas())
     except Exception as exc:

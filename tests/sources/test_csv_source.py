@@ -179,6 +179,16 @@ def test_empty_and_header_only_files_yield_one_empty_batch(
     assert [(b.num_rows, b.schema.names) for b in head] == [(0, ["x", "y"])]
 
 
+def test_small_blocks_are_gathered_into_one_batch(
+    tmp_path: Path, make_ctx: Any, batches: Any, rows: Any
+) -> None:
+    body = "id,text\n" + "".join(f"{i},{'x' * 40}\n" for i in range(60_000))  # 3 blocks
+    (tmp_path / "many.csv").write_text(body)
+    out = batches({"kind": "csv", "path": "many.csv"}, make_ctx(batch_rows=100_000))
+    assert [b.num_rows for b in out] == [60_000]
+    assert out[0].column("id")[-1].as_py() == "59999"
+
+
 def test_gzip_and_batches_are_bounded(
     tmp_path: Path, make_ctx: Any, batches: Any, rows: Any
 ) -> None:
