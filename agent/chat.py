@@ -9,7 +9,6 @@ in `.dagsmith/chat_history`, and each session's transcript in `.dagsmith/chat/`.
 
 from __future__ import annotations
 
-import re
 import sys
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
@@ -34,12 +33,12 @@ from agent.chat_commands import COMMANDS, Commands, Quit
 from agent.chat_view import change_diff, show_diff
 from agent.conversation import Conversation
 from agent.orchestrator import Step
+from agent.planner import mask_logins
 from agent.profile_view import print_profile
 from connectors.errors import DagsmithError
 from connectors.profiling import Profile
 
 STATE_DIR = ".dagsmith"
-_LOGIN = re.compile(r"(\b[a-z][a-z0-9+.-]*://[^\s/@:]+:)[^\s/@]+@", re.IGNORECASE)
 
 
 class Transcript:
@@ -54,7 +53,7 @@ class Transcript:
     def write(self, text: str) -> None:
         """Append a line (a crash keeps what came before)."""
         with self.path.open("a", encoding="utf-8") as file:
-            file.write(_LOGIN.sub(r"\1***@", text) + "\n")
+            file.write(mask_logins(text) + "\n")
 
 
 class ChatCompleter(Completer):

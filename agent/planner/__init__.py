@@ -23,7 +23,7 @@ from connectors.spec.io import to_plain
 
 _STEPS = (read_source, read_target, read_mode, read_schedule, read_cleaning)
 _OPTIONS = (read_retries, read_alerts)
-_URL_WITH_LOGIN = re.compile(r"\b[a-z][a-z0-9+.-]*://[^\s/@:]+:[^\s/@]+@", re.IGNORECASE)
+_URL_WITH_LOGIN = re.compile(r"(\b[a-z][a-z0-9+.-]*://[^\s/@:]+:)[^\s/@]+@", re.IGNORECASE)
 
 
 @dataclass(frozen=True)
@@ -72,6 +72,11 @@ def _start(base: Plan | None) -> Parsed:
     return Parsed(stream, document, source_args=dict(base.source_args), refining=True)
 
 
+def mask_logins(text: str) -> str:
+    """The text with the password of every `scheme://user:password@` URL masked."""
+    return _URL_WITH_LOGIN.sub(r"\1***@", text)
+
+
 _LOGIN_IN_URL = (
     "The description holds a URL with a password: never paste secrets. Put the URL in "
     "AIRFLOW_CONN_<ID> (environment or .env) and name the connection id instead."
@@ -84,4 +89,4 @@ def _question(error: Any) -> str:
     return f"{where or 'the pipeline'}: {message}. How should I change it?"
 
 
-__all__ = ["Plan", "plan"]
+__all__ = ["Plan", "mask_logins", "plan"]

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from rich.console import Console
 
-from agent.chat import Chat
+from agent.chat import Chat, Transcript
 from agent.chat_commands import Commands
 from agent.conversation import Conversation
 from agent.orchestrator import Step
@@ -198,3 +198,11 @@ def test_a_destructive_change_asks_for_the_users_word(chat: Conversation, answer
     assert chat.checked is not None
     assert chat.checked.spec.streams[0].load.mode == ("replace" if answer else "upsert")
     assert len(chat.turns) == 2  # the refused turn was replaced by its rerun, or stays
+
+
+def test_the_transcript_masks_passwords_in_urls(tmp_path: Path) -> None:
+    transcript = Transcript(tmp_path, "offline")
+    transcript.write("**you:** load postgresql://admin:hunter2@db.internal/shop into orders")
+    written = transcript.path.read_text(encoding="utf-8")
+    assert "hunter2" not in written
+    assert "postgresql://admin:***@db.internal/shop" in written

@@ -9,6 +9,22 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
+SUBJECT = (
+    "Add pipeline orders_daily: data/orders.csv -> orders (upsert on order_id), daily at 06:00"
+)
+"""The title of a pull request for examples/orders.yaml."""
+SECTIONS = (
+    "## Summary",
+    "## Risk flags",
+    "### Source profile",
+    "### Schema",
+    "### Transforms",
+    "### Target and mode",
+    "### Schedule",
+    "### Dry run",
+    "### Check",
+)
+"""The sections of its body, in order."""
 
 
 def git(repo: Path, *args: str) -> str:

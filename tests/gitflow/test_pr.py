@@ -15,24 +15,10 @@ from pathlib import Path
 
 import pytest
 
-from tests.gitflow.conftest import ROOT, commit_all, git
+from tests.gitflow.conftest import ROOT, SECTIONS, SUBJECT, commit_all, git
 from tests.test_cli import dagsmith
 
 BRANCH = "dagsmith/orders_daily"
-SUBJECT = (
-    "Add pipeline orders_daily: data/orders.csv -> orders (upsert on order_id), daily at 06:00"
-)
-SECTIONS = (
-    "## Summary",
-    "## Risk flags",
-    "### Source profile",
-    "### Schema",
-    "### Transforms",
-    "### Target and mode",
-    "### Schedule",
-    "### Dry run",
-    "### Check",
-)
 GITHUB = "https://github.com/acme/shop.git"
 
 

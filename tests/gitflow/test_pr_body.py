@@ -19,7 +19,7 @@ from agent.workspace import DryRun, dry_run
 from connectors.profiling import Profile
 from connectors.profiling.resolve import Request, profile_request
 from connectors.spec import Pipeline, parse_spec
-from tests.gitflow.conftest import ROOT
+from tests.gitflow.conftest import ROOT, SECTIONS, SUBJECT
 
 EXAMPLES = ROOT / "examples"
 
@@ -71,20 +71,7 @@ def test_the_body_has_every_section_with_the_facts(
 ) -> None:
     text = body([proposal(spec, found, tried)])
 
-    sections = [
-        "# Add pipeline orders_daily: data/orders.csv -> orders (upsert on order_id), "
-        "daily at 06:00",
-        "## Summary",
-        "## Risk flags",
-        "## Pipeline `orders_daily`",
-        "### Source profile",
-        "### Schema",
-        "### Transforms",
-        "### Target and mode",
-        "### Schedule",
-        "### Dry run",
-        "### Check",
-    ]
+    sections = [f"# {SUBJECT}", *SECTIONS[:2], "## Pipeline `orders_daily`", *SECTIONS[2:]]
     assert [text.index(s) for s in sections] == sorted(text.index(s) for s in sections)
     for line in (
         "  - spec `pipelines/orders.yaml`, DAG `dags/orders_daily.py`",
