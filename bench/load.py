@@ -165,6 +165,16 @@ def reset(engine: sa.Engine, table: str) -> None:
         conn.execute(sa.text(DDL.format(table=f"{SCHEMA}.{table}")))
 
 
+def settle(engine: sa.Engine, vacuum: str | None = None) -> None:
+    """Start the next command from a checkpoint, so that none pays for the WAL of the one
+    before it; with `vacuum`, that table is first left as autovacuum leaves a table that
+    holds rows (hint bits set, statistics gathered)."""
+    with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+        if vacuum:
+            conn.execute(sa.text(f"VACUUM ANALYZE {SCHEMA}.{vacuum}"))
+        conn.execute(sa.text("CHECKPOINT"))
+
+
 def run_size(rows: int, work: Path, engine: sa.Engine, to_sql_limit: int) -> list[Timing]:
     csv, changed = work / f"rows_{rows}.csv", work / f"changed_{rows}.csv"
     generate(csv, rows, seed=1)
@@ -178,6 +188,7 @@ def run_size(rows: int, work: Path, engine: sa.Engine, to_sql_limit: int) -> lis
     timed("warm-up", 10, [*dagsmith, str(spec(work / "w.yaml", warm, "warm", "append"))], env)
     results = []
     reset(engine, "copy_ref")
+    settle(engine)
     copy = f"\\copy {SCHEMA}.copy_ref FROM '{csv}' WITH (FORMAT csv, HEADER true)"
     results.append(timed("psql \\copy", rows, ["psql", PG, "-q", "-c", copy]))
     if rows <= to_sql_limit:
@@ -185,6 +196,7 @@ def run_size(rows: int, work: Path, engine: sa.Engine, to_sql_limit: int) -> lis
             timed("pandas to_sql", rows, [sys.executable, __file__, "--to-sql", str(csv)], env)
         )
     reset(engine, "append")
+    settle(engine)
     results.append(
         timed(
             "dagsmith append",
@@ -194,6 +206,7 @@ def run_size(rows: int, work: Path, engine: sa.Engine, to_sql_limit: int) -> lis
         )
     )
     upsert = spec(work / "u.yaml", changed, "append", "upsert")
+    settle(engine, vacuum="append")
     results.append(timed("dagsmith upsert (half changed)", rows, [*dagsmith, str(upsert)], env))
     with engine.connect() as conn:
         count = conn.execute(sa.text(f"SELECT count(*) FROM {SCHEMA}.append")).scalar_one()

@@ -41,6 +41,7 @@ from connectors.loaders.postgres_sql import (
     target_column,
     upsert_sql,
 )
+from connectors.loaders.postgres_stager import Stager
 from connectors.loaders.prepare import (
     SEQ,
     Extract,
@@ -83,11 +84,22 @@ class PostgresLoader:
         where = f"{job.load.table} at {self._url.render_as_string(hide_password=True)}"
         kind = AdbcSession if self.driver == "adbc" else Psycopg2Session
         session: PgSession = kind(self._url, where)
+        stager = None
         try:
             plan = _prepare(session, job, extract)
-            result = _transaction(session, job, extract, plan)
+            if _merges_in_chunks(job):
+                stager = Stager(
+                    lambda: kind(self._url, where),
+                    plan,
+                    split_table(job.load.table)[0],
+                    f"{job.run.pipeline}\x1f{job.run.stream}",
+                    _watched_key(dedupe_passes(job), plan),
+                )
+            result = _transaction(session, job, extract, plan, stager)
         finally:
             session.close()
+            if stager is not None:  # after the transaction: it holds locks on the tables
+                stager.close()
         job.stats.rows_loaded = result.rows_loaded
         return result
 
@@ -133,7 +145,9 @@ def _check_unique_key(session: PgSession, job: LoadJob) -> None:
         )
 
 
-def _transaction(session: PgSession, job: LoadJob, extract: Extract, plan: Plan) -> LoadResult:
+def _transaction(
+    session: PgSession, job: LoadJob, extract: Extract, plan: Plan, stager: Stager | None
+) -> LoadResult:
     """The load's one transaction; returns before committing anything when already done."""
     schema, name = split_table(job.load.table)
     run = job.run
@@ -150,7 +164,7 @@ def _transaction(session: PgSession, job: LoadJob, extract: Extract, plan: Plan)
     if done:
         log.info("%s: run %s is already loaded; skipping", run.stream, run.run_id)
         return LoadResult(rows_loaded=0, skipped=True)
-    counts = _write(session, job, extract, plan)
+    counts = _write(session, job, extract, plan, stager)
     rejects = job.rejects.table()
     if rejects.num_rows:
         session.copy(schema, rejects_table(name), REJECTS_SCHEMA, rejects.to_batches())
@@ -166,10 +180,14 @@ def _transaction(session: PgSession, job: LoadJob, extract: Extract, plan: Plan)
     )
 
 
-def _write(session: PgSession, job: LoadJob, extract: Extract, plan: Plan) -> dict[str, int]:
+def _write(
+    session: PgSession, job: LoadJob, extract: Extract, plan: Plan, stager: Stager | None
+) -> dict[str, int]:
     """COPY the rows and merge them; `before_commit` runs once the stream is consumed."""
     passes = dedupe_passes(job)
     batches = _conformed(extract.batches, job, plan)
+    if stager is not None:
+        return _upsert_chunks(session, job, plan, passes, stager, batches)
     if not passes and job.load.mode != "upsert" and plan.direct_ok:
         return _write_direct(session, job, extract, plan, batches)
     staged = [0]
@@ -179,7 +197,8 @@ def _write(session: PgSession, job: LoadJob, extract: Extract, plan: Plan) -> di
     session.copy(None, STAGE, plan.wire_schema(bool(passes)), numbered, temporary=True)
     job.before_commit()
     merge = _upsert if job.load.mode == "upsert" else _insert
-    return {"staged": staged[0], **merge(session, job, plan, watch.needed(passes), staged[0])}
+    counts = merge(session, job, plan, quote(STAGE), watch.needed(passes), staged[0])
+    return {"staged": staged[0], **counts}
 
 
 def _write_direct(
@@ -202,32 +221,64 @@ def _write_direct(
     return {"staged": staged[0], "loaded": staged[0], "inserted": staged[0], "updated": 0}
 
 
+def _merges_in_chunks(job: LoadJob) -> bool:
+    """True when merging the rows chunk by chunk, in order, ends as one merge of all of them
+    would: each dedupe keeps the last row, on keys that include the upsert's."""
+    keys = set(job.load.keys)
+    passes = dedupe_passes(job)
+    return job.load.mode == "upsert" and all(k == "last" and keys <= set(p) for p, k in passes)
+
+
 def _watched_key(passes: Passes, plan: Plan) -> str | None:
     """A one-column dedupe key worth proving unique while staging, if there is one."""
     return next((k[0] for k, _ in passes if len(k) == 1 and plan.exact(k[0])), None)
 
 
-def _upsert(
-    session: PgSession, job: LoadJob, plan: Plan, passes: Passes, staged: int
+def _upsert_chunks(
+    session: PgSession,
+    job: LoadJob,
+    plan: Plan,
+    passes: Passes,
+    stager: Stager,
+    batches: Iterator[pa.RecordBatch],
 ) -> dict[str, int]:
-    """Merge with `INSERT ... ON CONFLICT ... DO UPDATE ... WHERE ... IS DISTINCT FROM`.
+    """Merge each chunk as soon as the stager commits it (see postgres_stager).
 
-    Staged keys proven unique while staging are merged as they are; otherwise the dedupe
-    runs once, into a temporary table (ON CONFLICT refuses a key twice in one statement).
+    Chunks merge in staging order, so the last row of a key wins across chunks too; a key
+    repeated in a later chunk counts as updated (or unchanged), not as deduplicated.
+    """
+    counts = {"loaded": 0, "inserted": 0, "updated": 0}
+    stager.start(batches)
+    for chunk in stager.chunks():
+        needed = [] if chunk.unique else passes
+        merged = _upsert(session, job, plan, chunk.table, needed, chunk.rows)
+        for name, value in merged.items():
+            counts[name] += value
+    job.before_commit()
+    return {"staged": stager.rows, **counts}
+
+
+def _upsert(
+    session: PgSession, job: LoadJob, plan: Plan, source: str, passes: Passes, staged: int
+) -> dict[str, int]:
+    """Merge `source` with `INSERT ... ON CONFLICT ... DO UPDATE ... WHERE ... IS DISTINCT FROM`.
+
+    Keys proven unique while staging are merged as they are; otherwise the dedupe runs
+    first, into a temporary table (ON CONFLICT refuses a key twice in one statement).
     """
     target, keys = qualify(*split_table(job.load.table)), job.load.keys
-    source, loaded = quote(STAGE), staged
-    if passes:
-        source = quote(SOURCE)
-        loaded = session.execute(
-            f"CREATE TEMP TABLE {source} ON COMMIT DROP AS {deduped(plan, passes)}"
-        )
-    ((inserted, updated),) = session.query(upsert_sql(plan, target, source, keys))
+    if not passes:
+        ((inserted, updated),) = session.query(upsert_sql(plan, target, source, keys))
+        return {"loaded": staged, "inserted": inserted, "updated": updated}
+    unique = quote(SOURCE)
+    loaded = session.execute(f"CREATE TEMP TABLE {unique} AS {deduped(plan, passes, source)}")
+    ((inserted, updated),) = session.query(upsert_sql(plan, target, unique, keys))
+    session.query(f"DROP TABLE {unique}")
     return {"loaded": loaded, "inserted": inserted, "updated": updated}
 
 
 def _insert(
-    session: PgSession, job: LoadJob, plan: Plan, passes: Passes, staged: int
+    session: PgSession, job: LoadJob, plan: Plan, source: str, passes: Passes, staged: int
 ) -> dict[str, int]:
     """Append or replace with the staged rows, deduplicated if asked."""
     if skip_empty_replace(job, staged):
@@ -235,7 +286,7 @@ def _insert(
     target = qualify(*split_table(job.load.table))
     if job.load.mode == "replace":
         session.query(f"DELETE FROM {target}")
-    inserted = session.execute(insert_sql(plan, target, f"({deduped(plan, passes)})"))
+    inserted = session.execute(insert_sql(plan, target, f"({deduped(plan, passes, source)})"))
     return {"loaded": inserted, "inserted": inserted, "updated": 0}
 
 

@@ -121,8 +121,11 @@ class Plan:
                 ) from exc
         return pa.RecordBatch.from_arrays(arrays, names=batch.schema.names)
 
-    def stage_ddl(self, with_seq: bool) -> str:
-        """CREATE TEMP TABLE for staging: wire types, text where a cast follows."""
+    def stage_ddl(self, with_seq: bool, table: str | None = None) -> str:
+        """CREATE TABLE for staging: wire types, text where a cast follows.
+
+        A temporary table dropped at commit, or with `table` (qualified), an unlogged one.
+        """
         by_name = {c.name: c for c in self.columns}
         columns = [
             f"{quote(n)} {by_name[n].sql_type if t is not None else 'text'}"
@@ -130,6 +133,8 @@ class Plan:
         ]
         if with_seq:
             columns.append(f"{quote(SEQ)} bigint")
+        if table is not None:
+            return f"CREATE UNLOGGED TABLE {table} ({', '.join(columns)})"
         return f"CREATE TEMP TABLE {quote(STAGE)} ({', '.join(columns)}) ON COMMIT DROP"
 
     def wire_schema(self, with_seq: bool) -> pa.Schema:
@@ -158,12 +163,14 @@ class Plan:
         return ", ".join(self.value(n) for n in self.wire)
 
 
-def deduped(plan: Plan, dedupes: Iterable[tuple[list[str], str]]) -> str:
+def deduped(
+    plan: Plan, dedupes: Iterable[tuple[list[str], str]], source: str = quote(STAGE)
+) -> str:
     """The staged rows, one per key for each (keys, keep) in turn, by staging order.
 
     Keys compare in their target type: two spellings of one uuid are one key.
     """
-    sql = f"SELECT * FROM {quote(STAGE)}"
+    sql = f"SELECT * FROM {source}"
     for keys, keep in dedupes:
         columns = ", ".join(plan.value(k, "d") for k in keys)
         order = "DESC" if keep == "last" else "ASC"

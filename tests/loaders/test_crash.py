@@ -34,7 +34,7 @@ CHILD = textwrap.dedent(
 )
 
 
-def _kill_mid_load(database: Database, mode: str) -> None:
+def kill_mid_load(database: Database, mode: str) -> None:
     url = database.url.render_as_string(hide_password=False)
     child = subprocess.Popen(
         [sys.executable, "-c", CHILD, url, database.table("orders"), mode],
@@ -63,7 +63,7 @@ def test_sigkill_between_staging_and_commit(database: Database) -> None:
         )
         before = database.rows(table)
 
-        _kill_mid_load(database, mode)
+        kill_mid_load(database, mode)
 
         assert database.rows(table) == before
         assert [r[0] for r in database.rows(database.table("_dagsmith_runs"))] == [f"first-{mode}"]

@@ -23,9 +23,9 @@ def dedupes(monkeypatch: pytest.MonkeyPatch) -> list[object]:
     """Every dedupe the PostgreSQL loader runs on the staged rows."""
     calls: list[object] = []
 
-    def spy(plan: Plan, passes: list[tuple[list[str], str]]) -> str:
+    def spy(plan: Plan, passes: list[tuple[list[str], str]], source: str) -> str:
         calls.append(passes)
-        return deduped(plan, passes)
+        return deduped(plan, passes, source)
 
     monkeypatch.setattr(pg_loader, "deduped", spy)
     return calls
