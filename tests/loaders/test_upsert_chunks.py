@@ -58,7 +58,10 @@ def test_keys_out_of_order_and_repeated_across_chunks_end_as_one_merge(
 
     monkeypatch.setattr(postgres_stager.Stager, "_stage_chunk", counted)
     rng = random.Random(7)
-    first = {"id": list(range(0, 20, 2)), "v": [f"old{i}" for i in range(0, 20, 2)]}
+    first: dict[str, list[Any]] = {
+        "id": list(range(0, 20, 2)),
+        "v": [f"old{i}" for i in range(0, 20, 2)],
+    }
     _upsert(postgres, first, driver, run_id="r1")
     ids = [rng.randrange(30) for _ in range(60)]  # new keys, old keys, repeats, any order
     values = [f"v{n}" if n % 3 else None for n in range(60)]
