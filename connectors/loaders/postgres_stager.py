@@ -14,7 +14,9 @@ that leaves them, and the next load of the stream drops them.
 
 from __future__ import annotations
 
+import contextvars
 import hashlib
+import secrets
 import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -69,7 +71,9 @@ class Stager:
         key: str | None,
     ) -> None:
         self._plan, self._schema, self._key = plan, schema, key
-        self._prefix = f"_dagsmith_stage_{hashlib.sha256(stream.encode()).hexdigest()[:12]}_"
+        self._stream = f"_dagsmith_stage_{hashlib.sha256(stream.encode()).hexdigest()[:12]}_"
+        # Tables of their own: a run ending as the next starts drops only its own.
+        self._prefix = f"{self._stream}{secrets.token_hex(4)}_"
         self._session = connect()
         self._queue: Queue[Chunk | BaseException | None] = Queue()
         self._stop = threading.Event()
@@ -79,11 +83,18 @@ class Stager:
         """Rows staged so far."""
 
     def start(self, batches: Iterator[pa.RecordBatch]) -> None:
-        """Drop what a killed run left, then stage `batches` on a thread."""
-        self._drop(name for (name,) in self._session.query(LEFTOVERS, [self._schema, self._prefix]))
+        """Drop what a killed run of the stream left, then stage `batches` on a thread.
+
+        Call it under the stream's lock: no other run of the stream is staging then.
+        """
+        self._drop(name for (name,) in self._session.query(LEFTOVERS, [self._schema, self._stream]))
         self._session.commit()
+        # A thread starts with empty context variables: its log lines need the run's.
         self._thread = threading.Thread(
-            target=self._stage, args=(batches,), name="dagsmith-stager", daemon=True
+            target=contextvars.copy_context().run,
+            args=(self._stage, batches),
+            name="dagsmith-stager",
+            daemon=True,
         )
         self._thread.start()
 
