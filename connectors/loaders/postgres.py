@@ -9,7 +9,9 @@ the session.
 
 An upsert dedupes the staged rows on its keys (the last row wins) unless staging proved
 them unique, then merges them with `INSERT ... ON CONFLICT ... DO UPDATE ... WHERE ... IS
-DISTINCT FROM` (unchanged rows are not rewritten).
+DISTINCT FROM` (unchanged rows are not rewritten). Where every dedupe keeps the last row,
+a second connection stages the rows in chunks while the transaction merges each chunk
+(postgres_stager): the staging hides behind the merge.
 """
 
 from __future__ import annotations
