@@ -17,6 +17,7 @@ a second connection stages the rows in chunks while the transaction merges each 
 from __future__ import annotations
 
 import importlib.util
+from collections import Counter
 from collections.abc import Iterator
 from typing import Literal
 
@@ -249,13 +250,11 @@ def _upsert_chunks(
     Chunks merge in staging order, so the last row of a key wins across chunks too; a key
     repeated in a later chunk counts as updated (or unchanged), not as deduplicated.
     """
-    counts = {"loaded": 0, "inserted": 0, "updated": 0}
+    counts = Counter(loaded=0, inserted=0, updated=0)
     stager.start(batches)
     for chunk in stager.chunks():
         needed = [] if chunk.unique else passes
-        merged = _upsert(session, job, plan, chunk.table, needed, chunk.rows)
-        for name, value in merged.items():
-            counts[name] += value
+        counts.update(_upsert(session, job, plan, chunk.table, needed, chunk.rows))
     job.before_commit()
     return {"staged": stager.rows, **counts}
 
