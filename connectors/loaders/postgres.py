@@ -92,7 +92,7 @@ class PostgresLoader:
             plan = _prepare(session, job, extract)
             if _merges_in_chunks(job):
                 stager = Stager(
-                    lambda: kind(self._url, where),
+                    lambda: kind(_named(self._url, "dagsmith-stager"), where),
                     plan,
                     split_table(job.load.table)[0],
                     f"{job.run.pipeline}\x1f{job.run.stream}",
@@ -105,6 +105,13 @@ class PostgresLoader:
                 stager.close()
         job.stats.rows_loaded = result.rows_loaded
         return result
+
+
+def _named(url: sa.URL, application: str) -> sa.URL:
+    """The URL with an `application_name`, unless it has one: shown in pg_stat_activity."""
+    if "application_name" in url.query:
+        return url
+    return url.update_query_dict({"application_name": application})
 
 
 def _prepare(session: PgSession, job: LoadJob, extract: Extract) -> Plan:

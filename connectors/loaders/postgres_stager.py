@@ -18,16 +18,18 @@ import contextvars
 import hashlib
 import secrets
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from queue import Queue
 
 import numpy as np
 import pyarrow as pa
 
+from connectors.errors import DagsmithError
 from connectors.loaders.postgres_driver import PgSession
 from connectors.loaders.postgres_sql import Plan, qualify
 from connectors.loaders.prepare import SEQ, SortedKey
+from connectors.runtime import log
 
 FIRST_CHUNK = 100_000
 LARGEST_CHUNK = 1_600_000
@@ -115,10 +117,12 @@ class Stager:
             self._session.commit()  # ends a transaction a failed COPY left open
             self._drop(self._tables)
             self._session.commit()
+        except DagsmithError as exc:  # the load's own outcome matters more than tidying up
+            log.warning("staging tables left for the stream's next run to drop: %s", exc)
         finally:
             self._session.close()
 
-    def _drop(self, names: Iterator[str] | list[str]) -> None:
+    def _drop(self, names: Iterable[str]) -> None:
         for name in names:
             self._session.query(f"DROP TABLE IF EXISTS {qualify(self._schema, name)}")
 

@@ -145,3 +145,26 @@ def test_tables_left_by_a_killed_run_are_dropped_by_the_next(postgres: Database)
     _upsert(postgres, {"id": [1], "name": ["a"]}, run_id="r2")
 
     assert _stage_tables(postgres) == []
+
+
+def test_a_stager_connection_lost_after_staging_leaves_the_load_committed(
+    postgres: Database, caplog: pytest.LogCaptureFixture
+) -> None:
+    def cut_the_stager() -> None:
+        with postgres.engine.begin() as conn:
+            cut = conn.execute(
+                sa.text(
+                    "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
+                    "WHERE application_name = 'dagsmith-stager'"
+                )
+            ).scalar_one()
+        assert cut == 1
+
+    result = _upsert(postgres, {"id": [1, 2], "v": ["a", "b"]}, before_commit=cut_the_stager)
+
+    assert result.rows_loaded == 2
+    assert postgres.rows(postgres.table("orders")) == [(1, "a"), (2, "b")]
+    assert "staging tables left for the stream's next run" in caplog.text
+    assert len(_stage_tables(postgres)) == 1
+    _upsert(postgres, {"id": [3], "v": ["c"]}, run_id="r2")
+    assert _stage_tables(postgres) == []
