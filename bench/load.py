@@ -5,7 +5,7 @@ Generates N rows x 10 columns as CSV (quotes, commas, newlines and non-ASCII in 
   psql \\copy (the reference), pandas to_sql with defaults (1M rows only: it is slow),
   `dagsmith run` append into an empty table, and `dagsmith run` upsert of N rows, half of
   them changed, into a table that holds them. Prints seconds, rows/s, the ratio to \\copy
-  and each command's peak RSS.
+  and each command's peak RSS. Each command starts after a CHECKPOINT (see `settle`).
 
     python bench/load.py                 # 1,000,000 and 5,000,000 rows
     python bench/load.py --rows 200000   # a quick look
