@@ -21,7 +21,6 @@ from collections import Counter
 from collections.abc import Iterator
 from typing import Literal
 
-import numpy as np
 import pyarrow as pa
 import sqlalchemy as sa
 from sqlalchemy.schema import CreateSchema, CreateTable, DDLElement
@@ -46,10 +45,10 @@ from connectors.loaders.postgres_sql import (
 )
 from connectors.loaders.postgres_stager import Stager
 from connectors.loaders.prepare import (
-    SEQ,
     Extract,
     Passes,
     SortedKey,
+    counted,
     dedupe_passes,
     mismatches,
     nested_as_json,
@@ -202,7 +201,7 @@ def _write(
         return _write_direct(session, job, extract, plan, batches)
     staged = [0]
     watch = SortedKey(_watched_key(passes, plan))
-    numbered = _counted(watch.watch(batches), staged, bool(passes))
+    numbered = counted(watch.watch(batches), staged, bool(passes))
     session.query(plan.stage_ddl(with_seq=bool(passes)))
     session.copy(None, STAGE, plan.wire_schema(bool(passes)), numbered, temporary=True)
     job.before_commit()
@@ -226,7 +225,7 @@ def _write_direct(
     if job.load.mode == "replace":
         session.query(f"DELETE FROM {qualify(schema, name)}")
     staged = [0]
-    session.copy(schema, name, plan.wire_schema(False), _counted(batches, staged, False))
+    session.copy(schema, name, plan.wire_schema(False), counted(batches, staged, False))
     job.before_commit()
     return {"staged": staged[0], "loaded": staged[0], "inserted": staged[0], "updated": 0}
 
@@ -324,15 +323,3 @@ def _conformed(
     if job.load.mode == "upsert":
         batches = reject_null_keys(batches, job)
     return (plan.conform(nested_as_json(b)) for b in batches)
-
-
-def _counted(
-    batches: Iterator[pa.RecordBatch], total: list[int], numbered: bool
-) -> Iterator[pa.RecordBatch]:
-    """The batches, counted into `total`; numbered in staging order if asked."""
-    for batch in batches:
-        start, total[0] = total[0], total[0] + batch.num_rows
-        if not numbered:
-            yield batch
-            continue
-        yield batch.append_column(SEQ, pa.array(np.arange(start, total[0], dtype=np.int64)))

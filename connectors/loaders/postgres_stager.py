@@ -22,13 +22,12 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from queue import Queue
 
-import numpy as np
 import pyarrow as pa
 
 from connectors.errors import DagsmithError
 from connectors.loaders.postgres_driver import PgSession
 from connectors.loaders.postgres_sql import Plan, qualify
-from connectors.loaders.prepare import SEQ, SortedKey
+from connectors.loaders.prepare import SortedKey, counted
 from connectors.runtime import log
 
 FIRST_CHUNK = 100_000
@@ -81,8 +80,7 @@ class Stager:
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self._tables: list[str] = []
-        self.rows = 0
-        """Rows staged so far."""
+        self._staged = [0]
 
     def start(self, batches: Iterator[pa.RecordBatch]) -> None:
         """Drop what a killed run of the stream left, then stage `batches` on a thread.
@@ -99,6 +97,11 @@ class Stager:
             daemon=True,
         )
         self._thread.start()
+
+    @property
+    def rows(self) -> int:
+        """Rows staged so far."""
+        return self._staged[0]
 
     def chunks(self) -> Iterator[Chunk]:
         """Each chunk once committed, in staging order; a staging error is raised here."""
@@ -141,19 +144,18 @@ class Stager:
         self._session.query(self._plan.stage_ddl(with_seq=True, table=table))
         self._tables.append(name)
         watch = SortedKey(self._key)
-        before = self.rows
-        schema = self._plan.wire_schema(True)
-        self._session.copy(self._schema, name, schema, watch.watch(self._numbered(run)))
+        before = self._staged[0]
+        numbered = counted(self._until_stopped(run), self._staged, numbered=True)
+        self._session.copy(self._schema, name, self._plan.wire_schema(True), watch.watch(numbered))
         self._session.commit()
-        return Chunk(table, self.rows - before, watch.unique)
+        return Chunk(table, self._staged[0] - before, watch.unique)
 
-    def _numbered(self, batches: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
-        """The batches with their staging order (SEQ), stopping when the load gives up."""
+    def _until_stopped(self, batches: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
+        """The batches, until the load gives up."""
         for batch in batches:
             if self._stop.is_set():
                 raise _Cancelled
-            start, self.rows = self.rows, self.rows + batch.num_rows
-            yield batch.append_column(SEQ, pa.array(np.arange(start, self.rows, dtype=np.int64)))
+            yield batch
 
 
 def _sizes() -> Iterator[int]:

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
@@ -240,3 +241,15 @@ def rejects_table(table: str) -> str:
             hint="use a table name of at most 54 characters",
         )
     return name
+
+
+def counted(
+    batches: Iterator[pa.RecordBatch], total: list[int], numbered: bool
+) -> Iterator[pa.RecordBatch]:
+    """The batches, counted into `total`; numbered in staging order if asked."""
+    for batch in batches:
+        start, total[0] = total[0], total[0] + batch.num_rows
+        if not numbered:
+            yield batch
+            continue
+        yield batch.append_column(SEQ, pa.array(np.arange(start, total[0], dtype=np.int64)))
