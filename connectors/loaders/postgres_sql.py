@@ -163,10 +163,8 @@ class Plan:
         return ", ".join(self.value(n) for n in self.wire)
 
 
-def deduped(
-    plan: Plan, dedupes: Iterable[tuple[list[str], str]], source: str = quote(STAGE)
-) -> str:
-    """The staged rows, one per key for each (keys, keep) in turn, by staging order.
+def deduped(plan: Plan, dedupes: Iterable[tuple[list[str], str]], source: str) -> str:
+    """The rows of `source`, one per key for each (keys, keep) in turn, by staging order.
 
     Keys compare in their target type: two spellings of one uuid are one key.
     """
