@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import random
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import pyarrow as pa
@@ -169,4 +172,44 @@ def test_a_stager_connection_lost_after_staging_leaves_the_load_committed(
     assert "staging tables left for the stream's next run" in caplog.text
     assert len(_stage_tables(postgres)) == 1
     _upsert(postgres, {"id": [3], "v": ["c"]}, run_id="r2")
+    assert _stage_tables(postgres) == []
+
+
+def test_two_runs_of_one_stream_take_turns_and_keep_their_own_tables(postgres: Database) -> None:
+    second_waits = threading.Event()
+
+    def hold_until_the_second_waits() -> None:
+        assert second_waits.wait(timeout=30)
+
+    def watch_for_the_second() -> None:
+        for _ in range(300):
+            with postgres.engine.connect() as conn:
+                waiting = conn.execute(
+                    sa.text(
+                        "SELECT count(*) FROM pg_stat_activity "
+                        "WHERE wait_event_type = 'Lock' AND wait_event = 'advisory'"
+                    )
+                ).scalar_one()
+            if waiting:
+                second_waits.set()
+                return
+            time.sleep(0.05)
+
+    first: dict[str, list[Any]] = {"id": list(range(20)), "v": ["first"] * 20}
+    second: dict[str, list[Any]] = {"id": list(range(10, 30)), "v": ["second"] * 20}
+    with ThreadPoolExecutor(max_workers=3) as pool:
+        one = pool.submit(
+            _upsert, postgres, first, run_id="r1", before_commit=hold_until_the_second_waits
+        )
+        while not (_stage_tables(postgres) or one.done()):  # staging: it holds the lock
+            time.sleep(0.01)
+        watcher = pool.submit(watch_for_the_second)
+        two = pool.submit(_upsert, postgres, second, run_id="r2")
+        watcher.result()
+        results = one.result(), two.result()
+
+    assert second_waits.is_set()
+    assert [(r.inserted, r.updated) for r in results] == [(20, 0), (10, 10)]
+    rows = postgres.rows(postgres.table("orders"))
+    assert rows == [(i, "first") for i in range(10)] + [(i, "second") for i in range(10, 30)]
     assert _stage_tables(postgres) == []
