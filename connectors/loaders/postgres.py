@@ -18,14 +18,14 @@ from __future__ import annotations
 
 import importlib.util
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Literal
 
 import pyarrow as pa
 import sqlalchemy as sa
 from sqlalchemy.schema import CreateSchema, CreateTable, DDLElement
 
-from connectors.errors import LoadError
+from connectors.errors import LoadError, TargetUnavailable
 from connectors.loaders import tables
 from connectors.loaders.base import RUNS_TABLE, STATE_TABLE, LoadJob, LoadResult
 from connectors.loaders.postgres_driver import AdbcSession, PgSession, Psycopg2Session
@@ -90,13 +90,8 @@ class PostgresLoader:
         try:
             plan = _prepare(session, job, extract)
             if _merges_in_chunks(job):
-                stager = Stager(
-                    lambda: kind(_named(self._url, "dagsmith-stager"), where),
-                    plan,
-                    split_table(job.load.table)[0],
-                    f"{job.run.pipeline}\x1f{job.run.stream}",
-                    _watched_key(dedupe_passes(job), plan),
-                )
+                named = _named(self._url, "dagsmith-stager")
+                stager = _stager(lambda: kind(named, where), job, plan)
             result = _transaction(session, job, extract, plan, stager)
         finally:
             session.close()
@@ -104,6 +99,21 @@ class PostgresLoader:
                 stager.close()
         job.stats.rows_loaded = result.rows_loaded
         return result
+
+
+def _stager(connect: Callable[[], PgSession], job: LoadJob, plan: Plan) -> Stager | None:
+    """A stager on a second connection, or None (stage on the one) when none is to be had."""
+    try:
+        return Stager(
+            connect,
+            plan,
+            split_table(job.load.table)[0],
+            f"{job.run.pipeline}\x1f{job.run.stream}",
+            _watched_key(dedupe_passes(job), plan),
+        )
+    except TargetUnavailable as exc:  # e.g. the role's or the server's connection limit
+        log.warning("%s: staging on the load's own connection: %s", job.run.stream, exc)
+        return None
 
 
 def _named(url: sa.URL, application: str) -> sa.URL:

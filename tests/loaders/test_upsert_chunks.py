@@ -213,3 +213,23 @@ def test_two_runs_of_one_stream_take_turns_and_keep_their_own_tables(postgres: D
     rows = postgres.rows(postgres.table("orders"))
     assert rows == [(i, "first") for i in range(10)] + [(i, "second") for i in range(10, 30)]
     assert _stage_tables(postgres) == []
+
+
+def test_a_role_allowed_one_connection_stages_on_it(
+    postgres: Database, caplog: pytest.LogCaptureFixture
+) -> None:
+    role = f"{postgres.schema}_one"
+    with postgres.engine.begin() as conn:
+        conn.execute(sa.text(f'CREATE ROLE "{role}" LOGIN CONNECTION LIMIT 1'))
+        conn.execute(sa.text(f'GRANT ALL ON SCHEMA "{postgres.schema}" TO "{role}"'))
+        conn.execute(sa.text(f'GRANT CREATE ON DATABASE "{postgres.url.database}" TO "{role}"'))
+    try:
+        one = Database(postgres.url.set(username=role), postgres.schema, postgres.engine)
+        result = _upsert(one, {"id": [2, 1, 2], "v": ["a", "b", "c"]})
+    finally:
+        with postgres.engine.begin() as conn:
+            conn.execute(sa.text(f'DROP OWNED BY "{role}"'))
+            conn.execute(sa.text(f'DROP ROLE "{role}"'))
+
+    assert (result.inserted, result.deduplicated) == (2, 1)
+    assert "staging on the load's own connection" in caplog.text
