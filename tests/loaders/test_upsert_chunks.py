@@ -49,6 +49,13 @@ def _stage_tables(db: Database) -> list[str]:
         )
 
 
+def _activity(db: Database, counted: str, where: str) -> int:
+    """count(`counted`) over the server's sessions that match `where`."""
+    with db.engine.begin() as conn:
+        sql = f"SELECT count({counted}) FROM pg_stat_activity WHERE {where}"
+        return int(conn.execute(sa.text(sql)).scalar_one())
+
+
 @pytest.mark.parametrize("driver", ["adbc", "psycopg2"])
 def test_keys_out_of_order_and_repeated_across_chunks_end_as_one_merge(
     postgres: Database, driver: Driver, monkeypatch: pytest.MonkeyPatch
@@ -156,13 +163,9 @@ def test_a_stager_connection_lost_after_staging_leaves_the_load_committed(
     postgres: Database, caplog: pytest.LogCaptureFixture
 ) -> None:
     def cut_the_stager() -> None:
-        with postgres.engine.begin() as conn:
-            cut = conn.execute(
-                sa.text(
-                    "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
-                    "WHERE application_name = 'dagsmith-stager'"
-                )
-            ).scalar_one()
+        cut = _activity(
+            postgres, "pg_terminate_backend(pid)", "application_name = 'dagsmith-stager'"
+        )
         assert cut == 1
 
     result = _upsert(postgres, {"id": [1, 2], "v": ["a", "b"]}, before_commit=cut_the_stager)
@@ -183,14 +186,7 @@ def test_two_runs_of_one_stream_take_turns_and_keep_their_own_tables(postgres: D
 
     def watch_for_the_second() -> None:
         for _ in range(300):
-            with postgres.engine.connect() as conn:
-                waiting = conn.execute(
-                    sa.text(
-                        "SELECT count(*) FROM pg_stat_activity "
-                        "WHERE wait_event_type = 'Lock' AND wait_event = 'advisory'"
-                    )
-                ).scalar_one()
-            if waiting:
+            if _activity(postgres, "*", "wait_event_type = 'Lock' AND wait_event = 'advisory'"):
                 second_waits.set()
                 return
             time.sleep(0.05)
