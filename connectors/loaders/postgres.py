@@ -62,7 +62,7 @@ from connectors.loaders.prepare import (
 from connectors.runtime import REJECTS_SCHEMA, log
 
 SOURCE = "_dagsmith_source"
-"""The staged rows once deduplicated, kept for the two statements of an upsert."""
+"""The staged rows once deduplicated: ON CONFLICT refuses a key twice in one statement."""
 
 Driver = Literal["adbc", "psycopg2"]
 
@@ -89,9 +89,10 @@ class PostgresLoader:
         stager = None
         try:
             plan = _prepare(session, job, extract)
-            if _merges_in_chunks(job):
+            passes = dedupe_passes(job)
+            if _merges_in_chunks(job, passes):
                 named = _named(self._url, "dagsmith-stager")
-                stager = _stager(lambda: kind(named, where), job, plan)
+                stager = _stager(lambda: kind(named, where), job, plan, passes)
             result = _transaction(session, job, extract, plan, stager)
         finally:
             session.close()
@@ -101,7 +102,9 @@ class PostgresLoader:
         return result
 
 
-def _stager(connect: Callable[[], PgSession], job: LoadJob, plan: Plan) -> Stager | None:
+def _stager(
+    connect: Callable[[], PgSession], job: LoadJob, plan: Plan, passes: Passes
+) -> Stager | None:
     """A stager on a second connection, or None (stage on the one) when none is to be had."""
     try:
         return Stager(
@@ -109,7 +112,7 @@ def _stager(connect: Callable[[], PgSession], job: LoadJob, plan: Plan) -> Stage
             plan,
             split_table(job.load.table)[0],
             f"{job.run.pipeline}\x1f{job.run.stream}",
-            _watched_key(dedupe_passes(job), plan),
+            _watched_key(passes, plan),
         )
     except TargetUnavailable as exc:  # e.g. the role's or the server's connection limit
         log.warning("%s: staging on the load's own connection: %s", job.run.stream, exc)
@@ -240,11 +243,10 @@ def _write_direct(
     return {"staged": staged[0], "loaded": staged[0], "inserted": staged[0], "updated": 0}
 
 
-def _merges_in_chunks(job: LoadJob) -> bool:
+def _merges_in_chunks(job: LoadJob, passes: Passes) -> bool:
     """True when merging the rows chunk by chunk, in order, ends as one merge of all of them
     would: each dedupe keeps the last row, on keys that include the upsert's."""
     keys = set(job.load.keys)
-    passes = dedupe_passes(job)
     return job.load.mode == "upsert" and all(k == "last" and keys <= set(p) for p, k in passes)
 
 
