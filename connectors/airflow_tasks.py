@@ -3,7 +3,10 @@
 A generated DAG embeds its validated spec as a JSON string literal and calls these
 functions from inside its tasks, so no spec value ever travels as a task argument (Airflow
 renders those as Jinja templates). Airflow's context gives the run id and data interval;
-data moves between the tasks as Parquet in the staging area (`connectors.staging`).
+what each stage reads, does and loads comes from the stream's plan (`connectors.plan`), as
+for `dagsmith run`; data moves between the tasks as Parquet in the staging area
+(`connectors.staging`), with the extract's stored watermark, so the transform filters from
+the same bound that the source was read from.
 
 A TerminalError fails the task without a retry (AirflowFailException); a TransientError
 propagates, so Airflow retries the task as the spec's `retries` says. The load uses
@@ -18,22 +21,17 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from connectors import sources, transforms
-from connectors.connections import Target, resolve_target
+from connectors.connections import resolve_target
 from connectors.errors import DagsmithError, TerminalError
-from connectors.incremental import STATE_KEY, Watermark
-from connectors.loaders import loader_for
-from connectors.loaders.base import LoadJob
-from connectors.loaders.state import read_state
 from connectors.logs import stream_context
 from connectors.metrics import push_stream
-from connectors.runner import check_reject_limit
-from connectors.runtime import ReadContext, Rejects, RunInfo, StreamStats
-from connectors.spec.models import Pipeline, Stream
+from connectors.plan import StreamPlan, plan_stream
+from connectors.runtime import Rejects, StreamStats
+from connectors.spec.models import Pipeline
 from connectors.staging import StreamStage, staging_url
 
 log = logging.getLogger("dagsmith")
@@ -44,47 +42,35 @@ PROJECT_DIR_ENV = "DAGSMITH_PROJECT_DIR"
 
 @dataclass(frozen=True)
 class StreamTask:
-    """Everything one task of one stream needs, from the spec and Airflow's context."""
+    """One task of one stream: the stream's plan, its staging folder and the data interval."""
 
-    spec: Pipeline
-    stream: Stream
-    run: RunInfo
+    plan: StreamPlan
     stage: StreamStage
-    base_dir: Path
-    project_dir: Path
     interval: tuple[datetime | None, datetime | None]
-
-    def target(self) -> Target:
-        """The target database, resolved through Airflow's connections first."""
-        return resolve_target(self.spec.target, self.project_dir)
 
 
 def extract(spec_json: str, stream: str, *, dag_file: str, spec_dir: str) -> dict[str, Any]:
-    """Read the stream's source into the staging area."""
+    """Read the stream's source (past its watermark) into the staging area."""
     with _running(spec_json, stream, dag_file, spec_dir) as task:
-        rejects = Rejects(task.run, StreamStats())
-        ctx = ReadContext(
-            base_dir=task.base_dir,
-            batch_rows=task.stream.batch_rows,
-            rejects=rejects,
-            project_dir=task.project_dir,
-        )
-        rows = task.stage.write("extract", sources.read(task.stream.source, ctx))
+        plan = task.plan
+        rejects = Rejects(plan.run, StreamStats())
+        # The transform filters from the bound the extract read from: one stored value.
+        stored = plan.stored_watermark()
+        rows = task.stage.write("extract", plan.extract(rejects, plan.watermark(stored)))
         task.stage.write_rejects("extract", rejects.table())
+        task.stage.write_manifest("extract", {"stored_watermark": stored})
         return _summary(task, rows_extracted=rows, rows_rejected=rejects.count)
 
 
 def transform(spec_json: str, stream: str, *, dag_file: str, spec_dir: str) -> dict[str, Any]:
-    """Apply the stream's rules to the staged extract (and its watermark, if incremental)."""
+    """Apply the stream's rules and its watermark's filter to the staged extract."""
     with _running(spec_json, stream, dag_file, spec_dir) as task:
+        plan = task.plan
         stats = StreamStats()
-        rejects = Rejects(task.run, stats)
-        raw = task.stage.read("extract", task.stream.batch_rows)
-        shaped = transforms.apply(raw, task.stream.transform, rejects, stats)
-        watermark = _watermark(task)
-        if watermark is not None:
-            shaped = (watermark.apply(batch) for batch in shaped)
-        rows = task.stage.write("transform", shaped)
+        rejects = Rejects(plan.run, stats)
+        watermark = plan.watermark(task.stage.read_manifest("extract").get("stored_watermark"))
+        raw = task.stage.read("extract", plan.stream.batch_rows)
+        rows = task.stage.write("transform", plan.transform(raw, rejects, stats, watermark))
         task.stage.write_rejects("transform", rejects.table())
         state = watermark.state() if watermark is not None else None
         task.stage.write_manifest("transform", {"rows_read": stats.rows_read, "state": state})
@@ -100,27 +86,18 @@ def load(spec_json: str, stream: str, *, dag_file: str, spec_dir: str) -> dict[s
 def _load(task: StreamTask) -> dict[str, Any]:
     """The load itself; its outcome is pushed as metrics (a failure by `_running`)."""
     started = time.perf_counter()
+    plan = task.plan
     manifest = task.stage.read_manifest("transform")
     stats = StreamStats(rows_read=int(manifest.get("rows_read", 0)))
-    rejects = Rejects(task.run, stats)
+    rejects = Rejects(plan.run, stats)
     for stage in ("extract", "transform"):
         if (staged := task.stage.read_rejects(stage)) is not None:
             rejects.add_table(staged)
-    job = LoadJob(
-        run=task.run,
-        load=task.stream.load,
-        batches=task.stage.read("transform", task.stream.batch_rows),
-        rejects=rejects,
-        stats=stats,
-        declared=dict(task.stream.transform.types),
-        dedupe=task.stream.transform.dedupe,
-        before_commit=lambda: check_reject_limit(task.stream.transform, stats),
-        state=manifest.get("state"),
-    )
-    result = loader_for(task.target().url).load(job)
+    batches = task.stage.read("transform", plan.stream.batch_rows)
+    result = plan.load(plan.load_job(batches, rejects, stats, lambda: manifest.get("state")))
     stats.rows_loaded = result.rows_loaded
     push_stream(
-        task.run, stats, "skipped" if result.skipped else "ok", time.perf_counter() - started
+        plan.run, stats, "skipped" if result.skipped else "ok", time.perf_counter() - started
     )
     task.stage.clean()
     return _summary(
@@ -132,41 +109,35 @@ def _load(task: StreamTask) -> dict[str, Any]:
 
 
 def stream_task(spec_json: str, stream: str, dag_file: str, spec_dir: str) -> StreamTask:
-    """Parse the embedded spec and read the run's identity from Airflow's context."""
+    """Plan the stream from the embedded spec and Airflow's context (run id, interval)."""
     from airflow.sdk import get_current_context
 
     context = get_current_context()
     spec = Pipeline.model_validate_json(spec_json)
     here = Path(dag_file).resolve().parent
     run_id = str(context["run_id"])
-    return StreamTask(
-        spec=spec,
-        stream=spec.stream(stream),
-        run=RunInfo(run_id, spec.pipeline, stream, datetime.now(UTC)),
-        stage=StreamStage(staging_url(), spec.pipeline, run_id, stream),
+    project_dir = Path(os.environ.get(PROJECT_DIR_ENV) or here.parent)
+    plan = plan_stream(
+        spec,
+        stream,
+        run_id=run_id,
+        target=resolve_target(spec.target, project_dir),
         base_dir=Path(os.environ.get(BASE_DIR_ENV) or here / spec_dir).resolve(),
-        project_dir=Path(os.environ.get(PROJECT_DIR_ENV) or here.parent),
+        project_dir=project_dir,
+    )
+    return StreamTask(
+        plan=plan,
+        stage=StreamStage(staging_url(), spec.pipeline, run_id, stream),
         interval=(context.get("data_interval_start"), context.get("data_interval_end")),
     )
-
-
-def _watermark(task: StreamTask) -> Watermark | None:
-    """The stored watermark of an incremental stream, read before its rows are filtered."""
-    if task.stream.incremental is None:
-        return None
-    state = read_state(
-        task.target().url, task.stream.load.table, task.spec.pipeline, task.run.stream
-    )
-    log.info("%s: incremental from %s", task.stream.name, state.get(STATE_KEY))
-    return Watermark(task.stream.incremental, state.get(STATE_KEY))
 
 
 def _summary(task: StreamTask, **counts: Any) -> dict[str, Any]:
     """The task's return value (its XCom): counts and the run it belongs to."""
     start, end = task.interval
     summary = {
-        "stream": task.stream.name,
-        "run_id": task.run.run_id,
+        "stream": task.plan.stream.name,
+        "run_id": task.plan.run.run_id,
         "data_interval": [_iso(start), _iso(end)],
         **counts,
     }
@@ -185,11 +156,11 @@ def _running(spec_json: str, stream: str, dag_file: str, spec_dir: str) -> Itera
     with _failing_terminal_errors():
         task = stream_task(spec_json, stream, dag_file, spec_dir)
         started = time.perf_counter()
-        with stream_context(task.run):
+        with stream_context(task.plan.run):
             try:
                 yield task
             except DagsmithError:
-                push_stream(task.run, StreamStats(), "failed", time.perf_counter() - started)
+                push_stream(task.plan.run, StreamStats(), "failed", time.perf_counter() - started)
                 raise
 
 

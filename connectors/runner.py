@@ -16,18 +16,14 @@ from typing import Any, Literal
 
 import pyarrow as pa
 
-from connectors import sources, transforms
-from connectors.connections import Target, get_connection, resolve_target, storage_options
-from connectors.errors import DagsmithError, RejectLimitExceeded, SpecError
-from connectors.incremental import STATE_KEY, Watermark
-from connectors.loaders import loader_for
-from connectors.loaders.base import LoadJob, LoadResult
-from connectors.loaders.state import read_state
+from connectors.connections import Target, resolve_target
+from connectors.errors import DagsmithError, SpecError
+from connectors.loaders.base import LoadResult
 from connectors.logs import log_run_summary, stream_context
 from connectors.metrics import push_stream
-from connectors.runtime import ReadContext, Rejects, RunInfo, StreamStats
-from connectors.spec.models import Pipeline, Stream, Transform
-from connectors.spec.sources import FileSource
+from connectors.plan import StreamPlan, plan_stream
+from connectors.runtime import Rejects, StreamStats
+from connectors.spec.models import Pipeline
 
 log = logging.getLogger("dagsmith")
 
@@ -137,34 +133,31 @@ def run_pipeline(
     summary = RunSummary(spec.pipeline, run_id or new_run_id(), target)
     for stream in spec.streams:
         if not only or stream.name in only:
-            run = RunInfo(summary.run_id, spec.pipeline, stream.name, datetime.now(UTC))
-            with stream_context(run):
-                result = run_stream(
-                    stream, target, run, base_dir, project_dir, progress, full_refresh
-                )
-            push_stream(run, result.stats, result.status, result.seconds)
+            plan = plan_stream(
+                spec,
+                stream.name,
+                run_id=summary.run_id,
+                target=target,
+                base_dir=base_dir,
+                project_dir=project_dir,
+                full_refresh=full_refresh,
+            )
+            with stream_context(plan.run):
+                result = run_stream(plan, progress)
+            push_stream(plan.run, result.stats, result.status, result.seconds)
             summary.streams.append(result)
     log_run_summary(summary)
     return summary
 
 
-def run_stream(
-    stream: Stream,
-    target: Target,
-    run: RunInfo,
-    base_dir: Path,
-    project_dir: Path,
-    progress: Progress | None = None,
-    full_refresh: bool = False,
-) -> StreamResult:
-    """Run one stream; expected failures are captured in the result, not raised."""
+def run_stream(plan: StreamPlan, progress: Progress | None = None) -> StreamResult:
+    """Run one stream's plan; expected failures are captured in the result, not raised."""
+    stream = plan.stream
     stats = StreamStats()
     result = StreamResult(stream.name, stream.load.table, stream.load.mode, stats)
     started = time.perf_counter()
     try:
-        result.load = _load_stream(
-            stream, target, run, base_dir, project_dir, stats, progress, full_refresh
-        )
+        result.load = _run_plan(plan, stats, progress)
         stats.rows_loaded = result.load.rows_loaded
     except DagsmithError as exc:
         log.error("%s: %s", stream.name, exc)
@@ -173,103 +166,21 @@ def run_stream(
     return result
 
 
-def _load_stream(
-    stream: Stream,
-    target: Target,
-    run: RunInfo,
-    base_dir: Path,
-    project_dir: Path,
-    stats: StreamStats,
-    progress: Progress | None,
-    full_refresh: bool,
-) -> LoadResult:
-    rejects = Rejects(run, stats)
-    watermark = _watermark(stream, target, run, full_refresh)
-    ctx = ReadContext(
-        base_dir=base_dir,
-        batch_rows=stream.batch_rows,
-        rejects=rejects,
-        storage_options=_storage(stream, project_dir),
-        project_dir=project_dir,
-        since=watermark.pushdown(_source_name(stream, watermark.spec.cursor))
-        if watermark
-        else None,
-    )
-    raw = _timed(sources.read(stream.source, ctx), stats, "extract")
-    shaped = _timed(transforms.apply(raw, stream.transform, rejects, stats), stats, "transform")
-    if watermark is not None:
-        shaped = (watermark.apply(batch) for batch in shaped)
-    job = LoadJob(
-        run=run,
-        load=stream.load,
-        batches=_reported(prefetch(shaped), stream.name, stats, progress),
-        rejects=rejects,
-        stats=stats,
-        declared=dict(stream.transform.types),
-        dedupe=stream.transform.dedupe,
-    )
-
-    def before_commit() -> None:
-        check_reject_limit(stream.transform, stats)
-        if watermark is not None:
-            job.state = watermark.state()
-
-    job.before_commit = before_commit
+def _run_plan(plan: StreamPlan, stats: StreamStats, progress: Progress | None) -> LoadResult:
+    """The plan's stages in one process, the extract and transform overlapping the load."""
+    rejects = Rejects(plan.run, stats)
+    watermark = plan.watermark(plan.stored_watermark())
+    raw = _timed(plan.extract(rejects, watermark), stats, "extract")
+    shaped = _timed(plan.transform(raw, rejects, stats, watermark), stats, "transform")
+    batches = _reported(prefetch(shaped), plan.stream.name, stats, progress)
+    job = plan.load_job(batches, rejects, stats, watermark.state if watermark else lambda: None)
     started = time.perf_counter()
-    result = loader_for(target.url).load(job)
+    result = plan.load(job)
     # Extract and transform overlap the load (prefetch): their times are their own share,
     # `load` is the wall time of the whole pull, staging and commit.
     stats.seconds["transform"] -= stats.seconds.get("extract", 0.0)
     stats.seconds["load"] = time.perf_counter() - started
     return result
-
-
-def _storage(stream: Stream, project_dir: Path) -> dict[str, Any]:
-    """Credentials for a file source on remote storage, from its connection."""
-    source = stream.source
-    if not isinstance(source, FileSource) or source.connection is None:
-        return {}
-    return storage_options(get_connection(source.connection, project_dir))
-
-
-def _source_name(stream: Stream, column: str) -> str:
-    """The source's own name of a target column (undoing a rename)."""
-    renamed = {target: source for source, target in stream.transform.rename.items()}
-    return renamed.get(column, column)
-
-
-def _watermark(
-    stream: Stream, target: Target, run: RunInfo, full_refresh: bool
-) -> Watermark | None:
-    """The incremental bounds of this run; `full_refresh` ignores the stored watermark."""
-    if stream.incremental is None:
-        return None
-    stored = None
-    if not full_refresh:
-        state = read_state(target.url, stream.load.table, run.pipeline, run.stream)
-        stored = state.get(STATE_KEY)
-    log.info("%s: incremental on %s from %s", stream.name, stream.incremental.cursor, stored)
-    return Watermark(stream.incremental, stored)
-
-
-def check_reject_limit(spec: Transform, stats: StreamStats) -> None:
-    """Raise RejectLimitExceeded when the stream rejected more rows than `max_rejects`."""
-    limit = spec.max_rejects
-    if limit is None or stats.rows_rejected == 0:
-        return
-    over = (
-        stats.rows_rejected > limit
-        if isinstance(limit, int)
-        else stats.rows_rejected > limit * stats.rows_read
-    )
-    if over:
-        rules = ", ".join(f"{rule}: {n}" for rule, n in stats.by_rule.most_common())
-        shown = limit if isinstance(limit, int) else f"{limit:.2%} of {stats.rows_read}"
-        raise RejectLimitExceeded(
-            f"{stats.rows_rejected} of {stats.rows_read} rows rejected ({rules}); "
-            f"max_rejects is {shown}; nothing was loaded",
-            hint="fix the source, relax the rules, or raise transform.max_rejects",
-        )
 
 
 def prefetch(batches: Iterator[pa.RecordBatch], depth: int = 2) -> Iterator[pa.RecordBatch]:

@@ -1,0 +1,190 @@
+"""One stream's run, decided in one place for `dagsmith run` and the Airflow tasks alike.
+
+A `StreamPlan` holds what a run of one stream is: its run identity (the idempotency key of
+the load), its target, where relative paths start, and the stored watermark. From these it
+builds every stage: the read context (storage options of a file source's connection, the
+incremental bound pushed into the source), the transforms with the watermark's filter, and
+the load job with its commit checks. `connectors.runner` runs the stages in one process;
+`connectors.airflow_tasks` runs them as three tasks with Parquet staging in between. Neither
+decides anything about reading, transforming or loading on its own.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pyarrow as pa
+
+from connectors import sources, transforms
+from connectors.connections import Target, get_connection, storage_options
+from connectors.errors import RejectLimitExceeded
+from connectors.incremental import STATE_KEY, Watermark
+from connectors.loaders import loader_for
+from connectors.loaders.base import LoadJob, LoadResult
+from connectors.loaders.state import read_state
+from connectors.runtime import ReadContext, Rejects, RunInfo, StreamStats
+from connectors.spec.models import Pipeline, Stream, Transform
+from connectors.spec.sources import FileSource
+
+log = logging.getLogger("dagsmith")
+
+State = dict[str, str] | None
+"""A stream's watermark as committed with its load (None: nothing to move)."""
+
+
+@dataclass(frozen=True)
+class StreamPlan:
+    """Everything one run of one stream needs; build it with `plan_stream`."""
+
+    spec: Pipeline
+    stream: Stream
+    run: RunInfo
+    target: Target
+    base_dir: Path
+    project_dir: Path
+    full_refresh: bool = False
+
+    def stored_watermark(self) -> str | None:
+        """The committed cursor this run starts from (None on a first or full-refresh run)."""
+        if self.stream.incremental is None or self.full_refresh:
+            return None
+        state = read_state(
+            self.target.url, self.stream.load.table, self.run.pipeline, self.run.stream
+        )
+        stored = state.get(STATE_KEY)
+        log.info(
+            "%s: incremental on %s from %s",
+            self.stream.name,
+            self.stream.incremental.cursor,
+            stored,
+        )
+        return stored
+
+    def watermark(self, stored: str | None) -> Watermark | None:
+        """The incremental bounds of this run, from the stored cursor; None if not incremental."""
+        if self.stream.incremental is None:
+            return None
+        return Watermark(self.stream.incremental, stored)
+
+    def read_context(self, rejects: Rejects, watermark: Watermark | None) -> ReadContext:
+        """The source's read context: credentials for remote files and the incremental bound."""
+        since = None
+        if watermark is not None:
+            since = watermark.pushdown(self._source_name(watermark.spec.cursor))
+        return ReadContext(
+            base_dir=self.base_dir,
+            batch_rows=self.stream.batch_rows,
+            rejects=rejects,
+            storage_options=self._storage_options(),
+            project_dir=self.project_dir,
+            since=since,
+        )
+
+    def extract(self, rejects: Rejects, watermark: Watermark | None) -> Iterator[pa.RecordBatch]:
+        """The source's batches, read past the watermark where the source can filter."""
+        return sources.read(self.stream.source, self.read_context(rejects, watermark))
+
+    def transform(
+        self,
+        batches: Iterator[pa.RecordBatch],
+        rejects: Rejects,
+        stats: StreamStats,
+        watermark: Watermark | None,
+    ) -> Iterator[pa.RecordBatch]:
+        """The stream's rules, then the watermark's filter (which also tracks the new cursor)."""
+        shaped = transforms.apply(batches, self.stream.transform, rejects, stats)
+        if watermark is None:
+            return shaped
+        return (watermark.apply(batch) for batch in shaped)
+
+    def load_job(
+        self,
+        batches: Iterator[pa.RecordBatch],
+        rejects: Rejects,
+        stats: StreamStats,
+        state: Callable[[], State],
+    ) -> LoadJob:
+        """The load: rows, rejects, run record and the watermark `state()` gives at commit."""
+        job = LoadJob(
+            run=self.run,
+            load=self.stream.load,
+            batches=batches,
+            rejects=rejects,
+            stats=stats,
+            declared=dict(self.stream.transform.types),
+            dedupe=self.stream.transform.dedupe,
+        )
+
+        def before_commit() -> None:
+            check_reject_limit(self.stream.transform, stats)
+            job.state = state()
+
+        job.before_commit = before_commit
+        return job
+
+    def load(self, job: LoadJob) -> LoadResult:
+        """Load in one transaction into the target (a no-op for a committed run key)."""
+        return loader_for(self.target.url).load(job)
+
+    def _storage_options(self) -> dict[str, Any]:
+        """Credentials for a file source on remote storage, from its connection."""
+        source = self.stream.source
+        if not isinstance(source, FileSource) or source.connection is None:
+            return {}
+        return storage_options(get_connection(source.connection, self.project_dir))
+
+    def _source_name(self, column: str) -> str:
+        """The source's own name of a target column (undoing a rename)."""
+        renamed = {target: source for source, target in self.stream.transform.rename.items()}
+        return renamed.get(column, column)
+
+
+def plan_stream(
+    spec: Pipeline,
+    stream: str,
+    *,
+    run_id: str,
+    target: Target,
+    base_dir: Path,
+    project_dir: Path,
+    full_refresh: bool = False,
+) -> StreamPlan:
+    """Plan one run of one stream.
+
+    This is where a run's identity is decided: `run_id` is the load's idempotency key (the
+    same id again loads nothing twice), and `target` the database it commits to.
+    """
+    return StreamPlan(
+        spec=spec,
+        stream=spec.stream(stream),
+        run=RunInfo(run_id, spec.pipeline, stream, datetime.now(UTC)),
+        target=target,
+        base_dir=base_dir,
+        project_dir=project_dir,
+        full_refresh=full_refresh,
+    )
+
+
+def check_reject_limit(spec: Transform, stats: StreamStats) -> None:
+    """Raise RejectLimitExceeded when the stream rejected more rows than `max_rejects`."""
+    limit = spec.max_rejects
+    if limit is None or stats.rows_rejected == 0:
+        return
+    over = (
+        stats.rows_rejected > limit
+        if isinstance(limit, int)
+        else stats.rows_rejected > limit * stats.rows_read
+    )
+    if over:
+        rules = ", ".join(f"{rule}: {n}" for rule, n in stats.by_rule.most_common())
+        shown = limit if isinstance(limit, int) else f"{limit:.2%} of {stats.rows_read}"
+        raise RejectLimitExceeded(
+            f"{stats.rows_rejected} of {stats.rows_read} rows rejected ({rules}); "
+            f"max_rejects is {shown}; nothing was loaded",
+            hint="fix the source, relax the rules, or raise transform.max_rejects",
+        )
