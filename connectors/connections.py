@@ -9,16 +9,19 @@ SQLite file in the project. Values are Airflow connection URIs
 from __future__ import annotations
 
 import json
+import logging
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
-from urllib.parse import parse_qsl, unquote, urlsplit
+from urllib.parse import SplitResult, parse_qsl, unquote, urlsplit
 
 import sqlalchemy as sa
 from dotenv import dotenv_values
 
 from connectors.errors import ConnectionNotFound, SpecError
+
+log = logging.getLogger("dagsmith")
 
 EMBEDDED_PATH = Path(".dagsmith") / "warehouse.db"
 
@@ -64,10 +67,19 @@ def resolve_target(conn_id: str | None, project_dir: Path) -> Target:
 
 
 def lookup(conn_id: str, project_dir: Path) -> str:
-    """The raw connection value (URI or JSON) for an id; ConnectionNotFound says where to set it."""
+    """The connection value (URI or JSON) for an id; ConnectionNotFound says where to set it.
+
+    Inside Airflow this is the connection object in Airflow's JSON form, which keeps every
+    field and extra as they are (a URI would not).
+    """
     from_airflow = _from_airflow(conn_id)
     if from_airflow is not None:
-        return from_airflow
+        return from_airflow.as_json()
+    return _configured(conn_id, project_dir)
+
+
+def _configured(conn_id: str, project_dir: Path) -> str:
+    """The value of `AIRFLOW_CONN_<ID>` in the environment or the project's `.env`."""
     name = env_var(conn_id)
     if value := os.environ.get(name):
         return value
@@ -81,11 +93,13 @@ def lookup(conn_id: str, project_dir: Path) -> str:
     )
 
 
-def _from_airflow(conn_id: str) -> str | None:
+def _from_airflow(conn_id: str) -> Connection | None:
     """The connection from Airflow's own store, when running inside an Airflow task.
 
-    None when not in a task, or when Airflow has no such connection: the environment
-    and `.env` are asked next, as outside Airflow.
+    Read from the Connection object's fields and `extra_dejson`, never from `get_uri()`,
+    which loses meaning (a host holding a scheme, extras that are not strings). None when
+    not in a task, or when Airflow has no such connection: the environment and `.env` are
+    asked next, as outside Airflow.
     """
     if "AIRFLOW_CTX_DAG_ID" not in os.environ:
         return None
@@ -93,10 +107,19 @@ def _from_airflow(conn_id: str) -> str | None:
     from airflow.sdk.exceptions import AirflowNotFoundException
 
     try:
-        uri: str = BaseHook.get_connection(conn_id).get_uri()
+        found = BaseHook.get_connection(conn_id)
     except AirflowNotFoundException:
         return None
-    return uri
+    return Connection(
+        conn_id,
+        found.conn_type or "",
+        found.host or None,
+        found.port,
+        found.login,
+        found.password,
+        found.schema or None,
+        dict(found.extra_dejson),
+    )
 
 
 @dataclass(frozen=True)
@@ -112,40 +135,39 @@ class Connection:
     schema: str | None = None
     extra: dict[str, Any] = field(default_factory=dict, repr=False)
 
+    def as_json(self) -> str:
+        """Airflow's JSON form of this connection (which `parse_connection` reads back whole)."""
+        fields = {
+            "conn_type": self.conn_type,
+            "host": self.host,
+            "port": self.port,
+            "login": self.login,
+            "password": self.password,
+            "schema": self.schema,
+            "extra": self.extra,
+        }
+        return json.dumps({key: value for key, value in fields.items() if value})
+
 
 def get_connection(conn_id: str, project_dir: Path) -> Connection:
-    """Look up and parse a connection (URI or JSON form)."""
-    return parse_connection(conn_id, lookup(conn_id, project_dir))
+    """Look up and parse a connection: Airflow's object inside a task, else URI or JSON."""
+    found = _from_airflow(conn_id)
+    if found is not None:
+        return found
+    return parse_connection(conn_id, _configured(conn_id, project_dir))
 
 
 def parse_connection(conn_id: str, value: str) -> Connection:
-    """Parse Airflow's URI form (`type://login:password@host:port/schema?extra=...`) or JSON."""
+    """Parse Airflow's URI form (`type://login:password@host:port/schema?extra=...`) or JSON.
+
+    Read as Airflow reads `AIRFLOW_CONN_<ID>`: `postgresql` is type `postgres`, a host may
+    carry its own scheme (`http://https%3A%2F%2Fapi.shop.com` or `http://https://api...`),
+    and `?__extra__=<json>` holds extras that are not strings.
+    """
     value = value.strip()
     try:
-        if value.startswith("{"):
-            data = json.loads(value)
-            return Connection(
-                conn_id,
-                str(data.get("conn_type", "")),
-                data.get("host"),
-                int(data["port"]) if data.get("port") else None,
-                data.get("login"),
-                data.get("password"),
-                data.get("schema"),
-                dict(data.get("extra") or {}),
-            )
-        parts = urlsplit(value)
-        return Connection(
-            conn_id,
-            parts.scheme,
-            unquote(parts.hostname) if parts.hostname else None,
-            parts.port,
-            unquote(parts.username) if parts.username else None,
-            unquote(parts.password) if parts.password else None,
-            unquote(parts.path.lstrip("/")) or None,
-            dict(parse_qsl(parts.query)),
-        )
-    except (ValueError, TypeError, KeyError):
+        return _from_json(conn_id, value) if value.startswith("{") else _from_uri(conn_id, value)
+    except (ValueError, TypeError, KeyError, AttributeError):
         # The value holds a password: say where it came from, never what it is.
         raise SpecError(
             f"connection {conn_id!r} ({env_var(conn_id)}) is not a valid connection URI or JSON",
@@ -153,17 +175,117 @@ def parse_connection(conn_id: str, value: str) -> Connection:
         ) from None
 
 
+def _from_json(conn_id: str, value: str) -> Connection:
+    data = json.loads(value)
+    extra = data.get("extra") or {}
+    return Connection(
+        conn_id,
+        _conn_type(str(data.get("conn_type") or "")),
+        data.get("host") or None,
+        int(data["port"]) if data.get("port") else None,
+        data.get("login"),
+        data.get("password"),
+        data.get("schema") or None,
+        _extra_object(json.loads(extra) if isinstance(extra, str) else extra),
+    )
+
+
+def _from_uri(conn_id: str, value: str) -> Connection:
+    """Airflow's `Connection.from_uri`: a second `://` means the host carries a scheme."""
+    schemes = value.count("://")
+    if schemes > 2:
+        raise ValueError("more than two schemes")
+    conn_type = urlsplit(value).scheme
+    with_scheme = schemes == 2
+    rest = value.replace(f"{conn_type}://", "" if with_scheme else "//", 1)
+    if with_scheme and any(sign in rest.split("://", 1)[0] for sign in "@:"):
+        raise ValueError("a host's scheme holds a login or port")
+    parts = urlsplit(rest)
+    host = _hostname(parts)
+    if host and with_scheme:
+        host = f"{parts.scheme}://{host}"
+    query = dict(parse_qsl(parts.query, keep_blank_values=True))
+    extra = json.loads(query[_EXTRA_KEY]) if _EXTRA_KEY in query else query
+    return Connection(
+        conn_id,
+        _conn_type(conn_type),
+        host or None,
+        parts.port,
+        unquote(parts.username) if parts.username else None,
+        unquote(parts.password) if parts.password else None,
+        unquote(parts.path[1:]) or None,
+        _extra_object(extra),
+    )
+
+
+_EXTRA_KEY = "__extra__"
+
+
+def _hostname(parts: SplitResult) -> str:
+    """The host as Airflow reads it: case and a path kept when the host holds a '/'."""
+    host = unquote(parts.hostname or "")
+    if "/" in host:
+        host = parts.netloc.rsplit("@", 1)[-1].split(":", 1)[0]
+        host = unquote(host)
+    return host
+
+
+def _conn_type(conn_type: str) -> str:
+    """Airflow's spelling of a connection type (`postgres`, underscores for dashes)."""
+    return "postgres" if conn_type == "postgresql" else conn_type.replace("-", "_")
+
+
+def _extra_object(extra: Any) -> dict[str, Any]:
+    if not isinstance(extra, dict):
+        raise TypeError("extra is not a JSON object")
+    return dict(extra)
+
+
 def to_sqlalchemy_url(value: str, conn_id: str) -> sa.URL:
     """Turn an Airflow connection URI or JSON into a SQLAlchemy URL."""
-    conn = parse_connection(conn_id, value)
+    return database_url(parse_connection(conn_id, value))
+
+
+# Extras that Airflow's database hooks read themselves: handing them to the driver (libpq,
+# PyMySQL) fails the connection as an unknown option.
+_HOOK_EXTRAS = frozenset(
+    {
+        "aws_conn_id",
+        "azure_conn_id",
+        "client",
+        "cluster-identifier",
+        "cursor",
+        "enable_log_db_messages",
+        "iam",
+        "redshift",
+        "redshift-serverless",
+        "sqlalchemy_query",
+        "sqlalchemy_scheme",
+        "workgroup-name",
+    }
+)
+
+
+def database_url(conn: Connection) -> sa.URL:
+    """The SQLAlchemy URL of a database connection.
+
+    Extras become driver options (`sslmode=require`) only when they are text or numbers
+    and not one of Airflow's hook settings; a boolean, a list or an object never reaches
+    the driver (libpq takes every option as text).
+    """
+    options = {
+        key: str(value)
+        for key, value in conn.extra.items()
+        if isinstance(value, str | int | float)
+        and not isinstance(value, bool)
+        and key not in _HOOK_EXTRAS
+    }
+    skipped = sorted(set(conn.extra) - set(options))
+    if skipped:
+        log.debug("connection %r: extras not passed to the driver: %s", conn.conn_id, skipped)
     base, _, driver = conn.conn_type.partition("+")
     if base == "sqlite":
-        # sqlite:////abs/path.db keeps its leading slash; Airflow's form is the same.
-        return (
-            sa.make_url(value)
-            if not value.startswith("{")
-            else sa.URL.create("sqlite", database=conn.host or conn.schema)
-        )
+        return sa.URL.create("sqlite", database=conn.host or conn.schema, query=options)
     return sa.URL.create(
         conn.conn_type if driver else _DRIVERS.get(base, base),
         username=conn.login,
@@ -171,18 +293,23 @@ def to_sqlalchemy_url(value: str, conn_id: str) -> sa.URL:
         host=conn.host,
         port=conn.port,
         database=conn.schema,
-        query={k: str(v) for k, v in conn.extra.items()},
+        query=options,
     )
 
 
-_S3_CLIENT_KEYS = ("endpoint_url", "region_name")
+# Airflow's `aws` connection extras, as s3fs (fsspec) takes them.
+_S3_CLIENT_KEYS = ("endpoint_url", "region_name", "verify")
+_S3_RENAMED = {"aws_session_token": "token", "profile_name": "profile"}
 
 
 def storage_options(conn: Connection) -> dict[str, Any]:
-    """fsspec storage options from a connection (Airflow's `aws` conventions for S3)."""
+    """fsspec storage options from a connection (Airflow's `aws` conventions for S3).
+
+    Other extras (fsspec's own, such as `anon` or `config_kwargs`) pass through as given.
+    """
     extra = dict(conn.extra)
     client = {key: extra.pop(key) for key in _S3_CLIENT_KEYS if key in extra}
-    options: dict[str, Any] = {**extra}
+    options: dict[str, Any] = {_S3_RENAMED.get(key, key): value for key, value in extra.items()}
     if conn.login:
         options["key"] = conn.login
     if conn.password:
