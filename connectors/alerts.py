@@ -15,8 +15,9 @@ from typing import Any, Literal
 
 import requests
 
-from connectors.connections import get_connection, lookup
+from connectors.connections import get_connection
 from connectors.errors import DagsmithError
+from connectors.sources.rest import base_url
 from connectors.spec.models import Alerts, EmailAlert, Pipeline, WebhookAlert
 
 log = logging.getLogger("dagsmith")
@@ -62,10 +63,9 @@ def webhook_url(alert: WebhookAlert) -> str:
             raise DagsmithError(f"environment variable {alert.webhook_env} is not set")
         return url
     assert alert.webhook_conn is not None  # the spec requires one of the two
-    raw = lookup(alert.webhook_conn, Path.cwd()).strip()
-    if raw.startswith(("http://", "https://")):
-        return raw
     conn = get_connection(alert.webhook_conn, Path.cwd())
+    if conn.conn_type in ("http", "https") or "://" in (conn.host or ""):
+        return base_url(conn)
     port = f":{conn.port}" if conn.port else ""
     return f"https://{conn.host}{port}/{conn.schema or ''}"
 

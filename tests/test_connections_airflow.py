@@ -15,6 +15,7 @@ from urllib.parse import urlencode
 import pytest
 import sqlalchemy as sa
 
+from connectors.alerts import webhook_url
 from connectors.connections import (
     Connection,
     get_connection,
@@ -23,6 +24,7 @@ from connectors.connections import (
     to_sqlalchemy_url,
 )
 from connectors.sources.rest import base_url
+from connectors.spec.models import WebhookAlert
 from tests.conftest import PG_URL
 
 NESTED = {"verify": False, "config_kwargs": {"retries": {"max_attempts": 3}}, "timeout": 30}
@@ -155,3 +157,21 @@ def test_an_aws_connection_becomes_s3fs_options() -> None:
         "config_kwargs": {"retries": {"max_attempts": 3}},
         "client_kwargs": {"endpoint_url": "http://127.0.0.1:9000", "verify": False},
     }
+
+
+@pytest.mark.parametrize("in_airflow", [False, True])
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        ("http://127.0.0.1:8080/hooks/ops", "http://127.0.0.1:8080/hooks/ops"),
+        ("https://hooks.example.com/services/T1/B2", "https://hooks.example.com/services/T1/B2"),
+        (CASES["http_scheme_in_host"], "https://api.shop.com"),
+    ],
+)
+def test_a_webhook_connection_is_the_same_url_in_and_out_of_airflow(
+    value: str, expected: str, in_airflow: bool, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("AIRFLOW_CONN_TEAM_HOOK", value)
+    if in_airflow:
+        monkeypatch.setenv("AIRFLOW_CTX_DAG_ID", "some_dag")
+    assert webhook_url(WebhookAlert(webhook_conn="team_hook")) == expected
