@@ -42,11 +42,10 @@ PROJECT_DIR_ENV = "DAGSMITH_PROJECT_DIR"
 
 @dataclass(frozen=True)
 class StreamTask:
-    """One task of one stream: the stream's plan, its staging folder and the data interval."""
+    """One task of one stream: the stream's plan and its staging folder."""
 
     plan: StreamPlan
     stage: StreamStage
-    interval: tuple[datetime | None, datetime | None]
 
 
 def extract(spec_json: str, stream: str, *, dag_file: str, spec_dir: str) -> dict[str, Any]:
@@ -124,17 +123,14 @@ def stream_task(spec_json: str, stream: str, dag_file: str, spec_dir: str) -> St
         target=resolve_target(spec.target, project_dir),
         base_dir=Path(os.environ.get(BASE_DIR_ENV) or here / spec_dir).resolve(),
         project_dir=project_dir,
-    )
-    return StreamTask(
-        plan=plan,
-        stage=StreamStage(staging_url(), spec.pipeline, run_id, stream),
         interval=(context.get("data_interval_start"), context.get("data_interval_end")),
     )
+    return StreamTask(plan, StreamStage(staging_url(), spec.pipeline, run_id, stream))
 
 
 def _summary(task: StreamTask, **counts: Any) -> dict[str, Any]:
     """The task's return value (its XCom): counts and the run it belongs to."""
-    start, end = task.interval
+    start, end = task.plan.interval
     summary = {
         "stream": task.plan.stream.name,
         "run_id": task.plan.run.run_id,

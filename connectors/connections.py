@@ -190,6 +190,9 @@ def _from_json(conn_id: str, value: str) -> Connection:
     )
 
 
+_EXTRA_KEY = "__extra__"
+
+
 def _from_uri(conn_id: str, value: str) -> Connection:
     """Airflow's `Connection.from_uri`: a second `://` means the host carries a scheme."""
     schemes = value.count("://")
@@ -216,9 +219,6 @@ def _from_uri(conn_id: str, value: str) -> Connection:
         unquote(parts.path[1:]) or None,
         _extra_object(extra),
     )
-
-
-_EXTRA_KEY = "__extra__"
 
 
 def _hostname(parts: SplitResult) -> str:

@@ -35,6 +35,8 @@ log = logging.getLogger("dagsmith")
 
 State = dict[str, str] | None
 """A stream's watermark as committed with its load (None: nothing to move)."""
+Interval = tuple[datetime | None, datetime | None]
+"""Airflow's data interval of the run (start, end); (None, None) for `dagsmith run`."""
 
 
 @dataclass(frozen=True)
@@ -48,6 +50,7 @@ class StreamPlan:
     base_dir: Path
     project_dir: Path
     full_refresh: bool = False
+    interval: Interval = (None, None)
 
     def stored_watermark(self) -> str | None:
         """The committed cursor this run starts from (None on a first or full-refresh run)."""
@@ -153,11 +156,13 @@ def plan_stream(
     base_dir: Path,
     project_dir: Path,
     full_refresh: bool = False,
+    interval: Interval = (None, None),
 ) -> StreamPlan:
     """Plan one run of one stream.
 
-    This is where a run's identity is decided: `run_id` is the load's idempotency key (the
-    same id again loads nothing twice), and `target` the database it commits to.
+    This is the one place where a run's identity is decided: `run_id` is the load's
+    idempotency key (the same id again loads nothing twice), `interval` the data interval
+    it covers, and `target` the database it commits to.
     """
     return StreamPlan(
         spec=spec,
@@ -167,6 +172,7 @@ def plan_stream(
         base_dir=base_dir,
         project_dir=project_dir,
         full_refresh=full_refresh,
+        interval=interval,
     )
 
 
