@@ -18,7 +18,8 @@ from typing import Any
 import pyarrow as pa
 import sqlalchemy as sa
 
-from connectors.errors import LoadError, TargetUnavailable
+from connectors import dberrors
+from connectors.errors import DagsmithError, LoadError, TargetUnavailable
 from connectors.loaders import sql_merge, tables
 from connectors.loaders.base import LoadJob, LoadResult
 from connectors.loaders.prepare import (
@@ -37,8 +38,6 @@ from connectors.loaders.prepare import (
 from connectors.runtime import log
 
 STAGE = "_dagsmith_stage"
-_TRANSIENT_MYSQL = {1040, 1205, 1213, 2002, 2003, 2006, 2013}
-"""Too many connections, lock wait timeout, deadlock, cannot connect, server gone/lost."""
 
 
 class SqlLoader:
@@ -75,19 +74,24 @@ class SqlLoader:
         try:
             yield
         except sa.exc.DBAPIError as exc:
-            text = str(exc.orig).strip() or type(exc.orig).__name__
-            where = f"loading {table} at {self._url.render_as_string(hide_password=True)}"
-            code = exc.orig.args[0] if exc.orig is not None and exc.orig.args else None
-            if (
-                exc.connection_invalidated
-                or code in _TRANSIENT_MYSQL
-                or "database is locked" in text
-            ):
-                raise TargetUnavailable(f"{where} failed: {text}", hint="retry later") from exc
-            raise LoadError(
-                f"{where} failed: {text}",
-                hint="check the rows and the table's columns and constraints",
-            ) from exc
+            raise translate(exc, f"loading {table} at {self._url.render_as_string(True)}") from exc
+
+
+def translate(exc: sa.exc.DBAPIError, where: str) -> DagsmithError:
+    """A SQLAlchemy driver error as TargetUnavailable (transient) or LoadError (permanent)."""
+    text = str(exc.orig).strip() or type(exc.orig).__name__
+    code = dberrors.driver_code(exc.orig)
+    # SQLite calls most of its errors "operational"; elsewhere one without a code is a
+    # connection that failed.
+    sqlite = type(exc.orig).__module__.startswith("sqlite3")
+    lost = exc.connection_invalidated or (
+        code is None and isinstance(exc, sa.exc.OperationalError) and not sqlite
+    )
+    diagnosis = dberrors.diagnose(code, text, lost=lost)
+    if diagnosis.transient:
+        return TargetUnavailable(f"{where} failed: {text}", hint=diagnosis.hint, code=code)
+    hint = diagnosis.hint or f"check the rows and the table's columns; {dberrors.NOT_RETRIED}"
+    return LoadError(f"{where} failed: {text}", hint=hint, code=code)
 
 
 class _Load:
