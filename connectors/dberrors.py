@@ -28,6 +28,7 @@ _TRANSIENT_TEXT = (
     "the database system is starting up",
     "the database system is shutting down",
     "too many clients",
+    "too many connections",
 )
 
 _PERMANENT: tuple[tuple[tuple[str | int, ...], tuple[str, ...], str], ...] = (
@@ -64,6 +65,9 @@ class Diagnosis:
     """What to do; None for a permanent error this table knows nothing more about."""
 
 
+_TRANSIENT = Diagnosis(True, "a transient condition (unreachable, busy or a lock): retry later")
+
+
 def diagnose(code: str | int | None, text: str, *, lost: bool = False) -> Diagnosis:
     """Read a driver error's SQLSTATE or MySQL number and its message.
 
@@ -73,18 +77,28 @@ def diagnose(code: str | int | None, text: str, *, lost: bool = False) -> Diagno
         lost: The connection failed or was lost (an OperationalError without a code,
             SQLAlchemy's `connection_invalidated`): transient unless the words say otherwise.
     """
+    if code is not None:
+        return _by_code(code, lost)
     lowered = text.lower()
-    for codes, words, hint in _PERMANENT:
-        if code in codes or (code is None and any(w in lowered for w in words)):
-            return Diagnosis(False, f"{hint}; {NOT_RETRIED}")
-    if (
-        lost
-        or (isinstance(code, str) and code.startswith(_PG_TRANSIENT))
-        or code in _MYSQL_TRANSIENT
-        or any(marker in lowered for marker in _TRANSIENT_TEXT)
-    ):
-        return Diagnosis(True, "a transient condition (unreachable, busy or a lock): retry later")
-    return Diagnosis(False, None)
+    if any(marker in lowered for marker in _TRANSIENT_TEXT):
+        return _TRANSIENT
+    for _, words, hint in _PERMANENT:
+        if any(w in lowered for w in words):
+            return _permanent(hint)
+    return _TRANSIENT if lost else Diagnosis(False, None)
+
+
+def _by_code(code: str | int, lost: bool) -> Diagnosis:
+    if (isinstance(code, str) and code.startswith(_PG_TRANSIENT)) or code in _MYSQL_TRANSIENT:
+        return _TRANSIENT
+    for codes, _, hint in _PERMANENT:
+        if code in codes:
+            return _permanent(hint)
+    return _TRANSIENT if lost else Diagnosis(False, None)
+
+
+def _permanent(hint: str) -> Diagnosis:
+    return Diagnosis(False, f"{hint}; {NOT_RETRIED}")
 
 
 def is_conflict(code: str | int | None) -> bool:
