@@ -3,11 +3,13 @@
 A generated DAG embeds its validated spec as a JSON string literal and calls these
 functions from inside its tasks, so no spec value ever travels as a task argument (Airflow
 renders those as Jinja templates). Airflow's context gives the run id and data interval;
-data moves between the tasks as Parquet in the staging area (`connectors.staging`).
+data moves between the tasks as Parquet in the staging area (`connectors.staging`). The
+extract starts with the target's pre-flight, so a load bound to fail reads nothing.
 
 A TerminalError fails the task without a retry (AirflowFailException); a TransientError
-propagates, so Airflow retries the task as the spec's `retries` says. The load uses
-Airflow's run id: a retried or re-run load of a committed run id writes nothing twice.
+propagates, so Airflow retries the task as the spec's `retries` says. A retried load of
+a committed run id writes nothing twice; an append's rows carry the data interval, so a
+new run of the same interval (a re-trigger, a backfill again) replaces them.
 """
 
 from __future__ import annotations
@@ -28,6 +30,7 @@ from connectors.errors import DagsmithError, TerminalError
 from connectors.incremental import STATE_KEY, Watermark
 from connectors.loaders import loader_for
 from connectors.loaders.base import LoadJob
+from connectors.loaders.preflight import preflight
 from connectors.loaders.state import read_state
 from connectors.logs import stream_context
 from connectors.metrics import push_stream
@@ -62,6 +65,8 @@ class StreamTask:
 def extract(spec_json: str, stream: str, *, dag_file: str, spec_dir: str) -> dict[str, Any]:
     """Read the stream's source into the staging area."""
     with _running(spec_json, stream, dag_file, spec_dir) as task:
+        keyed = interval_key(task.interval) is not None
+        preflight(task.target().url, task.stream, keyed_by_interval=keyed)
         rejects = Rejects(task.run, StreamStats())
         ctx = ReadContext(
             base_dir=task.base_dir,
@@ -116,6 +121,7 @@ def _load(task: StreamTask) -> dict[str, Any]:
         dedupe=task.stream.transform.dedupe,
         before_commit=lambda: check_reject_limit(task.stream.transform, stats),
         state=manifest.get("state"),
+        interval=interval_key(task.interval),
     )
     result = loader_for(task.target().url).load(job)
     stats.rows_loaded = result.rows_loaded
@@ -172,6 +178,14 @@ def _summary(task: StreamTask, **counts: Any) -> dict[str, Any]:
     }
     log.info("%s", summary)
     return summary
+
+
+def interval_key(interval: tuple[datetime | None, datetime | None]) -> str | None:
+    """`start/end` in UTC: what an append's rows are keyed by, so a rerun replaces them."""
+    start, end = interval
+    if start is None or end is None:
+        return None
+    return f"{start.astimezone(UTC).isoformat()}/{end.astimezone(UTC).isoformat()}"
 
 
 def _iso(moment: datetime | None) -> str | None:

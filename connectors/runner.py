@@ -22,6 +22,7 @@ from connectors.errors import DagsmithError, RejectLimitExceeded, SpecError
 from connectors.incremental import STATE_KEY, Watermark
 from connectors.loaders import loader_for
 from connectors.loaders.base import LoadJob, LoadResult
+from connectors.loaders.preflight import preflight
 from connectors.loaders.state import read_state
 from connectors.logs import log_run_summary, stream_context
 from connectors.metrics import push_stream
@@ -183,6 +184,7 @@ def _load_stream(
     progress: Progress | None,
     full_refresh: bool,
 ) -> LoadResult:
+    preflight(target.url, stream)
     rejects = Rejects(run, stats)
     watermark = _watermark(stream, target, run, full_refresh)
     ctx = ReadContext(

@@ -115,14 +115,7 @@ def _check_names(job: LoadJob, schema: pa.Schema) -> None:
 
 def mismatches(extract: Extract, target: list[TargetColumn], table: str) -> None:
     """Raise a LoadError listing every way the extract does not fit an existing table."""
-    by_name = {c.name: c for c in target}
-    problems = []
-    for name, ctype in extract.types.items():
-        column = by_name.get(name)
-        if column is None:
-            problems.append(f"column {name!r} ({ctype}) is missing from the table")
-        elif column.family not in _COMPATIBLE[ctype.name]:
-            problems.append(f"column {name!r} is {column.sql_type} in the table, {ctype} here")
+    problems = type_problems(extract.types, target)
     problems += [
         f"column {c.name!r} is NOT NULL without a default and the extract does not have it"
         for c in target
@@ -133,6 +126,19 @@ def mismatches(extract: Extract, target: list[TargetColumn], table: str) -> None
             f"table {table} does not match the extract: " + "; ".join(problems),
             hint="alter the table (add or retype the columns), or change the spec's types",
         )
+
+
+def type_problems(types: dict[str, ColumnType], target: list[TargetColumn]) -> list[str]:
+    """Each column of `types` that the table lacks or whose type cannot hold it."""
+    by_name = {c.name: c for c in target}
+    problems = []
+    for name, ctype in types.items():
+        column = by_name.get(name)
+        if column is None:
+            problems.append(f"column {name!r} ({ctype}) is missing from the table")
+        elif column.family not in _COMPATIBLE[ctype.name]:
+            problems.append(f"column {name!r} is {column.sql_type} in the table, {ctype} here")
+    return problems
 
 
 def nested_as_json(batch: pa.RecordBatch) -> pa.RecordBatch:
