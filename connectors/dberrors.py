@@ -107,12 +107,13 @@ def is_conflict(code: str | int | None) -> bool:
 
 
 def driver_code(orig: BaseException | None) -> str | int | None:
-    """A DB-API error's SQLSTATE (psycopg2, ADBC) or MySQL error number; None otherwise.
+    """A DB-API error's MySQL error number or SQLSTATE (psycopg2, ADBC); None otherwise.
 
-    SQLite's first argument is its message, not a code: only an int counts as a number.
+    MySQL's number is the precise one (its SQLSTATEs are coarse: 42000 for most). SQLite's
+    first argument is its message, not a code: only an int counts as a number.
     """
-    state = getattr(orig, "pgcode", None) or getattr(orig, "sqlstate", None)
-    if state:
-        return str(state)
     first = orig.args[0] if orig is not None and orig.args else None
-    return first if isinstance(first, int) else None
+    if isinstance(first, int):
+        return first
+    state = getattr(orig, "pgcode", None) or getattr(orig, "sqlstate", None)
+    return str(state) if state else None
