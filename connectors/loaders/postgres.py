@@ -235,7 +235,10 @@ def _write(
     session.copy(None, STAGE, plan.wire_schema(bool(passes)), numbered, temporary=True)
     job.before_commit()
     merge = _upsert if job.load.mode == "upsert" else _insert
-    counts = merge(session, job, plan, quote(STAGE), watch.needed(passes), staged[0])
+    needed = watch.needed(passes)
+    counts = postgres_ddl.retrying(
+        session, job.run.stream, lambda: merge(session, job, plan, quote(STAGE), needed, staged[0])
+    )
     return {"staged": staged[0], **counts}
 
 
@@ -288,7 +291,13 @@ def _upsert_chunks(
     stager.start(batches)
     for chunk in stager.chunks():
         needed = [] if chunk.unique else passes
-        counts.update(_upsert(session, job, plan, chunk.table, needed, chunk.rows))
+        counts.update(
+            postgres_ddl.retrying(
+                session,
+                job.run.stream,
+                lambda: _upsert(session, job, plan, chunk.table, needed, chunk.rows),  # noqa: B023
+            )
+        )
     job.before_commit()
     return {"staged": stager.rows, **counts}
 

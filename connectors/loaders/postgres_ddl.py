@@ -10,20 +10,29 @@ Two loads creating one table at once would collide in the catalog (a duplicate
 `pg_type` row), so DDL runs under transaction-scoped advisory locks: one per target
 table, taken by every load of that table (writers of one table take turns, so they never
 deadlock on each other's rows), and one per schema for the tables its streams share.
-Locks are taken in that order, always.
+Locks are taken in that order, always. A writer outside dagsmith can still deadlock with
+a merge: the merge then rolls back to a savepoint taken before it and runs again, a
+bounded number of times (`retrying`; psycopg2 only, ADBC cannot go on after an error).
 """
 
 from __future__ import annotations
 
+import random
+import time
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TypeVar
 
 from sqlalchemy.schema import CreateSchema, CreateTable, DDLElement
 
+from connectors import dberrors
+from connectors.errors import DagsmithError
 from connectors.loaders import tables
 from connectors.loaders.base import RUNS_TABLE, STATE_TABLE, LoadJob
 from connectors.loaders.postgres_driver import PgSession
 from connectors.loaders.postgres_sql import DIALECT, qualify, quote
 from connectors.loaders.prepare import INTERVAL, Extract, rejects_table, split_table
+from connectors.runtime import log
 
 LOCK = "SELECT pg_advisory_xact_lock(hashtextextended($1, 0))"
 _EXISTING = """
@@ -31,6 +40,9 @@ SELECT to_regnamespace($1) IS NOT NULL, to_regclass($2) IS NOT NULL,
        to_regclass($3) IS NOT NULL, to_regclass($4) IS NOT NULL, to_regclass($5) IS NOT NULL
 """
 _SCHEMA_NAME = "SELECT coalesce($1::text, current_schema())"
+CONFLICT_RETRIES = 4
+"""Attempts of a merge that meets a deadlock or a serialization failure."""
+T = TypeVar("T")
 CAN_STAGE = "SELECT has_schema_privilege(coalesce($1::text, current_schema()), 'CREATE')"
 
 
@@ -86,3 +98,28 @@ def _missing(session: PgSession, schema: str | None, name: str) -> list[str]:
     ((has_schema, *found),) = session.query(_EXISTING, params)
     missing = [n for n, there in zip(names, found, strict=True) if not there]
     return missing if has_schema or schema is None else ["schema", *missing]
+
+
+def retrying(session: PgSession, stream: str, step: Callable[[], T]) -> T:
+    """Run a merge step under a savepoint; on a deadlock or serialization failure roll back
+    to it (the staged rows stay) and run the step again, at most CONFLICT_RETRIES times.
+
+    Without savepoints (ADBC) the step runs once: a conflict fails the load as transient,
+    and Airflow retries the load task (its rows wait in the staging area).
+    """
+    if not session.savepoints:
+        return step()
+    for attempt in range(1, CONFLICT_RETRIES + 1):
+        session.query("SAVEPOINT dagsmith_merge")
+        try:
+            result = step()
+        except DagsmithError as exc:
+            if not dberrors.is_conflict(exc.code) or attempt == CONFLICT_RETRIES:
+                raise
+            session.query("ROLLBACK TO SAVEPOINT dagsmith_merge")
+            log.warning("%s: the merge met a conflict (%s), attempt %d", stream, exc.code, attempt)
+            time.sleep(random.uniform(0.1, 0.5) * 2**attempt)  # noqa: S311 (jitter, not a secret)
+            continue
+        session.query("RELEASE SAVEPOINT dagsmith_merge")
+        return result
+    raise AssertionError("unreachable: the last attempt returns or raises")

@@ -28,7 +28,13 @@ _HINTS = {
 
 
 class PgSession(Protocol):
-    """One connection, one open transaction at a time."""
+    """One connection, one open transaction at a time.
+
+    `savepoints` says whether a failed statement can be rolled back to a savepoint and the
+    transaction go on (psycopg2); ADBC refuses every statement after an error.
+    """
+
+    savepoints: bool
 
     def query(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
         """Run a statement and return its rows (none for DDL)."""
@@ -85,6 +91,8 @@ def _fatal(text: str) -> str | None:
 
 class AdbcSession:
     """ADBC's PostgreSQL driver: `adbc_ingest` streams Arrow batches as binary COPY."""
+
+    savepoints = False
 
     def __init__(self, url: sa.URL, where: str) -> None:
         import adbc_driver_postgresql.dbapi as adbc
@@ -163,6 +171,8 @@ class AdbcSession:
 
 class Psycopg2Session:
     """psycopg2 fallback: each batch is written as CSV by pyarrow, then `COPY FROM STDIN`."""
+
+    savepoints = True
 
     def __init__(self, url: sa.URL, where: str) -> None:
         import psycopg2

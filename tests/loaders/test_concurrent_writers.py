@@ -4,11 +4,14 @@ row is one writer's version whole (real PostgreSQL and MariaDB, real threads).""
 from __future__ import annotations
 
 import threading
+import time
 from datetime import UTC, datetime
 
 import pytest
 
+from connectors.errors import TargetUnavailable
 from connectors.loaders import loader_for
+from connectors.loaders.postgres import Driver, PostgresLoader
 from connectors.loaders.base import LoadJob, LoadResult
 from connectors.runtime import RunInfo
 from tests.conftest import Database
@@ -88,3 +91,52 @@ def test_two_writers_of_one_table_both_succeed(server: Database, table_exists: b
     with server.engine.connect() as conn:
         runs = conn.exec_driver_sql(f"SELECT count(*) FROM {server.table('_dagsmith_runs')}")
         assert runs.scalar() == 2 + table_exists
+
+
+def wait_for_lock_wait(db: Database, timeout: float = 20.0) -> None:
+    """Until some backend of the test database waits on a row lock in an INSERT."""
+    deadline = time.monotonic() + timeout
+    query = (
+        "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' "
+        "AND query LIKE %(q)s AND pid <> pg_backend_pid()"
+    )
+    with db.engine.connect() as conn:
+        while time.monotonic() < deadline:
+            if conn.exec_driver_sql(query, {"q": f"%{db.schema}%"}).scalar():
+                return
+            conn.rollback()  # pg_stat_activity is a snapshot per transaction
+            time.sleep(0.05)
+    raise AssertionError("the load never waited on the other writer's row")
+
+
+@pytest.mark.postgres
+@pytest.mark.parametrize("driver", ["psycopg2", "adbc"])
+def test_a_deadlock_with_another_writer_is_retried_or_transient(
+    postgres: Database, driver: Driver
+) -> None:
+    table = postgres.table("shared")
+    seed = {"id": [1, 2], "writer": ["x", "x"], "value": [0, 0]}
+    loader_for(postgres.url).load(make_job(table, seed, mode="upsert", keys=["id"], run_id="s"))
+    other = postgres.engine.connect()
+    other.exec_driver_sql(f"UPDATE {table} SET writer = 'e' WHERE id = 2")
+
+    def deadlock() -> None:  # takes row 1, which the load holds, while the load waits on 2
+        wait_for_lock_wait(postgres)
+        other.exec_driver_sql(f"UPDATE {table} SET writer = 'e' WHERE id = 1")
+        other.commit()
+
+    thread = threading.Thread(target=deadlock)
+    thread.start()
+    mine = {"id": [1, 2], "writer": ["d", "d"], "value": [1, 2]}
+    loader = PostgresLoader(postgres.url, driver=driver)
+    try:
+        if driver == "adbc":  # no savepoints: the load fails as transient, for a task retry
+            with pytest.raises(TargetUnavailable, match="deadlock"):
+                loader.load(make_job(table, mine, mode="upsert", keys=["id"]))
+            return
+        result = loader.load(make_job(table, mine, mode="upsert", keys=["id"]))
+    finally:
+        thread.join(timeout=60)
+        other.close()
+    assert result.updated == 2
+    assert postgres.rows(table) == [(1, "d", 1), (2, "d", 2)]  # the retry ran after the other
