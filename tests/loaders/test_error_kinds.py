@@ -75,7 +75,7 @@ def test_mariadb_permanent_and_transient_errors(mariadb: Database) -> None:
 def test_sqlite_missing_folder_is_permanent_and_a_locked_file_transient(
     sqlite: Database, tmp_path: object
 ) -> None:
-    with pytest.raises(LoadError, match="database does not exist.*retrying cannot fix"):
+    with pytest.raises(LoadError, match=r"database does not exist.*retrying cannot fix"):
         load(sa.make_url(f"sqlite:///{tmp_path}/no/such/folder/x.db"))
     holder = sqlite3.connect(str(sqlite.url.database), isolation_level=None)
     holder.execute("BEGIN EXCLUSIVE")
