@@ -11,8 +11,8 @@ import pytest
 
 from connectors.errors import TargetUnavailable
 from connectors.loaders import loader_for
-from connectors.loaders.postgres import Driver, PostgresLoader
 from connectors.loaders.base import LoadJob, LoadResult
+from connectors.loaders.postgres import Driver, PostgresLoader
 from connectors.runtime import RunInfo
 from tests.conftest import Database
 from tests.loaders.conftest import make_job
