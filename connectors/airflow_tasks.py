@@ -6,11 +6,13 @@ renders those as Jinja templates). Airflow's context gives the run id and data i
 what each stage reads, does and loads comes from the stream's plan (`connectors.plan`), as
 for `dagsmith run`; data moves between the tasks as Parquet in the staging area
 (`connectors.staging`), with the extract's stored watermark, so the transform filters from
-the same bound that the source was read from.
+the same bound that the source was read from. The extract starts with
+the target's pre-flight, so a load bound to fail reads nothing.
 
 A TerminalError fails the task without a retry (AirflowFailException); a TransientError
-propagates, so Airflow retries the task as the spec's `retries` says. The load uses
-Airflow's run id: a retried or re-run load of a committed run id writes nothing twice.
+propagates, so Airflow retries the task as the spec's `retries` says. A retried load of
+a committed run id writes nothing twice; an append's rows carry the data interval, so a
+new run of the same interval (a re-trigger, a backfill again) replaces them.
 """
 
 from __future__ import annotations
@@ -52,6 +54,7 @@ def extract(spec_json: str, stream: str, *, dag_file: str, spec_dir: str) -> dic
     """Read the stream's source (past its watermark) into the staging area."""
     with _running(spec_json, stream, dag_file, spec_dir) as task:
         plan = task.plan
+        plan.preflight()
         rejects = Rejects(plan.run, StreamStats())
         # The transform filters from the bound the extract read from: one stored value.
         stored = plan.stored_watermark()

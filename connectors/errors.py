@@ -14,12 +14,16 @@ class DagsmithError(Exception):
     Args:
         message: What failed and where.
         hint: What the user can do about it, if anything useful can be said.
+        code: The database's own error code (SQLSTATE or error number) behind it, if any.
     """
 
-    def __init__(self, message: str, *, hint: str | None = None) -> None:
+    def __init__(
+        self, message: str, *, hint: str | None = None, code: str | int | None = None
+    ) -> None:
         super().__init__(message)
         self.message = message
         self.hint = hint
+        self.code = code
 
     def __str__(self) -> str:
         return f"{self.message}\n  hint: {self.hint}" if self.hint else self.message

@@ -26,6 +26,7 @@ from connectors.errors import RejectLimitExceeded
 from connectors.incremental import STATE_KEY, Watermark
 from connectors.loaders import loader_for
 from connectors.loaders.base import LoadJob, LoadResult
+from connectors.loaders.preflight import preflight
 from connectors.loaders.state import read_state
 from connectors.runtime import ReadContext, Rejects, RunInfo, StreamStats
 from connectors.spec.models import Pipeline, Stream, Transform
@@ -121,6 +122,7 @@ class StreamPlan:
             stats=stats,
             declared=dict(self.stream.transform.types),
             dedupe=self.stream.transform.dedupe,
+            interval=self.interval_key,
         )
 
         def before_commit() -> None:
@@ -129,6 +131,18 @@ class StreamPlan:
 
         job.before_commit = before_commit
         return job
+
+    @property
+    def interval_key(self) -> str | None:
+        """`start/end` in UTC: what an append's rows are keyed by, so a rerun replaces them."""
+        start, end = self.interval
+        if start is None or end is None:
+            return None
+        return f"{start.astimezone(UTC).isoformat()}/{end.astimezone(UTC).isoformat()}"
+
+    def preflight(self) -> None:
+        """Fail before anything is read when the load is bound to fail (target, columns, rights)."""
+        preflight(self.target.url, self.stream, keyed_by_interval=self.interval_key is not None)
 
     def load(self, job: LoadJob) -> LoadResult:
         """Load in one transaction into the target (a no-op for a committed run key)."""

@@ -168,6 +168,7 @@ def run_stream(plan: StreamPlan, progress: Progress | None = None) -> StreamResu
 
 def _run_plan(plan: StreamPlan, stats: StreamStats, progress: Progress | None) -> LoadResult:
     """The plan's stages in one process, the extract and transform overlapping the load."""
+    plan.preflight()
     rejects = Rejects(plan.run, stats)
     watermark = plan.watermark(plan.stored_watermark())
     raw = _timed(plan.extract(rejects, watermark), stats, "extract")

@@ -25,6 +25,8 @@ class LoadJob:
     timestamptz...). `before_commit` runs after the last batch is staged and before the
     transaction commits; raising there (too many rejects) rolls everything back.
     `state` is the watermark to store with the load, in the same transaction.
+    `interval` is the data interval the run covers (Airflow's, as `start/end`), or None:
+    an append stream's rows carry it, and a later load of the interval replaces them.
     """
 
     run: RunInfo
@@ -36,11 +38,13 @@ class LoadJob:
     dedupe: Dedupe | None = None
     before_commit: Callable[[], None] = lambda: None
     state: dict[str, str] | None = None
+    interval: str | None = None
 
 
 @dataclass(frozen=True)
 class LoadResult:
-    """What a load did. `skipped` is true when this run id was already committed."""
+    """What a load did. `skipped` is true when this run id was already committed;
+    `replaced` counts the rows an earlier load of the same data interval had written."""
 
     rows_loaded: int
     inserted: int = 0
@@ -49,6 +53,7 @@ class LoadResult:
     deduplicated: int = 0
     rejects_written: int = 0
     skipped: bool = False
+    replaced: int = 0
 
 
 class Loader(Protocol):

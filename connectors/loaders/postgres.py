@@ -1,11 +1,11 @@
 """PostgreSQL loader: binary COPY from Arrow, then one transaction that writes everything.
 
-Flow: create what is missing (schema, target, rejects, runs, state) and check the
-target's columns, committed on their own; then one transaction: lock the stream, skip a
-run id already recorded, COPY (straight into the target for a plain append or replace,
-else into a temporary staging table), `before_commit`, merge, rejects, run record, state.
-A crash before the commit leaves the target as it was; the temporary table dies with
-the session.
+Flow, in one transaction: lock the target table, create what is missing (schema,
+target, rejects, runs, state; see postgres_ddl), check the target's columns, lock the
+stream, skip a run id already recorded, delete the rows an earlier load of the same data
+interval appended, COPY (straight into the target for a plain append or replace, else
+into a temporary staging table), `before_commit`, merge, rejects, run record, state. A
+failure or a crash before the commit leaves the catalog and the target as they were.
 
 An upsert dedupes the staged rows on its keys (the last row wins) unless staging proved
 them unique, then merges them with `INSERT ... ON CONFLICT ... DO UPDATE ... WHERE ... IS
@@ -23,14 +23,13 @@ from typing import Literal
 
 import pyarrow as pa
 import sqlalchemy as sa
-from sqlalchemy.schema import CreateSchema, CreateTable, DDLElement
 
 from connectors.errors import LoadError, TargetUnavailable
-from connectors.loaders import tables
+from connectors.loaders import postgres_ddl
 from connectors.loaders.base import RUNS_TABLE, STATE_TABLE, LoadJob, LoadResult
+from connectors.loaders.postgres_ddl import Created
 from connectors.loaders.postgres_driver import AdbcSession, PgSession, Psycopg2Session
 from connectors.loaders.postgres_sql import (
-    DIALECT,
     STAGE,
     TARGET_COLUMNS,
     UNIQUE_KEYS,
@@ -45,11 +44,13 @@ from connectors.loaders.postgres_sql import (
 )
 from connectors.loaders.postgres_stager import Stager
 from connectors.loaders.prepare import (
+    INTERVAL,
     Extract,
     Passes,
     SortedKey,
     counted,
     dedupe_passes,
+    keyed_by_interval,
     mismatches,
     nested_as_json,
     open_extract,
@@ -88,9 +89,9 @@ class PostgresLoader:
         session: PgSession = kind(self._url, where)
         stager = None
         try:
-            plan = _prepare(session, job, extract)
+            plan, created = _prepare(session, job, extract)
             passes = dedupe_passes(job)
-            if _merges_in_chunks(job, passes):
+            if _merges_in_chunks(job, passes) and _may_stage_apart(session, job, created):
                 named = _named(self._url, "dagsmith-stager")
                 stager = _stager(lambda: kind(named, where), job, plan, passes)
             result = _transaction(session, job, extract, plan, stager)
@@ -126,32 +127,30 @@ def _named(url: sa.URL, application: str) -> sa.URL:
     return url.update_query_dict({"application_name": application})
 
 
-def _prepare(session: PgSession, job: LoadJob, extract: Extract) -> Plan:
-    """Create what is missing, commit, and check the target against the extract."""
+def _prepare(session: PgSession, job: LoadJob, extract: Extract) -> tuple[Plan, Created]:
+    """Lock the table, create what is missing (uncommitted), check the target's columns."""
     schema, name = split_table(job.load.table)
     # Staging lives in local buffers: the 8MB default spills a million rows to disk.
     session.query("SET temp_buffers = '256MB'")
-    metadata = tables.new_metadata("postgresql")
-    statements: list[DDLElement] = [CreateSchema(schema, if_not_exists=True)] if schema else []
-    statements += [
-        CreateTable(table, if_not_exists=True)
-        for table in (
-            tables.target_table(metadata, schema, name, extract, job.load.keys),
-            tables.rejects_table(metadata, schema, rejects_table(name)),
-            tables.runs_table(metadata, schema),
-            tables.state_table(metadata, schema),
-        )
-    ]
-    for statement in statements:
-        session.query(str(statement.compile(dialect=DIALECT)))
-    session.commit()
+    postgres_ddl.lock_table(session, job.load.table)
+    created = postgres_ddl.create_missing(session, job, extract)
     rows = session.query(TARGET_COLUMNS, [qualify(schema, name)])
     columns = [target_column(*row) for row in rows]
     mismatches(extract, columns, job.load.table)
     if job.load.mode == "upsert":
         _check_unique_key(session, job)
     by_name = {c.name: c for c in columns}
-    return Plan(job.load.table, columns, {n: copy_type(by_name[n]) for n in extract.types})
+    plan = Plan(job.load.table, columns, {n: copy_type(by_name[n]) for n in extract.types})
+    return plan, created
+
+
+def _may_stage_apart(session: PgSession, job: LoadJob, created: Created) -> bool:
+    """Whether a second connection can stage: it needs the schema committed (not made by
+    this very transaction) and the right to create tables in it."""
+    if created.schema:
+        return False
+    ((allowed,),) = session.query(postgres_ddl.CAN_STAGE, [split_table(job.load.table)[0]])
+    return bool(allowed)
 
 
 def _check_unique_key(session: PgSession, job: LoadJob) -> None:
@@ -186,6 +185,7 @@ def _transaction(
     if done:
         log.info("%s: run %s is already loaded; skipping", run.stream, run.run_id)
         return LoadResult(rows_loaded=0, skipped=True)
+    replaced = _replace_interval(session, job)
     counts = _write(session, job, extract, plan, stager)
     rejects = job.rejects.table()
     if rejects.num_rows:
@@ -199,7 +199,23 @@ def _transaction(
         unchanged=counts["loaded"] - counts["inserted"] - counts["updated"],
         deduplicated=counts["staged"] - counts["loaded"],
         rejects_written=rejects.num_rows,
+        replaced=replaced,
     )
+
+
+def _replace_interval(session: PgSession, job: LoadJob) -> int:
+    """Delete the rows an earlier load of this data interval wrote; returns how many."""
+    if not keyed_by_interval(job):
+        return 0
+    target = qualify(*split_table(job.load.table))
+    ((deleted,),) = session.query(
+        f"WITH d AS (DELETE FROM {target} WHERE {quote(INTERVAL)} = $1 RETURNING 1) "
+        "SELECT count(*) FROM d",
+        [job.interval],
+    )
+    if deleted:
+        log.info("%s: replacing %d rows of interval %s", job.run.stream, deleted, job.interval)
+    return int(deleted)
 
 
 def _write(
@@ -219,7 +235,10 @@ def _write(
     session.copy(None, STAGE, plan.wire_schema(bool(passes)), numbered, temporary=True)
     job.before_commit()
     merge = _upsert if job.load.mode == "upsert" else _insert
-    counts = merge(session, job, plan, quote(STAGE), watch.needed(passes), staged[0])
+    needed = watch.needed(passes)
+    counts = postgres_ddl.retrying(
+        session, job.run.stream, lambda: merge(session, job, plan, quote(STAGE), needed, staged[0])
+    )
     return {"staged": staged[0], **counts}
 
 
@@ -272,7 +291,13 @@ def _upsert_chunks(
     stager.start(batches)
     for chunk in stager.chunks():
         needed = [] if chunk.unique else passes
-        counts.update(_upsert(session, job, plan, chunk.table, needed, chunk.rows))
+        counts.update(
+            postgres_ddl.retrying(
+                session,
+                job.run.stream,
+                lambda: _upsert(session, job, plan, chunk.table, needed, chunk.rows),  # noqa: B023
+            )
+        )
     job.before_commit()
     return {"staged": stager.rows, **counts}
 

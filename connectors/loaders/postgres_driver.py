@@ -16,20 +16,25 @@ import pyarrow as pa
 import pyarrow.csv as pacsv
 import sqlalchemy as sa
 
+from connectors import dberrors
 from connectors.errors import DagsmithError, LoadError, TargetUnavailable
 from connectors.loaders.postgres_sql import qualify, quote
 
-_TRANSIENT = ("08", "40001", "40P01", "53300", "55P03", "57P01", "57P02", "57P03")
 _HINTS = {
     "23": "fix the offending rows in the transform, or relax the table's constraint",
     "22": "check the column's type in the spec against the table",
-    "42501": "grant the connection's user the rights to create and write these tables",
     "42P10": "the table needs a primary key or unique index on exactly the upsert keys",
 }
 
 
 class PgSession(Protocol):
-    """One connection, one open transaction at a time."""
+    """One connection, one open transaction at a time.
+
+    `savepoints` says whether a failed statement can be rolled back to a savepoint and the
+    transaction go on (psycopg2); ADBC refuses every statement after an error.
+    """
+
+    savepoints: bool
 
     def query(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
         """Run a statement and return its rows (none for DDL)."""
@@ -62,20 +67,32 @@ class PgSession(Protocol):
 def translate(
     exc: Exception, sqlstate: str | None, column: str | None, where: str, text: str = ""
 ) -> DagsmithError:
-    """A driver error as a LoadError (terminal) or TargetUnavailable (transient)."""
-    text = text or next(iter(str(exc).strip().splitlines()), type(exc).__name__)
+    """A driver error as a LoadError (terminal) or TargetUnavailable (transient).
+
+    The error keeps its SQLSTATE as `code`, so a deadlock can be told from the rest.
+    """
+    full = str(exc).strip()
+    text = text or _fatal(full) or next(iter(full.splitlines()), type(exc).__name__)
     at = f", column {column!r}" if column else ""
     message = f"loading {where}{at} failed: {text}"
-    if sqlstate is None and "OperationalError" in type(exc).__name__:
-        return TargetUnavailable(message, hint="the server is unreachable: retry later")
-    if sqlstate and sqlstate.startswith(_TRANSIENT):
-        return TargetUnavailable(message, hint="a transient server condition: retry")
+    lost = sqlstate is None and "OperationalError" in type(exc).__name__
+    diagnosis = dberrors.diagnose(sqlstate, text, lost=lost)
+    if diagnosis.transient:
+        return TargetUnavailable(message, hint=diagnosis.hint, code=sqlstate)
     hint = _HINTS.get(sqlstate or "") or _HINTS.get((sqlstate or "")[:2])
-    return LoadError(message, hint=hint)
+    return LoadError(message, hint=diagnosis.hint or hint or dberrors.NOT_RETRIED, code=sqlstate)
+
+
+def _fatal(text: str) -> str | None:
+    """libpq's `FATAL:` line (the server's reason for refusing a connection), if any."""
+    found = re.search(r"FATAL:\s+(.+)", text)
+    return found.group(1).strip() if found else None
 
 
 class AdbcSession:
     """ADBC's PostgreSQL driver: `adbc_ingest` streams Arrow batches as binary COPY."""
+
+    savepoints = False
 
     def __init__(self, url: sa.URL, where: str) -> None:
         import adbc_driver_postgresql.dbapi as adbc
@@ -154,6 +171,8 @@ class AdbcSession:
 
 class Psycopg2Session:
     """psycopg2 fallback: each batch is written as CSV by pyarrow, then `COPY FROM STDIN`."""
+
+    savepoints = True
 
     def __init__(self, url: sa.URL, where: str) -> None:
         import psycopg2

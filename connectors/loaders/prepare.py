@@ -21,6 +21,8 @@ from connectors.types import ColumnType
 MAX_IDENTIFIER_BYTES = 63
 SEQ = "_dagsmith_seq"
 """Staging-order column, so dedupe can keep the first or the last row of a key."""
+INTERVAL = "_dagsmith_interval"
+"""Column of an append target holding the data interval that loaded each row."""
 Passes = list[tuple[list[str], str]]
 """Dedupe passes: (keys, keep) each, applied in turn."""
 
@@ -70,7 +72,22 @@ def open_extract(job: LoadJob) -> Extract:
     types = {f.name: job.declared.get(f.name) or ColumnType.from_arrow(f.type) for f in schema}
     _check_names(job, schema)
     empty = not seen or seen[-1].num_rows == 0
-    return Extract(schema, types, itertools.chain(seen, job.batches), empty)
+    batches: Iterator[pa.RecordBatch] = itertools.chain(seen, job.batches)
+    if keyed_by_interval(job):
+        schema = schema.append(pa.field(INTERVAL, pa.string()))
+        types[INTERVAL] = ColumnType("string")
+        batches = _stamped(batches, str(job.interval))
+    return Extract(schema, types, batches, empty)
+
+
+def keyed_by_interval(job: LoadJob) -> bool:
+    """True for an append with a data interval: its rows are replaced when it runs again."""
+    return job.interval is not None and job.load.mode == "append"
+
+
+def _stamped(batches: Iterator[pa.RecordBatch], interval: str) -> Iterator[pa.RecordBatch]:
+    for batch in batches:
+        yield batch.append_column(INTERVAL, pa.array([interval] * batch.num_rows, pa.string()))
 
 
 def _declared_schema(job: LoadJob) -> pa.Schema:
@@ -83,6 +100,8 @@ def _check_names(job: LoadJob, schema: pa.Schema) -> None:
     names = set(schema.names)
     if len(names) != len(schema.names):
         raise LoadError(f"{job.load.table}: the extract has two columns of the same name")
+    if INTERVAL in names and keyed_by_interval(job):
+        raise LoadError(f"{job.load.table}: column {INTERVAL!r} is dagsmith's own: rename it")
     long = [n for n in names if len(n.encode()) > MAX_IDENTIFIER_BYTES]
     if long:
         raise LoadError(
@@ -96,14 +115,7 @@ def _check_names(job: LoadJob, schema: pa.Schema) -> None:
 
 def mismatches(extract: Extract, target: list[TargetColumn], table: str) -> None:
     """Raise a LoadError listing every way the extract does not fit an existing table."""
-    by_name = {c.name: c for c in target}
-    problems = []
-    for name, ctype in extract.types.items():
-        column = by_name.get(name)
-        if column is None:
-            problems.append(f"column {name!r} ({ctype}) is missing from the table")
-        elif column.family not in _COMPATIBLE[ctype.name]:
-            problems.append(f"column {name!r} is {column.sql_type} in the table, {ctype} here")
+    problems = type_problems(extract.types, target)
     problems += [
         f"column {c.name!r} is NOT NULL without a default and the extract does not have it"
         for c in target
@@ -114,6 +126,19 @@ def mismatches(extract: Extract, target: list[TargetColumn], table: str) -> None
             f"table {table} does not match the extract: " + "; ".join(problems),
             hint="alter the table (add or retype the columns), or change the spec's types",
         )
+
+
+def type_problems(types: dict[str, ColumnType], target: list[TargetColumn]) -> list[str]:
+    """Each column of `types` that the table lacks or whose type cannot hold it."""
+    by_name = {c.name: c for c in target}
+    problems = []
+    for name, ctype in types.items():
+        column = by_name.get(name)
+        if column is None:
+            problems.append(f"column {name!r} ({ctype}) is missing from the table")
+        elif column.family not in _COMPATIBLE[ctype.name]:
+            problems.append(f"column {name!r} is {column.sql_type} in the table, {ctype} here")
+    return problems
 
 
 def nested_as_json(batch: pa.RecordBatch) -> pa.RecordBatch:

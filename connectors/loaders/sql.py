@@ -1,11 +1,13 @@
 """Generic SQLAlchemy loader: SQLite, MySQL/MariaDB (PyMySQL) and other SQLAlchemy URLs.
 
-Flow: DDL first, committed (MariaDB commits implicitly on DDL, so no CREATE may run
-inside the load's transaction): schema, target, rejects, runs, state and, when
-needed, a TEMPORARY staging table (which commits nothing). Then one transaction:
-skip a run id already recorded, insert batches with executemany (straight into the
-target for a plain append or replace, else into staging), `before_commit`, merge,
-rejects, run record, state. SQLite has no schemas: a `schema.table` target is refused.
+Flow: DDL (schema, target, rejects, runs, state and, when needed, a TEMPORARY staging
+table), inside the load's transaction on SQLite; MariaDB commits on DDL, so there it
+runs first, under the table's named lock, and a failed run drops the tables it created
+(sql_ddl). Then the transaction: skip a run id already recorded, delete the rows an
+earlier load of the same data interval appended, insert batches with executemany
+(straight into the target for a plain append or replace, else into staging),
+`before_commit`, merge, rejects, run record, state. SQLite has no schemas: a
+`schema.table` target is refused.
 """
 
 from __future__ import annotations
@@ -18,13 +20,16 @@ from typing import Any
 import pyarrow as pa
 import sqlalchemy as sa
 
-from connectors.errors import LoadError, TargetUnavailable
-from connectors.loaders import sql_merge, tables
+from connectors import dberrors
+from connectors.errors import DagsmithError, LoadError, TargetUnavailable
+from connectors.loaders import sql_ddl, sql_merge, tables
 from connectors.loaders.base import LoadJob, LoadResult
 from connectors.loaders.prepare import (
+    INTERVAL,
     SEQ,
     Extract,
     dedupe_passes,
+    keyed_by_interval,
     mismatches,
     nested_as_json,
     open_extract,
@@ -37,8 +42,6 @@ from connectors.loaders.prepare import (
 from connectors.runtime import log
 
 STAGE = "_dagsmith_stage"
-_TRANSIENT_MYSQL = {1040, 1205, 1213, 2002, 2003, 2006, 2013}
-"""Too many connections, lock wait timeout, deadlock, cannot connect, server gone/lost."""
 
 
 class SqlLoader:
@@ -52,6 +55,7 @@ class SqlLoader:
         self._url = url
         # One connection per load; temporary tables die with it.
         self._engine = sa.create_engine(url, poolclass=sa.NullPool)
+        sql_ddl.use_transactional_ddl(self._engine)
         self._dialect = self._engine.dialect.name
 
     def load(self, job: LoadJob) -> LoadResult:
@@ -75,19 +79,24 @@ class SqlLoader:
         try:
             yield
         except sa.exc.DBAPIError as exc:
-            text = str(exc.orig).strip() or type(exc.orig).__name__
-            where = f"loading {table} at {self._url.render_as_string(hide_password=True)}"
-            code = exc.orig.args[0] if exc.orig is not None and exc.orig.args else None
-            if (
-                exc.connection_invalidated
-                or code in _TRANSIENT_MYSQL
-                or "database is locked" in text
-            ):
-                raise TargetUnavailable(f"{where} failed: {text}", hint="retry later") from exc
-            raise LoadError(
-                f"{where} failed: {text}",
-                hint="check the rows and the table's columns and constraints",
-            ) from exc
+            raise translate(exc, f"loading {table} at {self._url.render_as_string(True)}") from exc
+
+
+def translate(exc: sa.exc.DBAPIError, where: str) -> DagsmithError:
+    """A SQLAlchemy driver error as TargetUnavailable (transient) or LoadError (permanent)."""
+    text = str(exc.orig).strip() or type(exc.orig).__name__
+    code = dberrors.driver_code(exc.orig)
+    # SQLite calls most of its errors "operational"; elsewhere one without a code is a
+    # connection that failed.
+    sqlite = type(exc.orig).__module__.startswith("sqlite3")
+    lost = exc.connection_invalidated or (
+        code is None and isinstance(exc, sa.exc.OperationalError) and not sqlite
+    )
+    diagnosis = dberrors.diagnose(code, text, lost=lost)
+    if diagnosis.transient:
+        return TargetUnavailable(f"{where} failed: {text}", hint=diagnosis.hint, code=code)
+    hint = diagnosis.hint or f"check the rows and the table's columns; {dberrors.NOT_RETRIED}"
+    return LoadError(f"{where} failed: {text}", hint=hint, code=code)
 
 
 class _Load:
@@ -100,19 +109,41 @@ class _Load:
         self.runs = tables.runs_table(self.metadata, self.schema)
         self.state = tables.state_table(self.metadata, self.schema)
         self.rejects = tables.rejects_table(self.metadata, self.schema, rejects_table(self.name))
+        keys = job.load.keys
+        self.target = tables.target_table(self.metadata, self.schema, self.name, extract, keys)
         self.dedupes = dedupe_passes(job)
         self.direct = job.load.mode != "upsert" and not self.dedupes
 
     def run(self) -> LoadResult:
-        """DDL (committed), then the transaction."""
-        target = self._ddl()
-        with self.conn.begin():
-            run = self.job.run
-            if self._done():
-                log.info("%s: run %s is already loaded; skipping", run.stream, run.run_id)
-                return LoadResult(rows_loaded=0, skipped=True)
-            counts = self._write(target)
-            written = self._bookkeeping(counts)
+        """DDL in the transaction where it can be undone, else before it (see sql_ddl)."""
+        if self.dialect in sql_ddl.TRANSACTIONAL_DDL:
+            with self.conn.begin():
+                return self._transaction(self._ddl())
+        with sql_ddl.table_lock(self.conn, self.job.load.table):
+            created = sql_ddl.missing(self.conn, [self.target, self.rejects])
+            try:
+                target = self._ddl()
+                self.conn.commit()
+                with self.conn.begin():
+                    return self._transaction(target)
+            except BaseException:
+                sql_ddl.drop_created(self.conn, created)
+                raise
+
+    def _transaction(self, target: sa.TableClause) -> LoadResult:
+        """Skip a committed run id; write the rows, the rejects, the record and the state."""
+        run = self.job.run
+        if self._done():
+            log.info("%s: run %s is already loaded; skipping", run.stream, run.run_id)
+            return LoadResult(rows_loaded=0, skipped=True)
+        replaced = 0
+        if keyed_by_interval(self.job):
+            gone = self.conn.execute(
+                sa.delete(target).where(target.c[INTERVAL] == self.job.interval)
+            )
+            replaced = gone.rowcount
+        counts = self._write(target)
+        written = self._bookkeeping(counts)
         return LoadResult(
             rows_loaded=counts["loaded"],
             inserted=counts["inserted"],
@@ -120,18 +151,20 @@ class _Load:
             unchanged=counts["loaded"] - counts["inserted"] - counts["updated"],
             deduplicated=counts["staged"] - counts["loaded"],
             rejects_written=written,
+            replaced=replaced,
         )
 
     def _ddl(self) -> sa.TableClause:
-        """Create what is missing, check the target, create staging; commit."""
-        inspector = sa.inspect(self.conn)
-        if self.schema and not inspector.has_schema(self.schema):
+        """Create what is missing, check the target, create staging (nothing committed)."""
+        if self.schema and not sa.inspect(self.conn).has_schema(self.schema):
             self.conn.execute(sa.schema.CreateSchema(self.schema))
-        keys = self.job.load.keys
-        tables.target_table(self.metadata, self.schema, self.name, self.extract, keys)
-        self.metadata.create_all(self.conn)
-        self.conn.commit()
+        absent = sql_ddl.missing(self.conn, [self.target, self.rejects, self.runs, self.state])
+        sql_ddl.create(self.conn, absent)
         reflected = sa.inspect(self.conn).get_columns(self.name, schema=self.schema)
+        if INTERVAL in self.extract.types and all(c["name"] != INTERVAL for c in reflected):
+            # A table made before the load keyed its rows by interval: add the key column.
+            sql_ddl.add_column(self.conn, self.target, INTERVAL)
+            reflected = sa.inspect(self.conn).get_columns(self.name, schema=self.schema)
         if self.dialect == "mysql":
             # SQLAlchemy's MySQL reflection leaves a backtick in a name doubled.
             reflected = [{**c, "name": c["name"].replace("``", "`")} for c in reflected]
@@ -148,7 +181,6 @@ class _Load:
                 prefixes=["TEMPORARY"],
             )
             stage.create(self.conn)
-        self.conn.commit()
         return sql_merge.dml_table(self.name, self.schema, types)
 
     def _done(self) -> bool:

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 
-from connectors.errors import TargetUnavailable
 from connectors.loaders import tables
 from connectors.loaders.prepare import split_table
+from connectors.loaders.sql import translate
 
 
 def read_state(url: sa.URL, table: str, pipeline: str, stream: str) -> dict[str, str]:
@@ -24,8 +24,8 @@ def read_state(url: sa.URL, table: str, pipeline: str, stream: str) -> dict[str,
             mine = (state.c.pipeline == pipeline, state.c.stream == stream)
             rows = conn.execute(sa.select(state.c.key, state.c.value).where(*mine))
             return {key: value for key, value in rows}
-    except sa.exc.OperationalError as exc:
-        where = url.render_as_string(hide_password=True)
-        raise TargetUnavailable(f"cannot read the watermark of {stream!r} from {where}") from exc
+    except sa.exc.DBAPIError as exc:
+        where = f"reading the watermark of {stream!r} from {url.render_as_string(True)}"
+        raise translate(exc, where) from exc
     finally:
         engine.dispose()

@@ -46,10 +46,15 @@ def sql_type(ctype: ColumnType, dialect: str, key: bool = False) -> TypeEngine[A
 def target_table(
     metadata: sa.MetaData, schema: str | None, name: str, extract: Extract, keys: list[str]
 ) -> sa.Table:
-    """The target as dagsmith creates it; upsert keys become its primary key."""
+    """The target as dagsmith creates it; upsert keys become its primary key.
+
+    Never an auto-increment key: MySQL would turn a loaded 0 into the next counter value.
+    """
     dialect = metadata.info["dialect"]
     columns = [
-        sa.Column(col, sql_type(ctype, dialect, col in keys), primary_key=col in keys)
+        sa.Column(
+            col, sql_type(ctype, dialect, col in keys), primary_key=col in keys, autoincrement=False
+        )
         for col, ctype in extract.types.items()
     ]
     return sa.Table(name, metadata, *columns, schema=schema)

@@ -18,6 +18,7 @@ import adbc_driver_manager
 import pyarrow as pa
 import sqlalchemy as sa
 
+from connectors import dberrors
 from connectors.connections import env_var, lookup, to_sqlalchemy_url
 from connectors.errors import DagsmithError, SourceError, SourceUnavailable
 from connectors.runtime import ReadContext, Since, log
@@ -36,18 +37,6 @@ _READ_ONLY = {
     "sqlite": ["PRAGMA query_only = ON"],
 }
 _TIMEOUT_ARG = {"psycopg2": "connect_timeout", "pymysql": "connect_timeout"}
-_TRANSIENT_STATES = ("08", "40001", "40P01", "53", "57P0")
-_TRANSIENT_MYSQL = {1040, 1205, 1213, 2003, 2006, 2013}
-_TRANSIENT_TEXT = (
-    "connection refused",
-    "timeout expired",
-    "timed out",
-    "database is locked",
-    "server closed the connection",
-    "could not connect",
-    "terminating connection",
-    "conflict with recovery",
-)
 _HINTS = (
     (
         ("28P01", "28000", 1045, "authentication", "access denied", 'role "'),
@@ -211,15 +200,12 @@ def _translated(
 ) -> DagsmithError:
     text = _scrub(text, url)
     message = f"{spec.shown}: {text}"
-    lowered = text.lower()
-    if (
-        invalidated
-        or (isinstance(code, str) and code.startswith(_TRANSIENT_STATES))
-        or code in _TRANSIENT_MYSQL
-        or any(marker in lowered for marker in _TRANSIENT_TEXT)
-    ):
-        return SourceUnavailable(message, hint="the database is unreachable or busy: retry later")
-    return SourceError(message, hint=_hint(code, lowered))
+    diagnosis = dberrors.diagnose(code, text, lost=invalidated)
+    if diagnosis.transient:
+        return SourceUnavailable(message, hint=diagnosis.hint, code=code)
+    hint = _hint(code, text.lower())
+    hint = f"{hint}; {dberrors.NOT_RETRIED}" if hint else diagnosis.hint or dberrors.NOT_RETRIED
+    return SourceError(message, hint=hint, code=code)
 
 
 def _adbc_text(exc: Exception) -> str:

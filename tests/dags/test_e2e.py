@@ -91,7 +91,12 @@ def test_csv_and_sql_streams_load_and_a_rerun_loads_nothing_twice(
     # The fill value and the renamed `{{ ds }}` column arrive as written: Airflow rendered
     # no spec value as a template.
     assert loaded == orders
-    assert postgres.rows(postgres.table("customers")) == [(1, "Ada"), (2, "{{ ds }}")]
+    # Each row carries the run's data interval, so a new run of the date replaces it.
+    interval = "2025-03-01T00:00:00+00:00/2025-03-01T00:00:00+00:00"
+    assert postgres.rows(postgres.table("customers")) == [
+        (1, "Ada", interval),
+        (2, "{{ ds }}", interval),
+    ]
     with postgres.engine.connect() as conn:
         rules = conn.exec_driver_sql(f"SELECT rule FROM {postgres.table('orders__rejects')}")
         assert [rule for (rule,) in rules] == ["type"]

@@ -1,0 +1,119 @@
+"""Which database errors pass on their own: one table per database, for sources and loaders.
+
+A driver error is read once, here, into a `Diagnosis`: transient (a retry may succeed:
+connection lost, deadlock, serialization failure, too many connections) or permanent
+(unknown database, authentication, missing table, permission denied, bad data), with
+what to do about it. Drivers report connection-time failures without a code (libpq
+gives no SQLSTATE before a session exists), so the server's own words are matched too.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+_PG_TRANSIENT = ("08", "40001", "40P01", "53", "55P03", "57P01", "57P02", "57P03", "58000")
+"""Connection, serialization failure, deadlock, resources, lock timeout, shutdown, I/O."""
+_MYSQL_TRANSIENT = {1040, 1205, 1213, 1614, 2002, 2003, 2006, 2013, 2055}
+"""Too many connections, lock wait timeout, deadlock, XA deadlock, cannot connect, gone/lost."""
+_TRANSIENT_TEXT = (
+    "connection refused",
+    "timeout expired",
+    "timed out",
+    "database is locked",
+    "database table is locked",
+    "server closed the connection",
+    "could not connect",
+    "terminating connection",
+    "conflict with recovery",
+    "the database system is starting up",
+    "the database system is shutting down",
+    "too many clients",
+    "too many connections",
+)
+
+_PERMANENT: tuple[tuple[tuple[str | int, ...], tuple[str, ...], str], ...] = (
+    (
+        ("3D000", 1049),
+        ('database "', "unknown database", "unable to open database file"),
+        "the database does not exist: check the connection's database name (or file path)",
+    ),
+    (
+        ("28P01", "28000", 1045, 1698),
+        ("password authentication failed", "no pg_hba.conf entry", 'role "', "access denied"),
+        "authentication failed: check the connection's user and password",
+    ),
+    (
+        ("42501", 1044, 1142, 1143, 1227),
+        ("permission denied", "command denied", "readonly database"),
+        "permission denied: grant the connection's user the rights listed in docs/deploy.md",
+    ),
+    (
+        ("42P01", "3F000", 1146),
+        ("no such table", "does not exist"),
+        "the table (or schema) does not exist: check its name (capitals are case-sensitive)",
+    ),
+)
+NOT_RETRIED = "retrying cannot fix this: the run fails without a retry"
+
+
+@dataclass(frozen=True)
+class Diagnosis:
+    """What a database error means: whether a retry may help, and what to do."""
+
+    transient: bool
+    hint: str | None
+    """What to do; None for a permanent error this table knows nothing more about."""
+
+
+_TRANSIENT = Diagnosis(True, "a transient condition (unreachable, busy or a lock): retry later")
+
+
+def diagnose(code: str | int | None, text: str, *, lost: bool = False) -> Diagnosis:
+    """Read a driver error's SQLSTATE or MySQL number and its message.
+
+    Args:
+        code: PostgreSQL's SQLSTATE (str), MySQL/MariaDB's error number (int), or None.
+        text: The error's message, as the server or driver wrote it.
+        lost: The connection failed or was lost (an OperationalError without a code,
+            SQLAlchemy's `connection_invalidated`): transient unless the words say otherwise.
+    """
+    if code is not None:
+        return _by_code(code, lost)
+    lowered = text.lower()
+    if any(marker in lowered for marker in _TRANSIENT_TEXT):
+        return _TRANSIENT
+    for _, words, hint in _PERMANENT:
+        if any(w in lowered for w in words):
+            return _permanent(hint)
+    return _TRANSIENT if lost else Diagnosis(False, None)
+
+
+def _by_code(code: str | int, lost: bool) -> Diagnosis:
+    if (isinstance(code, str) and code.startswith(_PG_TRANSIENT)) or code in _MYSQL_TRANSIENT:
+        return _TRANSIENT
+    for codes, _, hint in _PERMANENT:
+        if code in codes:
+            return _permanent(hint)
+    return _TRANSIENT if lost else Diagnosis(False, None)
+
+
+def _permanent(hint: str) -> Diagnosis:
+    return Diagnosis(False, f"{hint}; {NOT_RETRIED}")
+
+
+def is_conflict(code: str | int | None) -> bool:
+    """A deadlock or serialization failure: the statement may simply be run again."""
+    return code in ("40001", "40P01", 1213, 1205)
+
+
+def driver_code(orig: BaseException | None) -> str | int | None:
+    """A DB-API error's MySQL error number or SQLSTATE (psycopg2, ADBC); None otherwise.
+
+    MySQL's number is the precise one (its SQLSTATEs are coarse: 42000 for most). SQLite's
+    first argument is its message, not a code: only an int counts as a number.
+    """
+    first = orig.args[0] if orig is not None and orig.args else None
+    if isinstance(first, int):
+        return first
+    state = getattr(orig, "pgcode", None) or getattr(orig, "sqlstate", None)
+    return str(state) if state else None

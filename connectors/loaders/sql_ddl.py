@@ -1,0 +1,98 @@
+"""DDL of the generic loader: where it can be undone, and what to undo where it cannot.
+
+SQLite (and DuckDB) run DDL inside a transaction, so the generic loader creates tables
+in the load's own transaction there; pysqlite has to be told to leave transactions to
+SQLAlchemy for that. MySQL/MariaDB commit on every CREATE, so there the tables this run
+created are remembered and dropped if the run fails, and every load of a table holds a
+named lock (`GET_LOCK`) from its first look at the catalog to its end: two loads of one
+table take turns instead of racing to create it or deadlocking on its rows.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+import sqlalchemy as sa
+
+from connectors.errors import TargetUnavailable
+from connectors.runtime import log
+
+TRANSACTIONAL_DDL = frozenset({"sqlite", "duckdb", "postgresql"})
+"""Dialects whose CREATE TABLE rolls back with the transaction it ran in."""
+LOCK_WAIT_SECONDS = 3600
+"""How long a load waits for another load of the same table to finish."""
+
+
+def use_transactional_ddl(engine: sa.Engine) -> None:
+    """Make pysqlite leave BEGIN to SQLAlchemy, so DDL joins the transaction (SQLAlchemy's
+    documented recipe); BEGIN IMMEDIATE takes the write lock up front."""
+    if engine.dialect.name != "sqlite":
+        return
+
+    @sa.event.listens_for(engine, "connect")
+    def _connect(dbapi_connection: Any, _record: Any) -> None:
+        dbapi_connection.isolation_level = None
+
+    @sa.event.listens_for(engine, "begin")
+    def _begin(conn: sa.Connection) -> None:
+        conn.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+@contextmanager
+def table_lock(conn: sa.Connection, table: str) -> Iterator[None]:
+    """Hold MySQL/MariaDB's named lock of a target table (a no-op elsewhere)."""
+    if conn.dialect.name != "mysql":
+        yield
+        return
+    database = conn.exec_driver_sql("SELECT DATABASE()").scalar()
+    digest = hashlib.sha256(f"{database}\x1f{table}".encode()).hexdigest()[:40]
+    name = f"dagsmith:{digest}"  # MySQL refuses lock names over 64 characters
+    got = conn.execute(sa.select(sa.func.get_lock(name, LOCK_WAIT_SECONDS))).scalar()
+    conn.commit()
+    if got != 1:
+        raise TargetUnavailable(
+            f"{table}: another load of the table held it for {LOCK_WAIT_SECONDS} s",
+            hint="retry once the other load has finished",
+        )
+    try:
+        yield
+    finally:
+        conn.rollback()
+        conn.execute(sa.select(sa.func.release_lock(name)))
+        conn.commit()
+
+
+def missing(conn: sa.Connection, tables: list[sa.Table]) -> list[sa.Table]:
+    """The tables the catalog does not have."""
+    inspector = sa.inspect(conn)
+    return [t for t in tables if not inspector.has_table(t.name, schema=t.schema)]
+
+
+def create(conn: sa.Connection, tables: list[sa.Table]) -> None:
+    """CREATE TABLE IF NOT EXISTS each: a shared table made meanwhile by another load is fine."""
+    for table in tables:
+        conn.execute(sa.schema.CreateTable(table, if_not_exists=True))
+
+
+def drop_created(conn: sa.Connection, tables: list[sa.Table]) -> None:
+    """Drop what a failed run created (MySQL/MariaDB, whose DDL committed at once)."""
+    try:
+        conn.rollback()
+        for table in tables:
+            conn.execute(sa.schema.DropTable(table, if_exists=True))
+        conn.commit()
+    except sa.exc.SQLAlchemyError as exc:  # the run's own error matters more
+        names = ", ".join(t.name for t in tables)
+        log.warning("could not drop %s, created by the failed run: %s", names, exc)
+
+
+def add_column(conn: sa.Connection, table: sa.Table, column: str) -> None:
+    """ALTER TABLE ... ADD COLUMN `column` TEXT, identifiers quoted by the dialect."""
+    preparer = conn.dialect.identifier_preparer
+    text = sa.Text().compile(dialect=conn.dialect)
+    conn.exec_driver_sql(
+        f"ALTER TABLE {preparer.format_table(table)} ADD COLUMN {preparer.quote(column)} {text}"
+    )
