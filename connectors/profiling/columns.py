@@ -18,7 +18,7 @@ from connectors.profiling import patterns
 from connectors.profiling.model import ColumnProfile, Count, TypeGuess
 from connectors.transforms.arrow import pc
 from connectors.transforms.casting import cast_column, is_text
-from connectors.types import ColumnType
+from connectors.types import ColumnType, holds_json
 
 THRESHOLD = 0.95
 TOP = 5
@@ -136,7 +136,7 @@ def _distinct(typed: pa.Array[Any], total: int, rows: Count) -> Count:
 
 
 def _top(array: pa.Array[Any]) -> list[tuple[Any, int]]:
-    if pa.types.is_nested(array.type) or len(array) == 0:
+    if holds_json(array.type) or len(array) == 0:
         return []
     counts = pc.value_counts(pc.drop_null(array))
     order = pc.array_sort_indices(counts.field("counts"), order="descending")
@@ -165,7 +165,7 @@ def clip(value: Any) -> Any:
 
 def _ranges(column: ColumnProfile, typed: Any) -> None:
     kind = column.inferred.type.split("(")[0]
-    if pa.types.is_nested(typed.type) or kind == "json":
+    if holds_json(typed.type) or kind == "json":
         return
     bounds = pc.min_max(typed)
     column.min, column.max = clip(bounds["min"].as_py()), clip(bounds["max"].as_py())
