@@ -133,9 +133,8 @@ class _Schema:
         mixed: set[str] = set()
         try:
             schema = _arrow_json(text for _, text in block).schema
-            if any(pa.types.is_floating(f.type) or pa.types.is_integer(f.type) for f in schema):
-                if any(_LONG_INTEGER.search(text) for _, text in block):
-                    raise pa.ArrowInvalid("an integer may not fit a float")
+            if _may_round(schema, block):
+                raise pa.ArrowInvalid("an integer may not fit a float")
         except pa.ArrowInvalid:
             schema, mixed, wide = _python_schema(_parse(block, location))
             self._wide |= wide
@@ -214,6 +213,12 @@ class _Schema:
             if value is not None and not isinstance(value, str):
                 record[name] = json.dumps(value, ensure_ascii=False)
         return record
+
+
+def _may_round(schema: pa.Schema, block: list[Entry]) -> bool:
+    """Whether a numeric column may hold an integer that a float would round."""
+    numeric = any(pa.types.is_floating(f.type) or pa.types.is_integer(f.type) for f in schema)
+    return numeric and any(_LONG_INTEGER.search(text) for _, text in block)
 
 
 def _python_schema(records: list[dict[str, object]]) -> tuple[pa.Schema, set[str], set[str]]:
