@@ -79,8 +79,11 @@ def transform(spec_json: str, stream: str, *, dag_file: str, spec_dir: str) -> d
     with _running(spec_json, stream, dag_file, spec_dir) as task:
         stats = StreamStats()
         rejects = Rejects(task.run, stats)
+        if (staged := task.stage.read_rejects("extract")) is not None:
+            rejects.note_source_rows(staged.column("row_number").drop_null().to_pylist())
         raw = task.stage.read("extract", task.stream.batch_rows)
-        shaped = transforms.apply(raw, task.stream.transform, rejects, stats)
+        keys = transforms.upsert_keys(task.stream.load)
+        shaped = transforms.apply(raw, task.stream.transform, rejects, stats, keys)
         watermark = _watermark(task)
         if watermark is not None:
             shaped = (watermark.apply(batch) for batch in shaped)

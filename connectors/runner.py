@@ -196,7 +196,10 @@ def _load_stream(
         else None,
     )
     raw = _timed(sources.read(stream.source, ctx), stats, "extract")
-    shaped = _timed(transforms.apply(raw, stream.transform, rejects, stats), stats, "transform")
+    keys = transforms.upsert_keys(stream.load)
+    shaped = _timed(
+        transforms.apply(raw, stream.transform, rejects, stats, keys), stats, "transform"
+    )
     if watermark is not None:
         shaped = (watermark.apply(batch) for batch in shaped)
     job = LoadJob(

@@ -53,6 +53,8 @@ class Rejects:
         self._run = run
         self._stats = stats
         self._tables: list[pa.Table] = []
+        self.at_source: list[int] = []
+        """Data-row numbers the source reader rejected, so later rules number rows alike."""
 
     def add(
         self,
@@ -60,11 +62,18 @@ class Rejects:
         reasons: list[str],
         rows: list[dict[str, Any]],
         row_numbers: list[int | None],
+        *,
+        at_source: bool = False,
     ) -> None:
-        """Record rejected rows: one reason, raw row and source row number each."""
+        """Record rejected rows: one reason, raw row and 1-based source data-row number each.
+
+        `at_source`: the reader rejected them before any rule saw them; they count as read.
+        """
         if not rows:
             return
         count = len(rows)
+        if at_source:
+            self.note_source_rows([n for n in row_numbers if n is not None])
         self._tables.append(
             pa.table(
                 {
@@ -82,6 +91,11 @@ class Rejects:
         log.info(
             "%s: %d row(s) rejected by %s (first: %s)", self._run.stream, count, rule, reasons[0]
         )
+
+    def note_source_rows(self, numbers: list[int]) -> None:
+        """Rows the reader rejected (here or in an earlier task): read, and numbered."""
+        self.at_source = sorted([*self.at_source, *numbers])
+        self._stats.rows_read += len(numbers)
 
     def add_table(self, table: pa.Table) -> None:
         """Take rows rejected by an earlier task of this run (read back from staging)."""

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from functools import reduce
+from typing import Any
 
 import numpy as np
 import pyarrow as pa
@@ -26,6 +28,7 @@ from connectors.transforms.validate import (
     compile_checks,
     fill,
     missing_required,
+    null_keys,
     out_of_range,
     require_columns,
 )
@@ -35,14 +38,20 @@ _SHOWN_CHARS = 60
 
 
 def apply(
-    batches: Iterator[pa.RecordBatch], spec: Transform, rejects: Rejects, stats: StreamStats
+    batches: Iterator[pa.RecordBatch],
+    spec: Transform,
+    rejects: Rejects,
+    stats: StreamStats,
+    keys: Sequence[str] = (),
 ) -> Iterator[pa.RecordBatch]:
     """Apply `spec` to a stream of source batches, lazily, one batch at a time.
 
     Every output batch has the same schema: declared `types` give the Arrow types, other
     columns keep the source's (a column of nulls only becomes text). At least one batch,
     possibly empty, is yielded. Rejected rows go to `rejects` with their source values and
-    1-based source row numbers. `dedupe` is left to the loader, which sees the whole stream.
+    1-based source data-row numbers (rows the reader rejected counted in). A row whose
+    upsert `keys` hold a null is rejected here too (rule `key`), while its source row is at
+    hand. `dedupe` is left to the loader, which sees the whole stream.
 
     Raises:
         TransformError: At once for a step that cannot be imported or a fill/range value
@@ -51,7 +60,7 @@ def apply(
     """
     steps = load_steps(spec.steps)
     check_declared_values(spec)
-    return _Run(spec, steps, rejects, stats).stream(batches)
+    return _Run(spec, steps, rejects, stats, list(keys)).stream(batches)
 
 
 class _Frame:
@@ -81,13 +90,34 @@ class _Frame:
         self.rejects.add(
             rule,
             ["; ".join(reason) for reason in reasons.values()],
-            self.raw.take(source).to_pylist(),
-            (source.to_numpy() + self.offset + 1).tolist(),
+            _as_given(self.raw.take(source)),
+            data_rows(source.to_numpy() + self.offset + 1, self.rejects.at_source).tolist(),
         )
         keep = pc.invert(bad)
         self.batch = self.batch.filter(keep)
         self.positions = self.positions.filter(keep)
         return len(rows)
+
+
+def data_rows(ranks: np.ndarray[Any, Any], skipped: list[int]) -> np.ndarray[Any, Any]:
+    """The data-row numbers of the rows of these 1-based ranks among the rows that reached
+    the transform, given the sorted data-row numbers the reader rejected (`skipped`)."""
+    if not skipped:
+        return ranks
+    shifted = np.asarray(skipped) - np.arange(len(skipped))
+    rows: np.ndarray[Any, Any] = ranks + np.searchsorted(shifted, ranks, side="right")
+    return rows
+
+
+def _as_given(batch: pa.RecordBatch) -> list[dict[str, Any]]:
+    """Rows as the source gave them: a JSON text column holds its decoded values."""
+    rows = batch.to_pylist()
+    for field in batch.schema:
+        if isinstance(field.type, pa.JsonType):
+            for row in rows:
+                text = row[field.name]
+                row[field.name] = None if text is None else json.loads(text)
+    return rows
 
 
 def _reason(failure: Failure, value: object) -> str:
@@ -103,8 +133,16 @@ def _reason(failure: Failure, value: object) -> str:
 class _Run:
     """The state of one stream's transform: layouts, compiled rules, schema, counters."""
 
-    def __init__(self, spec: Transform, steps: list[Udf], rejects: Rejects, stats: StreamStats):
+    def __init__(
+        self,
+        spec: Transform,
+        steps: list[Udf],
+        rejects: Rejects,
+        stats: StreamStats,
+        keys: list[str],
+    ):
         self.spec = spec
+        self.keys = keys
         self.steps = steps
         self.rejects = rejects
         self.stats = stats
@@ -207,6 +245,7 @@ class _Run:
             "required", missing_required(frame.batch, self.checks.required)
         )
         self.tally["range"] += frame.reject("range", out_of_range(frame.batch, self.checks.ranges))
+        self.tally["key"] += frame.reject("key", null_keys(frame.batch, self.keys))
 
     def _conform(self, batch: pa.RecordBatch) -> pa.RecordBatch:
         if self.schema is None:

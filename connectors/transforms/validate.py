@@ -163,6 +163,15 @@ def missing_required(batch: pa.RecordBatch, columns: list[str]) -> list[Failure]
     ]
 
 
+def null_keys(batch: pa.RecordBatch, keys: list[str]) -> list[Failure]:
+    """Null values in upsert key columns: such a row would never match its own key."""
+    return [
+        Failure(key, pc.is_null(batch.column(key)), "is null, and it is an upsert key")
+        for key in keys
+        if key in batch.schema.names
+    ]
+
+
 def out_of_range(batch: pa.RecordBatch, ranges: dict[str, Bounds]) -> list[Failure]:
     """Values outside their column's bounds (nulls pass: `required` is for them)."""
     failures = []
