@@ -29,6 +29,7 @@ from connectors.transforms.validate import (
     fill,
     missing_required,
     null_keys,
+    nulled_non_finite,
     out_of_range,
     require_columns,
 )
@@ -237,6 +238,9 @@ class _Run:
         self.tally["type"] += frame.reject("type", failures)
 
     def _check(self, frame: _Frame) -> None:
+        if self.spec.non_finite == "null":
+            frame.batch, nulled = nulled_non_finite(frame.batch)
+            self.tally["non-finite"] += nulled
         if self.checks is None:
             self.checks = compile_checks(self.spec, frame.batch.schema)
         frame.batch, filled = fill(frame.batch, self.checks.fill)
@@ -273,6 +277,7 @@ class _Run:
                 "types: %d column(s) cast, %d row(s) rejected",
                 (len(spec.types), tally["type"]),
             ),
+            (tally["non-finite"], "%d NaN or infinite value(s) made null", (tally["non-finite"],)),
             (spec.fill, "fill: %d null(s) filled", (tally["filled"],)),
             (spec.required, "required: %d row(s) rejected", (tally["required"],)),
             (spec.ranges, "ranges: %d row(s) rejected", (tally["range"],)),
