@@ -12,6 +12,8 @@ from typing import Any
 
 import pyarrow as pa
 
+from connectors.masking import mask
+
 log = logging.getLogger("dagsmith")
 
 _REJECT_FIELDS: list[pa.Field[pa.DataType]] = [
@@ -80,8 +82,8 @@ class Rejects:
                     "run_id": [self._run.run_id] * count,
                     "row_number": row_numbers,
                     "rule": [rule] * count,
-                    "reason": reasons,
-                    "raw": [json.dumps(row, default=str, ensure_ascii=False) for row in rows],
+                    "reason": [mask(reason) for reason in reasons],
+                    "raw": [mask(json.dumps(row, default=str, ensure_ascii=False)) for row in rows],
                 },
                 schema=REJECTS_SCHEMA,
             )
