@@ -178,7 +178,7 @@ def _gathered(tables: Iterator[pa.Table], rows: int) -> Iterator[pa.RecordBatch]
 
 
 def _malformed(location: files.Location, exc: Exception) -> SourceError:
-    message = str(exc)
+    message = files.bounded(exc)
     if "UTF8" in message:
         hint = "the file is not UTF-8: set the source's `encoding` (e.g. cp1252, latin-1)"
     elif "straddling" in message or "block" in message:
