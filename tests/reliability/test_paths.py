@@ -37,10 +37,10 @@ def project(tmp_path: Path) -> Path:
     return tmp_path / "project"
 
 
-def _spec(project: Path, path: str) -> None:
+def _spec(project: Path, path: str, table: str = "t") -> None:
     (project / "p.yaml").write_text(
         f"pipeline: c\nstreams:\n  - name: s\n    source: {{kind: csv, path: {path!r}}}\n"
-        "    load: {table: t}\n"
+        f"    load: {{table: {table}}}\n"
     )
 
 
@@ -60,7 +60,7 @@ def test_allowed_folders_are_read(project: Path) -> None:
     outside = str(project.parent / "outside")
     assert dagsmith("--allow-path", outside, "run", "p.yaml", cwd=project).returncode == 0
     assert dagsmith("run", "p.yaml", cwd=project, DAGSMITH_ALLOW_PATHS=outside).returncode == 0
-    _spec(project, "data/ok.csv")
+    _spec(project, "data/ok.csv", "ok")
     assert dagsmith("run", "p.yaml", cwd=project).returncode == 0
 
 
