@@ -80,7 +80,8 @@ def transform(spec_json: str, stream: str, *, dag_file: str, spec_dir: str) -> d
         stats = StreamStats()
         rejects = Rejects(task.run, stats)
         if (staged := task.stage.read_rejects("extract")) is not None:
-            rejects.note_source_rows(staged.column("row_number").drop_null().to_pylist())
+            numbers = staged.column("row_number").drop_null().to_pylist()
+            rejects.note_source_rows([int(n) for n in numbers if n is not None])
         raw = task.stage.read("extract", task.stream.batch_rows)
         keys = transforms.upsert_keys(task.stream.load)
         shaped = transforms.apply(raw, task.stream.transform, rejects, stats, keys)

@@ -124,7 +124,7 @@ def nested_as_json(batch: pa.RecordBatch) -> pa.RecordBatch:
     columns = [
         pa.array([None if v is None else json.dumps(v, default=str) for v in col.to_pylist()])
         if pa.types.is_nested(col.type)
-        else col.storage
+        else col.cast(pa.string())
         if isinstance(col.type, pa.JsonType)
         else col
         for col in batch.columns

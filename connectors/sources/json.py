@@ -156,7 +156,8 @@ class _Schema:
             return self._typed(pa.Table.from_pylist(records, schema=schema))
         except (pa.ArrowInvalid, pa.ArrowTypeError) as exc:
             raise SourceError(
-                f"{location.shown}: cannot read the records from line {block[0][0]}: {files.bounded(exc)}"
+                f"{location.shown}: cannot read the records from line {block[0][0]}: "
+                f"{files.bounded(exc)}"
             ) from exc
 
     def arrow(self) -> pa.Schema:

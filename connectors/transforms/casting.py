@@ -77,9 +77,9 @@ def cast_column(values: pa.Array[Any], target: ColumnType) -> Cast:
     if pa.types.is_dictionary(values.type):
         values = pc.dictionary_decode(values)
     if isinstance(values.type, pa.JsonType):
+        values = pc.cast(values, pa.string())
         if target.name in ("json", "string"):
-            return Cast(values.storage, [])
-        values = values.storage
+            return Cast(values, [])
     if pa.types.is_null(values.type):
         return Cast(pc.cast(values, arrow), [])
     if is_text(values.type):

@@ -47,9 +47,7 @@ streams:
 
 
 def test_every_rule_numbers_data_rows_and_keeps_the_source_row(tmp_path: Path) -> None:
-    (tmp_path / "d.csv").write_text(
-        'ID,amount\n1,"1\n.5"\n2,3,extra\n,4\nx,5\n5,-1\n6\n7, 8\n'
-    )
+    (tmp_path / "d.csv").write_text('ID,amount\n1,"1\n.5"\n2,3,extra\n,4\nx,5\n5,-1\n6\n7, 8\n')
     result = run(tmp_path, SPEC)
     assert result.returncode == 0, result.stderr
     stream = json.loads(result.stdout)["streams"][0]
