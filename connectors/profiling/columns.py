@@ -14,6 +14,7 @@ from typing import Any
 
 import pyarrow as pa
 
+from connectors.masking import mask
 from connectors.profiling import patterns
 from connectors.profiling.model import ColumnProfile, Count, TypeGuess
 from connectors.transforms.arrow import pc
@@ -155,9 +156,12 @@ def _examples(array: pa.Array[Any]) -> list[Any]:
 
 
 def clip(value: Any) -> Any:
-    """A sampled value fit for a report: text cut to `MAX_TEXT` characters, marked."""
+    """A sampled value fit for a report (and a model): text with secrets masked, cut to
+    `MAX_TEXT` characters, marked."""
     if isinstance(value, dict | list):
         value = str(value)
+    if isinstance(value, str):
+        value = mask(value)
     if isinstance(value, str) and len(value) > MAX_TEXT:
         return value[: MAX_TEXT - 1] + "…"
     return value

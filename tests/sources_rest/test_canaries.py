@@ -129,3 +129,29 @@ def test_inside_an_airflow_task_secrets_join_airflows_masker() -> None:
     )
     assert result.stdout.startswith("Authorization: Basic ***"), result.stdout
     assert not any(form in result.stdout for form in _forms())
+
+
+def test_a_chat_transcript_masks_every_form(tmp_path: Path) -> None:
+    code = (
+        "import base64, pathlib, sys\n"
+        "from urllib.parse import quote\n"
+        "from agent.chat import Transcript\n"
+        "from connectors.connections import parse_connection\n"
+        "from connectors.sources.http.auth import masker_for\n"
+        "canary, folder = sys.argv[1], pathlib.Path(sys.argv[2])\n"
+        "uri = 'http://client:' + quote(canary, safe='') + '@127.0.0.1'\n"
+        "masker_for(parse_connection('api', uri))\n"
+        "basic = base64.b64encode(f'client:{canary}'.encode()).decode()\n"
+        "transcript = Transcript(folder, 'offline')\n"
+        "transcript.write(f'echoed: Basic {basic}, token {canary}')\n"
+        "print(transcript.path.read_text())\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code, CANARY, str(tmp_path)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=True,
+    )
+    assert "echoed: Basic ***, token ***" in result.stdout
+    assert not any(form in result.stdout for form in _forms())
