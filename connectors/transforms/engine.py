@@ -14,6 +14,7 @@ from typing import Any
 import numpy as np
 import pyarrow as pa
 
+from connectors.errors import TransformError
 from connectors.runtime import Rejects, StreamStats
 from connectors.spec.models import Transform
 from connectors.transforms.arrow import pc
@@ -186,6 +187,8 @@ class _Run:
     def _arrange(self, raw: pa.RecordBatch) -> pa.RecordBatch:
         """Apply rename, normalize_names and select/drop; columns of nulls become text."""
         key = tuple(raw.schema.names)
+        if not key:
+            _refuse_empty(self.spec)
         if key not in self.layouts:
             self.layouts[key] = plan_layout(self.spec, list(key))
             if len(self.layouts) == 1:
@@ -292,6 +295,16 @@ class _Run:
                 tally[f"{udf.label} in"],
                 tally[f"{udf.label} out"],
             )
+
+
+def _refuse_empty(spec: Transform) -> None:
+    """A source with no column at all (an empty file) cannot meet rules that name columns."""
+    named = [*spec.rename, *spec.types, *spec.required, *(spec.select or [])]
+    if named:
+        raise TransformError(
+            f"the source is empty (no header and no row), yet the transform names {named[0]!r}",
+            hint="check that the file was written completely",
+        )
 
 
 def _empty_source(spec: Transform) -> pa.RecordBatch:

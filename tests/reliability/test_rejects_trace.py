@@ -60,3 +60,11 @@ def test_every_rule_numbers_data_rows_and_keeps_the_source_row(tmp_path: Path) -
         (5, "range", {"ID": "5", "amount": "-1"}),
         (6, "ragged", {"ID": "6"}),
     ]
+
+
+def test_an_empty_file_says_it_is_empty(tmp_path: Path) -> None:
+    (tmp_path / "d.csv").write_text("")
+    result = run(tmp_path, SPEC)
+    assert result.returncode == 1
+    error = json.loads(result.stdout)["streams"][0]["error"]
+    assert "the source is empty" in error and "available columns" not in error
