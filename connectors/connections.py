@@ -19,6 +19,7 @@ import sqlalchemy as sa
 from dotenv import dotenv_values
 
 from connectors.errors import ConnectionNotFound, SpecError
+from connectors.masking import SECRET_EXTRAS, register
 
 EMBEDDED_PATH = Path(".dagsmith") / "warehouse.db"
 
@@ -119,7 +120,19 @@ def get_connection(conn_id: str, project_dir: Path) -> Connection:
 
 
 def parse_connection(conn_id: str, value: str) -> Connection:
-    """Parse Airflow's URI form (`type://login:password@host:port/schema?extra=...`) or JSON."""
+    """Parse Airflow's URI form (`type://login:password@host:port/schema?extra=...`) or JSON.
+
+    Its secrets are registered with the process's masker (logs, rejects, Airflow's masker).
+    """
+    conn = _parse(conn_id, value)
+    for secret in (conn.password, *(conn.extra.get(key) for key in SECRET_EXTRAS)):
+        if secret:
+            register(str(secret))
+            register(f"{conn.login or ''}:{secret}")
+    return conn
+
+
+def _parse(conn_id: str, value: str) -> Connection:
     value = value.strip()
     try:
         if value.startswith("{"):

@@ -18,6 +18,8 @@ from contextlib import contextmanager, suppress
 from urllib.parse import quote, quote_plus
 
 MASK = "***"
+SECRET_EXTRAS = ("token", "api_key", "password", "client_secret", "secret_key", "access_token")
+"""A connection's extras that hold secrets (its password always does)."""
 QUOTED_CHARS = 200
 """The most characters of a response body that an error message quotes."""
 

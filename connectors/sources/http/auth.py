@@ -16,7 +16,7 @@ from urllib.parse import urljoin, urlsplit
 
 from connectors.connections import Connection
 from connectors.errors import SourceError
-from connectors.masking import Masker
+from connectors.masking import SECRET_EXTRAS, Masker
 from connectors.sources.http.client import Call, HttpClient, origin_of
 from connectors.spec.rest import (
     ApiKeyAuth,
@@ -29,7 +29,6 @@ from connectors.spec.rest import (
 
 # Renew a token this long (at most half its life) before the server says it expires.
 _EXPIRY_MARGIN = 30.0
-_SECRET_EXTRAS = ("token", "api_key", "password", "client_secret")
 
 
 @dataclass(frozen=True)
@@ -53,7 +52,7 @@ def masker_for(conn: Connection) -> Masker:
     make with its login or client id."""
     secrets = [
         conn.password,
-        *(str(conn.extra[key]) for key in _SECRET_EXTRAS if conn.extra.get(key)),
+        *(str(conn.extra[key]) for key in SECRET_EXTRAS if conn.extra.get(key)),
     ]
     masker = Masker(secrets)
     for login in {conn.login or "", str(conn.extra.get("client_id") or "")}:
