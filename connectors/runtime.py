@@ -10,6 +10,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pyarrow as pa
 
 from connectors.masking import mask
@@ -98,6 +99,15 @@ class Rejects:
         """Rows the reader rejected (here or in an earlier task): read, and numbered."""
         self.at_source = sorted([*self.at_source, *numbers])
         self._stats.rows_read += len(numbers)
+
+    def data_rows(self, ranks: np.ndarray[Any, Any]) -> np.ndarray[Any, Any]:
+        """The source data-row numbers of the rows of these 1-based ranks among the rows
+        that reached the transform (the rows the reader rejected counted in)."""
+        if not self.at_source:
+            return ranks
+        shifted = np.asarray(self.at_source) - np.arange(len(self.at_source))
+        rows: np.ndarray[Any, Any] = ranks + np.searchsorted(shifted, ranks, side="right")
+        return rows
 
     def add_table(self, table: pa.Table) -> None:
         """Take rows rejected by an earlier task of this run (read back from staging)."""

@@ -93,22 +93,12 @@ class _Frame:
             rule,
             ["; ".join(reason) for reason in reasons.values()],
             _as_given(self.raw.take(source)),
-            data_rows(source.to_numpy() + self.offset + 1, self.rejects.at_source).tolist(),
+            self.rejects.data_rows(source.to_numpy() + self.offset + 1).tolist(),
         )
         keep = pc.invert(bad)
         self.batch = self.batch.filter(keep)
         self.positions = self.positions.filter(keep)
         return len(rows)
-
-
-def data_rows(ranks: np.ndarray[Any, Any], skipped: list[int]) -> np.ndarray[Any, Any]:
-    """The data-row numbers of the rows of these 1-based ranks among the rows that reached
-    the transform, given the sorted data-row numbers the reader rejected (`skipped`)."""
-    if not skipped:
-        return ranks
-    shifted = np.asarray(skipped) - np.arange(len(skipped))
-    rows: np.ndarray[Any, Any] = ranks + np.searchsorted(shifted, ranks, side="right")
-    return rows
 
 
 def _as_given(batch: pa.RecordBatch) -> list[dict[str, Any]]:

@@ -82,3 +82,13 @@ def test_profile_init_and_build_refuse_it_too(project: Path, args: list[str]) ->
     assert result.returncode != 0
     assert CONTENT not in result.stdout + result.stderr and "root:x" not in result.stdout
     assert not (project / "o").exists() and not (project / "pipelines").exists()
+
+
+def test_a_chat_refuses_it_and_the_model_sees_no_content(project: Path) -> None:
+    from agent.conversation import Conversation
+
+    chat = Conversation(project, project, "offline")
+    turn = chat.send("load ../outside/secret.csv into table x", lambda _: None, lambda _: None)
+    said = repr(turn.messages)
+    assert "is outside the project folder" in said and "root:x" not in said
+    assert chat.checked is None
