@@ -74,3 +74,22 @@ def test_malformed_csv_ends_in_a_clean_error_or_documented_rows(data: bytes) -> 
         else:
             assert stream["rows_read"] == stream["rows_loaded"] + stream["rows_rejected"]
             assert stream["stream"] == "reject" or stream["rows_rejected"] == 0
+
+
+def test_an_unclosed_quote_in_a_ragged_row_is_a_clean_error_under_every_policy(
+    tmp_path: Path,
+) -> None:
+    (tmp_path / "m.csv").write_text('a,b\n1,2,"x\n')
+    (tmp_path / "p.yaml").write_text(SPEC)
+    result = subprocess.run(
+        [DAGSMITH, "run", "p.yaml", "--json"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert result.returncode == 1 and "Traceback" not in result.stderr, result.stderr
+    errors = [s["error"] for s in json.loads(result.stdout)["streams"]]
+    assert "m.csv: data row 1 has 3 fields, expected 2" in errors[0]
+    assert all("never closed" in error for error in errors[1:])
