@@ -15,12 +15,12 @@ from __future__ import annotations
 
 import io
 import json
-import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from itertools import islice
 from typing import Any
 
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.json as pajson
 
 from connectors.errors import SourceError
@@ -31,8 +31,6 @@ from connectors.spec.sources import JsonlSource, JsonSource, SourceSpec
 
 _EXACT = 2**53
 """Integers up to this magnitude survive a float column unchanged."""
-_LONG_INTEGER = re.compile(r"(?<![\d.eE+-])-?\d{16,}(?![\d.eE])")
-"""A digit run that may be an integer beyond 2**53: the block is then typed in Python."""
 
 Entry = tuple[int, str]
 """A record: the file line where it starts, and its JSON text on one line."""
@@ -132,9 +130,11 @@ class _Schema:
         """Widen the schema to hold this block (first pass)."""
         mixed: set[str] = set()
         try:
-            schema = _arrow_json(text for _, text in block).schema
-            if _may_round(schema, block):
-                raise pa.ArrowInvalid("an integer may not fit a float")
+            table = _arrow_json(text for _, text in block)
+            if _beyond_exact(table, pa.types.is_floating):
+                raise pa.ArrowInvalid("a float column holds a value that may be a long integer")
+            schema = table.schema
+            self._wide |= _beyond_exact(table, pa.types.is_integer)
         except pa.ArrowInvalid:
             schema, mixed, wide = _python_schema(_parse(block, location))
             self._wide |= wide
@@ -216,10 +216,14 @@ class _Schema:
         return record
 
 
-def _may_round(schema: pa.Schema, block: list[Entry]) -> bool:
-    """Whether a numeric column may hold an integer that a float would round."""
-    numeric = any(pa.types.is_floating(f.type) or pa.types.is_integer(f.type) for f in schema)
-    return numeric and any(_LONG_INTEGER.search(text) for _, text in block)
+def _beyond_exact(table: pa.Table, kind: Callable[[pa.DataType], bool]) -> set[str]:
+    """Columns of this kind holding a value beyond 2**53 (a float there may be a rounded
+    integer literal: the block is then typed in Python, which reads integers exactly)."""
+    return {
+        field.name
+        for field in table.schema
+        if kind(field.type) and pc.any(pc.greater(pc.abs(table[field.name]), _EXACT)).as_py()
+    }
 
 
 def _python_schema(records: list[dict[str, object]]) -> tuple[pa.Schema, set[str], set[str]]:
