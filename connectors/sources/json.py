@@ -146,9 +146,9 @@ class _Schema:
     def read(self, block: list[Entry], location: files.Location) -> pa.Table:
         """The block's rows in the unified schema (second pass)."""
         schema = self._storage()
-        if not self._conflicts and not self._nested:
+        if not self._conflicts:
             try:
-                return self._typed(_arrow_json((text for _, text in block), schema))
+                return self._typed(self._fast(block, location, schema))
             except pa.ArrowInvalid:
                 pass  # NaN, Infinity: Python's decoder reads them
         records = [self._textify(record) for record in _parse(block, location)]
@@ -159,6 +159,20 @@ class _Schema:
                 f"{location.shown}: cannot read the records from line {block[0][0]}: "
                 f"{files.bounded(exc)}"
             ) from exc
+
+    def _fast(self, block: list[Entry], location: files.Location, schema: pa.Schema) -> pa.Table:
+        """pyarrow reads the flat columns; only the nested ones are decoded in Python."""
+        flat = pa.schema([f for f in schema if f.name not in self._nested])
+        table = _arrow_json((text for _, text in block), flat)
+        if not self._nested:
+            return table
+        records = _parse(block, location)
+        columns = {name: table[name] for name in flat.names}
+        for name in self._nested:
+            values = (record.get(name) for record in records)
+            texts = [None if v is None else json.dumps(v, ensure_ascii=False) for v in values]
+            columns[name] = pa.chunked_array([pa.array(texts, pa.string())])
+        return pa.table([columns[name] for name in schema.names], schema=schema)
 
     def arrow(self) -> pa.Schema:
         """The schema: nested columns are `json`, a column null everywhere is a string."""
