@@ -36,14 +36,14 @@ def test_schema_is_stable_across_batches(tmp_path: Path, make_ctx: Any, batches:
     assert {b.schema for b in out} == {out[0].schema}
     assert out[0].schema.field("note").type == pa.string()
     assert out[0].schema.field("score").type == pa.float64()
-    assert out[-1].to_pylist()[-1]["extra"] == '{"k": true}'
+    assert out[-1].to_pylist()[-1]["extra"] == '{"k":true}'
     assert out[0].to_pylist()[0]["extra"] is None
 
 
 def test_records_keep_their_own_keys_in_order(tmp_path: Path, make_ctx: Any, rows: Any) -> None:
     (tmp_path / "k.jsonl").write_text('{"v": {"z": 1, "a": 2}}\n{"v": {"b": null}}\n{"v": [3]}\n')
     out = rows({"kind": "jsonl", "path": "k.jsonl"}, make_ctx(batch_rows=1))
-    assert [r["v"] for r in out] == ['{"z": 1, "a": 2}', '{"b": null}', "[3]"]
+    assert [r["v"] for r in out] == ['{"z":1,"a":2}', '{"b":null}', "[3]"]
 
 
 def test_integers_beyond_a_float_are_never_rounded(
