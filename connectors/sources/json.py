@@ -241,7 +241,8 @@ def _beyond_exact(table: pa.Table, kind: Callable[[pa.DataType], bool]) -> set[s
     return {
         field.name
         for field in table.schema
-        if kind(field.type) and pc.any(pc.greater(pc.abs(table[field.name]), _EXACT)).as_py()
+        if kind(field.type)
+        and pc.any(pc.greater(pc.abs(table[field.name]), pa.scalar(_EXACT, field.type))).as_py()
     }
 
 
