@@ -20,7 +20,7 @@ import pyarrow.csv as pacsv
 from connectors.errors import SourceError
 from connectors.runtime import ReadContext, log
 from connectors.sources import files
-from connectors.sources.csv_rows import RaggedRows
+from connectors.sources.csv_rows import RaggedRows, undecodable_rows
 from connectors.spec.sources import CsvSource, SourceSpec
 
 BLOCK_SIZE = 1 << 20
@@ -104,9 +104,10 @@ def _first_row(spec: CsvSource, location: files.Location) -> list[str | None] | 
     )
     with files.open_binary(location, spec.compression) as raw:
         try:
-            reader = pacsv.open_csv(
-                _utf8(raw, spec, location), read_options, _parse_options(spec, _skip)
-            )
+            with undecodable_rows(location.shown, spec.encoding):
+                reader = pacsv.open_csv(
+                    _utf8(raw, spec, location), read_options, _parse_options(spec, _skip)
+                )
         except pa.ArrowInvalid as exc:
             if "Empty CSV file" in str(exc) or "Could not skip initial" in str(exc):
                 return None
@@ -151,11 +152,12 @@ def _tables(
         strings_can_be_null=True,
     )
     try:
-        reader = pacsv.open_csv(
-            cast("IO[bytes]", stream), read_options, parse_options, convert_options
-        )
-        for batch in reader:
-            yield ragged.merge(batch)
+        with undecodable_rows(location.shown, spec.encoding):
+            reader = pacsv.open_csv(
+                cast("IO[bytes]", stream), read_options, parse_options, convert_options
+            )
+            for batch in reader:
+                yield ragged.merge(batch)
     except pa.ArrowInvalid as exc:
         if "Empty CSV file" in str(exc) or "Could not skip initial" in str(exc):
             return
