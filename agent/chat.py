@@ -36,13 +36,15 @@ from agent.orchestrator import Step
 from agent.planner import mask_logins
 from agent.profile_view import print_profile
 from connectors.errors import DagsmithError
+from connectors.masking import mask
 from connectors.profiling import Profile
 
 STATE_DIR = ".dagsmith"
 
 
 class Transcript:
-    """The session written down as it happens (Markdown), with URL passwords masked."""
+    """The session written down as it happens (Markdown), with URL passwords and every secret
+    a connection of this process holds (in any encoding) masked."""
 
     def __init__(self, folder: Path, model: str) -> None:
         folder.mkdir(parents=True, exist_ok=True)
@@ -53,7 +55,7 @@ class Transcript:
     def write(self, text: str) -> None:
         """Append a line (a crash keeps what came before)."""
         with self.path.open("a", encoding="utf-8") as file:
-            file.write(mask_logins(text) + "\n")
+            file.write(mask(mask_logins(text)) + "\n")
 
 
 class ChatCompleter(Completer):

@@ -6,6 +6,7 @@ from __future__ import annotations
 import gc
 import json
 import logging
+import os
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, NoReturn
 
@@ -60,6 +61,15 @@ def _root(
             "run id). Default: $DAGSMITH_LOG_FORMAT, else text.",
         ),
     ] = None,
+    allow_path: Annotated[
+        list[Path] | None,
+        typer.Option(
+            "--allow-path",
+            help="Also read local sources under this folder (repeatable); by default only "
+            "the project folder (the working folder) and the spec's folder. "
+            "Also: $DAGSMITH_ALLOW_PATHS.",
+        ),
+    ] = None,
 ) -> None:
     from rich.logging import RichHandler
 
@@ -72,6 +82,12 @@ def _root(
         fail(exc)
     level = logging.INFO if verbose else logging.WARNING
     configure(level, fmt, RichHandler(console=err))
+    if allow_path:
+        from connectors.sources.files import ALLOW_PATHS_ENV
+
+        # The setting, so that the agent's tools and the DAG checks it starts see it too.
+        given = [os.environ.get(ALLOW_PATHS_ENV, ""), *(str(p.resolve()) for p in allow_path)]
+        os.environ[ALLOW_PATHS_ENV] = os.pathsep.join(p for p in given if p)
 
 
 def fail(exc: DagsmithError) -> NoReturn:

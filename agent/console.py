@@ -69,7 +69,7 @@ def print_summary(console: Console, summary: RunSummary) -> None:
         where += " (embedded SQLite: no target configured in the spec)"
     console.print(f"target: {escape(where)}", highlight=False)
     for result in summary.streams:
-        if result.stats.rows_rejected:
+        if result.stats.rows_rejected and result.error is None:  # a failed run wrote none
             console.print(
                 f"[yellow]{result.stream}[/]: rejected rows are in {result.table}__rejects "
                 f"({', '.join(f'{k}: {v}' for k, v in result.stats.by_rule.items())})",

@@ -71,6 +71,9 @@ def transform(spec_json: str, stream: str, *, dag_file: str, spec_dir: str) -> d
         stats = StreamStats()
         rejects = Rejects(plan.run, stats)
         watermark = plan.watermark(task.stage.read_manifest("extract").get("stored_watermark"))
+        if (staged := task.stage.read_rejects("extract")) is not None:
+            numbers = staged.column("row_number").drop_null().to_pylist()
+            rejects.note_source_rows([int(n) for n in numbers if n is not None])
         raw = task.stage.read("extract", plan.stream.batch_rows)
         rows = task.stage.write("transform", plan.transform(raw, rejects, stats, watermark))
         task.stage.write_rejects("transform", rejects.table())

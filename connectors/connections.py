@@ -20,6 +20,7 @@ import sqlalchemy as sa
 from dotenv import dotenv_values
 
 from connectors.errors import ConnectionNotFound, SpecError
+from connectors.masking import SECRET_EXTRAS, register
 
 log = logging.getLogger("dagsmith")
 
@@ -153,7 +154,7 @@ def get_connection(conn_id: str, project_dir: Path) -> Connection:
     """Look up and parse a connection: Airflow's object inside a task, else URI or JSON."""
     found = _from_airflow(conn_id)
     if found is not None:
-        return found
+        return _masked(found)
     return parse_connection(conn_id, _configured(conn_id, project_dir))
 
 
@@ -163,7 +164,21 @@ def parse_connection(conn_id: str, value: str) -> Connection:
     Read as Airflow reads `AIRFLOW_CONN_<ID>`: `postgresql` is type `postgres`, a host may
     carry its own scheme (`http://https%3A%2F%2Fapi.shop.com` or `http://https://api...`),
     and `?__extra__=<json>` holds extras that are not strings.
+    Its secrets are registered with the process's masker (logs, rejects, Airflow's masker).
     """
+    return _masked(_parse(conn_id, value))
+
+
+def _masked(conn: Connection) -> Connection:
+    """Register the connection's secrets with the process's masker, then hand it back."""
+    for secret in (conn.password, *(conn.extra.get(key) for key in SECRET_EXTRAS)):
+        if secret:
+            register(str(secret))
+            register(f"{conn.login or ''}:{secret}")
+    return conn
+
+
+def _parse(conn_id: str, value: str) -> Connection:
     value = value.strip()
     try:
         return _from_json(conn_id, value) if value.startswith("{") else _from_uri(conn_id, value)

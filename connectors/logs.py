@@ -4,7 +4,8 @@ The runner enters `stream_context(run)` around each stream; `ContextFilter` copi
 pipeline, stream and run id of the current context onto every record, and `JsonFormatter`
 writes one JSON object per line, for log collectors (Loki, Elasticsearch, CloudWatch).
 `DAGSMITH_LOG_FORMAT=json` (or `dagsmith --log-format json`) turns it on; the default is
-text for people. Every run ends with one summary line (`log_run_summary`).
+text for people. Every run ends with one summary line (`log_run_summary`). Every line is
+masked: no secret a connection holds, in any encoding, reaches a log (see `masking`).
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from connectors.errors import SpecError
+from connectors.masking import MaskingFilter
 from connectors.runtime import RunInfo
 
 if TYPE_CHECKING:
@@ -102,6 +104,7 @@ def configure(level: int, fmt: str, text_handler: logging.Handler | None = None)
     else:
         handler = text_handler or logging.StreamHandler(sys.stderr)
     handler.addFilter(ContextFilter())
+    handler.addFilter(MaskingFilter())
     logging.basicConfig(level=level, format="%(message)s", handlers=[handler])
 
 

@@ -101,7 +101,8 @@ class StreamPlan:
         watermark: Watermark | None,
     ) -> Iterator[pa.RecordBatch]:
         """The stream's rules, then the watermark's filter (which also tracks the new cursor)."""
-        shaped = transforms.apply(batches, self.stream.transform, rejects, stats)
+        keys = transforms.upsert_keys(self.stream.load)
+        shaped = transforms.apply(batches, self.stream.transform, rejects, stats, keys)
         if watermark is None:
             return shaped
         return (watermark.apply(batch) for batch in shaped)

@@ -10,7 +10,10 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pyarrow as pa
+
+from connectors.masking import mask
 
 log = logging.getLogger("dagsmith")
 
@@ -53,6 +56,8 @@ class Rejects:
         self._run = run
         self._stats = stats
         self._tables: list[pa.Table] = []
+        self.at_source: list[int] = []
+        """Data-row numbers the source reader rejected, so later rules number rows alike."""
 
     def add(
         self,
@@ -60,19 +65,26 @@ class Rejects:
         reasons: list[str],
         rows: list[dict[str, Any]],
         row_numbers: list[int | None],
+        *,
+        at_source: bool = False,
     ) -> None:
-        """Record rejected rows: one reason, raw row and source row number each."""
+        """Record rejected rows: one reason, raw row and 1-based source data-row number each.
+
+        `at_source`: the reader rejected them before any rule saw them; they count as read.
+        """
         if not rows:
             return
         count = len(rows)
+        if at_source:
+            self.note_source_rows([n for n in row_numbers if n is not None])
         self._tables.append(
             pa.table(
                 {
                     "run_id": [self._run.run_id] * count,
                     "row_number": row_numbers,
                     "rule": [rule] * count,
-                    "reason": reasons,
-                    "raw": [json.dumps(row, default=str, ensure_ascii=False) for row in rows],
+                    "reason": [mask(reason) for reason in reasons],
+                    "raw": [mask(json.dumps(row, default=str, ensure_ascii=False)) for row in rows],
                 },
                 schema=REJECTS_SCHEMA,
             )
@@ -82,6 +94,20 @@ class Rejects:
         log.info(
             "%s: %d row(s) rejected by %s (first: %s)", self._run.stream, count, rule, reasons[0]
         )
+
+    def note_source_rows(self, numbers: list[int]) -> None:
+        """Rows the reader rejected (here or in an earlier task): read, and numbered."""
+        self.at_source = sorted([*self.at_source, *numbers])
+        self._stats.rows_read += len(numbers)
+
+    def data_rows(self, ranks: np.ndarray[Any, Any]) -> np.ndarray[Any, Any]:
+        """The source data-row numbers of the rows of these 1-based ranks among the rows
+        that reached the transform (the rows the reader rejected counted in)."""
+        if not self.at_source:
+            return ranks
+        shifted = np.asarray(self.at_source) - np.arange(len(self.at_source))
+        rows: np.ndarray[Any, Any] = ranks + np.searchsorted(shifted, ranks, side="right")
+        return rows
 
     def add_table(self, table: pa.Table) -> None:
         """Take rows rejected by an earlier task of this run (read back from staging)."""

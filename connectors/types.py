@@ -108,9 +108,14 @@ class ColumnType:
             return cls("date")
         if pa.types.is_timestamp(dtype):
             return cls("timestamptz" if dtype.tz else "timestamp")
-        if pa.types.is_nested(dtype):
+        if holds_json(dtype):
             return cls("json")
         return cls("string")
+
+
+def holds_json(dtype: pa.DataType) -> bool:
+    """Whether an Arrow type holds JSON: nested values, or a source's JSON text."""
+    return bool(pa.types.is_nested(dtype) or isinstance(dtype, pa.JsonType))
 
 
 _ARROW: dict[str, pa.DataType] = {

@@ -142,10 +142,15 @@ def type_problems(types: dict[str, ColumnType], target: list[TargetColumn]) -> l
 
 
 def nested_as_json(batch: pa.RecordBatch) -> pa.RecordBatch:
-    """Turn struct/list/map columns into JSON text, the form every target stores them in."""
+    """Turn struct/list/map columns into JSON text, the form every target stores them in.
+
+    A source's JSON text (Arrow's `json` type) is passed on as written, keys in their order.
+    """
     columns = [
         pa.array([None if v is None else json.dumps(v, default=str) for v in col.to_pylist()])
         if pa.types.is_nested(col.type)
+        else col.cast(pa.string())
+        if isinstance(col.type, pa.JsonType)
         else col
         for col in batch.columns
     ]

@@ -14,11 +14,12 @@ from typing import Any
 
 import pyarrow as pa
 
+from connectors.masking import mask
 from connectors.profiling import patterns
 from connectors.profiling.model import ColumnProfile, Count, TypeGuess
 from connectors.transforms.arrow import pc
 from connectors.transforms.casting import cast_column, is_text
-from connectors.types import ColumnType
+from connectors.types import ColumnType, holds_json
 
 THRESHOLD = 0.95
 TOP = 5
@@ -136,7 +137,7 @@ def _distinct(typed: pa.Array[Any], total: int, rows: Count) -> Count:
 
 
 def _top(array: pa.Array[Any]) -> list[tuple[Any, int]]:
-    if pa.types.is_nested(array.type) or len(array) == 0:
+    if holds_json(array.type) or len(array) == 0:
         return []
     counts = pc.value_counts(pc.drop_null(array))
     order = pc.array_sort_indices(counts.field("counts"), order="descending")
@@ -155,9 +156,12 @@ def _examples(array: pa.Array[Any]) -> list[Any]:
 
 
 def clip(value: Any) -> Any:
-    """A sampled value fit for a report: text cut to `MAX_TEXT` characters, marked."""
+    """A sampled value fit for a report (and a model): text with secrets masked, cut to
+    `MAX_TEXT` characters, marked."""
     if isinstance(value, dict | list):
         value = str(value)
+    if isinstance(value, str):
+        value = mask(value)
     if isinstance(value, str) and len(value) > MAX_TEXT:
         return value[: MAX_TEXT - 1] + "…"
     return value
@@ -165,7 +169,7 @@ def clip(value: Any) -> Any:
 
 def _ranges(column: ColumnProfile, typed: Any) -> None:
     kind = column.inferred.type.split("(")[0]
-    if pa.types.is_nested(typed.type) or kind == "json":
+    if holds_json(typed.type) or kind == "json":
         return
     bounds = pc.min_max(typed)
     column.min, column.max = clip(bounds["min"].as_py()), clip(bounds["max"].as_py())

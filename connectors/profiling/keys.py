@@ -16,7 +16,7 @@ from connectors.profiling.columns import plain
 from connectors.profiling.model import ColumnProfile
 from connectors.transforms.arrow import pc
 from connectors.transforms.casting import cast_column
-from connectors.types import ColumnType
+from connectors.types import ColumnType, holds_json
 
 MONOTONIC = 0.99
 """Share of consecutive steps that must not go back for a cursor."""
@@ -85,4 +85,4 @@ def _type_of(columns: list[ColumnProfile], name: str) -> str:
 
 def nested_fields(table: pa.Table) -> list[str]:
     """Columns holding structs, lists or maps (a JSON or REST source's nesting)."""
-    return [field.name for field in table.schema if pa.types.is_nested(field.type)]
+    return [field.name for field in table.schema if holds_json(field.type)]

@@ -17,13 +17,13 @@ import requests
 
 from connectors.connections import get_connection
 from connectors.errors import SourceError
+from connectors.masking import masked_logs
 from connectors.profiling.formats import find_records
 from connectors.profiling.model import Count
 from connectors.runtime import ReadContext
 from connectors.sources import rest
 from connectors.sources.http.auth import authenticator, masker_for
 from connectors.sources.http.client import Call, HttpClient, Reply
-from connectors.sources.http.masking import masked_logs
 from connectors.sources.http.pagination import PageRequest, pages
 from connectors.sources.http.records import RecordSpool
 from connectors.spec.rest import RestSource

@@ -2,7 +2,9 @@
 
 Types are the transform's job: reading everything as text keeps a value such as
 `007` intact and stops pyarrow's per-block type inference from failing on a later
-block. The header is read first (with the csv module) to name the columns.
+block. The header is read first, by the same pyarrow parser and dialect as the data
+(so a header cell holding a quoted newline is read as one cell), to name the columns.
+`skip_rows` counts lines before the header; row numbers count data rows from 1.
 """
 
 from __future__ import annotations
@@ -10,15 +12,15 @@ from __future__ import annotations
 import csv
 import io
 from collections.abc import Iterator
-from typing import IO, Any, cast
+from typing import IO, Any, Literal, cast
 
 import pyarrow as pa
 import pyarrow.csv as pacsv
 
 from connectors.errors import SourceError
-from connectors.runtime import ReadContext
+from connectors.runtime import ReadContext, log
 from connectors.sources import files
-from connectors.sources.csv_rows import RaggedRows
+from connectors.sources.csv_rows import RaggedRows, undecodable_rows
 from connectors.spec.sources import CsvSource, SourceSpec
 
 BLOCK_SIZE = 1 << 20
@@ -81,21 +83,52 @@ def _utf8(raw: IO[bytes], spec: CsvSource, location: files.Location) -> IO[bytes
 def _column_names(spec: CsvSource, location: files.Location) -> list[str]:
     if spec.columns and not spec.header:
         return files.unique_names(list(spec.columns))
-    with files.open_binary(location, spec.compression) as raw:
-        text = files.text_stream(raw, spec.encoding, location.shown)
-        for _ in range(spec.skip_rows):
-            text.readline()
-        try:
-            first = next(csv.reader(text, **dialect(spec)), None)
-        except csv.Error as exc:
-            raise SourceError(f"{location.shown}: cannot read the first row: {exc}") from exc
+    first = _first_row(spec, location)
     if spec.columns:
         return files.unique_names(list(spec.columns))
     if first is None:
+        log.warning("%s is empty: it has no header and no row", location.shown)
         return []
     if spec.header:
-        return files.unique_names(list(first))
+        return files.unique_names(first)
     return [f"column_{position}" for position in range(1, len(first) + 1)]
+
+
+def _first_row(spec: CsvSource, location: files.Location) -> list[str | None] | None:
+    """The cells of the first row (after `skip_rows`), parsed as the data will be."""
+    read_options = pacsv.ReadOptions(
+        use_threads=False,
+        block_size=BLOCK_SIZE,
+        skip_rows=spec.skip_rows,
+        autogenerate_column_names=not spec.header,
+    )
+    with files.open_binary(location, spec.compression) as raw:
+        try:
+            with undecodable_rows(location.shown, spec.encoding):
+                reader = pacsv.open_csv(
+                    _utf8(raw, spec, location), read_options, _parse_options(spec, _skip)
+                )
+        except pa.ArrowInvalid as exc:
+            if "Empty CSV file" in str(exc) or "Could not skip initial" in str(exc):
+                return None
+            raise _malformed(location, exc) from exc
+        names: list[str | None] = list(reader.schema.names)
+        reader.close()
+    return names
+
+
+def _skip(row: pacsv.InvalidRow) -> Literal["skip"]:
+    return "skip"
+
+
+def _parse_options(spec: CsvSource, handler: Any) -> pacsv.ParseOptions:
+    return pacsv.ParseOptions(
+        delimiter=spec.sep,
+        quote_char=spec.quote or False,
+        escape_char=spec.escape or False,
+        newlines_in_values=True,
+        invalid_row_handler=handler,
+    )
 
 
 def _tables(
@@ -108,27 +141,23 @@ def _tables(
     read_options = pacsv.ReadOptions(
         use_threads=False,  # pyarrow only numbers invalid rows when parsing in order
         block_size=BLOCK_SIZE,
-        skip_rows=spec.skip_rows + int(spec.header),
+        skip_rows=spec.skip_rows,
         column_names=schema.names,
+        skip_rows_after_names=int(spec.header),  # counts parsed rows, not lines
     )
-    parse_options = pacsv.ParseOptions(
-        delimiter=spec.sep,
-        quote_char=spec.quote or False,
-        escape_char=spec.escape or False,
-        newlines_in_values=True,
-        invalid_row_handler=ragged.handle,
-    )
+    parse_options = _parse_options(spec, ragged.handle)
     convert_options = pacsv.ConvertOptions(
         column_types=dict(zip(schema.names, schema.types, strict=True)),
         null_values=spec.null_values,
         strings_can_be_null=True,
     )
     try:
-        reader = pacsv.open_csv(
-            cast("IO[bytes]", stream), read_options, parse_options, convert_options
-        )
-        for batch in reader:
-            yield ragged.merge(batch)
+        with undecodable_rows(location.shown, spec.encoding):
+            reader = pacsv.open_csv(
+                cast("IO[bytes]", stream), read_options, parse_options, convert_options
+            )
+            for batch in reader:
+                yield ragged.merge(batch)
     except pa.ArrowInvalid as exc:
         if "Empty CSV file" in str(exc) or "Could not skip initial" in str(exc):
             return
@@ -151,7 +180,7 @@ def _gathered(tables: Iterator[pa.Table], rows: int) -> Iterator[pa.RecordBatch]
 
 
 def _malformed(location: files.Location, exc: Exception) -> SourceError:
-    message = str(exc)
+    message = files.bounded(exc)
     if "UTF8" in message:
         hint = "the file is not UTF-8: set the source's `encoding` (e.g. cp1252, latin-1)"
     elif "straddling" in message or "block" in message:

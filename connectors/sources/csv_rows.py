@@ -4,12 +4,16 @@ pyarrow hands each such row to `RaggedRows.handle` while it parses a block, with
 the row's text and its row number in the file (header and skipped lines
 included). Depending on the spec the row fails the read, goes to the rejects
 table, or is padded with nulls (extra fields dropped) and put back in its place.
+Messages and rejects number data rows from 1, as every other rule does.
 """
 
 from __future__ import annotations
 
 import csv
+import io
+import sys
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -19,6 +23,38 @@ import pyarrow.csv as pacsv
 from connectors.errors import SourceError
 from connectors.runtime import Rejects
 from connectors.spec.sources import CsvSource
+
+
+@contextmanager
+def undecodable_rows(shown: str, encoding: str) -> Iterator[None]:
+    """Turn a ragged row that is not valid text into a SourceError.
+
+    pyarrow decodes a ragged row's text before it calls the handler; when the bytes are
+    not UTF-8 the decoding error is "ignored" (printed, with a traceback) and the read then
+    fails on that row. The printout is kept back and the failure says what to do.
+    """
+    seen: list[BaseException] = []
+    previous = sys.unraisablehook
+
+    def hook(unraisable: Any) -> None:
+        if isinstance(unraisable.exc_value, UnicodeDecodeError):
+            seen.append(unraisable.exc_value)
+        else:
+            previous(unraisable)
+
+    sys.unraisablehook = hook
+    try:
+        yield
+    except pa.ArrowInvalid as exc:
+        if not seen:
+            raise
+        raise SourceError(
+            f"{shown}: a row with the wrong number of fields holds bytes that are not valid "
+            f"{encoding}",
+            hint="set the source's `encoding` to the file's real encoding (e.g. cp1252)",
+        ) from exc
+    finally:
+        sys.unraisablehook = previous
 
 
 @dataclass(frozen=True)
@@ -47,7 +83,8 @@ class RaggedRows:
         self._dialect = dialect
         self._nulls = set(spec.null_values)
         self._pending: dict[int, _Bad] = {}
-        self._next = spec.skip_rows + int(spec.header) + 1
+        self._before = spec.skip_rows + int(spec.header)
+        self._next = self._before + 1
         self._failed: _Bad | None = None
 
     def handle(self, row: pacsv.InvalidRow) -> Literal["skip", "error"]:
@@ -65,8 +102,8 @@ class RaggedRows:
             return None
         bad = self._failed
         return SourceError(
-            f"{self._shown}: row {bad.number} has {bad.actual} fields, expected "
-            f"{bad.expected}: {bad.text[:200]!r}",
+            f"{self._shown}: data row {bad.number - self._before} has {bad.actual} fields, "
+            f"expected {bad.expected}: {bad.text[:80]!r}",
             hint="fix the row, or set `ragged: reject` (rejects table) or `ragged: pad`",
         )
 
@@ -107,7 +144,13 @@ class RaggedRows:
         return order, bads
 
     def _fields(self, bad: _Bad) -> list[str]:
-        return next(csv.reader([bad.text], **self._dialect), [])
+        """The row's fields; a row whose quotes do not balance is split as leniently as
+        the csv module can (it is kept or rejected as the spec says, never a crash)."""
+        try:
+            return next(csv.reader(io.StringIO(bad.text), **self._dialect), [])
+        except csv.Error:
+            lenient = {**self._dialect, "strict": False}
+            return next(csv.reader(io.StringIO(bad.text.replace("\0", "")), **lenient), [])
 
     def _pad(self, bad: _Bad) -> dict[str, str | None]:
         fields: list[str | None] = [None if f in self._nulls else f for f in self._fields(bad)]
@@ -126,5 +169,6 @@ class RaggedRows:
             "ragged",
             [f"expected {bad.expected} fields, got {bad.actual}" for bad in bads],
             rows,
-            [bad.number for bad in bads],
+            [bad.number - self._before for bad in bads],
+            at_source=True,
         )

@@ -58,7 +58,7 @@ def _open(handle: IO[bytes], location: files.Location) -> Workbook:
         return load_workbook(handle, read_only=True, data_only=True)
     except (zipfile.BadZipFile, InvalidFileException, KeyError, OSError) as exc:
         raise SourceError(
-            f"{location.shown} is not a readable .xlsx workbook ({exc})",
+            f"{location.shown} is not a readable .xlsx workbook ({files.bounded(exc)})",
             hint="save it as .xlsx (Excel 2007+); .xls and .ods are not read",
         ) from exc
 

@@ -2,6 +2,13 @@
 
 A spec `path` is a local path (relative to the spec's folder) or any fsspec URL
 (s3://, memory://, file://...). Glob patterns expand to every match, in name order.
+
+A local file is read only when its real path (symlinks followed) lies inside an allowed
+folder: the project folder (the one holding `.env` and `.dagsmith/`: the working folder
+of a command, `DAGSMITH_PROJECT_DIR` or the DAG folder's parent in Airflow), the spec's
+own folder, or a folder the user allowed (`dagsmith --allow-path DIR`, or
+`DAGSMITH_ALLOW_PATHS`, folders separated by the OS path separator). Anything else is
+refused before it is opened, so no content of it reaches a message or a model.
 """
 
 from __future__ import annotations
@@ -11,16 +18,19 @@ import codecs
 import gzip
 import io
 import lzma
+import os
 import shutil
 import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from pathlib import Path
 from typing import IO, Any, cast
 
 import fsspec
 import pyarrow as pa
 from fsspec.core import url_to_fs
+from fsspec.implementations.local import LocalFileSystem
 
 from connectors.errors import SourceError
 from connectors.runtime import ReadContext, log
@@ -34,6 +44,7 @@ _SUFFIXES = {
     ".xz": "xz",
 }
 _CHUNK = 1 << 20
+ALLOW_PATHS_ENV = "DAGSMITH_ALLOW_PATHS"
 
 
 @dataclass(frozen=True)
@@ -56,6 +67,8 @@ def expand(path: str, ctx: ReadContext) -> list[Location]:
     fs, fs_path = url_to_fs(url, **ctx.storage_options)
     if any(char in path for char in "*?["):
         matches = sorted(fs.glob(fs_path))
+        for match in matches:
+            _check_contained(fs, match, path, ctx)
         if not matches:
             raise SourceError(
                 f"no file matches {path!r} (looked for {url})",
@@ -63,12 +76,47 @@ def expand(path: str, ctx: ReadContext) -> list[Location]:
             )
         remote = "://" in path
         return [Location(fs, m, fs.unstrip_protocol(m) if remote else m) for m in matches]
+    _check_contained(fs, fs_path, path, ctx)
     if not fs.isfile(fs_path):
         raise SourceError(
             f"source file not found: {url}",
             hint="check the path; relative paths start at the folder of the spec file",
         )
     return [Location(fs, fs_path, url)]
+
+
+def allowed_folders(ctx: ReadContext) -> list[Path]:
+    """The folders local sources may be read from, real paths (see the module's doc)."""
+    chosen = os.environ.get(ALLOW_PATHS_ENV, "").split(os.pathsep)
+    folders = [ctx.project_dir, ctx.base_dir, *(Path(p) for p in chosen if p.strip())]
+    return [Path(os.path.realpath(folder)) for folder in folders]
+
+
+def _check_contained(
+    fs: fsspec.AbstractFileSystem, fs_path: str, path: str, ctx: ReadContext
+) -> None:
+    """Refuse a local path whose real location is outside every allowed folder."""
+    if not isinstance(fs, LocalFileSystem):
+        return
+    real = Path(os.path.realpath(fs_path))
+    if any(real.is_relative_to(folder) for folder in allowed_folders(ctx)):
+        return
+    raise SourceError(
+        f"source path {path!r} is outside the project folder {ctx.project_dir} and the "
+        f"spec's folder {ctx.base_dir}: it is not read",
+        hint=f"move it into the project, or allow its folder: dagsmith --allow-path DIR ... "
+        f"(or {ALLOW_PATHS_ENV})",
+    )
+
+
+QUOTED_CHARS = 120
+"""The most characters of a reader's own message (which may quote the file) in an error."""
+
+
+def bounded(message: object) -> str:
+    """A reader's message cut to QUOTED_CHARS, for errors that must not dump a file."""
+    text = str(message)
+    return text if len(text) <= QUOTED_CHARS else text[: QUOTED_CHARS - 1] + "…"
 
 
 def compression_of(location: Location, compression: str) -> str | None:

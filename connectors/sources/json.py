@@ -1,22 +1,27 @@
 """JSON documents and JSON Lines, as batches that share one schema for the whole source.
 
 Reading is two passes. The first infers each block's schema with pyarrow and
-unifies them (null takes any type, integers widen to floats, struct fields
-merge); a column whose types cannot be unified (a number here, text there)
-becomes a string holding each value's JSON text. The second pass reads every
-block with that explicit schema. Nested objects and arrays stay Arrow structs
-and lists. A document's records are streamed by `json_scan.RecordScanner`.
+unifies them (null takes any type, integers widen to floats); a column whose types
+cannot be unified (a number here, text there) becomes a string holding each value's
+JSON text, and so does a column mixing fractions with integers that a float cannot
+hold exactly (beyond 2**53). The second pass reads every block with that explicit
+schema. A column holding objects or arrays is an Arrow `json` column: each value is
+its own JSON text, with its own keys in their order (an Arrow struct would give every
+record the keys of all the others). NaN and Infinity, which Python's JSON accepts,
+are read as floats. A document's records are streamed by `json_scan.RecordScanner`.
 """
 
 from __future__ import annotations
 
 import io
 import json
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from itertools import islice
 from typing import Any
 
+import orjson
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.json as pajson
 
 from connectors.errors import SourceError
@@ -24,6 +29,9 @@ from connectors.runtime import ReadContext
 from connectors.sources import files
 from connectors.sources.json_scan import RecordScanner
 from connectors.spec.sources import JsonlSource, JsonSource, SourceSpec
+
+_EXACT = 2**53
+"""Integers up to this magnitude survive a float column unchanged."""
 
 Entry = tuple[int, str]
 """A record: the file line where it starts, and its JSON text on one line."""
@@ -111,44 +119,98 @@ def _arrow_json(lines: Iterable[str], schema: pa.Schema | None = None) -> pa.Tab
 
 
 class _Schema:
-    """The unified schema of every block seen, and the columns of conflicting types."""
+    """The unified schema of every block seen, and the columns read as JSON text."""
 
     def __init__(self) -> None:
         self._types: dict[str, pa.DataType] = {}
         self._conflicts: set[str] = set()
+        self._nested: set[str] = set()
+        self._wide: set[str] = set()
 
     def add_block(self, block: list[Entry], location: files.Location) -> None:
         """Widen the schema to hold this block (first pass)."""
         mixed: set[str] = set()
         try:
-            schema = _arrow_json(text for _, text in block).schema
+            table = _arrow_json(text for _, text in block)
+            if _beyond_exact(table, pa.types.is_floating):
+                raise pa.ArrowInvalid("a float column holds a value that may be a long integer")
+            schema = table.schema
+            self._wide |= _beyond_exact(table, pa.types.is_integer)
         except pa.ArrowInvalid:
-            schema, mixed = _python_schema(_parse(block, location))
+            schema, mixed, wide = _python_schema(_parse(block, location))
+            self._wide |= wide
         for field in schema:
+            if pa.types.is_nested(field.type):
+                self._nested.add(field.name)
             self._add(field.name, field.type, field.name in mixed)
 
     def read(self, block: list[Entry], location: files.Location) -> pa.Table:
         """The block's rows in the unified schema (second pass)."""
-        lines = [text for _, text in block]
-        if self._conflicts:
-            lines = [json.dumps(self._textify(record)) for record in _parse(block, location)]
+        schema = self._storage()
+        if not self._conflicts:
+            try:
+                return self._typed(self._fast(block, location, schema))
+            except pa.ArrowInvalid:
+                pass  # NaN, Infinity: Python's decoder reads them
+        records = [self._textify(record) for record in _parse(block, location)]
         try:
-            return _arrow_json(lines, self.arrow()).combine_chunks()
-        except pa.ArrowInvalid as exc:
+            return self._typed(pa.Table.from_pylist(records, schema=schema))
+        except (pa.ArrowInvalid, pa.ArrowTypeError) as exc:
             raise SourceError(
-                f"{location.shown}: cannot read the records from line {block[0][0]}: {exc}"
+                f"{location.shown}: cannot read the records from line {block[0][0]}: "
+                f"{files.bounded(exc)}"
             ) from exc
 
+    def _fast(self, block: list[Entry], location: files.Location, schema: pa.Schema) -> pa.Table:
+        """pyarrow reads the flat columns; only the nested ones are decoded (by orjson, which
+        keeps keys in order and is several times faster than the standard library)."""
+        flat = pa.schema([f for f in schema if f.name not in self._nested])
+        table = _arrow_json((text for _, text in block), flat)
+        if not self._nested:
+            return table
+        try:
+            records = [orjson.loads(text) for _, text in block]
+        except orjson.JSONDecodeError as exc:  # NaN, or an integer beyond 64 bits
+            raise pa.ArrowInvalid(str(exc)) from exc
+        columns = {name: table[name] for name in flat.names}
+        for name in self._nested:
+            values = (record.get(name) for record in records)
+            texts = [None if v is None else orjson.dumps(v).decode() for v in values]
+            columns[name] = pa.chunked_array([pa.array(texts, pa.string())])
+        return pa.table([columns[name] for name in schema.names], schema=schema)
+
     def arrow(self) -> pa.Schema:
-        """The schema; a column that was null everywhere is read as a string."""
+        """The schema: nested columns are `json`, a column null everywhere is a string."""
         return pa.schema(
-            [(name, pa.string() if pa.types.is_null(t) else t) for name, t in self._types.items()]
+            [(f.name, pa.json_() if f.name in self._nested else f.type) for f in self._storage()]
         )
 
+    def _storage(self) -> pa.Schema:
+        self._conflicts |= {
+            name
+            for name in self._wide - self._nested
+            if pa.types.is_floating(self._types.get(name, pa.null()))
+        }
+        fields = []
+        for name, dtype in self._types.items():
+            text = pa.types.is_null(dtype) or name in self._nested or name in self._conflicts
+            fields.append((name, pa.string() if text else dtype))
+        return pa.schema(fields)
+
+    def _typed(self, table: pa.Table) -> pa.Table:
+        table = table.combine_chunks()
+        for name in self._nested:
+            index = table.schema.get_field_index(name)
+            column = table.column(index).combine_chunks()
+            table = table.set_column(
+                index, name, pa.ExtensionArray.from_storage(pa.json_(), column)
+            )
+        return table
+
     def _add(self, name: str, dtype: pa.DataType, mixed: bool) -> None:
-        if name in self._conflicts:
-            return
-        if mixed:
+        if name in self._nested or name in self._conflicts:
+            self._types[name] = pa.string()
+        elif mixed:
             self._conflicts.add(name)
             self._types[name] = pa.string()
         elif name not in self._types:
@@ -162,23 +224,45 @@ class _Schema:
                 self._add(name, dtype, mixed=True)
 
     def _textify(self, record: dict[str, object]) -> dict[str, object]:
-        for name in self._conflicts:
+        for name in self._nested:
+            value = record.get(name)
+            if value is not None:
+                record[name] = json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+        for name in self._conflicts - self._nested:
             value = record.get(name)
             if value is not None and not isinstance(value, str):
-                record[name] = json.dumps(value, ensure_ascii=False)
+                record[name] = json.dumps(value, ensure_ascii=False, separators=(",", ":"))
         return record
 
 
-def _python_schema(records: list[dict[str, object]]) -> tuple[pa.Schema, set[str]]:
-    """Column types of records pyarrow would not read together, and the mixed columns."""
+def _beyond_exact(table: pa.Table, kind: Callable[[pa.DataType], bool]) -> set[str]:
+    """Columns of this kind holding a value beyond 2**53 (a float there may be a rounded
+    integer literal: the block is then typed in Python, which reads integers exactly)."""
+    return {
+        field.name
+        for field in table.schema
+        if kind(field.type)
+        and pc.any(pc.greater(pc.abs(table[field.name]), pa.scalar(_EXACT, field.type))).as_py()
+    }
+
+
+def _python_schema(records: list[dict[str, object]]) -> tuple[pa.Schema, set[str], set[str]]:
+    """Column types of records pyarrow would not read together, the mixed columns, and
+    the columns holding an integer that a float cannot hold exactly."""
     names = list(dict.fromkeys(name for record in records for name in record))
     fields: list[tuple[str, pa.DataType]] = []
     mixed: set[str] = set()
+    wide = set()
     for name in names:
         values: list[Any] = [record.get(name) for record in records]
+        if any(isinstance(v, int) and not isinstance(v, bool) and abs(v) > _EXACT for v in values):
+            wide.add(name)
+        if any(isinstance(v, dict | list) for v in values):
+            fields.append((name, pa.list_(pa.null())))
+            continue
         try:
             fields.append((name, pa.array(values).type))
-        except (pa.ArrowTypeError, pa.ArrowInvalid):
+        except (pa.ArrowTypeError, pa.ArrowInvalid, OverflowError):
             fields.append((name, pa.string()))
             mixed.add(name)
-    return pa.schema(fields), mixed
+    return pa.schema(fields), mixed, wide

@@ -29,7 +29,7 @@ def _open(handle: IO[bytes], location: files.Location) -> pq.ParquetFile:
         return pq.ParquetFile(handle)
     except (pa.ArrowInvalid, OSError) as exc:
         raise SourceError(
-            f"{location.shown} is not a readable Parquet file ({exc})",
+            f"{location.shown} is not a readable Parquet file ({files.bounded(exc)})",
             hint="check the path and `kind`; a compressed file needs `compression` set",
         ) from exc
 

@@ -20,10 +20,10 @@ import requests
 
 from connectors.connections import Connection, get_connection
 from connectors.errors import SourceError
+from connectors.masking import masked_logs
 from connectors.runtime import ReadContext
 from connectors.sources.http.auth import Authenticator, authenticator, masker_for
 from connectors.sources.http.client import Call, HttpClient, Reply
-from connectors.sources.http.masking import masked_logs
 from connectors.sources.http.pagination import PageRequest, compiled, pages
 from connectors.sources.http.records import Record, RecordSpool
 from connectors.spec.rest import RestSource

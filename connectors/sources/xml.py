@@ -66,7 +66,8 @@ def _records(spec: XmlSource, location: files.Location) -> Iterator[Record]:
         except etree.XMLSyntaxError as exc:
             line, column = exc.position
             raise SourceError(
-                f"{location.shown}: malformed XML at line {line}, column {column}: {exc.msg}",
+                f"{location.shown}: malformed XML at line {line}, column {column}: "
+                f"{files.bounded(exc.msg)}",
                 hint="fix the document there (an unclosed tag or a stray '&' is typical)",
             ) from exc
 

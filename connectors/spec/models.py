@@ -137,6 +137,13 @@ class Transform(SpecModel):
         default_factory=list, description="Columns that must not be null."
     )
     ranges: dict[Identifier, Range] = Field(default_factory=dict)
+    non_finite: Literal["null", "keep"] = Field(
+        default="null",
+        description=(
+            "NaN, Infinity and -Infinity in float columns: 'null' (the default) reads them as "
+            "null; 'keep' keeps them. Either way they never satisfy `required` or `ranges`."
+        ),
+    )
     steps: list[Step] = Field(default_factory=list)
     dedupe: Dedupe | None = None
     max_rejects: int | float | None = Field(

@@ -9,12 +9,17 @@ from __future__ import annotations
 
 import pyarrow as pa
 
-from connectors.spec.models import Transform
+from connectors.spec.models import Load, Transform
 from connectors.transforms.engine import apply
 from connectors.transforms.names import normalize_name
 from connectors.types import ColumnType
 
-__all__ = ["apply", "normalize_name", "output_types"]
+__all__ = ["apply", "normalize_name", "output_types", "upsert_keys"]
+
+
+def upsert_keys(load: Load) -> list[str]:
+    """The key columns `apply` rejects nulls in: an upsert's keys (a null key never matches)."""
+    return list(load.keys) if load.mode == "upsert" else []
 
 
 def output_types(spec: Transform, schema: pa.Schema) -> dict[str, ColumnType]:

@@ -21,7 +21,8 @@ give a value the same result. Parsing rules, for text:
 
 Typed (non-text) columns are cast by Arrow; when Arrow refuses (1.5 to an integer, an
 overflow), the column is rendered as text and goes through the rules above. Nested values
-(struct, list, map) and other typed values become JSON text for a json column.
+(struct, list, map) and other typed values become JSON text for a json column; a source's
+JSON text (Arrow's `json` type) is kept as written.
 """
 
 from __future__ import annotations
@@ -75,6 +76,10 @@ def cast_column(values: pa.Array[Any], target: ColumnType) -> Cast:
     arrow = target.arrow()
     if pa.types.is_dictionary(values.type):
         values = pc.dictionary_decode(values)
+    if isinstance(values.type, pa.JsonType):
+        values = pc.cast(values, pa.string())
+        if target.name in ("json", "string"):
+            return Cast(values, [])
     if pa.types.is_null(values.type):
         return Cast(pc.cast(values, arrow), [])
     if is_text(values.type):

@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from functools import reduce
+from typing import Any
 
 import numpy as np
 import pyarrow as pa
 
+from connectors.errors import TransformError
 from connectors.runtime import Rejects, StreamStats
 from connectors.spec.models import Transform
 from connectors.transforms.arrow import pc
@@ -26,6 +29,8 @@ from connectors.transforms.validate import (
     compile_checks,
     fill,
     missing_required,
+    null_keys,
+    nulled_non_finite,
     out_of_range,
     require_columns,
 )
@@ -35,14 +40,20 @@ _SHOWN_CHARS = 60
 
 
 def apply(
-    batches: Iterator[pa.RecordBatch], spec: Transform, rejects: Rejects, stats: StreamStats
+    batches: Iterator[pa.RecordBatch],
+    spec: Transform,
+    rejects: Rejects,
+    stats: StreamStats,
+    keys: Sequence[str] = (),
 ) -> Iterator[pa.RecordBatch]:
     """Apply `spec` to a stream of source batches, lazily, one batch at a time.
 
     Every output batch has the same schema: declared `types` give the Arrow types, other
     columns keep the source's (a column of nulls only becomes text). At least one batch,
     possibly empty, is yielded. Rejected rows go to `rejects` with their source values and
-    1-based source row numbers. `dedupe` is left to the loader, which sees the whole stream.
+    1-based source data-row numbers (rows the reader rejected counted in). A row whose
+    upsert `keys` hold a null is rejected here too (rule `key`), while its source row is at
+    hand. `dedupe` is left to the loader, which sees the whole stream.
 
     Raises:
         TransformError: At once for a step that cannot be imported or a fill/range value
@@ -51,7 +62,7 @@ def apply(
     """
     steps = load_steps(spec.steps)
     check_declared_values(spec)
-    return _Run(spec, steps, rejects, stats).stream(batches)
+    return _Run(spec, steps, rejects, stats, list(keys)).stream(batches)
 
 
 class _Frame:
@@ -81,13 +92,24 @@ class _Frame:
         self.rejects.add(
             rule,
             ["; ".join(reason) for reason in reasons.values()],
-            self.raw.take(source).to_pylist(),
-            (source.to_numpy() + self.offset + 1).tolist(),
+            _as_given(self.raw.take(source)),
+            self.rejects.data_rows(source.to_numpy() + self.offset + 1).tolist(),
         )
         keep = pc.invert(bad)
         self.batch = self.batch.filter(keep)
         self.positions = self.positions.filter(keep)
         return len(rows)
+
+
+def _as_given(batch: pa.RecordBatch) -> list[dict[str, Any]]:
+    """Rows as the source gave them: a JSON text column holds its decoded values."""
+    rows = batch.to_pylist()
+    for field in batch.schema:
+        if isinstance(field.type, pa.JsonType):
+            for row in rows:
+                text = row[field.name]
+                row[field.name] = None if text is None else json.loads(text)
+    return rows
 
 
 def _reason(failure: Failure, value: object) -> str:
@@ -103,8 +125,16 @@ def _reason(failure: Failure, value: object) -> str:
 class _Run:
     """The state of one stream's transform: layouts, compiled rules, schema, counters."""
 
-    def __init__(self, spec: Transform, steps: list[Udf], rejects: Rejects, stats: StreamStats):
+    def __init__(
+        self,
+        spec: Transform,
+        steps: list[Udf],
+        rejects: Rejects,
+        stats: StreamStats,
+        keys: list[str],
+    ):
         self.spec = spec
+        self.keys = keys
         self.steps = steps
         self.rejects = rejects
         self.stats = stats
@@ -147,6 +177,8 @@ class _Run:
     def _arrange(self, raw: pa.RecordBatch) -> pa.RecordBatch:
         """Apply rename, normalize_names and select/drop; columns of nulls become text."""
         key = tuple(raw.schema.names)
+        if not key:
+            _refuse_empty(self.spec)
         if key not in self.layouts:
             self.layouts[key] = plan_layout(self.spec, list(key))
             if len(self.layouts) == 1:
@@ -199,6 +231,9 @@ class _Run:
         self.tally["type"] += frame.reject("type", failures)
 
     def _check(self, frame: _Frame) -> None:
+        if self.spec.non_finite == "null":
+            frame.batch, nulled = nulled_non_finite(frame.batch)
+            self.tally["non-finite"] += nulled
         if self.checks is None:
             self.checks = compile_checks(self.spec, frame.batch.schema)
         frame.batch, filled = fill(frame.batch, self.checks.fill)
@@ -207,6 +242,7 @@ class _Run:
             "required", missing_required(frame.batch, self.checks.required)
         )
         self.tally["range"] += frame.reject("range", out_of_range(frame.batch, self.checks.ranges))
+        self.tally["key"] += frame.reject("key", null_keys(frame.batch, self.keys))
 
     def _conform(self, batch: pa.RecordBatch) -> pa.RecordBatch:
         if self.schema is None:
@@ -234,6 +270,7 @@ class _Run:
                 "types: %d column(s) cast, %d row(s) rejected",
                 (len(spec.types), tally["type"]),
             ),
+            (tally["non-finite"], "%d NaN or infinite value(s) made null", (tally["non-finite"],)),
             (spec.fill, "fill: %d null(s) filled", (tally["filled"],)),
             (spec.required, "required: %d row(s) rejected", (tally["required"],)),
             (spec.ranges, "ranges: %d row(s) rejected", (tally["range"],)),
@@ -248,6 +285,16 @@ class _Run:
                 tally[f"{udf.label} in"],
                 tally[f"{udf.label} out"],
             )
+
+
+def _refuse_empty(spec: Transform) -> None:
+    """A source with no column at all (an empty file) cannot meet rules that name columns."""
+    named = [*spec.rename, *spec.types, *spec.required, *(spec.select or [])]
+    if named:
+        raise TransformError(
+            f"the source is empty (no header and no row), yet the transform names {named[0]!r}",
+            hint="check that the file was written completely",
+        )
 
 
 def _empty_source(spec: Transform) -> pa.RecordBatch:

@@ -156,15 +156,49 @@ def fill(batch: pa.RecordBatch, values: dict[str, pa.Scalar[Any]]) -> tuple[pa.R
 
 
 def missing_required(batch: pa.RecordBatch, columns: list[str]) -> list[Failure]:
-    """Null values in required columns."""
+    """Null values in required columns (NaN and infinities kept by `non_finite` too)."""
+    failures = []
+    for column in columns:
+        values = batch.column(column)
+        failures.append(Failure(column, pc.is_null(values), "is null but required"))
+        if pa.types.is_floating(values.type):
+            failures.append(Failure(column, not_finite(values), "is not a finite number", values))
+    return failures
+
+
+def not_finite(values: pa.Array[Any]) -> pa.BooleanArray:
+    """NaN, Infinity and -Infinity (false for null and for every other value)."""
+    mask: pa.BooleanArray = pc.fill_null(pc.invert(pc.is_finite(values)), False)
+    return mask
+
+
+def nulled_non_finite(batch: pa.RecordBatch) -> tuple[pa.RecordBatch, int]:
+    """The batch with NaN and infinities of its float columns made null, and how many."""
+    count = 0
+    for index, field in enumerate(batch.schema):
+        if pa.types.is_floating(field.type):
+            values = batch.column(index)
+            bad = not_finite(values)
+            found = int(pc.sum(bad).as_py() or 0)
+            if found:
+                count += found
+                kept = pc.if_else(bad, pa.scalar(None, field.type), values)
+                batch = batch.set_column(index, field.name, kept)
+    return batch, count
+
+
+def null_keys(batch: pa.RecordBatch, keys: list[str]) -> list[Failure]:
+    """Null values in upsert key columns: such a row would never match its own key."""
     return [
-        Failure(column, pc.is_null(batch.column(column)), "is null but required")
-        for column in columns
+        Failure(key, pc.is_null(batch.column(key)), "is null, and it is an upsert key")
+        for key in keys
+        if key in batch.schema.names
     ]
 
 
 def out_of_range(batch: pa.RecordBatch, ranges: dict[str, Bounds]) -> list[Failure]:
-    """Values outside their column's bounds (nulls pass: `required` is for them)."""
+    """Values outside their column's bounds (nulls pass: `required` is for them; NaN and
+    infinities never do, as no bound can hold them)."""
     failures = []
     for column, bounds in ranges.items():
         values = batch.column(column)
@@ -176,6 +210,8 @@ def out_of_range(batch: pa.RecordBatch, ranges: dict[str, Bounds]) -> list[Failu
             if bound is not None:
                 mask = pc.fill_null(compare(values, bound), False)
                 failures.append(Failure(column, mask, message, values))
+        if pa.types.is_floating(values.type) and (bounds.low or bounds.high or bounds.allowed):
+            failures.append(Failure(column, not_finite(values), "is not a finite number", values))
         if bounds.allowed is not None:
             outside = pc.and_(pc.is_valid(values), pc.invert(pc.is_in(values, bounds.allowed)))
             failures.append(Failure(column, outside, _not_one_of(bounds.spec), values))

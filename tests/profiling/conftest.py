@@ -19,7 +19,9 @@ SITE = (
 def profile_path(
     path: Path | str, *, rows: int = 50_000, full: bool = False, quality: bool = True
 ) -> Profile:
-    """The profile of a file, as `dagsmith profile PATH` computes it."""
+    """The profile of a file, as `dagsmith profile PATH` computes it in the file's folder
+    (the project folder: files elsewhere are refused)."""
+    folder = Path(path).resolve().parent if "://" not in str(path) else Path.cwd()
     return profile_request(
-        Request(str(path)), project_dir=Path.cwd(), rows=rows, full=full, with_quality=quality
+        Request(str(path)), project_dir=folder, rows=rows, full=full, with_quality=quality
     )

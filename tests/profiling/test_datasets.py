@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sqlite3
 from pathlib import Path
 
@@ -13,6 +14,8 @@ from tests.profiling.conftest import dagsmith, profile_path
 
 PENGUINS = Path(palmerpenguins.__file__).parent / "data" / "penguins.csv"
 VEGA = Path(vega_datasets.__file__).parent / "_data"
+ALLOW = {"DAGSMITH_ALLOW_PATHS": os.pathsep.join([str(PENGUINS.parent), str(VEGA)])}
+"""The data sets lie outside a test's project folder: the user allows their folders."""
 
 
 def test_penguins_types_nulls_and_exact_counts() -> None:
@@ -60,11 +63,11 @@ def test_vega_cars_json_typed_values() -> None:
 
 
 def test_init_then_run_penguins_into_sqlite(tmp_path: Path) -> None:
-    made = dagsmith("init", str(PENGUINS), "--name", "penguins", cwd=tmp_path)
+    made = dagsmith("init", str(PENGUINS), "--name", "penguins", cwd=tmp_path, env=ALLOW)
     assert made.returncode == 0, made.stderr
     spec = (tmp_path / "pipelines" / "penguins.yaml").read_text()
     assert "null_values:\n    - ''\n    - NA" in spec
-    ran = dagsmith("run", "pipelines/penguins.yaml", cwd=tmp_path)
+    ran = dagsmith("run", "pipelines/penguins.yaml", cwd=tmp_path, env=ALLOW)
     assert ran.returncode == 0, ran.stderr + ran.stdout
     with sqlite3.connect(tmp_path / ".dagsmith" / "warehouse.db") as db:
         count, nulls = db.execute(
@@ -74,15 +77,15 @@ def test_init_then_run_penguins_into_sqlite(tmp_path: Path) -> None:
 
 
 def test_init_refuses_to_overwrite(tmp_path: Path) -> None:
-    assert dagsmith("init", str(PENGUINS), "--name", "p", cwd=tmp_path).returncode == 0
-    again = dagsmith("init", str(PENGUINS), "--name", "p", cwd=tmp_path)
+    assert dagsmith("init", str(PENGUINS), "--name", "p", cwd=tmp_path, env=ALLOW).returncode == 0
+    again = dagsmith("init", str(PENGUINS), "--name", "p", cwd=tmp_path, env=ALLOW)
     assert again.returncode == 2 and "--force" in again.stderr
 
 
 @pytest.mark.parametrize("name", ["airports.csv", "iowa-electricity.csv", "la-riots.csv"])
 def test_more_vega_files_init_and_run(tmp_path: Path, name: str) -> None:
-    made = dagsmith("init", str(VEGA / name), "--name", "data", cwd=tmp_path)
+    made = dagsmith("init", str(VEGA / name), "--name", "data", cwd=tmp_path, env=ALLOW)
     assert made.returncode == 0, made.stderr
-    ran = dagsmith("run", "pipelines/data.yaml", "--json", cwd=tmp_path)
+    ran = dagsmith("run", "pipelines/data.yaml", "--json", cwd=tmp_path, env=ALLOW)
     assert ran.returncode == 0, ran.stderr + ran.stdout
     assert '"rows_rejected": 0' in ran.stdout

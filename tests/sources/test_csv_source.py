@@ -118,7 +118,7 @@ RAGGED = "a,b,c\n1,2,3\n4,5\n6,7,8,9\n10,11,12\n"
 
 def test_ragged_error_names_the_row(tmp_path: Path, make_ctx: Any, batches: Any, rows: Any) -> None:
     (tmp_path / "r.csv").write_text(RAGGED)
-    with pytest.raises(SourceError, match=r"r\.csv: row 3 has 2 fields, expected 3"):
+    with pytest.raises(SourceError, match=r"r\.csv: data row 2 has 2 fields, expected 3"):
         batches({"kind": "csv", "path": "r.csv"}, make_ctx())
 
 
@@ -130,7 +130,7 @@ def test_ragged_reject_sends_rows_to_rejects(
     out = rows({"kind": "csv", "path": "r.csv", "ragged": "reject"}, ctx)
     assert [r["a"] for r in out] == ["1", "10"]
     rejected = ctx.rejects.table().to_pylist()
-    assert [r["row_number"] for r in rejected] == [3, 4]
+    assert [r["row_number"] for r in rejected] == [2, 3]
     assert {r["rule"] for r in rejected} == {"ragged"}
     assert rejected[0]["reason"] == "expected 3 fields, got 2"
     assert json.loads(rejected[0]["raw"]) == {"a": "4", "b": "5"}
@@ -198,3 +198,16 @@ def test_gzip_and_batches_are_bounded(
     assert max(b.num_rows for b in out) <= 1_000
     assert sum(b.num_rows for b in out) == 25_000
     assert out[-1].column("text")[-1].as_py() == "row, 24999"
+
+
+def test_a_header_cell_with_a_quoted_newline_is_one_cell(
+    tmp_path: Path, make_ctx: Any, rows: Any
+) -> None:
+    (tmp_path / "h.csv").write_text('id,"first\nname"\n1,"Ann\nMarie"\n2,Bo\n')
+    assert rows({"kind": "csv", "path": "h.csv"}, make_ctx()) == [
+        {"id": "1", "first\nname": "Ann\nMarie"},
+        {"id": "2", "first\nname": "Bo"},
+    ]
+    (tmp_path / "s.csv").write_text('# export\nid,"a\nb"\n1,2\n')
+    spec = {"kind": "csv", "path": "s.csv", "skip_rows": 1, "columns": ["x", "y"]}
+    assert rows(spec, make_ctx()) == [{"x": "1", "y": "2"}]

@@ -12,7 +12,7 @@ import pytest
 from connectors.errors import SourceError
 
 
-def test_nested_records_under_a_path_stay_structs_and_lists(
+def test_nested_values_under_a_path_are_json_text_as_written(
     tmp_path: Path, make_ctx: Any, rows: Any, batches: Any
 ) -> None:
     document = {
@@ -22,8 +22,9 @@ def test_nested_records_under_a_path_stay_structs_and_lists(
     (tmp_path / "d.json").write_text(json.dumps(document, indent=2))
     spec = {"kind": "json", "path": "d.json", "records_path": "data.items"}
     out = batches(spec, make_ctx())
-    assert pa.types.is_struct(out[0].schema.field("who").type)
-    assert rows(spec, make_ctx()) == [{"id": 1, "who": {"name": "Ann", "tags": ["a", "b"]}}]
+    assert isinstance(out[0].schema.field("who").type, pa.JsonType)
+    [row] = rows(spec, make_ctx())
+    assert json.loads(row["who"]) == {"name": "Ann", "tags": ["a", "b"]}
 
 
 def test_schema_is_stable_across_batches(tmp_path: Path, make_ctx: Any, batches: Any) -> None:
@@ -35,13 +36,37 @@ def test_schema_is_stable_across_batches(tmp_path: Path, make_ctx: Any, batches:
     assert {b.schema for b in out} == {out[0].schema}
     assert out[0].schema.field("note").type == pa.string()
     assert out[0].schema.field("score").type == pa.float64()
-    assert out[-1].to_pylist()[-1]["extra"] == {"k": True}
+    assert out[-1].to_pylist()[-1]["extra"] == '{"k":true}'
+    assert out[0].to_pylist()[0]["extra"] is None
 
 
-def test_conflicting_types_become_json_text(tmp_path: Path, make_ctx: Any, rows: Any) -> None:
+def test_records_keep_their_own_keys_in_order(tmp_path: Path, make_ctx: Any, rows: Any) -> None:
+    (tmp_path / "k.jsonl").write_text('{"v": {"z": 1, "a": 2}}\n{"v": {"b": null}}\n{"v": [3]}\n')
+    out = rows({"kind": "jsonl", "path": "k.jsonl"}, make_ctx(batch_rows=1))
+    assert [r["v"] for r in out] == ['{"z":1,"a":2}', '{"b":null}', "[3]"]
+
+
+def test_integers_beyond_a_float_are_never_rounded(
+    tmp_path: Path, make_ctx: Any, rows: Any
+) -> None:
+    (tmp_path / "i.jsonl").write_text('{"n": 1}\n{"n": 9007199254740993}\n{"n": 1.5}\n')
+    out = rows({"kind": "jsonl", "path": "i.jsonl"}, make_ctx(batch_rows=1))
+    assert [r["n"] for r in out] == ["1", "9007199254740993", "1.5"]
+    (tmp_path / "f.jsonl").write_text('{"n": 1}\n{"n": 2.5}\n{"n": 9007199254740992}\n')
+    assert [r["n"] for r in rows({"kind": "jsonl", "path": "f.jsonl"}, make_ctx())] == [
+        1.0,
+        2.5,
+        9007199254740992.0,
+    ]
+
+
+def test_conflicting_types_become_json_or_text(tmp_path: Path, make_ctx: Any, rows: Any) -> None:
     (tmp_path / "c.jsonl").write_text('{"v": 1}\n{"v": "one"}\n{"v": [1]}\n{"v": null}\n')
     out = rows({"kind": "jsonl", "path": "c.jsonl"}, make_ctx(batch_rows=2))
-    assert [r["v"] for r in out] == ["1", "one", "[1]", None]
+    assert [r["v"] for r in out] == ["1", '"one"', "[1]", None]
+    (tmp_path / "s.jsonl").write_text('{"v": 1}\n{"v": "one"}\n{"v": true}\n')
+    out = rows({"kind": "jsonl", "path": "s.jsonl"}, make_ctx(batch_rows=2))
+    assert [r["v"] for r in out] == ["1", "one", "true"]
 
 
 def test_invalid_json_reports_line_and_column(tmp_path: Path, make_ctx: Any, batches: Any) -> None:

@@ -16,8 +16,8 @@ from urllib.parse import urljoin, urlsplit
 
 from connectors.connections import Connection
 from connectors.errors import SourceError
+from connectors.masking import SECRET_EXTRAS, Masker
 from connectors.sources.http.client import Call, HttpClient, origin_of
-from connectors.sources.http.masking import Masker
 from connectors.spec.rest import (
     ApiKeyAuth,
     Auth,
@@ -29,7 +29,6 @@ from connectors.spec.rest import (
 
 # Renew a token this long (at most half its life) before the server says it expires.
 _EXPIRY_MARGIN = 30.0
-_SECRET_EXTRAS = ("token", "api_key", "password", "client_secret")
 
 
 @dataclass(frozen=True)
@@ -49,9 +48,17 @@ class Authenticator(Protocol):
 
 
 def masker_for(conn: Connection) -> Masker:
-    """A masker that knows every secret the connection holds."""
-    extras = [conn.extra.get(key) for key in _SECRET_EXTRAS]
-    return Masker([conn.password, *(str(value) for value in extras if value)])
+    """A masker that knows every secret the connection holds, and the Basic headers they
+    make with its login or client id."""
+    secrets = [
+        conn.password,
+        *(str(conn.extra[key]) for key in SECRET_EXTRAS if conn.extra.get(key)),
+    ]
+    masker = Masker(secrets)
+    for login in {conn.login or "", str(conn.extra.get("client_id") or "")}:
+        for secret in secrets:
+            masker.add_login(login, secret)
+    return masker
 
 
 @dataclass(frozen=True)

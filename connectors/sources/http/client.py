@@ -23,8 +23,8 @@ from tenacity import RetryCallState, Retrying, retry_if_exception_type, stop_aft
 from tenacity.wait import wait_random_exponential
 
 from connectors.errors import SourceError, SourceUnavailable
+from connectors.masking import Masker
 from connectors.sources.http.limits import breaker_for, bucket_for
-from connectors.sources.http.masking import Masker
 from connectors.spec.rest import RestSource
 
 log = logging.getLogger("dagsmith")
@@ -185,7 +185,7 @@ class HttpClient:
             response.headers,
             response.links,
             response.content,
-            self._masker.mask(response.content[:60].decode("utf-8", "replace")),
+            self._masker.quote(response.content, 60),
         )
 
     def _exchange(self, call: Call) -> requests.Response:
@@ -229,7 +229,7 @@ class HttpClient:
 
     def _refused(self, what: str, response: requests.Response) -> SourceError:
         status = response.status_code
-        detail = self._masker.mask(response.content[:200].decode("utf-8", "replace")).strip()
+        detail = self._masker.quote(response.content).strip()
         if status in (401, 403):
             hint = "check the connection's credentials and the spec's `auth`"
         elif status == 404:

@@ -1,0 +1,94 @@
+"""Local sources are read only inside the project folder, the spec's folder, or a folder
+the user allowed; anything else is refused before it is opened, by every command."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+DAGSMITH = str(Path(sys.executable).with_name("dagsmith"))
+CONTENT = "root:x:0:0:root:/root:/bin/bash"
+
+
+def dagsmith(*args: str, cwd: Path, **env: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [DAGSMITH, *args],
+        cwd=cwd,
+        env={**os.environ, **env},
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+
+
+@pytest.fixture
+def project(tmp_path: Path) -> Path:
+    """`project/` with a good file and a symlink out to `outside/secret.csv`."""
+    (tmp_path / "outside").mkdir()
+    (tmp_path / "outside" / "secret.csv").write_text(f"{CONTENT}\nb\n")
+    (tmp_path / "project" / "data").mkdir(parents=True)
+    (tmp_path / "project" / "data" / "ok.csv").write_text("a,b\n1,2\n")
+    (tmp_path / "project" / "data" / "link.csv").symlink_to(tmp_path / "outside" / "secret.csv")
+    return tmp_path / "project"
+
+
+def _spec(project: Path, path: str, table: str = "t") -> None:
+    (project / "p.yaml").write_text(
+        f"pipeline: c\nstreams:\n  - name: s\n    source: {{kind: csv, path: {path!r}}}\n"
+        f"    load: {{table: {table}}}\n"
+    )
+
+
+@pytest.mark.parametrize(
+    "path", ["../outside/secret.csv", "{outside}/secret.csv", "data/link.csv", "../outside/*.csv"]
+)
+def test_run_refuses_a_path_out_of_the_project(project: Path, path: str) -> None:
+    _spec(project, path.format(outside=project.parent / "outside"))
+    result = dagsmith("run", "p.yaml", "--json", cwd=project)
+    assert result.returncode == 1, result.stderr
+    assert "is outside the project folder" in result.stdout
+    assert CONTENT not in result.stdout + result.stderr
+
+
+def test_allowed_folders_are_read(project: Path) -> None:
+    _spec(project, "../outside/secret.csv")
+    outside = str(project.parent / "outside")
+    assert dagsmith("--allow-path", outside, "run", "p.yaml", cwd=project).returncode == 0
+    assert dagsmith("run", "p.yaml", cwd=project, DAGSMITH_ALLOW_PATHS=outside).returncode == 0
+    _spec(project, "data/ok.csv", "ok")
+    assert dagsmith("run", "p.yaml", cwd=project).returncode == 0
+
+
+def test_the_specs_folder_is_allowed_from_anywhere(project: Path) -> None:
+    _spec(project, "data/ok.csv")
+    assert dagsmith("run", str(project / "p.yaml"), cwd=project.parent / "outside").returncode == 0
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["profile", "../outside/secret.csv"],
+        ["init", "../outside/secret.csv", "--name", "x"],
+        ["build", "load ../outside/secret.csv into table x", "--out", "o", "--yes"],
+    ],
+)
+def test_profile_init_and_build_refuse_it_too(project: Path, args: list[str]) -> None:
+    result = dagsmith(*args, cwd=project)
+    assert result.returncode != 0
+    assert CONTENT not in result.stdout + result.stderr and "root:x" not in result.stdout
+    assert not (project / "o").exists() and not (project / "pipelines").exists()
+
+
+def test_a_chat_refuses_it_and_the_model_sees_no_content(project: Path) -> None:
+    from agent.conversation import Conversation
+
+    chat = Conversation(project, project, "offline")
+    turn = chat.send("load ../outside/secret.csv into table x", lambda _: None, lambda _: None)
+    said = repr(turn.messages)
+    assert "is outside the project folder" in said and "root:x" not in said
+    assert chat.checked is None
