@@ -2,7 +2,7 @@
 
 Order: the Airflow connection (inside an Airflow worker), then the environment variable
 `AIRFLOW_CONN_<ID>`, then the project's `.env`. A spec with no target uses an embedded
-SQLite file in the project. Values are Airflow connection URIs
+DuckDB file in the project. Values are Airflow connection URIs
 (`postgresql://user:pass@host:5432/db`) or Airflow's JSON form; any SQLAlchemy URL works too.
 """
 
@@ -20,7 +20,9 @@ from dotenv import dotenv_values
 
 from connectors.errors import ConnectionNotFound, SpecError
 
-EMBEDDED_PATH = Path(".dagsmith") / "warehouse.db"
+EMBEDDED_PATH = Path(".dagsmith") / "warehouse.duckdb"
+_FILE_DATABASES = {"sqlite", "duckdb"}
+"""Schemes whose connection URI is already a SQLAlchemy URL (a path, no host)."""
 
 _DRIVERS = {
     "postgres": "postgresql+psycopg2",
@@ -45,8 +47,15 @@ class Target:
 
     @property
     def embedded(self) -> bool:
-        """Whether this is the project's embedded SQLite file (no target configured)."""
+        """Whether this is the project's embedded DuckDB file (no target configured)."""
         return self.conn_id is None
+
+    @property
+    def browse(self) -> str | None:
+        """How to look at the rows of the embedded file; None for a configured target."""
+        from connectors.loaders.duckdb import browse_hint  # the driver loads only when asked
+
+        return browse_hint(str(self.url.database)) if self.embedded else None
 
 
 def env_var(conn_id: str) -> str:
@@ -55,11 +64,11 @@ def env_var(conn_id: str) -> str:
 
 
 def resolve_target(conn_id: str | None, project_dir: Path) -> Target:
-    """The database behind a spec's `target`; the embedded SQLite file when it is null."""
+    """The database behind a spec's `target`; the embedded DuckDB file when it is null."""
     if conn_id is None:
         path = (project_dir / EMBEDDED_PATH).resolve()
         path.parent.mkdir(parents=True, exist_ok=True)
-        return Target(sa.URL.create("sqlite", database=str(path)), None)
+        return Target(sa.URL.create("duckdb", database=str(path)), None)
     return Target(to_sqlalchemy_url(lookup(conn_id, project_dir), conn_id), conn_id)
 
 
@@ -157,12 +166,12 @@ def to_sqlalchemy_url(value: str, conn_id: str) -> sa.URL:
     """Turn an Airflow connection URI or JSON into a SQLAlchemy URL."""
     conn = parse_connection(conn_id, value)
     base, _, driver = conn.conn_type.partition("+")
-    if base == "sqlite":
+    if base in _FILE_DATABASES:
         # sqlite:////abs/path.db keeps its leading slash; Airflow's form is the same.
         return (
             sa.make_url(value)
             if not value.startswith("{")
-            else sa.URL.create("sqlite", database=conn.host or conn.schema)
+            else sa.URL.create(base, database=conn.host or conn.schema)
         )
     return sa.URL.create(
         conn.conn_type if driver else _DRIVERS.get(base, base),
