@@ -241,7 +241,7 @@ class Pipeline(SpecModel):
     )
     target: ConnectionId | None = Field(
         default=None,
-        description="Connection id of the target database; null = the embedded SQLite file.",
+        description="Connection id of the target database; null = the embedded DuckDB file.",
     )
     retries: Retries = Field(default_factory=Retries)
     alerts: Alerts = Field(default_factory=Alerts)
