@@ -23,6 +23,7 @@ from connectors.connections import to_sqlalchemy_url
 from connectors.errors import LoadError, TargetUnavailable
 from connectors.loaders import duckdb as duckdb_loader
 from connectors.loaders import loader_for
+from connectors.loaders.state import read_state
 from tests.conftest import Database
 from tests.loaders.conftest import make_job
 
@@ -139,3 +140,10 @@ def test_a_duckdb_connection_uri_is_a_target(tmp_path: Path) -> None:
     loader_for(url).load(make_job("raw.events", {"id": [1, 2]}))
     with duckdb_driver.connect(str(url.database), read_only=True) as con:
         assert con.execute("SELECT count(*) FROM raw.events").fetchall() == [(2,)]
+
+
+def test_the_watermark_written_with_a_load_is_read_back(duckdb: Database) -> None:
+    table = duckdb.table("orders")
+    assert read_state(duckdb.url, table, "pipe", "orders") == {}
+    loader_for(duckdb.url).load(make_job(table, {"id": [1]}, state={"cursor": "2024-01-02"}))
+    assert read_state(duckdb.url, table, "pipe", "orders") == {"cursor": "2024-01-02"}
