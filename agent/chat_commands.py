@@ -19,7 +19,7 @@ from connectors.errors import DagsmithError, SpecError
 COMMANDS = {
     "show": "show the spec (default), or: /show dag | profile | dry-run",
     "diff": "what /save would change on disk, as a coloured diff",
-    "dry-run": "run on the first rows of the source into a scratch SQLite: /dry-run [ROWS]",
+    "dry-run": "run on the first rows of the source into a scratch DuckDB: /dry-run [ROWS]",
     "run": "run the pipeline now, into its target",
     "save": "write pipelines/<name>.yaml and dags/<name>.py",
     "pr": "save, commit on a new branch and open a pull request: /pr [BRANCH]",

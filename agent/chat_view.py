@@ -69,7 +69,7 @@ def change_diff(old: Checked | None, new: Checked) -> str:
 
 def show_dry_run(console: Console, result: DryRun) -> None:
     """Counts per stream, rejects by reason, and the first loaded rows."""
-    table = Table(title="dry run on a sample (scratch SQLite)", title_justify="left")
+    table = Table(title="dry run on a sample (scratch DuckDB)", title_justify="left")
     for header in ("stream", "status", "read", "loaded", "rejected"):
         table.add_column(header, justify="left" if header in ("stream", "status") else "right")
     for stream in result.summary["streams"]:

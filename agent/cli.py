@@ -343,7 +343,7 @@ def init(
     stream: StreamOpt = None,
     into: Annotated[str | None, typer.Option(help="Target table (default: NAME).")] = None,
     target: Annotated[
-        str | None, typer.Option(help="Target connection id (default: embedded SQLite).")
+        str | None, typer.Option(help="Target connection id (default: embedded DuckDB).")
     ] = None,
     folder: Annotated[Path, typer.Option("--dir", help="Folder of pipeline specs.")] = Path(
         "pipelines"

@@ -66,8 +66,10 @@ def print_summary(console: Console, summary: RunSummary) -> None:
     console.print(table)
     where = summary.target.label
     if summary.target.embedded:
-        where += " (embedded SQLite: no target configured in the spec)"
+        where += " (embedded DuckDB: no target configured in the spec)"
     console.print(f"target: {escape(where)}", highlight=False)
+    if summary.target.browse:
+        console.print(escape(summary.target.browse), highlight=False)
     for result in summary.streams:
         if result.stats.rows_rejected and result.error is None:  # a failed run wrote none
             console.print(

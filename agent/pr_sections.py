@@ -205,7 +205,7 @@ def dry_run_section(dry_run: DryRun | str) -> str:
     lines = [
         "### Dry run",
         "",
-        "The pipeline ran on the first rows of each source into a scratch SQLite database;",
+        "The pipeline ran on the first rows of each source into a scratch DuckDB database;",
         "nothing reached the target.",
         "",
         "| stream | status | read | rejected | loaded |",

@@ -172,7 +172,7 @@ def doc_md(spec: Pipeline) -> str:
         lines += [spec.description, ""]
     lines += [
         f"- schedule: `{spec.schedule or 'manual'}`",
-        f"- target: `{spec.target or 'embedded SQLite'}`",
+        f"- target: `{spec.target or 'embedded DuckDB'}`",
         f"- retries: {spec.retries.count}",
         "",
         "| stream | source | table | mode |",

@@ -150,7 +150,7 @@ def _select(old: list[str] | None, new: list[str] | None) -> Iterator[Finding]:
 
 def _summary(spec: Pipeline) -> str:
     schedule = shown(spec.schedule) if spec.schedule else "manual"
-    target = shown(spec.target) if spec.target else "embedded SQLite"
+    target = shown(spec.target) if spec.target else "embedded DuckDB"
     return f"{len(spec.streams)} stream(s), schedule {schedule}, target {target}"
 
 

@@ -204,7 +204,7 @@ def _host(url: str) -> str | None:
 
 PIPELINE_ASPECTS = (
     Aspect("schedule", lambda p: p.schedule, _or("manual")),
-    Aspect("target", lambda p: p.target, _or("embedded SQLite"), _always("rows land elsewhere")),
+    Aspect("target", lambda p: p.target, _or("embedded DuckDB"), _always("rows land elsewhere")),
     Aspect("retries", lambda p: p.retries, _retries, _retries_risk),
     Aspect("owner", lambda p: p.owner),
     Aspect("tags", lambda p: p.tags),

@@ -132,7 +132,7 @@ def replaced_tables(spec: Pipeline, project_dir: Path) -> list[str]:
     """
     if not any(stream.load.mode == "replace" for stream in spec.streams):
         return []
-    where = spec.target or "the embedded SQLite target"
+    where = spec.target or "the embedded DuckDB target"
     try:
         tables = workspace.replaces_existing(spec, project_dir)
     except (DagsmithError, sa.exc.SQLAlchemyError) as exc:

@@ -135,7 +135,7 @@ def make_tools(session: Session) -> list[BaseTool]:
         return f"rendered {checked.dag_path} ({lines} lines); the check passed", checked
 
     def dry_run(spec: dict[str, Any], rows: int = workspace.DRY_RUN_ROWS) -> Result:
-        """Run the pipeline on the first rows of each source into a scratch SQLite database.
+        """Run the pipeline on the first rows of each source into a scratch DuckDB database.
 
         Args:
             spec: The whole pipeline spec, as given to validate_spec.

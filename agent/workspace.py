@@ -8,13 +8,13 @@ user typed them; on disk a spec's paths are relative to the spec's own folder.
 from __future__ import annotations
 
 import os
-import sqlite3
 import tempfile
 from contextlib import closing
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import duckdb
 import pyarrow.parquet as pq
 import sqlalchemy as sa
 
@@ -23,6 +23,7 @@ from agent.dagfiles import check_pipelines
 from agent.render import render
 from connectors.connections import resolve_target
 from connectors.errors import SpecError
+from connectors.loaders.duckdb import quote
 from connectors.profiling.resolve import context
 from connectors.profiling.sample_sql import head
 from connectors.runner import run_pipeline
@@ -163,7 +164,7 @@ class DryRun:
 
 
 def dry_run(spec: Pipeline, project_dir: Path, rows: int = DRY_RUN_ROWS) -> DryRun:
-    """Run the real pipeline on the first `rows` rows of each source into a scratch SQLite.
+    """Run the real pipeline on the first `rows` rows of each source into a scratch DuckDB.
 
     Nothing reaches the spec's target; incremental watermarks start empty.
     """
@@ -172,7 +173,9 @@ def dry_run(spec: Pipeline, project_dir: Path, rows: int = DRY_RUN_ROWS) -> DryR
         scratch = _on_samples(spec, context(project_dir), root, rows)
         summary = run_pipeline(scratch, base_dir=root, project_dir=root)
         database = str(resolve_target(None, root).url.database)
-        with closing(sqlite3.connect(database)) as conn:
+        # No file when every stream failed before its load opened it: read an empty database.
+        found = database if Path(database).is_file() else ":memory:"
+        with closing(duckdb.connect(found, read_only=found != ":memory:")) as conn:
             tables = [stream.load.table for stream in scratch.streams]
             return DryRun(
                 summary.to_dict(),
@@ -199,22 +202,23 @@ def _bare(table: str) -> str:
     return table.rpartition(".")[2]
 
 
-def _rows(conn: sqlite3.Connection, table: str) -> list[dict[str, Any]]:
+def _rows(conn: duckdb.DuckDBPyConnection, table: str) -> list[dict[str, Any]]:
     if not _has(conn, table):
         return []
-    cursor = conn.execute(f'SELECT * FROM "{table}" LIMIT {SHOWN_ROWS}')
-    names = [column[0] for column in cursor.description]
-    return [dict(zip(names, row, strict=True)) for row in cursor]
+    cursor = conn.execute(f"SELECT * FROM {quote(table)} LIMIT {SHOWN_ROWS}")
+    rows = cursor.fetchall()
+    names = [column[0] for column in cursor.description or []]
+    return [dict(zip(names, row, strict=True)) for row in rows]
 
 
-def _rejects(conn: sqlite3.Connection, table: str) -> list[tuple[str, int]]:
+def _rejects(conn: duckdb.DuckDBPyConnection, table: str) -> list[tuple[str, int]]:
     name = f"{table}__rejects"
     if not _has(conn, name):
         return []
-    query = f'SELECT reason, COUNT(*) FROM "{name}" GROUP BY reason ORDER BY 2 DESC LIMIT 10'
-    return [(str(reason), int(count)) for reason, count in conn.execute(query)]
+    query = f"SELECT reason, COUNT(*) FROM {quote(name)} GROUP BY reason ORDER BY 2 DESC LIMIT 10"
+    return [(str(reason), int(count)) for reason, count in conn.execute(query).fetchall()]
 
 
-def _has(conn: sqlite3.Connection, table: str) -> bool:
-    found = conn.execute("SELECT 1 FROM sqlite_master WHERE type='table' AND name=?", (table,))
-    return found.fetchone() is not None
+def _has(conn: duckdb.DuckDBPyConnection, table: str) -> bool:
+    found = conn.execute("SELECT 1 FROM duckdb_tables() WHERE table_name = ?", [table])
+    return bool(found.fetchall())

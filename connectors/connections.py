@@ -2,7 +2,7 @@
 
 Order: the Airflow connection (inside an Airflow worker), then the environment variable
 `AIRFLOW_CONN_<ID>`, then the project's `.env`. A spec with no target uses an embedded
-SQLite file in the project. Values are Airflow connection URIs
+DuckDB file in the project. Values are Airflow connection URIs
 (`postgresql://user:pass@host:5432/db`) or Airflow's JSON form; any SQLAlchemy URL works too.
 """
 
@@ -24,7 +24,9 @@ from connectors.masking import SECRET_EXTRAS, register
 
 log = logging.getLogger("dagsmith")
 
-EMBEDDED_PATH = Path(".dagsmith") / "warehouse.db"
+EMBEDDED_PATH = Path(".dagsmith") / "warehouse.duckdb"
+_FILE_DATABASES = {"sqlite", "duckdb"}
+"""Schemes whose connection URI is already a SQLAlchemy URL (a path, no host)."""
 
 _DRIVERS = {
     "postgres": "postgresql+psycopg2",
@@ -49,8 +51,15 @@ class Target:
 
     @property
     def embedded(self) -> bool:
-        """Whether this is the project's embedded SQLite file (no target configured)."""
+        """Whether this is the project's embedded DuckDB file (no target configured)."""
         return self.conn_id is None
+
+    @property
+    def browse(self) -> str | None:
+        """How to look at the rows of the embedded file; None for a configured target."""
+        from connectors.loaders.duckdb import browse_hint  # the driver loads only when asked
+
+        return browse_hint(str(self.url.database)) if self.embedded else None
 
 
 def env_var(conn_id: str) -> str:
@@ -59,11 +68,11 @@ def env_var(conn_id: str) -> str:
 
 
 def resolve_target(conn_id: str | None, project_dir: Path) -> Target:
-    """The database behind a spec's `target`; the embedded SQLite file when it is null."""
+    """The database behind a spec's `target`; the embedded DuckDB file when it is null."""
     if conn_id is None:
         path = (project_dir / EMBEDDED_PATH).resolve()
         path.parent.mkdir(parents=True, exist_ok=True)
-        return Target(sa.URL.create("sqlite", database=str(path)), None)
+        return Target(sa.URL.create("duckdb", database=str(path)), None)
     return Target(to_sqlalchemy_url(lookup(conn_id, project_dir), conn_id), conn_id)
 
 
@@ -299,8 +308,8 @@ def database_url(conn: Connection) -> sa.URL:
     if skipped:
         log.debug("connection %r: extras not passed to the driver: %s", conn.conn_id, skipped)
     base, _, driver = conn.conn_type.partition("+")
-    if base == "sqlite":
-        return sa.URL.create("sqlite", database=conn.host or conn.schema, query=options)
+    if base in _FILE_DATABASES:
+        return sa.URL.create(base, database=conn.host or conn.schema, query=options)
     return sa.URL.create(
         conn.conn_type if driver else _DRIVERS.get(base, base),
         username=conn.login,

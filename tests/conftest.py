@@ -101,7 +101,19 @@ def sqlite(tmp_path: object) -> Iterator[Database]:
     engine.dispose()
 
 
-@pytest.fixture(params=["postgres", "mariadb", "sqlite"])
+@pytest.fixture
+def duckdb(tmp_path: Path) -> Iterator[Database]:
+    """A DuckDB file in the test's temporary folder, loaded into a schema (`schema.table`).
+
+    NullPool: an open connection would hold the file's lock against a loader in a child process.
+    """
+    url = sa.make_url(f"duckdb:///{tmp_path}/target.duckdb")
+    engine = sa.create_engine(url, poolclass=sa.pool.NullPool)
+    yield Database(url, _unique(), engine)
+    engine.dispose()
+
+
+@pytest.fixture(params=["postgres", "mariadb", "sqlite", "duckdb"])
 def database(request: pytest.FixtureRequest) -> Database:
     """Each real database in turn."""
     db: Database = request.getfixturevalue(request.param)

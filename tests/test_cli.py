@@ -5,11 +5,11 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import sqlite3
 import subprocess
 import sys
 from pathlib import Path
 
+import duckdb
 import pytest
 
 from tests.conftest import Database
@@ -74,7 +74,12 @@ def test_version_and_schema(project: Path) -> None:
     assert "streams" in schema["required"]
 
 
-def test_example_runs_on_the_embedded_sqlite_target(project: Path) -> None:
+def warehouse(project: Path) -> duckdb.DuckDBPyConnection:
+    """The project's embedded DuckDB file, opened read-only."""
+    return duckdb.connect(str(project / ".dagsmith" / "warehouse.duckdb"), read_only=True)
+
+
+def test_example_runs_on_the_embedded_duckdb_target(project: Path) -> None:
     result = dagsmith("run", "examples/orders.yaml", "--json", cwd=project)
     assert result.returncode == 0, result.stderr
     summary = json.loads(result.stdout)
@@ -83,9 +88,11 @@ def test_example_runs_on_the_embedded_sqlite_target(project: Path) -> None:
     assert stream["rows_read"] == 11
     assert stream["rows_rejected"] == 5
     assert stream["rows_loaded"] == 5  # 1002 twice: the last one wins
-    with sqlite3.connect(project / ".dagsmith" / "warehouse.db") as conn:
+    with warehouse(project) as conn:
         rows = conn.execute("SELECT order_id, amount, status FROM orders ORDER BY 1").fetchall()
-        rules = dict(conn.execute("SELECT rule, count(*) FROM orders__rejects GROUP BY rule"))
+        rules = dict(
+            conn.execute("SELECT rule, count(*) FROM orders__rejects GROUP BY 1").fetchall()
+        )
     assert [r[0] for r in rows] == [1001, 1002, 1004, 1006, 1010]
     assert rows[1][1:] == (7.5, "paid")
     assert rows[2][1] == 0  # filled
@@ -95,8 +102,9 @@ def test_example_runs_on_the_embedded_sqlite_target(project: Path) -> None:
 def test_summary_table_names_the_embedded_target(project: Path) -> None:
     result = dagsmith("run", "examples/orders.yaml", cwd=project)
     assert result.returncode == 0, result.stderr
-    assert "embedded SQLite" in result.stdout
+    assert "embedded DuckDB" in result.stdout
     assert "orders__rejects" in result.stdout
+    assert "look at the rows: duckdb .dagsmith/warehouse.duckdb" in result.stdout
 
 
 def test_rerun_with_the_same_run_id_loads_nothing_twice(project: Path) -> None:
@@ -137,9 +145,9 @@ def test_reject_limit_fails_the_run_with_exit_1_and_loads_nothing(project: Path)
     stream = json.loads(result.stdout)["streams"][0]
     assert stream["status"] == "failed"
     assert "max_rejects is 2" in stream["error"]
-    with sqlite3.connect(project / ".dagsmith" / "warehouse.db") as conn:
-        tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type='table'")}
-    assert tables == set()  # the failed run's DDL rolled back with it: no table left
+    with warehouse(project) as conn:
+        tables = conn.execute("SELECT table_name FROM duckdb_tables()").fetchall()
+    assert tables == []  # DuckDB's DDL is in the load's transaction: not even a table is left
 
 
 def test_connection_from_dotenv_loads_into_postgres(project: Path, postgres: Database) -> None:

@@ -75,10 +75,10 @@ def test_inside_an_airflow_task_an_unknown_connection_falls_back_to_the_environm
     assert get_connection("shop", tmp_path).host == "from-env"
 
 
-def test_no_target_is_the_embedded_sqlite_file(tmp_path: Path) -> None:
+def test_no_target_is_the_embedded_duckdb_file(tmp_path: Path) -> None:
     target = resolve_target(None, tmp_path)
-    assert target.embedded
-    assert target.url.database == str(tmp_path / ".dagsmith" / "warehouse.db")
+    assert target.embedded and target.url.get_backend_name() == "duckdb"
+    assert target.url.database == str(tmp_path / ".dagsmith" / "warehouse.duckdb")
     assert (tmp_path / ".dagsmith").is_dir()
 
 

@@ -15,13 +15,19 @@ def _postgres(url: sa.URL) -> Loader:
     return PostgresLoader(url)
 
 
+def _duckdb(url: sa.URL) -> Loader:
+    from connectors.loaders.duckdb import DuckDBLoader
+
+    return DuckDBLoader(url)
+
+
 def _generic(url: sa.URL) -> Loader:
     from connectors.loaders.sql import SqlLoader
 
     return SqlLoader(url)
 
 
-LOADERS: dict[str, Callable[[sa.URL], Loader]] = {"postgresql": _postgres}
+LOADERS: dict[str, Callable[[sa.URL], Loader]] = {"postgresql": _postgres, "duckdb": _duckdb}
 """Dialect name -> loader factory; any other dialect gets the generic SQLAlchemy loader."""
 
 

@@ -248,7 +248,10 @@ class Pipeline(SpecModel):
     )
     target: ConnectionId | None = Field(
         default=None,
-        description="Connection id of the target database; null = the embedded SQLite file.",
+        description=(
+            "Connection id of the target database (PostgreSQL, MySQL/MariaDB, DuckDB, SQLite); "
+            "null = the project's embedded DuckDB file, .dagsmith/warehouse.duckdb."
+        ),
     )
     retries: Retries = Field(default_factory=Retries)
     alerts: Alerts = Field(default_factory=Alerts)

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-import sqlite3
 import subprocess
 from pathlib import Path
 
+import duckdb
 import pytest
 
 from tests.test_cli import dagsmith
@@ -33,12 +33,13 @@ def test_build_writes_a_spec_and_a_dag_that_check_passes(project: Path) -> None:
     assert checked.returncode == 0, checked.stderr
 
 
-def test_build_run_loads_rows_into_sqlite(project: Path) -> None:
+def test_build_run_loads_rows_into_the_embedded_duckdb(project: Path) -> None:
     result = build(project, ORDERS, "--run")
     assert result.returncode == 0, result.stderr
-    with sqlite3.connect(project / ".dagsmith" / "warehouse.db") as conn:
-        ids = [row[0] for row in conn.execute("SELECT order_id FROM orders ORDER BY 1")]
-        rejected = conn.execute("SELECT COUNT(*) FROM orders__rejects").fetchone()[0]
+    warehouse = project / ".dagsmith" / "warehouse.duckdb"
+    with duckdb.connect(str(warehouse), read_only=True) as conn:
+        ids = [row[0] for row in conn.execute("SELECT order_id FROM orders ORDER BY 1").fetchall()]
+        rejected = conn.execute("SELECT COUNT(*) FROM orders__rejects").fetchall()[0][0]
     assert ids == sorted(set(ids)) and len(ids) == 9
     assert rejected == 1  # the row without a customer_id
 

@@ -157,8 +157,8 @@ def test_commands_show_run_model_and_unknown(chat: Conversation) -> None:
     assert "airflow_tasks.load(" in text  # the DAG
     assert "OrderID" in text  # the profile names the source's columns
     assert "dry run on a sample" in text
-    assert "embedded SQLite" in text  # /run loaded into the project's own SQLite file
-    assert (chat.project_dir / ".dagsmith" / "warehouse.db").is_file()
+    assert "embedded DuckDB" in text  # /run loaded into the project's own DuckDB file
+    assert (chat.project_dir / ".dagsmith" / "warehouse.duckdb").is_file()
     assert "model: offline" in text
     assert "unknown command /nope" in text
     commands.run("/model nonsense")
@@ -189,7 +189,7 @@ def test_a_destructive_change_asks_for_the_users_word(chat: Conversation, answer
     output = io.StringIO()
     session = Chat(chat, Console(file=output, width=200))
     session.handle(FIRST)
-    session.handle("/run")  # the table now exists in the embedded SQLite target
+    session.handle("/run")  # the table now exists in the embedded DuckDB target
     asked: list[str] = []
     session.commands.ask = lambda question: asked.append(question) or answer
     session.handle("overwrite it: replace the table on every run")

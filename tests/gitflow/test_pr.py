@@ -8,11 +8,11 @@ the GitHub URL of `origin` is rewritten to (`url.<bare>.insteadOf`).
 from __future__ import annotations
 
 import os
-import sqlite3
 import stat
 from contextlib import closing
 from pathlib import Path
 
+import duckdb
 import pytest
 
 from tests.gitflow.conftest import ROOT, SECTIONS, SUBJECT, commit_all, git
@@ -98,7 +98,7 @@ def test_an_update_to_replace_mode_is_flagged(repo: Path) -> None:
     write_spec(repo, orders_spec())
     commit_all(repo, "orders pipeline")
     (repo / ".dagsmith").mkdir()
-    with closing(sqlite3.connect(repo / ".dagsmith" / "warehouse.db")) as conn:
+    with closing(duckdb.connect(str(repo / ".dagsmith" / "warehouse.duckdb"))) as conn:
         conn.execute("CREATE TABLE orders (order_id INTEGER)")  # loaded by an earlier run
     write_spec(repo, orders_spec().replace("mode: upsert, keys: [order_id]", "mode: replace"))
 
@@ -112,7 +112,7 @@ def test_an_update_to_replace_mode_is_flagged(repo: Path) -> None:
     )
     body = (repo / ".dagsmith" / "pr" / "orders-replace.md").read_text(encoding="utf-8")
     risks = body.split("## Risk flags", 1)[1].split("## Pipeline", 1)[0]
-    assert "`orders` already exists in the embedded SQLite target and will be overwritten" in risks
+    assert "`orders` already exists in the embedded DuckDB target and will be overwritten" in risks
     assert "`orders` replaces the whole content of `orders` on every run" in risks
     assert "write mode `upsert` -> `replace`" in risks
     assert "not opened, as asked; to open the pull request: git push" in result.stderr

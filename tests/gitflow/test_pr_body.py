@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-import sqlite3
 from contextlib import closing
 from pathlib import Path
 
+import duckdb
 import pytest
 
 from agent.describe import describe_schedule
@@ -165,7 +165,7 @@ def test_titles_and_commit_message_of_several_pipelines(
     assert "Update pipelines/orders.yaml and its DAG dags/orders_hourly.py:" in message
     assert "- stream orders: data/orders.csv -> orders (upsert on order_id)" in message
     assert "- schedule: daily at 06:00" in message
-    assert "- target: the embedded SQLite file" in message
+    assert "- target: the embedded DuckDB file" in message
     assert "- risk: no failure alert (alerts.on_failure): a failed run goes unnoticed" in message
 
 
@@ -247,10 +247,10 @@ def test_replacing_an_existing_table_is_flagged(
 
     replacing = variant(spec, load={"mode": "replace", "keys": []})
     assert replaced_tables(replacing, tmp_path) == []  # the table is not there yet
-    with closing(sqlite3.connect(tmp_path / ".dagsmith" / "warehouse.db")) as conn:
+    with closing(duckdb.connect(str(tmp_path / ".dagsmith" / "warehouse.duckdb"))) as conn:
         conn.execute("CREATE TABLE orders (order_id INTEGER)")
     assert replaced_tables(replacing, tmp_path) == [
-        "`orders` already exists in the embedded SQLite target and will be overwritten"
+        "`orders` already exists in the embedded DuckDB target and will be overwritten"
     ]
 
     monkeypatch.delenv("AIRFLOW_CONN_WAREHOUSE", raising=False)

@@ -197,7 +197,7 @@ def test_schedule_target_retries_and_alerts() -> None:
     found = texts(changes(spec(), spec(edit)))
     assert found == {
         "schedule `0 6 * * *` -> `@hourly`": False,
-        "target embedded SQLite -> `warehouse` (rows land elsewhere)": True,
+        "target embedded DuckDB -> `warehouse` (rows land elsewhere)": True,
         "retries 3 (every 5m, doubling, at most 1h) -> none "
         "(a failed task is no longer retried)": True,
         "failure alert to `connection pager` added": False,
@@ -244,7 +244,7 @@ def test_streams_added_and_removed_and_pipelines_added_and_removed() -> None:
     assert removed["customers: stream removed (table `customers` is no longer loaded; it stays)"]
 
     new = changes(None, spec())
-    summary = "new pipeline: 1 stream(s), schedule `0 6 * * *`, target embedded SQLite"
+    summary = "new pipeline: 1 stream(s), schedule `0 6 * * *`, target embedded DuckDB"
     assert new[0] == Change("orders_daily", None, summary)
     assert new[1].text.startswith("orders: new stream: csv `../data/orders.csv` -> table")
     assert changes(spec(), None) == [

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import os
-import sqlite3
 from pathlib import Path
 
+import duckdb
 import palmerpenguins
 import pytest
 import vega_datasets
@@ -62,17 +62,18 @@ def test_vega_cars_json_typed_values() -> None:
     assert cars.column("Horsepower").nullable
 
 
-def test_init_then_run_penguins_into_sqlite(tmp_path: Path) -> None:
+def test_init_then_run_penguins_into_the_embedded_duckdb(tmp_path: Path) -> None:
     made = dagsmith("init", str(PENGUINS), "--name", "penguins", cwd=tmp_path, env=ALLOW)
     assert made.returncode == 0, made.stderr
     spec = (tmp_path / "pipelines" / "penguins.yaml").read_text()
     assert "null_values:\n    - ''\n    - NA" in spec
     ran = dagsmith("run", "pipelines/penguins.yaml", cwd=tmp_path, env=ALLOW)
     assert ran.returncode == 0, ran.stderr + ran.stdout
-    with sqlite3.connect(tmp_path / ".dagsmith" / "warehouse.db") as db:
-        count, nulls = db.execute(
-            "SELECT count(*), sum(body_mass_g IS NULL) FROM penguins"
-        ).fetchone()
+    warehouse = tmp_path / ".dagsmith" / "warehouse.duckdb"
+    with duckdb.connect(str(warehouse), read_only=True) as db:
+        ((count, nulls),) = db.execute(
+            "SELECT count(*), count(*) FILTER (WHERE body_mass_g IS NULL) FROM penguins"
+        ).fetchall()
     assert (count, nulls) == (344, 2)
 
 
