@@ -41,6 +41,7 @@ class StreamStats:
 
     rows_read: int = 0
     rows_rejected: int = 0
+    rows_filtered: int = 0
     rows_loaded: int = 0
     by_rule: Counter[str] = field(default_factory=Counter)
     seconds: dict[str, float] = field(default_factory=dict)
