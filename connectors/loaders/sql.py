@@ -130,7 +130,8 @@ class _Load:
         keys = self.job.load.keys
         tables.target_table(self.metadata, self.schema, self.name, self.extract, keys)
         self.metadata.create_all(self.conn)
-        existing = {c["name"] for c in sa.inspect(self.conn).get_columns(self.runs.name, self.schema)}
+        runs = sa.inspect(self.conn).get_columns(self.runs.name, self.schema)
+        existing = {column["name"] for column in runs}
         for alter in tables.added_columns(self.runs, existing, self.conn.dialect):
             self.conn.execute(sa.text(alter))
         self.conn.commit()

@@ -98,7 +98,7 @@ def added_columns(
     `if_not_exists` (PostgreSQL) lets two runs upgrading the same table at once both pass.
     """
     name = dialect.identifier_preparer.format_table(table)
-    compiler = dialect.ddl_compiler(dialect, None)
+    compiler = dialect.ddl_compiler(dialect, sa.schema.CreateTable(table))
     guard = "IF NOT EXISTS " if if_not_exists else ""
     return [
         f"ALTER TABLE {name} ADD COLUMN {guard}{compiler.get_column_specification(column)}"
