@@ -68,6 +68,7 @@ def extract(spec_json: str, stream: str, *, dag_file: str, spec_dir: str) -> dic
             batch_rows=task.stream.batch_rows,
             rejects=rejects,
             project_dir=task.project_dir,
+            where=transforms.pushdown(task.stream.transform),
         )
         rows = task.stage.write("extract", sources.read(task.stream.source, ctx))
         task.stage.write_rejects("extract", rejects.table())

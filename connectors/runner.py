@@ -195,6 +195,7 @@ def _load_stream(
         since=watermark.pushdown(_source_name(stream, watermark.spec.cursor))
         if watermark
         else None,
+        where=transforms.pushdown(stream.transform),
     )
     raw = _timed(sources.read(stream.source, ctx), stats, "extract")
     shaped = _timed(transforms.apply(raw, stream.transform, rejects, stats), stats, "transform")

@@ -12,6 +12,8 @@ from typing import Any
 
 import pyarrow as pa
 
+from connectors.spec.filter import Filter
+
 log = logging.getLogger("dagsmith")
 
 _REJECT_FIELDS: list[pa.Field[pa.DataType]] = [
@@ -131,3 +133,5 @@ class ReadContext:
     storage_options: dict[str, Any] = field(default_factory=dict)
     since: Since | None = None
     project_dir: Path = field(default_factory=Path.cwd)
+    where: Filter | None = None
+    """Tests a database source may apply in its query (`transforms.filter.pushdown`)."""
