@@ -68,6 +68,7 @@ def extract(spec_json: str, stream: str, *, dag_file: str, spec_dir: str) -> dic
             batch_rows=task.stream.batch_rows,
             rejects=rejects,
             project_dir=task.project_dir,
+            where=transforms.pushdown(task.stream.transform),
         )
         rows = task.stage.write("extract", sources.read(task.stream.source, ctx))
         task.stage.write_rejects("extract", rejects.table())
@@ -87,8 +88,17 @@ def transform(spec_json: str, stream: str, *, dag_file: str, spec_dir: str) -> d
         rows = task.stage.write("transform", shaped)
         task.stage.write_rejects("transform", rejects.table())
         state = watermark.state() if watermark is not None else None
-        task.stage.write_manifest("transform", {"rows_read": stats.rows_read, "state": state})
-        return _summary(task, rows_read=stats.rows_read, rows_out=rows, rows_rejected=rejects.count)
+        task.stage.write_manifest(
+            "transform",
+            {"rows_read": stats.rows_read, "rows_filtered": stats.rows_filtered, "state": state},
+        )
+        return _summary(
+            task,
+            rows_read=stats.rows_read,
+            rows_filtered=stats.rows_filtered,
+            rows_out=rows,
+            rows_rejected=rejects.count,
+        )
 
 
 def load(spec_json: str, stream: str, *, dag_file: str, spec_dir: str) -> dict[str, Any]:
@@ -101,7 +111,10 @@ def _load(task: StreamTask) -> dict[str, Any]:
     """The load itself; its outcome is pushed as metrics (a failure by `_running`)."""
     started = time.perf_counter()
     manifest = task.stage.read_manifest("transform")
-    stats = StreamStats(rows_read=int(manifest.get("rows_read", 0)))
+    stats = StreamStats(
+        rows_read=int(manifest.get("rows_read", 0)),
+        rows_filtered=int(manifest.get("rows_filtered", 0)),
+    )
     rejects = Rejects(task.run, stats)
     for stage in ("extract", "transform"):
         if (staged := task.stage.read_rejects(stage)) is not None:
@@ -127,6 +140,7 @@ def _load(task: StreamTask) -> dict[str, Any]:
         task,
         rows_loaded=result.rows_loaded,
         rows_rejected=stats.rows_rejected,
+        rows_filtered=stats.rows_filtered,
         already_loaded=result.skipped,
     )
 

@@ -64,6 +64,7 @@ class StreamResult:
             "status": self.status,
             "rows_read": self.stats.rows_read,
             "rows_rejected": self.stats.rows_rejected,
+            "rows_filtered": self.stats.rows_filtered,
             "rows_loaded": load.rows_loaded,
             "inserted": load.inserted,
             "updated": load.updated,
@@ -194,6 +195,7 @@ def _load_stream(
         since=watermark.pushdown(_source_name(stream, watermark.spec.cursor))
         if watermark
         else None,
+        where=transforms.pushdown(stream.transform),
     )
     raw = _timed(sources.read(stream.source, ctx), stats, "extract")
     shaped = _timed(transforms.apply(raw, stream.transform, rejects, stats), stats, "transform")

@@ -12,6 +12,8 @@ from typing import Any
 
 import pyarrow as pa
 
+from connectors.spec.filter import Filter
+
 log = logging.getLogger("dagsmith")
 
 _REJECT_FIELDS: list[pa.Field[pa.DataType]] = [
@@ -41,6 +43,7 @@ class StreamStats:
 
     rows_read: int = 0
     rows_rejected: int = 0
+    rows_filtered: int = 0
     rows_loaded: int = 0
     by_rule: Counter[str] = field(default_factory=Counter)
     seconds: dict[str, float] = field(default_factory=dict)
@@ -130,3 +133,5 @@ class ReadContext:
     storage_options: dict[str, Any] = field(default_factory=dict)
     since: Since | None = None
     project_dir: Path = field(default_factory=Path.cwd)
+    where: Filter | None = None
+    """Tests a database source may apply in its query (`transforms.filter.pushdown`)."""

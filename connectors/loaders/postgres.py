@@ -132,18 +132,22 @@ def _prepare(session: PgSession, job: LoadJob, extract: Extract) -> Plan:
     # Staging lives in local buffers: the 8MB default spills a million rows to disk.
     session.query("SET temp_buffers = '256MB'")
     metadata = tables.new_metadata("postgresql")
+    runs = tables.runs_table(metadata, schema)
     statements: list[DDLElement] = [CreateSchema(schema, if_not_exists=True)] if schema else []
     statements += [
         CreateTable(table, if_not_exists=True)
         for table in (
             tables.target_table(metadata, schema, name, extract, job.load.keys),
             tables.rejects_table(metadata, schema, rejects_table(name)),
-            tables.runs_table(metadata, schema),
+            runs,
             tables.state_table(metadata, schema),
         )
     ]
     for statement in statements:
         session.query(str(statement.compile(dialect=DIALECT)))
+    existing = {row[0] for row in session.query(TARGET_COLUMNS, [qualify(schema, RUNS_TABLE)])}
+    for alter in tables.added_columns(runs, existing, DIALECT, if_not_exists=True):
+        session.query(alter)
     session.commit()
     rows = session.query(TARGET_COLUMNS, [qualify(schema, name)])
     columns = [target_column(*row) for row in rows]

@@ -130,6 +130,10 @@ class _Load:
         keys = self.job.load.keys
         tables.target_table(self.metadata, self.schema, self.name, self.extract, keys)
         self.metadata.create_all(self.conn)
+        runs = sa.inspect(self.conn).get_columns(self.runs.name, self.schema)
+        existing = {column["name"] for column in runs}
+        for alter in tables.added_columns(self.runs, existing, self.conn.dialect):
+            self.conn.execute(sa.text(alter))
         self.conn.commit()
         reflected = sa.inspect(self.conn).get_columns(self.name, schema=self.schema)
         if self.dialect == "mysql":
