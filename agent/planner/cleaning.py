@@ -76,7 +76,7 @@ _KEEP = re.compile(
     re.IGNORECASE,
 )
 _INCREMENTAL = [
-    rf"\bincremental(?:ly)?\b[^.;]*?\b(?:by|on|using)\s+(?:the\s+)?(?:column\s+)?(?P<col>{IDENT})",
+    rf"\bincremental(?:ly)?\b(?:[^.;]|\.(?=\S))*?\b(?:by|on|using)\s+(?:the\s+)?(?:column\s+)?(?P<col>{IDENT})",
     rf"\bonly\s+new\s+(?:or\s+(?:changed|updated)\s+)?(?:rows|records)\s+(?:by|using|based\s+on)"
     rf"\s+(?P<col>{IDENT})",
     rf"\busing\s+(?P<col>{IDENT})\s+as\s+(?:the\s+)?(?:cursor|watermark)",
@@ -118,7 +118,7 @@ def _pairs(text: str, pattern: str, field: str, parsed: Parsed) -> None:
             continue
         pairs, end = [(match.group("a"), match.group("b"))], match.end()
         while more := _AND_PAIR.match(text, end):
-            value = re.match(rf"{VALUE}|{IDENT}", text[more.end() :])
+            value = re.match(VALUE if field == "fill" else IDENT, text[more.end() :])
             if value is None:
                 break
             pairs.append((more.group("a"), value.group(0)))

@@ -20,7 +20,7 @@ _MODES = {
     ),
 }
 _KEY_LIST = (
-    r"(?:\b(?:upsert\w*|merg\w+|sync\w*)\b[^.;]*?\b(?:on|by|using)\s+|"
+    r"(?:\b(?:upsert\w*|merg\w+|sync\w*)\b(?:[^.;]|\.(?=\S))*?\b(?:on|by|using)\s+|"
     r"\b(?:keyed|matched|matching|identified)\s+(?:on|by)\s+|\bunique\s+(?:on|by|per)\s+|"
     r"\b(?:the\s+)?(?:primary\s+|upsert\s+|merge\s+)?keys?\s+(?:is|are|=|:)\s*|"
     r"\b(?:with|using|on)\s+(?:the\s+)?(?:primary\s+)?keys?\s+)"

@@ -22,9 +22,9 @@ _RHYTHMS: list[Rule] = [
         lambda m: "manual",
     ),
     (r"\bevery\s+(?P<n>\d+)\s*(?:seconds?|secs?)\b", lambda m: None),
-    (r"\bevery\s+(?P<n>\d+)\s*(?:minutes?|mins?)\b", _minutes),
+    (r"\bevery\s+(?P<n>\d+)\s*(?:minutes?|mins?)\b", lambda m: _minutes(m)),
     (r"\bevery\s+minute\b", lambda m: "* * * * *"),
-    (r"\bevery\s+(?P<n>\d+)\s*(?:hours?|hrs?)\b", _hours),
+    (r"\bevery\s+(?P<n>\d+)\s*(?:hours?|hrs?)\b", lambda m: _hours(m)),
     (
         r"\b(?:at\s+)?(?:(?P<n>\d{1,2})\s+(?:minutes?\s+)?|(?P<q>a\s+quarter|half)\s+)past\s+"
         r"(?:the|every|each)\s+hour\b|\bat\s+minute\s+(?P<n2>\d{1,2})\s+of\s+(?:every|each)\s+hour",

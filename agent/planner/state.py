@@ -27,6 +27,8 @@ class Parsed:
     text: str
     facts: Facts | None = None
     """The columns of the (single) source, when it was profiled: names and values to check."""
+    nouns: set[str] = field(default_factory=set)
+    """Words that name the rows themselves: "shipments", "users", "records"."""
     sources: list[tuple[int, str, dict[str, Any]]] = field(default_factory=list)
     """Each source found: where it stands, its label for profile_source, its spec."""
     tables: list[tuple[int, str]] = field(default_factory=list)

@@ -16,7 +16,7 @@ _PATTERNS = [
     rf"\b(?:to|in)\s+{_ARTICLE}table\s+{_CALLED}{_T}",
     rf"\b(?:to|in)\s+{_ARTICLE}{_T}\s+table\b",
     rf"\b(?:to|in)\s+{_ARTICLE}{_DOTTED}",
-    rf"\b{_ARTICLE}{_T}\s+table\b",
+    rf"\bthe\s+(?:new\s+|existing\s+)?{_T}\s+table\b",
     rf"\b{_ARTICLE}table\s+(?:is\s+|should\s+be\s+|will\s+be\s+|:\s*)?{_CALLED}{_T}",
     rf"\breplace\s+{_ARTICLE}{_T}\s+with\b",
     rf"\b{_T}\s+should\s+(?:hold|contain|get|receive)\b",
@@ -49,7 +49,7 @@ def read_target(text: str, parsed: Parsed) -> None:
     for pattern in _PATTERNS:
         for match in re.finditer(pattern, text, re.IGNORECASE):
             table = match.group("table")
-            if table.lower() in _NOT_TABLE or not parsed.free_at(match, "table"):
+            if table.lower() in _NOT_TABLE or not parsed.free_at(match):
                 continue
             parsed.use(match)
             found.setdefault(table, match.start("table"))
@@ -74,7 +74,7 @@ def _source_end(text: str, start: int) -> int:
 
 def _connection_after(text: str, end: int, parsed: Parsed) -> None:
     match = _ON_CONN.match(text, end)
-    if match is None or match.group("conn").lower() in _NOT_CONN:
+    if match is None or match.group("conn").lower() in _NOT_CONN or not parsed.free_at(match):
         return
     if not _CONN_WORD.search(match.group(0)) and _KEYISH.search(text):
         return  # "merge into orders on order_id": the key reader reads it

@@ -21,7 +21,8 @@ KEYWORDS = frozenset(
     monday tuesday wednesday thursday friday saturday sunday morning evening night midnight
     noon twice times unique primary incremental incrementally except excluding called named
     default should empty blank remove skip require required newest latest oldest first last
-    manually demand insert update""".split()  # noqa: SIM905
+    manually demand insert update hour minute day week month night cast fill name call treat
+    past quarter half once send mail page sync every each only just where whose""".split()  # noqa: SIM905
 )
 
 FILLER = frozenset(
@@ -33,7 +34,8 @@ FILLER = frozenset(
     imports ingest ingests pull pulls bring get move send write push stream store save
     make set run runs running go goes let us lets sure which who whose there here keep
     stored source target but have has always got every after before once contents content
-    everything everyday thing things stuff""".split()  # noqa: SIM905
+    everything everyday thing things stuff read reads fetch extract export dump mirror
+    replicate transfer upload ship""".split()  # noqa: SIM905
 )
 """Words that carry no part of a pipeline by themselves."""
 
@@ -51,7 +53,9 @@ def mend(text: str, names: Iterable[str]) -> str:
         if low in KEYWORDS or low in FILLER or low in keep:
             return word
         close = [k for k in KEYWORDS if DamerauLevenshtein.distance(low, k, score_cutoff=1) <= 1]
-        return close[0] if len(close) == 1 and len(close[0]) >= 4 else word
+        if len(close) != 1 or (len(low) == 4 and sorted(low) != sorted(close[0])):
+            return word  # a four-letter word is mended only for swapped letters
+        return close[0]
 
     return _PLAIN.sub(fix, text)
 
