@@ -100,9 +100,9 @@ def read_cleaning(text: str, parsed: Parsed) -> None:
             _pairs(text, pattern, field, parsed)
     for pattern in _REQUIRED:
         _list_after(text, pattern, "required", parsed)
+    _dedupe(text, parsed)
     for pattern in _REQUIRED_AFTER:
         _list_before(text, pattern, parsed)
-    _dedupe(text, parsed)
     _list_after(text, _DROP, "drop", parsed)
     for pattern in _SELECT:
         _list_after(text, pattern, "select", parsed)
@@ -132,7 +132,7 @@ def _pairs(text: str, pattern: str, field: str, parsed: Parsed) -> None:
 
 def _list_after(text: str, pattern: str, field: str, parsed: Parsed) -> None:
     for match in re.finditer(pattern, text, re.IGNORECASE):
-        items, used = take_list(text[match.end() :])
+        items, used = take_list(text[match.end() :], parsed.facts)
         words = re.match(r"\s*columns?\b", text[match.end() + used :], re.IGNORECASE)
         end = match.end() + used + (words.end() if words else 0)
         if not items or not parsed.is_free(match.start(), end):
@@ -147,20 +147,27 @@ def _list_after(text: str, pattern: str, field: str, parsed: Parsed) -> None:
 
 
 def _all_columns(items: list[str], parsed: Parsed) -> bool:
-    return parsed.facts is not None and all(item in parsed.facts for item in items)
+    return parsed.facts is not None and _all_known(items, parsed)
 
 
 def _list_before(text: str, pattern: str, parsed: Parsed) -> None:
-    for match in re.finditer(pattern, text, re.IGNORECASE):
+    compiled, pos = re.compile(pattern, re.IGNORECASE), 0
+    while match := compiled.search(text, pos):
+        pos = match.start() + 1
         group = "cols" if match.group("cols") else "cols2"
-        items = re.findall(IDENT, match.group(group))
-        items = [i for i in items if i.lower() != "and"]
-        if not parsed.free_at(match):
+        items = [i for i in re.findall(IDENT, match.group(group)) if i.lower() != "and"]
+        if not parsed.free_at(match) or not _all_known(items, parsed):
             continue
         if (columns := parsed.columns(items, "required")) is not None:
             parsed.use(match)
             old = parsed.transform.get("required", [])
             parsed.transform["required"] = list(dict.fromkeys([*old, *columns]))
+            pos = match.end()
+
+
+def _all_known(items: list[str], parsed: Parsed) -> bool:
+    known = {name.lower() for name in parsed.facts or ()}
+    return parsed.facts is None or all(item.lower() in known for item in items)
 
 
 def _dedupe(text: str, parsed: Parsed) -> None:
@@ -169,7 +176,7 @@ def _dedupe(text: str, parsed: Parsed) -> None:
             if not parsed.free_at(match):
                 continue
             start = match.start("list") if match.group("list") is not None else match.end()
-            items, used = take_list(text[start:]) if match.group("list") is not None else ([], 0)
+            items, used = take_list(text[start:], parsed.facts) if match.group("list") is not None else ([], 0)
             rows = re.match(r"\s+(?:rows|records|values|entries)\b", text[start + used :])
             parsed.use((match.start(), start + used + (rows.end() if rows else 0)))
             dedupe: dict[str, Any] = {"keys": parsed.columns(items, "dedupe") or []}

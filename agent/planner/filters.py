@@ -41,6 +41,7 @@ _LEAD = (
 )
 _SUBJECT = re.compile(rf"{_LEAD}(?P<col>{IDENT})\s+", re.IGNORECASE)
 _LIST_SEP = re.compile(r"\s*(?:,\s*(?:or\s+|and\s+)?|\bor\s+|\band\s+)", re.IGNORECASE)
+_OR = re.compile(r"\s*,?\s*\bor\s+", re.IGNORECASE)
 _NOT_VALUE = re.compile(r"\s+(?:is|are|>|<|=|!)", re.IGNORECASE)
 
 
@@ -89,7 +90,7 @@ def _condition(
             return _done(subject, match.end(), column, op, value, parsed)
         if op.startswith("is_"):
             return _done(subject, match.end(), column, op, None, parsed)
-        values, end = _values(text, match.end(), parsed)
+        values, end = _values(text, match.end(), parsed, op in ("in", "not_in"))
         if not values:
             return None
         if len(values) > 1 and op in ("=", "!="):
@@ -101,7 +102,8 @@ def _condition(
     return None
 
 
-def _values(text: str, at: int, parsed: Parsed) -> tuple[list[Any], int]:
+def _values(text: str, at: int, parsed: Parsed, listed: bool) -> tuple[list[Any], int]:
+    """Values from `at`: one, or (after 'in') a list; 'is a or b' is a list too."""
     values: list[Any] = []
     opened = re.match(r"\(\s*", text[at:])
     pos = at + (opened.end() if opened else 0)
@@ -110,7 +112,7 @@ def _values(text: str, at: int, parsed: Parsed) -> tuple[list[Any], int]:
             break
         values.append(scalar(value.group(0)))
         pos = value.end()
-        sep = _LIST_SEP.match(text, pos)
+        sep = (_LIST_SEP if listed else _OR).match(text, pos)
         if sep is None or not re.compile(_V).match(text, sep.end()):
             break
         follow = re.compile(_V).match(text, sep.end())

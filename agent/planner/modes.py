@@ -59,11 +59,13 @@ def read_mode(text: str, parsed: Parsed) -> None:
 
 def _keys(text: str, parsed: Parsed) -> list[str]:
     for match in re.finditer(_KEY_LIST, text, re.IGNORECASE):
-        items, used = take_list(text[match.end() :])
+        items, used = take_list(text[match.end() :], parsed.facts)
         if items and parsed.is_free(match.end(), match.end() + used):
             parsed.use((match.start(), match.end() + used))
             return parsed.columns(items, "the upsert key") or []
-    for match in _KEY_BEFORE.finditer(text):
+    pos = 0
+    while match := _KEY_BEFORE.search(text, pos):
+        pos = match.start() + 1
         if parsed.free_at(match):
             items, _ = take_list(match.group("cols"))
             if items and " ".join(items) == " ".join(re.findall(r"\w+", match.group("cols"))):

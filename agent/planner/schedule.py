@@ -51,7 +51,9 @@ _AT = re.compile(
     r"|\b(?P<t3>\d{1,2}:\d{2})\b",
     re.IGNORECASE,
 )
-_RETRY_CLAUSE = re.compile(r"\bretr(?:y|ies)\b[^,.;]*", re.IGNORECASE)
+_RETRY_CLAUSE = re.compile(
+    r"\bretr(?:y|ies)\b[^,.;]*?\b(?:every|after|waiting)\s+\d+\s*[a-z]+", re.IGNORECASE
+)
 
 
 def read_schedule(text: str, parsed: Parsed) -> None:

@@ -22,6 +22,10 @@ _PATTERNS = [
     rf"\b{_T}\s+should\s+(?:hold|contain|get|receive)\b",
     rf"(?<![\w./@:$-]){_DOTTED}",
 ]
+_AND_TABLE = re.compile(  # "into raw.a and raw.b": a second table
+    rf"\s+and\s+(?:into\s+|to\s+)?{_ARTICLE}({IDENT}\.{IDENT}(?![\w/@-]|\.\w)|{IDENT}(?=\s*(?:[.,;]|$)))",
+    re.IGNORECASE,
+)
 _AFTER_SOURCE = re.compile(rf"\s*(?:to|in)\s+{_ARTICLE}{_T}\b", re.IGNORECASE)
 _NOT_TABLE = STOP_WORDS | {"table", "it", "them", "a", "an", "the", "one", "database"}
 _CONN = r"(?P<conn>[a-z][a-z0-9_]{0,99})"
@@ -54,6 +58,10 @@ def read_target(text: str, parsed: Parsed) -> None:
             parsed.use(match)
             found.setdefault(table, match.start("table"))
             _connection_after(text, match.end(), parsed)
+            other = _AND_TABLE.match(text, match.end())
+            if other and parsed.free_at(other) and other.group(1).lower() not in _NOT_TABLE:
+                parsed.use(other)
+                found.setdefault(other.group(1), other.start(1))
     for start, _, _ in parsed.sources:
         if after := _AFTER_SOURCE.match(text, _source_end(text, start)):
             if after.group("table").lower() not in _NOT_TABLE:
