@@ -80,7 +80,9 @@ def next_message(messages: Sequence[BaseMessage], steps: Sequence[str] = STEPS) 
     if done and done[-1].status == "error":
         return AIMessage(content=f"I cannot go on: {done[-1].text}")
     calls = [(name, args) for name, args in _calls(planned, steps, done) if name in steps]
-    if len(done) < len(calls) and (planned.spec is not None or calls[len(done)][0] == "profile_source"):
+    if planned.spec is None:  # profile what was not profiled: a value may answer the question
+        calls = [(name, args) for name, args in calls if label(args) not in profiles]
+    if len(done) < len(calls):
         name, args = calls[len(done)]
         call_id = f"call_{name}_{len(done)}"
         return AIMessage(content="", tool_calls=[{"name": name, "args": args, "id": call_id}])

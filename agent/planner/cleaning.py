@@ -138,7 +138,7 @@ def _list_after(text: str, pattern: str, field: str, parsed: Parsed) -> None:
         if not items or not parsed.is_free(match.start(), end):
             continue
         said_columns = bool(words) or bool(match.groupdict().get("word"))
-        if field == "select" and not said_columns and not _all_columns(items, parsed):
+        if field == "select" and not said_columns and not _only_columns(text, end, items, parsed):
             continue  # "only the lost shipments": rows, for the filter reader
         if (columns := parsed.columns(items, field)) is not None:
             parsed.use((match.start(), end))
@@ -146,8 +146,11 @@ def _list_after(text: str, pattern: str, field: str, parsed: Parsed) -> None:
             parsed.transform[field] = list(dict.fromkeys([*old, *columns]))
 
 
-def _all_columns(items: list[str], parsed: Parsed) -> bool:
-    return parsed.facts is not None and _all_known(items, parsed)
+def _only_columns(text: str, end: int, items: list[str], parsed: Parsed) -> bool:
+    """Whether 'only a, b' names columns: all known, and no noun of the rows after them."""
+    after = re.match(r"\s+([a-z]\w*)", text[end:], re.IGNORECASE)
+    noun = after is not None and after.group(1).lower().rstrip("s") in parsed.nouns
+    return parsed.facts is not None and _all_known(items, parsed) and not noun
 
 
 def _list_before(text: str, pattern: str, parsed: Parsed) -> None:

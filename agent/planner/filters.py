@@ -36,7 +36,7 @@ _LEAD = (
     r"(?:(?P<neg>leav(?:e|ing)\s+out|exclud(?:e|ing)|except|skip(?:ping)?|drop(?:ping)?|"
     r"remov(?:e|ing))\s+(?:the\s+|any\s+)?(?:\w+\s+)?(?:where|whose|with|that\s+have)\s+|"
     r"(?:keep(?:ing)?\s+)?only\s+(?:the\s+)?(?:\w+\s+)?(?:(?:where|whose|with|having|who\s+are)\s+)?|"
-    r"(?:where|whose|with|having|if|for)\s+|"
+    r"(?:filter(?:ing)?\s+(?:the\s+)?(?:rows\s+|records\s+)?)?(?:where|whose|with|having|if|for)\s+|"
     r"(?:and|or|but|,)\s+)?"
 )
 _SUBJECT = re.compile(rf"{_LEAD}(?P<col>{IDENT})\s+", re.IGNORECASE)

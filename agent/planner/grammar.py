@@ -19,7 +19,9 @@ _CLAUSE = re.compile(
 STOP_WORDS = frozenset(
     """a an and alert alerts append as at by call cast columns column cron daily dedupe
     deduplicate drop each every keeping but leaving removing dropping treating renaming
-    upserting merging skipping excluding except whose only just plus also fail fill filter from hourly if in incremental
+    upserting merging skipping excluding except whose only just plus also make run set send use
+    change switch treat skip remove ignore exclude leave bring ingest import copy put take
+    refresh sync merge please fail fill filter from hourly if in incremental
     incrementally into it keep key keys load monthly named new no notify on only or
     overwrite rename replace require retries retry rows run schedule select skip table target
     the then to upsert using via weekdays weekly when where with""".split()  # noqa: SIM905

@@ -71,6 +71,9 @@ def _holder(word: str, column: str | None, parsed: Parsed) -> tuple[str, str] | 
         for value in facts.values
         if value.lower() == word.lower()
     ]
+    if holders and word.lower() in {name.lower() for name in parsed.facts}:
+        parsed.ask(f"{word!r} is a column and a value of {holders[0][0]}: which do you mean?")
+        return None
     if len(holders) > 1:
         names = ", ".join(name for name, _ in holders)
         parsed.ask(f"{word!r} is a value of several columns ({names}): which one do you mean?")

@@ -55,7 +55,7 @@ def test_changes_add_cleaning_rules_to_the_earlier_ones() -> None:
     assert changed.spec is not None
     transform = to_plain(changed.spec)["streams"][0]["transform"]
     assert transform["required"] == ["customer_id", "amount"]
-    assert transform["ranges"] == {"status": {"allowed": ["paid"]}}
+    assert transform["filter"] == {"column": "status", "op": "=", "value": "paid"}
 
 
 def test_an_unclear_change_asks_and_changes_nothing() -> None:
