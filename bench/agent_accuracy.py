@@ -17,7 +17,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from tests.agent.corpus.score import score  # noqa: E402
+from tests.agent.corpus.score import score
 
 
 def main() -> None:

@@ -98,7 +98,9 @@ def _stream(
     transform = _merged(old.get("transform", {}), parsed.transform)
     if parsed.filters:
         old_filter = transform.get("filter")
-        transform["filter"] = {"all": [old_filter, *parsed.filters]} if old_filter else parsed.filters[0]
+        transform["filter"] = (
+            {"all": [old_filter, *parsed.filters]} if old_filter else parsed.filters[0]
+        )
     if transform:
         stream["transform"] = transform
     if parsed.incremental:

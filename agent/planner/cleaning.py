@@ -179,7 +179,11 @@ def _dedupe(text: str, parsed: Parsed) -> None:
             if not parsed.free_at(match):
                 continue
             start = match.start("list") if match.group("list") is not None else match.end()
-            items, used = take_list(text[start:], parsed.facts) if match.group("list") is not None else ([], 0)
+            items, used = (
+                take_list(text[start:], parsed.facts)
+                if match.group("list") is not None
+                else ([], 0)
+            )
             rows = re.match(r"\s+(?:rows|records|values|entries)\b", text[start + used :])
             parsed.use((match.start(), start + used + (rows.end() if rows else 0)))
             dedupe: dict[str, Any] = {"keys": parsed.columns(items, "dedupe") or []}

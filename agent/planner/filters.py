@@ -5,6 +5,7 @@ in one column ("only the lost shipments", "for carrier ups only", "is shipped").
 from __future__ import annotations
 
 import re
+from itertools import pairwise
 from typing import Any
 
 from agent.planner.grammar import IDENT, NUMBER, scalar
@@ -16,11 +17,23 @@ _OPS = [
     ("between", r"between\s+(?P<lo>-?\d+(?:\.\d+)?)\s+and\s+(?P<hi>-?\d+(?:\.\d+)?)"),
     ("not_in", r"(?:is\s+|are\s+)?(?:not\s+in|not\s+one\s+of|none\s+of)\s+"),
     ("in", r"(?:is\s+|are\s+)?(?:in|one\s+of|any\s+of)\s+"),
-    ("is_not_null", r"(?:is|are)\s+(?:not\s+(?:null|empty|missing|blank)|present|set|filled\s+in|known)\b"),
+    (
+        "is_not_null",
+        r"(?:is|are)\s+(?:not\s+(?:null|empty|missing|blank)|present|set|filled\s+in|known)\b",
+    ),
     ("is_null", r"(?:is|are)\s+(?:null|empty|missing|blank|unknown)\b"),
-    (">=", r"(?:is\s+|are\s+)?(?:>=|=>|at\s+least|no\s+less\s+than|not\s+less\s+than|min(?:imum)?)\s*"),
-    ("<=", r"(?:is\s+|are\s+)?(?:<=|=<|at\s+most|no\s+more\s+than|not\s+more\s+than|up\s+to|max(?:imum)?)\s*"),
-    (">", r"(?:is\s+|are\s+)?(?:>|(?:more|greater|higher|bigger|larger)\s+than|above|over|exceeds?|exceeding)\s*"),
+    (
+        ">=",
+        r"(?:is\s+|are\s+)?(?:>=|=>|at\s+least|no\s+less\s+than|not\s+less\s+than|min(?:imum)?)\s*",
+    ),
+    (
+        "<=",
+        r"(?:is\s+|are\s+)?(?:<=|=<|at\s+most|no\s+more\s+than|not\s+more\s+than|up\s+to|max(?:imum)?)\s*",
+    ),
+    (
+        ">",
+        r"(?:is\s+|are\s+)?(?:>|(?:more|greater|higher|bigger|larger)\s+than|above|over|exceeds?|exceeding)\s*",
+    ),
     ("<", r"(?:is\s+|are\s+)?(?:<|(?:less|fewer|lower|smaller)\s+than|below|under)\s*"),
     ("!=", r"(?:!=|<>|(?:is|are)\s+not|isn't|aren't|does\s*n[o']?t\s+equal|other\s+than)\s*"),
     ("=", r"(?:==|=|equals|(?:is|are)(?:\s+equal\s+to)?)\s*"),
@@ -56,7 +69,7 @@ def read_filters(text: str, parsed: Parsed) -> None:
             found.append(condition)
     found += value_filters(text, parsed)
     found.sort(key=lambda item: item[0])
-    joins = {_join(text[a[1] : b[0]]) for a, b in zip(found, found[1:], strict=False)}
+    joins = {_join(text[a[1] : b[0]]) for a, b in pairwise(found)}
     if len(joins) > 1:
         parsed.ask("Do the row filters all have to hold, or any one of them? Say 'and' or 'or'.")
         return
@@ -79,27 +92,42 @@ def _condition(
         return None
     at = subject.end()
     if post := _POSTFIX.match(text, at):
-        upward = post.group("w").lower() in ("more", "older", "above", "higher", "greater", "over", "up")
-        return _done(subject, post.end(), column, ">=" if upward else "<=", scalar(post.group("v")), parsed)
-    for op, pattern in _OPS:
-        match = re.compile(pattern, re.IGNORECASE).match(text, at)
-        if match is None:
-            continue
-        if op == "between":
-            value: Any = [scalar(match.group("lo")), scalar(match.group("hi"))]
-            return _done(subject, match.end(), column, op, value, parsed)
-        if op.startswith("is_"):
-            return _done(subject, match.end(), column, op, None, parsed)
-        values, end = _values(text, match.end(), parsed, op in ("in", "not_in"))
-        if not values:
-            return None
-        if len(values) > 1 and op in ("=", "!="):
-            op = "in" if op == "=" else "not_in"
-        single = op not in ("in", "not_in")
-        if single and len(values) > 1:
-            return None
-        return _done(subject, end, column, op, values[0] if single else values, parsed)
+        upward = post.group("w").lower() in (
+            "more",
+            "older",
+            "above",
+            "higher",
+            "greater",
+            "over",
+            "up",
+        )
+        return _done(
+            subject, post.end(), column, ">=" if upward else "<=", scalar(post.group("v")), parsed
+        )
+    for said, pattern in _OPS:
+        if match := re.compile(pattern, re.IGNORECASE).match(text, at):
+            return _compared(text, subject, column, said, match, parsed)
     return None
+
+
+def _compared(
+    text: str, subject: re.Match[str], column: str, said: str, op: re.Match[str], parsed: Parsed
+) -> tuple[int, int, dict[str, Any]] | None:
+    """The condition after its operator: a range, a null test, or one value or several."""
+    if said == "between":
+        value: Any = [scalar(op.group("lo")), scalar(op.group("hi"))]
+        return _done(subject, op.end(), column, said, value, parsed)
+    if said.startswith("is_"):
+        return _done(subject, op.end(), column, said, None, parsed)
+    values, end = _values(text, op.end(), parsed, said in ("in", "not_in"))
+    if len(values) > 1:
+        said = {"=": "in", "!=": "not_in"}.get(said, said)
+        if said not in ("in", "not_in"):
+            return None
+    elif not values:
+        return None
+    chosen = values if said in ("in", "not_in") else values[0]
+    return _done(subject, end, column, said, chosen, parsed)
 
 
 def _values(text: str, at: int, parsed: Parsed, listed: bool) -> tuple[list[Any], int]:
@@ -156,11 +184,15 @@ def _column(word: str, parsed: Parsed) -> str | None:
     if word in parsed.facts:
         return word
     low = word.lower()
-    stems = [c for c in parsed.facts if len(c) >= 3 and low.startswith(c.lower()) and len(low) - len(c) <= 2]
+    stems = [
+        c
+        for c in parsed.facts
+        if len(c) >= 3 and low.startswith(c.lower()) and len(low) - len(c) <= 2
+    ]
     return stems[0] if len(stems) == 1 else None
 
 
-_NOT_SUBJECT = frozenset("""it this that which who rows row records data file table only and or
-    but where whose with having if for keep keeping load loads the a an each every all
-    """.split())  # noqa: SIM905
-
+_NOT_SUBJECT = frozenset(
+    """it this that which who rows row records data file table only and or but where whose
+    with having if for keep keeping load loads the a an each every all""".split()  # noqa: SIM905
+)

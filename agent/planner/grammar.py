@@ -46,7 +46,12 @@ def take_list(text: str, known: Collection[str] | None = None) -> tuple[list[str
         bare = match.group(3)
         if bare is not None and bare.lower() in STOP_WORDS:
             break
-        if items and bare is not None and known_lower is not None and bare.lower() not in known_lower:
+        if (
+            items
+            and bare is not None
+            and known_lower is not None
+            and bare.lower() not in known_lower
+        ):
             break
         items.append(match.group(1) or match.group(2) or bare)
         pos = match.end()

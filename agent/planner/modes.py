@@ -64,11 +64,11 @@ def _keys(text: str, parsed: Parsed) -> list[str]:
             parsed.use((match.start(), match.end() + used))
             return parsed.columns(items, "the upsert key") or []
     pos = 0
-    while match := _KEY_BEFORE.search(text, pos):
-        pos = match.start() + 1
-        if parsed.free_at(match):
-            items, _ = take_list(match.group("cols"))
-            if items and " ".join(items) == " ".join(re.findall(r"\w+", match.group("cols"))):
-                parsed.use(match)
+    while before := _KEY_BEFORE.search(text, pos):
+        pos = before.start() + 1
+        if parsed.free_at(before):
+            items, _ = take_list(before.group("cols"))
+            if items and " ".join(items) == " ".join(re.findall(r"\w+", before.group("cols"))):
+                parsed.use(before)
                 return parsed.columns(items, "the upsert key") or []
     return []

@@ -12,6 +12,31 @@ from agent.planner.state import Parsed
 _DAY = "|".join(f"{day[:3]}(?:{day[3:]})?s?" for day in WEEKDAYS)
 _FIELD = r"[\d*/,-]+|[a-z]{3}(?:-[a-z]{3})?"
 _CRON = rf"(?P<cron>(?:(?:{_FIELD})\s+){{4}}(?:{_FIELD}))"
+
+
+def _minutes(match: re.Match[str]) -> str | None:
+    step = int(match.group("n"))
+    return None if not 1 <= step <= 59 else "* * * * *" if step == 1 else f"*/{step} * * * *"
+
+
+def _hours(match: re.Match[str]) -> str | None:
+    step = int(match.group("n"))
+    return None if not 1 <= step <= 23 else "@hourly" if step == 1 else f"0 */{step} * * *"
+
+
+def _past(match: re.Match[str]) -> str | None:
+    quarter = (match.group("q") or "").lower()
+    minute = 15 if quarter.endswith("quarter") else 30 if quarter else None
+    minute = minute if minute is not None else int(match.group("n") or match.group("n2"))
+    return f"{minute} * * * *" if minute < 60 else None
+
+
+def _days(match: re.Match[str]) -> str:
+    words = re.findall(rf"{_DAY}", match.group(0), re.IGNORECASE)
+    numbers = sorted({[d[:3] for d in WEEKDAYS].index(word[:3].lower()) for word in words})
+    return ",".join(str(n) for n in numbers)
+
+
 Rule = tuple[str, Callable[[re.Match[str]], str | None]]
 _RHYTHMS: list[Rule] = [
     (rf"\bcron\s*:?\s*[\"'`]?{_CRON}[\"'`]?", lambda m: " ".join(m.group("cron").split())),
@@ -22,13 +47,13 @@ _RHYTHMS: list[Rule] = [
         lambda m: "manual",
     ),
     (r"\bevery\s+(?P<n>\d+)\s*(?:seconds?|secs?)\b", lambda m: None),
-    (r"\bevery\s+(?P<n>\d+)\s*(?:minutes?|mins?)\b", lambda m: _minutes(m)),
+    (r"\bevery\s+(?P<n>\d+)\s*(?:minutes?|mins?)\b", _minutes),
     (r"\bevery\s+minute\b", lambda m: "* * * * *"),
-    (r"\bevery\s+(?P<n>\d+)\s*(?:hours?|hrs?)\b", lambda m: _hours(m)),
+    (r"\bevery\s+(?P<n>\d+)\s*(?:hours?|hrs?)\b", _hours),
     (
         r"\b(?:at\s+)?(?:(?P<n>\d{1,2})\s+(?:minutes?\s+)?|(?P<q>a\s+quarter|half)\s+)past\s+"
         r"(?:the|every|each)\s+hour\b|\bat\s+minute\s+(?P<n2>\d{1,2})\s+of\s+(?:every|each)\s+hour",
-        lambda m: _past(m),
+        _past,
     ),
     (r"\b(?:hourly|(?:every|each|once\s+an|per)\s+hour)\b", lambda m: "@hourly"),
     (r"\btwice\s+(?:a|per|each)\s+day\b|\btwice\s+daily\b", lambda m: "0 0,12 * * *"),
@@ -42,7 +67,10 @@ _RHYTHMS: list[Rule] = [
         r"\bmonday\s+(?:to|through|thru|-)\s+friday\b",
         lambda m: "1-5",
     ),
-    (rf"\b(?:on\s+|every\s+|each\s+)?(?:{_DAY})(?:\s*(?:,|and|&)\s*(?:{_DAY}))*\b", lambda m: _days(m)),
+    (
+        rf"\b(?:on\s+|every\s+|each\s+)?(?:{_DAY})(?:\s*(?:,|and|&)\s*(?:{_DAY}))*\b",
+        _days,
+    ),
     (r"\b(?:weekly|(?:every|each|once\s+a|per)\s+week)\b", lambda m: "0"),
     (r"\b(?:monthly|(?:every|each|once\s+a|per)\s+month)\b", lambda m: "monthly"),
 ]
@@ -121,26 +149,3 @@ def _cron_of(rhythm: str, time: tuple[int, int] | None, half: bool) -> str | Non
     if rhythm in daily:
         return f"{minute} {hour} {daily[rhythm]}"
     return f"{minute} {hour} * * {rhythm}" if days else None
-
-
-def _minutes(match: re.Match[str]) -> str | None:
-    step = int(match.group("n"))
-    return None if not 1 <= step <= 59 else "* * * * *" if step == 1 else f"*/{step} * * * *"
-
-
-def _hours(match: re.Match[str]) -> str | None:
-    step = int(match.group("n"))
-    return None if not 1 <= step <= 23 else "@hourly" if step == 1 else f"0 */{step} * * *"
-
-
-def _past(match: re.Match[str]) -> str | None:
-    quarter = (match.group("q") or "").lower()
-    minute = 15 if quarter.endswith("quarter") else 30 if quarter else None
-    minute = minute if minute is not None else int(match.group("n") or match.group("n2"))
-    return f"{minute} * * * *" if minute < 60 else None
-
-
-def _days(match: re.Match[str]) -> str:
-    words = re.findall(rf"{_DAY}", match.group(0), re.IGNORECASE)
-    numbers = sorted({[d[:3] for d in WEEKDAYS].index(word[:3].lower()) for word in words})
-    return ",".join(str(n) for n in numbers)

@@ -68,7 +68,9 @@ def _files_and_urls(text: str) -> list[Found]:
         elif scheme in ("http", "https"):
             found.append((start, end, token, _rest(token, text)))
         elif kind := _file_kind(token):
-            found.append((start, end, token, {"kind": kind, "path": token, **_storage(token, text)}))
+            found.append(
+                (start, end, token, {"kind": kind, "path": token, **_storage(token, text)})
+            )
     return found
 
 

@@ -63,10 +63,10 @@ def read_target(text: str, parsed: Parsed) -> None:
                 parsed.use(other)
                 found.setdefault(other.group(1), other.start(1))
     for start, _, _ in parsed.sources:
-        if after := _AFTER_SOURCE.match(text, _source_end(text, start)):
-            if after.group("table").lower() not in _NOT_TABLE:
-                parsed.use(after)
-                found.setdefault(after.group("table"), after.start("table"))
+        after = _AFTER_SOURCE.match(text, _source_end(text, start))
+        if after and after.group("table").lower() not in _NOT_TABLE:
+            parsed.use(after)
+            found.setdefault(after.group("table"), after.start("table"))
     parsed.tables = sorted(((pos, table) for table, pos in found.items()), key=lambda t: t[0])
     for match in _TARGET.finditer(text):
         parsed.use(match)

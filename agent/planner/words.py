@@ -34,9 +34,9 @@ FILLER = frozenset(
     imports ingest ingests pull pulls bring get move send write push stream store save
     make set run runs running go goes let us lets sure which who whose there here keep
     stored source target but have has always got every after before once contents content
-    everything everyday thing things stuff time instead
-    actually rather now change switch ok okay oh wait sorry hmm read reads fetch extract export dump mirror
-    replicate transfer upload ship""".split()  # noqa: SIM905
+    everything everyday thing things stuff time instead actually rather now change switch ok
+    okay oh wait sorry hmm read reads fetch extract export dump mirror replicate transfer
+    upload ship""".split()  # noqa: SIM905
 )
 """Words that carry no part of a pipeline by themselves."""
 

@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 
 from agent.conversation import Conversation
+from agent.orchestrator import Step
 from agent.planner import Column, Facts, plan
 from connectors.spec.io import to_plain
 
@@ -143,13 +144,19 @@ def test_the_offline_agent_profiles_before_it_places_a_value(tmp_path: Path) -> 
     assert chat.checked is not None
     condition = chat.checked.spec.streams[0].transform.filter
     assert condition is not None
-    assert condition.model_dump(exclude_none=True) == {"column": "status", "op": "=", "value": "lost"}
+    assert condition.model_dump(exclude_none=True) == {
+        "column": "status",
+        "op": "=",
+        "value": "lost",
+    }
 
 
 def test_a_word_that_is_a_column_and_a_value_is_a_question(tmp_path: Path) -> None:
     shutil.copytree(ROOT / "examples" / "data", tmp_path / "data")
     chat = Conversation(tmp_path, tmp_path, "offline")
-    steps = []
-    chat.send("load data/orders.csv into orders, only the paid orders", lambda _: None, steps.append)
+    steps: list[Step] = []
+    chat.send(
+        "load data/orders.csv into orders, only the paid orders", lambda _: None, steps.append
+    )
     assert chat.checked is None
     assert "'paid' is a column and a value of status" in steps[-1].text

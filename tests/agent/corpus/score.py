@@ -62,7 +62,9 @@ def outcome(case: dict[str, Any], profiles: dict[str, Facts]) -> tuple[str, Any]
     """`exact`, `asked` (right question), `missed` (a question where a spec was due),
     `wrong_question` or `wrong` (a spec that is not the expected one), and what came out."""
     first = plan(case["text"])
-    known = {s["source"]: profiles[s["source"]] for s in first.sources if s.get("source") in profiles}
+    known = {
+        s["source"]: profiles[s["source"]] for s in first.sources if s.get("source") in profiles
+    }
     planned = plan(case["text"], None, known)
     if planned.spec is None:
         said = " ".join(planned.questions)

@@ -25,10 +25,14 @@ PROFILES: dict[str, dict[str, Any]] = {
         "key": "order_id",
         "number": "amount",
         "category": ("status", ["paid", "shipped", "pending", "cancelled"], "orders"),
-        "columns": [_col("order_id", "bigint"), _col("customer_id", "bigint"),
-                    _col("amount", "double"), _col("status", "string", "paid", "shipped",
-                    "pending", "cancelled"), _col("email", "string"),
-                    _col("updated_at", "timestamp")],  # fmt: skip
+        "columns": [
+            _col("order_id", "bigint"),
+            _col("customer_id", "bigint"),
+            _col("amount", "double"),
+            _col("status", "string", "paid", "shipped", "pending", "cancelled"),
+            _col("email", "string"),
+            _col("updated_at", "timestamp"),
+        ],
     },
     "customers": {
         "file": "exports/customers.json",
@@ -36,9 +40,14 @@ PROFILES: dict[str, dict[str, Any]] = {
         "key": "id",
         "number": "age",
         "category": ("tier", ["gold", "silver", "bronze"], "customers"),
-        "columns": [_col("id", "bigint"), _col("name", "string"), _col("email", "string"),
-                    _col("country", "string", "NL", "DE", "BE"), _col("age", "bigint"),
-                    _col("tier", "string", "gold", "silver", "bronze")],  # fmt: skip
+        "columns": [
+            _col("id", "bigint"),
+            _col("name", "string"),
+            _col("email", "string"),
+            _col("country", "string", "NL", "DE", "BE"),
+            _col("age", "bigint"),
+            _col("tier", "string", "gold", "silver", "bronze"),
+        ],
     },
     "events": {
         "file": "logs/events.jsonl",
@@ -46,10 +55,15 @@ PROFILES: dict[str, dict[str, Any]] = {
         "key": "event_id",
         "number": "duration_ms",
         "category": ("kind", ["click", "view", "purchase"], "events"),
-        "columns": [_col("event_id", "bigint"), _col("user_id", "bigint"),
-                    _col("kind", "string", "click", "view", "purchase"),
-                    _col("duration_ms", "bigint"), _col("page", "string", "home", "cart"),
-                    _col("referrer", "string"), _col("at", "timestamp")],  # fmt: skip
+        "columns": [
+            _col("event_id", "bigint"),
+            _col("user_id", "bigint"),
+            _col("kind", "string", "click", "view", "purchase"),
+            _col("duration_ms", "bigint"),
+            _col("page", "string", "home", "cart"),
+            _col("referrer", "string"),
+            _col("at", "timestamp"),
+        ],
     },
 }
 
@@ -84,9 +98,13 @@ _SCHEDULES = [
     ("each evening at 7", "0 19 * * *"), ("every Sunday at 3am", "0 3 * * 0"),
     ("every 5 minutes", "*/5 * * * *"), ("at 6am every day", "0 6 * * *"),
 ]  # fmt: skip
-SCHEDULES: list[Clause] = [
-    (lambda p, r, s=s, c=c: (s, {"schedule": c})) for s, c in _SCHEDULES
-]
+
+
+def _schedule(said: str, cron: str | None) -> Clause:
+    return lambda p, r: (said, {"schedule": cron})
+
+
+SCHEDULES: list[Clause] = [_schedule(said, cron) for said, cron in _SCHEDULES]
 MODES: list[Clause] = [
     lambda p, r: ("append", {"mode": "append"}),
     lambda p, r: ("add the new rows", {"mode": "append"}),
@@ -104,7 +122,7 @@ MODES: list[Clause] = [
 
 
 def _text_column(p: dict[str, Any]) -> str:
-    return next(c["name"] for c in p["columns"] if c["type"] == "string" and not c["values"])
+    return str(next(c["name"] for c in p["columns"] if c["type"] == "string" and not c["values"]))
 
 
 CLEANING: list[Clause] = [
@@ -143,7 +161,9 @@ CLEANING: list[Clause] = [
 def _cmp(phrase: str, op: str) -> Clause:
     def clause(p: dict[str, Any], r: random.Random) -> tuple[str, Fields]:
         n = r.choice([5, 20, 50, 100])
-        return phrase.format(c=p["number"], n=n), {"filter": {"column": p["number"], "op": op, "value": n}}
+        return phrase.format(c=p["number"], n=n), {
+            "filter": {"column": p["number"], "op": op, "value": n}
+        }
 
     return clause
 
@@ -191,7 +211,10 @@ RETRIES: list[Clause] = [
 ]
 ALERTS: list[Clause] = [
     lambda p, r: ("email ops@example.com on failure", {"alerts": ["ops@example.com"]}),
-    lambda p, r: ("send an email to data@example.org if it fails", {"alerts": ["data@example.org"]}),
+    lambda p, r: (
+        "send an email to data@example.org if it fails",
+        {"alerts": ["data@example.org"]},
+    ),
     lambda p, r: ("alert oncall@example.net on failure", {"alerts": ["oncall@example.net"]}),
 ]
 
