@@ -41,7 +41,7 @@ def take_list(text: str, known: Collection[str] | None = None) -> tuple[list[str
     """
     known_lower = {name.lower() for name in known} if known is not None else None
     items: list[str] = []
-    pos = 0
+    pos = end = 0
     while match := _ITEM.match(text, pos):
         bare = match.group(3)
         if bare is not None and bare.lower() in STOP_WORDS:
@@ -54,12 +54,12 @@ def take_list(text: str, known: Collection[str] | None = None) -> tuple[list[str
         ):
             break
         items.append(match.group(1) or match.group(2) or bare)
-        pos = match.end()
+        pos = end = match.end()
         sep = _SEP.match(text, pos)
         if sep is None or _CLAUSE.match(text, sep.end()):
             break
         pos = sep.end()
-    return items, pos
+    return items, end
 
 
 def lists_after(pattern: str, text: str) -> Iterator[list[str]]:

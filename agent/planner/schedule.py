@@ -80,7 +80,8 @@ _AT = re.compile(
     re.IGNORECASE,
 )
 _RETRY_CLAUSE = re.compile(
-    r"\bretr(?:y|ies)\b[^,.;]*?\b(?:every|after|waiting)\s+\d+\s*[a-z]+", re.IGNORECASE
+    r"\bretr(?:y|ies)\b(?:\s+(?!and\b)\w+){0,3}?\s+(?:every|after|waiting)\s+\d+\s*[a-z]+",
+    re.IGNORECASE,
 )
 
 
