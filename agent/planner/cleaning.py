@@ -23,11 +23,13 @@ _REQUIRED = [
     r"\b(?:rows|records)\s+must\s+have\s+(?:an?\s+|the\s+)?",
     r"\brequir(?:e|ing)\s+(?:an?\s+|the\s+)?(?!\w+\s+(?:to|be)\b)",
 ]
+_BEFORE = rf"{IDENT}(?:(?:\s*,\s*{IDENT})*\s+and\s+{IDENT})?"
+"""Columns before their rule: `a`, `a and b`, `a, b and c` (a comma alone ends a clause)."""
 _REQUIRED_AFTER = [
     rf"{_DROPPING}\s+(?:anyone|anybody|any\s+\w+|\w+|rows|records)\s+(?:whose|where|with)\s+"
     rf"(?P<cols>{IDENT})\s+(?:is|are)\s+{_EMPTY}\b",
-    rf"\b(?:the\s+)?(?P<cols>{IDENT}(?:\s*(?:,|and)\s*{IDENT})*)\s+(?:is|are)\s+(?:required|"
-    rf"mandatory)\b|\b(?:the\s+)?(?P<cols2>{IDENT}(?:\s*(?:,|and)\s*{IDENT})*)\s+(?:cannot|can't|"
+    rf"\b(?:the\s+)?(?P<cols>{_BEFORE})\s+(?:is|are)\s+(?:required|"
+    rf"mandatory)\b|\b(?:the\s+)?(?P<cols2>{_BEFORE})\s+(?:cannot|can't|"
     rf"must\s+not|mustn't|may\s+not|should\s+not)\s+be\s+{_EMPTY}",
 ]
 _SELECT = [
