@@ -117,7 +117,10 @@ def facts_of(found: Profile) -> Facts:
     """A profile's columns as the planner checks names and places values with them."""
     return {
         (name := normalize_name(c.name, i)): Column(
-            name, c.inferred.type, tuple(str(v) for v, _ in c.top if isinstance(v, str | int))
+            name,
+            c.inferred.type,
+            tuple(str(v) for v, _ in c.top if isinstance(v, str | int)),
+            raw=c.name,
         )
         for i, c in enumerate(found.columns, start=1)
     }

@@ -14,6 +14,8 @@ class Column:
     name: str
     type: str
     values: tuple[str, ...] = ()
+    raw: str = ""
+    """The name in the source, before normalize_names ("OrderID"): what `rename` takes."""
 
 
 Facts = dict[str, Column]
@@ -66,6 +68,8 @@ class Parsed:
         Returns None (and asks) when the profile has no such column.
         """
         if self.facts is None or word in self.facts:
+            return word
+        if what == "rename" and word in {c.raw for c in self.facts.values()}:
             return word
         lowered = {name.lower(): name for name in self.facts}
         if word.lower() in lowered:

@@ -36,6 +36,12 @@ _ON_CONN = re.compile(
 )
 _CONN_WORD = re.compile(r"\b(?:connection|database|db)\b", re.IGNORECASE)
 _KEYISH = re.compile(r"\b(?:upsert\w*|merg\w+|sync\w*|key\w*|unique)\b", re.IGNORECASE)
+_OWN_KEYS = re.compile(
+    r"\b(?:(?:upsert\w*|merg\w+|sync\w*)(?:\s+\w+){0,2}?\s+(?:on|by|using)|keyed\s+(?:on|by)|"
+    r"unique\s+on|primary\s+key|key\s+is)\s+\w",
+    re.IGNORECASE,
+)
+"""A key phrase of its own: then a bare 'on X' after the table names a connection."""
 _TARGET = re.compile(
     r"\btarget\s+(?:connection\s+|database\s+)?(?P<conn>[a-z][a-z0-9_]*)\b", re.IGNORECASE
 )
@@ -84,7 +90,10 @@ def _connection_after(text: str, end: int, parsed: Parsed) -> None:
     match = _ON_CONN.match(text, end)
     if match is None or match.group("conn").lower() in _NOT_CONN or not parsed.free_at(match):
         return
-    if not _CONN_WORD.search(match.group(0)) and _KEYISH.search(text):
+    keyish = _KEYISH.search(text) and not _CONN_WORD.search(match.group(0))
+    columns = {name.lower() for name in parsed.facts or ()}
+    unknown = parsed.facts is None and not _OWN_KEYS.search(text)
+    if keyish and (unknown or match.group("conn").lower() in columns):
         return  # "merge into orders on order_id": the key reader reads it
     parsed.use(match)
     _set_target(parsed, match.group("conn"))
