@@ -17,6 +17,8 @@ _OPS = [
     ("between", r"between\s+(?P<lo>-?\d+(?:\.\d+)?)\s+and\s+(?P<hi>-?\d+(?:\.\d+)?)"),
     ("not_in", r"(?:is\s+|are\s+)?(?:not\s+in|not\s+one\s+of|none\s+of)\s+"),
     ("in", r"(?:is\s+|are\s+)?(?:in|one\s+of|any\s+of)\s+"),
+    ("<=", r"(?:is|are)\s+not\s+(?:above|over|(?:more|greater|higher)\s+than)\s*"),
+    (">=", r"(?:is|are)\s+not\s+(?:below|under|(?:less|fewer|lower)\s+than)\s*"),
     (
         "is_not_null",
         r"(?:is|are)\s+(?:not\s+(?:null|empty|missing|blank)|present|set|filled\s+in|known)\b",
