@@ -13,6 +13,7 @@ from typing import Any
 import pyarrow as pa
 
 from connectors.errors import SpecError, TransformError
+from connectors.runtime import Pushdown
 from connectors.spec.filter import AllOf, Condition, Filter, filter_columns
 from connectors.spec.models import Transform
 from connectors.transforms.arrow import pc
@@ -116,17 +117,18 @@ def filter_batch(batch: pa.RecordBatch, mask: Mask) -> tuple[pa.RecordBatch, Any
     return batch.filter(keep), keep
 
 
-def pushdown(spec: Transform) -> Filter | None:
+def pushdown(spec: Transform) -> Pushdown | None:
     """The part of the filter a database source may apply in its query, if any.
 
     A test qualifies when its column reaches the filter as the source gave it: not renamed,
-    a name that normalize_names keeps, no declared type and no fill. The source then keeps
-    only the tests on columns it compares exactly as Arrow does; the whole filter still
-    runs on what it reads, so pushing down is only a saving, never a change of meaning.
+    a name that normalize_names keeps, and no fill. The source then keeps only the tests on
+    columns it compares exactly as Arrow does, and whose declared type (if any) is the
+    source's own; the whole filter still runs on what it reads, so pushing down is only a
+    saving, never a change of meaning.
     """
     if spec.filter is None:
         return None
-    touched = {*spec.rename, *spec.rename.values(), *spec.types, *spec.fill}
+    touched = {*spec.rename, *spec.rename.values(), *spec.fill}
 
     def untouched(node: Filter) -> bool:
         columns = filter_columns(node)
@@ -138,4 +140,6 @@ def pushdown(spec: Transform) -> Filter | None:
     kept = [part for part in parts if untouched(part)]
     if not kept:
         return None
-    return kept[0] if len(kept) == 1 else AllOf(all=kept)
+    rule = kept[0] if len(kept) == 1 else AllOf(all=kept)
+    columns = filter_columns(rule)
+    return Pushdown(rule, {c: t for c, t in spec.types.items() if c in columns})
