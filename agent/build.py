@@ -101,9 +101,10 @@ def failed_check(outcome: Outcome) -> CheckFailure | None:
     return None
 
 
-def check_failure(steps: Sequence[Step]) -> CheckFailure | None:
-    """The failure of the last check in `steps`, or None when it passed (or none ran)."""
-    checks = [s for s in steps if s.kind in ("result", "error") and s.name in CHECKS]
+def check_failure(steps: Sequence[Step], names: Sequence[str] = CHECKS) -> CheckFailure | None:
+    """The failure of the last check (of the tools `names`) in `steps`, or None when it
+    passed or none ran."""
+    checks = [s for s in steps if s.kind in ("result", "error") and s.name in names]
     if not checks or checks[-1].kind != "error":
         return None
     # A tool refusing another call says nothing of the spec: name the last real failure.

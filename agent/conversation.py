@@ -22,6 +22,9 @@ from agent.tools import Session
 from agent.workspace import Checked, DryRun
 from connectors.spec import Pipeline
 
+CHAT_CHECKS = ("validate_spec", "render_dag", "dry_run")
+"""The checks a chat turn runs (saving is the user's `/save`)."""
+
 
 @dataclass
 class Turn:
@@ -93,7 +96,7 @@ class Conversation:
             for step in steps_of(item):
                 turn.steps.append(step)
                 on_step(step)
-        turn.failure = None if self.session.refused else check_failure(turn.steps)
+        turn.failure = None if self.session.refused else check_failure(turn.steps, CHAT_CHECKS)
         if turn.failure is None:
             self.turns.append(turn)
         return turn
