@@ -66,32 +66,28 @@ def _compile(node: Filter, path: str, spec: Transform, schema: pa.Schema) -> Mas
 
 
 def _condition(rule: Condition, path: str, spec: Transform, schema: pa.Schema) -> Mask:
-    column, op = rule.column, rule.op
-    dtype = schema.field(column).type
-    if op in ("is_null", "is_not_null"):
-        test = pc.is_null if op == "is_null" else pc.is_valid
-        return lambda batch: test(batch.column(column))
+    column, dtype = rule.column, schema.field(rule.column).type
+    if rule.op in ("is_null", "is_not_null"):
+        present = pc.is_null if rule.op == "is_null" else pc.is_valid
+        return lambda batch: present(batch.column(column))
+    if pa.types.is_null(dtype):  # a column of nulls only: no value can match
+        return lambda batch: pa.array([False] * batch.num_rows)
     raw = rule.value if isinstance(rule.value, list) else [rule.value]
     values = [_typed(value, column, dtype, spec, f"{path}.value") for value in raw]
-    if pa.types.is_null(dtype):
-        return lambda batch: pa.array([False] * batch.num_rows)
+    test = _test(rule.op, values, dtype)
+    return lambda batch: _known(batch.column(column), test(batch.column(column)))
+
+
+def _test(op: str, values: list[Any], dtype: pa.DataType) -> Callable[[Any], Any]:
+    """The comparison of a column's values with the (cast) values of a condition."""
     if op in ("in", "not_in"):
-        value_set = pa.array([v.as_py() for v in values], dtype)
-        negate = op == "not_in"
-        return lambda batch: _known(
-            batch.column(column), _in(batch.column(column), value_set, negate)
-        )
+        value_set = pa.array([value.as_py() for value in values], dtype)
+        return lambda array: _in(array, value_set, negate=op == "not_in")
     if op == "between":
         low, high = values
-        return lambda batch: _known(
-            batch.column(column),
-            pc.and_(
-                pc.greater_equal(batch.column(column), low),
-                pc.less_equal(batch.column(column), high),
-            ),
-        )
+        return lambda array: pc.and_(pc.greater_equal(array, low), pc.less_equal(array, high))
     compare = getattr(pc, _COMPARE[op])
-    return lambda batch: _known(batch.column(column), compare(batch.column(column), values[0]))
+    return lambda array: compare(array, values[0])
 
 
 def _in(values: Any, value_set: Any, negate: bool) -> Any:
