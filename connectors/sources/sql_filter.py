@@ -1,8 +1,10 @@
 """A row filter pushed into a database source's SELECT, as SQLAlchemy expressions.
 
-Only tests on columns the database compares exactly as Arrow does are pushed: numbers,
-dates and booleans. Text is left out (collations fold case and pad spaces, and dagsmith
-trims text before the filter), so are timestamps (zones). Every value is a bound,
+Only tests on columns the database compares exactly as Arrow does are pushed: integers,
+decimals, dates and booleans. Text is left out (collations fold case and pad spaces, and
+dagsmith trims text before the filter), so are timestamps (zones) and floats (a
+single-precision column compares as its binary value in SQL, as its shortest decimal text
+once read). Every value is a bound,
 typed parameter: nothing from the spec is pasted into SQL. The transform still runs
 the whole filter on what is read, so a pushed test only saves reading rows.
 """
@@ -27,7 +29,6 @@ Bind = Callable[[Any, ColumnType], ColumnElement[Any]]
 _SIMPLE: dict[str, sa.types.TypeEngine[Any]] = {
     "integer": sa.Integer(),
     "bigint": sa.BigInteger(),
-    "float": sa.Double(),
     "boolean": sa.Boolean(),
     "date": sa.Date(),
 }
