@@ -13,6 +13,7 @@ from typing import Any
 import pyarrow as pa
 
 from connectors.spec.filter import Filter
+from connectors.types import ColumnType
 
 log = logging.getLogger("dagsmith")
 
@@ -124,6 +125,16 @@ class Since:
 
 
 @dataclass(frozen=True)
+class Pushdown:
+    """Filter tests a database source may run in its query, on columns named as the source
+    names them; `declared` holds the spec's types of those columns (a test on a column cast
+    to another type is left to the transform)."""
+
+    filter: Filter
+    declared: dict[str, ColumnType] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
 class ReadContext:
     """What a source reader needs beyond its spec."""
 
@@ -133,5 +144,5 @@ class ReadContext:
     storage_options: dict[str, Any] = field(default_factory=dict)
     since: Since | None = None
     project_dir: Path = field(default_factory=Path.cwd)
-    where: Filter | None = None
-    """Tests a database source may apply in its query (`transforms.filter.pushdown`)."""
+    where: Pushdown | None = None
+    """Tests a database source may apply in its query (`transforms.pushdown`)."""

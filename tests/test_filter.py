@@ -13,9 +13,11 @@ import pyarrow.csv as pacsv
 import pytest
 
 from connectors.errors import SpecError, TransformError
-from connectors.spec.filter import Condition
+from connectors.runtime import Pushdown
+from connectors.spec.filter import AllOf
 from connectors.spec.models import Transform
 from connectors.transforms.filter import pushdown
+from connectors.types import ColumnType
 from tests.test_transforms import Run, batch
 
 PENGUINS = Path(palmerpenguins.__file__).parent / "data" / "penguins.csv"
@@ -183,5 +185,7 @@ def test_pushdown_keeps_only_tests_on_untouched_source_columns() -> None:
             },
         }
     )
-    assert pushdown(spec) == Condition(column="qty", op="between", value=[1, 5])
+    assert spec.filter is not None and isinstance(spec.filter, AllOf)
+    day, qty = spec.filter.all[1:3]
+    assert pushdown(spec) == Pushdown(AllOf(all=[day, qty]), {"day": ColumnType("date")})
     assert pushdown(Transform()) is None

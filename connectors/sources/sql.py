@@ -20,9 +20,8 @@ import sqlalchemy as sa
 
 from connectors.connections import env_var, lookup, to_sqlalchemy_url
 from connectors.errors import DagsmithError, SourceError, SourceUnavailable
-from connectors.runtime import ReadContext, Since, log
+from connectors.runtime import Pushdown, ReadContext, Since, log
 from connectors.sources import sql_adbc, sql_filter, sql_query, sql_types
-from connectors.spec.filter import Filter
 from connectors.spec.sources import SourceSpec
 from connectors.spec.sql import SqlSource
 from connectors.types import ColumnType
@@ -81,7 +80,7 @@ def read(spec: SourceSpec, ctx: ReadContext) -> Iterator[pa.RecordBatch]:
 
 
 def _read_rows(
-    spec: SqlSource, url: sa.URL, batch_rows: int, since: Since | None, pushdown: Filter | None
+    spec: SqlSource, url: sa.URL, batch_rows: int, since: Since | None, pushdown: Pushdown | None
 ) -> Iterator[pa.RecordBatch]:
     """Rows through SQLAlchemy's server-side cursor, converted batch by batch.
 

@@ -19,9 +19,8 @@ import pyarrow as pa
 import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql.base import PGDialect
 
-from connectors.runtime import Since, log
+from connectors.runtime import Pushdown, Since, log
 from connectors.sources import sql_filter, sql_query, sql_types
-from connectors.spec.filter import Filter
 from connectors.spec.sql import SqlSource
 from connectors.types import ColumnType
 
@@ -76,7 +75,7 @@ def read(
     batch_rows: int,
     connect_timeout: int,
     since: Since | None = None,
-    pushdown: Filter | None = None,
+    pushdown: Pushdown | None = None,
 ) -> Iterator[pa.RecordBatch]:
     """Stream a table or a query's rows as batches of at most `batch_rows` rows.
 

@@ -1,8 +1,10 @@
 """A row filter pushed into a database source's SELECT, as SQLAlchemy expressions.
 
-Only tests on columns the database compares exactly as Arrow does are pushed: numbers,
-dates and booleans. Text is left out (collations fold case and pad spaces, and dagsmith
-trims text before the filter), so are timestamps (zones). Every value is a bound,
+Only tests on columns the database compares exactly as Arrow does are pushed: integers,
+decimals, dates and booleans. Text is left out (collations fold case and pad spaces, and
+dagsmith trims text before the filter), so are timestamps (zones) and floats (a
+single-precision column compares as its binary value in SQL, as its shortest decimal text
+once read). Every value is a bound,
 typed parameter: nothing from the spec is pasted into SQL. The transform still runs
 the whole filter on what is read, so a pushed test only saves reading rows.
 """
@@ -16,6 +18,7 @@ import sqlalchemy as sa
 from sqlalchemy.sql.elements import ColumnElement
 
 from connectors.errors import DagsmithError
+from connectors.runtime import Pushdown
 from connectors.spec.filter import AllOf, AnyOf, Condition, Filter
 from connectors.transforms.validate import typed_value
 from connectors.types import ColumnType
@@ -26,7 +29,6 @@ Bind = Callable[[Any, ColumnType], ColumnElement[Any]]
 _SIMPLE: dict[str, sa.types.TypeEngine[Any]] = {
     "integer": sa.Integer(),
     "bigint": sa.BigInteger(),
-    "float": sa.Double(),
     "boolean": sa.Boolean(),
     "date": sa.Date(),
 }
@@ -60,17 +62,34 @@ def text_bind(value: Any, ctype: ColumnType) -> ColumnElement[Any]:
 
 
 def where(
-    rule: Filter | None,
+    pushdown: Pushdown | None,
     columns: Mapping[str, ColumnElement[Any]],
     types: Mapping[str, ColumnType],
     bind: Bind = typed_bind,
 ) -> ColumnElement[bool] | None:
-    """The pushable tests of `rule` (its `all` items taken one by one), or None."""
-    if rule is None:
+    """The pushable tests of a filter (its `all` items taken one by one), or None.
+
+    Args:
+        pushdown: The candidate tests and the spec's declared types of their columns.
+        columns: The SELECT's columns by name.
+        types: The source's spec type of each column.
+        bind: How a value becomes a parameter.
+    """
+    if pushdown is None:
         return None
+    types = {c: t for c, t in types.items() if _same(t, pushdown.declared.get(c, t))}
+    rule = pushdown.filter
     parts = rule.all if isinstance(rule, AllOf) else [rule]
     clauses = [c for c in (_clause(p, columns, types, bind) for p in parts) if c is not None]
     return sa.and_(*clauses) if clauses else None
+
+
+def _same(source: ColumnType, declared: ColumnType) -> bool:
+    """Whether casting to the declared type leaves every value (and so every test) as is."""
+    integers = {"integer", "bigint"}
+    if source.name in integers and declared.name in integers:
+        return True
+    return (source.name, source.scale) == (declared.name, declared.scale)
 
 
 def _clause(

@@ -13,6 +13,7 @@ from typing import Any
 import pyarrow as pa
 
 from connectors.errors import SpecError, TransformError
+from connectors.runtime import Pushdown
 from connectors.spec.filter import AllOf, Condition, Filter, filter_columns
 from connectors.spec.models import Transform
 from connectors.transforms.arrow import pc
@@ -65,32 +66,28 @@ def _compile(node: Filter, path: str, spec: Transform, schema: pa.Schema) -> Mas
 
 
 def _condition(rule: Condition, path: str, spec: Transform, schema: pa.Schema) -> Mask:
-    column, op = rule.column, rule.op
-    dtype = schema.field(column).type
-    if op in ("is_null", "is_not_null"):
-        test = pc.is_null if op == "is_null" else pc.is_valid
-        return lambda batch: test(batch.column(column))
+    column, dtype = rule.column, schema.field(rule.column).type
+    if rule.op in ("is_null", "is_not_null"):
+        present = pc.is_null if rule.op == "is_null" else pc.is_valid
+        return lambda batch: present(batch.column(column))
+    if pa.types.is_null(dtype):  # a column of nulls only: no value can match
+        return lambda batch: pa.array([False] * batch.num_rows)
     raw = rule.value if isinstance(rule.value, list) else [rule.value]
     values = [_typed(value, column, dtype, spec, f"{path}.value") for value in raw]
-    if pa.types.is_null(dtype):
-        return lambda batch: pa.array([False] * batch.num_rows)
+    test = _test(rule.op, values, dtype)
+    return lambda batch: _known(batch.column(column), test(batch.column(column)))
+
+
+def _test(op: str, values: list[Any], dtype: pa.DataType) -> Callable[[Any], Any]:
+    """The comparison of a column's values with the (cast) values of a condition."""
     if op in ("in", "not_in"):
-        value_set = pa.array([v.as_py() for v in values], dtype)
-        negate = op == "not_in"
-        return lambda batch: _known(
-            batch.column(column), _in(batch.column(column), value_set, negate)
-        )
+        value_set = pa.array([value.as_py() for value in values], dtype)
+        return lambda array: _in(array, value_set, negate=op == "not_in")
     if op == "between":
         low, high = values
-        return lambda batch: _known(
-            batch.column(column),
-            pc.and_(
-                pc.greater_equal(batch.column(column), low),
-                pc.less_equal(batch.column(column), high),
-            ),
-        )
+        return lambda array: pc.and_(pc.greater_equal(array, low), pc.less_equal(array, high))
     compare = getattr(pc, _COMPARE[op])
-    return lambda batch: _known(batch.column(column), compare(batch.column(column), values[0]))
+    return lambda array: compare(array, values[0])
 
 
 def _in(values: Any, value_set: Any, negate: bool) -> Any:
@@ -116,17 +113,18 @@ def filter_batch(batch: pa.RecordBatch, mask: Mask) -> tuple[pa.RecordBatch, Any
     return batch.filter(keep), keep
 
 
-def pushdown(spec: Transform) -> Filter | None:
+def pushdown(spec: Transform) -> Pushdown | None:
     """The part of the filter a database source may apply in its query, if any.
 
     A test qualifies when its column reaches the filter as the source gave it: not renamed,
-    a name that normalize_names keeps, no declared type and no fill. The source then keeps
-    only the tests on columns it compares exactly as Arrow does; the whole filter still
-    runs on what it reads, so pushing down is only a saving, never a change of meaning.
+    a name that normalize_names keeps, and no fill. The source then keeps only the tests on
+    columns it compares exactly as Arrow does, and whose declared type (if any) is the
+    source's own; the whole filter still runs on what it reads, so pushing down is only a
+    saving, never a change of meaning.
     """
     if spec.filter is None:
         return None
-    touched = {*spec.rename, *spec.rename.values(), *spec.types, *spec.fill}
+    touched = {*spec.rename, *spec.rename.values(), *spec.fill}
 
     def untouched(node: Filter) -> bool:
         columns = filter_columns(node)
@@ -138,4 +136,6 @@ def pushdown(spec: Transform) -> Filter | None:
     kept = [part for part in parts if untouched(part)]
     if not kept:
         return None
-    return kept[0] if len(kept) == 1 else AllOf(all=kept)
+    rule = kept[0] if len(kept) == 1 else AllOf(all=kept)
+    columns = filter_columns(rule)
+    return Pushdown(rule, {c: t for c, t in spec.types.items() if c in columns})

@@ -206,3 +206,21 @@ def test_the_transcript_masks_passwords_in_urls(tmp_path: Path) -> None:
     written = transcript.path.read_text(encoding="utf-8")
     assert "hunter2" not in written
     assert "postgresql://admin:***@db.internal/shop" in written
+
+
+def test_a_change_that_fails_its_dry_run_is_shown_and_not_applied(chat: Conversation) -> None:
+    output = io.StringIO()
+    shown = Chat(chat, Console(file=output, width=200))
+    shown.turn(FIRST)
+    before = chat.checked
+    assert before is not None
+    shown.turn("upsert on nosuch")
+    text = output.getvalue()
+    assert "✗ not applied: dry_run failed: the dry run failed for orders" in text
+    assert "key column(s) not in the extract: nosuch" in text
+    assert "the pipeline stays as it was" in text
+    assert chat.checked is before and len(chat.turns) == 1
+    steps = _send(chat, "make it hourly")  # the failed change is not part of what follows
+    assert [s.kind for s in steps if s.name == "dry_run"] == ["call", "result"]
+    assert chat.checked is not None and chat.checked.spec.streams[0].load.keys == ["order_id"]
+    assert chat.checked.spec.schedule == "@hourly"

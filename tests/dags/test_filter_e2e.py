@@ -12,8 +12,10 @@ import os
 import shutil
 import subprocess
 import sys
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 import palmerpenguins
 import pytest
@@ -113,18 +115,50 @@ def _expected() -> dict[str, Any]:
     }
 
 
+class _Gateway(BaseHTTPRequestHandler):
+    """Stands in for a Prometheus Pushgateway: keeps each pushed body by its path."""
+
+    pushes: ClassVar[dict[str, str]] = {}
+
+    def do_POST(self) -> None:
+        body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+        self.pushes[self.path] = body.decode(errors="replace")
+        self.send_response(200)
+        self.end_headers()
+
+    def log_message(self, *args: Any) -> None:
+        return
+
+
 def test_filter_through_dagsmith_run(sources: Path, postgres: Database, mariadb: Database) -> None:
     spec = sources / "pipelines" / "filtered.yaml"
     spec.write_text(_spec("filtered_run", postgres, mariadb))
-    result = subprocess.run(
-        [DAGSMITH, "--verbose", "--log-format", "json", "run", str(spec), "--json"],
-        env=dict(os.environ),
-        capture_output=True,
-        text=True,
-        timeout=180,
-        check=False,
-        cwd=sources,
+    gateway = ThreadingHTTPServer(("127.0.0.1", 0), _Gateway)
+    threading.Thread(target=gateway.serve_forever, daemon=True).start()
+    env = {**os.environ, "DAGSMITH_PUSHGATEWAY_URL": f"http://127.0.0.1:{gateway.server_port}"}
+    try:
+        result = subprocess.run(
+            [DAGSMITH, "--verbose", "--log-format", "json", "run", str(spec), "--json"],
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=180,
+            check=False,
+            cwd=sources,
+        )
+    finally:
+        gateway.shutdown()
+    pushed = next(body for path, body in _Gateway.pushes.items() if path.endswith("/maria_orders"))
+    assert "dagsmith_stream_rows_filtered 2.0" in pushed
+    _check_run(result, postgres)
+    table = subprocess.run(
+        [DAGSMITH, "run", str(spec)], capture_output=True, text=True, timeout=180, cwd=sources
     )
+    assert table.returncode == 0 and "filtered" in table.stdout
+
+
+def _check_run(result: subprocess.CompletedProcess[str], postgres: Database) -> None:
+    """The JSON summary, the pushed-down queries in the log, and the loaded tables."""
     assert result.returncode == 0, result.stderr
     logged = [json.loads(line)["message"] for line in result.stderr.splitlines()]
     pushed = [line for line in logged if "filter pushed into the query" in line]
@@ -135,10 +169,6 @@ def test_filter_through_dagsmith_run(sources: Path, postgres: Database, mariadb:
     expected = _expected()
     assert {n: (s["rows_read"], s["rows_filtered"]) for n, s in streams.items()} == expected["runs"]
     assert _loaded(postgres) == expected
-    table = subprocess.run(
-        [DAGSMITH, "run", str(spec)], capture_output=True, text=True, timeout=180, cwd=sources
-    )
-    assert table.returncode == 0 and "filtered" in table.stdout
 
 
 @pytest.mark.usefixtures("airflow_db")

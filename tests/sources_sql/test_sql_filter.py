@@ -32,11 +32,12 @@ def _read(
     monkeypatch: pytest.MonkeyPatch,
     tmp_path: Path,
     rule: dict[str, Any],
+    types: dict[str, str] | None = None,
     **source: Any,
 ) -> list[dict[str, Any]]:
     use(monkeypatch, db.url)
     spec = SqlSource(kind="sql", connection="src", **source)
-    where = pushdown(Transform.model_validate({"filter": rule}))
+    where = pushdown(Transform.model_validate({"filter": rule, "types": types or {}}))
     ctx = replace(make_ctx(tmp_path), where=where)
     return pa.Table.from_batches(list(read(spec, ctx))).sort_by("id").to_pylist()
 
@@ -118,3 +119,15 @@ def test_a_value_that_does_not_fit_is_not_pushed(
     run(postgres, ROWS.format(t=table))
     rule = {"column": "id", "op": "=", "value": "1; DROP TABLE orders"}
     assert len(_read(postgres, monkeypatch, tmp_path, rule, table=table)) == 6
+
+
+def test_a_column_cast_to_another_type_is_filtered_after_the_cast(
+    postgres: Database, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """A test on a column the spec casts to another type must see the cast values."""
+    table = postgres.table("orders")
+    run(postgres, ROWS.format(t=table))
+    rule = {"column": "amount", "op": ">", "value": 100}
+    same = _read(postgres, monkeypatch, tmp_path, rule, {"amount": "decimal(10,2)"}, table=table)
+    other = _read(postgres, monkeypatch, tmp_path, rule, {"amount": "integer"}, table=table)
+    assert ([r["id"] for r in same], len(other)) == ([4], 6)
