@@ -214,10 +214,11 @@ def test_a_change_that_fails_its_dry_run_is_shown_and_not_applied(chat: Conversa
     shown.turn(FIRST)
     before = chat.checked
     assert before is not None
-    shown.turn("upsert on nosuch")
+    # The planner checks names against the profile, so the failure is one only the data shows.
+    shown.turn("cast note to bigint, fail if more than 1 rows are rejected")
     text = output.getvalue()
     assert "✗ not applied: dry_run failed: the dry run failed for orders" in text
-    assert "key column(s) not in the extract: nosuch" in text
+    assert "max_rejects is 1" in text
     assert "the pipeline stays as it was" in text
     assert chat.checked is before and len(chat.turns) == 1
     steps = _send(chat, "make it hourly")  # the failed change is not part of what follows
