@@ -28,7 +28,7 @@ from prompt_toolkit.key_binding import KeyBindings, KeyPressEvent
 from rich.console import Console
 from rich.markup import escape
 
-from agent.build import printer
+from agent.build import CheckFailure, printer
 from agent.chat_commands import COMMANDS, Commands, Quit
 from agent.chat_view import change_diff, show_diff
 from agent.conversation import Conversation
@@ -178,12 +178,25 @@ class Chat:
             self.conversation.undo()
             self.turn(text)  # again, now that destructive changes are allowed
             return
+        if turn.failure is not None:
+            self._not_applied(turn.failure)
+            return
         after = self.conversation.checked
         if after is not None and after is not before:
             show_diff(self.console, change_diff(before, after))
             self.transcript.write(f"```diff\n{change_diff(before, after)}```")
         if turn.reply:
             self.transcript.write(f"**dagsmith:** {turn.reply}")
+
+    def _not_applied(self, failure: CheckFailure) -> None:
+        """Say which check the change failed and why; the pipeline stays as it was."""
+        kept = "the pipeline stays as it was" if self.conversation.built else "nothing was built"
+        self.console.print(
+            f"[red]✗ not applied[/]: {failure.step} failed: {escape(failure.why)}\n"
+            f"  what to change: {escape(failure.change)}\n  {kept} (/show)",
+            highlight=False,
+        )
+        self.transcript.write(f"not applied: {failure.step} failed: {failure.why}")
 
     def _allowed(self, refused: list[str]) -> bool:
         """Ask for the user's word on the destructive changes the turn was refused."""

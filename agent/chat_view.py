@@ -70,13 +70,14 @@ def change_diff(old: Checked | None, new: Checked) -> str:
 def show_dry_run(console: Console, result: DryRun) -> None:
     """Counts per stream, rejects by reason, and the first loaded rows."""
     table = Table(title="dry run on a sample (scratch DuckDB)", title_justify="left")
-    for header in ("stream", "status", "read", "loaded", "rejected"):
+    for header in ("stream", "status", "read", "filtered", "loaded", "rejected"):
         table.add_column(header, justify="left" if header in ("stream", "status") else "right")
     for stream in result.summary["streams"]:
         table.add_row(
             stream["stream"],
             stream["status"],
             f"{stream['rows_read']:,}",
+            f"{stream.get('rows_filtered', 0):,}",
             f"{stream['rows_loaded']:,}",
             f"{stream['rows_rejected']:,}",
         )

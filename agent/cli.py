@@ -33,6 +33,13 @@ err = Console(stderr=True, soft_wrap=True)
 
 EXIT_FAILED = 1
 EXIT_BAD_INPUT = 2
+STEP_NAMES = {
+    "validate_spec": "validation",
+    "render_dag": "the DAG check",
+    "dry_run": "the dry run",
+    "save_pipeline": "saving",
+    "budget": "the model's call budget",
+}
 
 SpecPath = Annotated[
     Path, typer.Argument(help="A pipeline spec (YAML).", exists=False, dir_okay=False)
@@ -383,7 +390,7 @@ def build(
     ] = False,
 ) -> None:
     """Build a pipeline from a description: profile, spec, render, check (and run)."""
-    from agent.build import build_pipeline, printer, saved_paths
+    from agent.build import build_pipeline, failed_check, printer, saved_paths
     from connectors.errors import DagsmithError
 
     try:
@@ -397,6 +404,15 @@ def build(
         )
     except DagsmithError as exc:
         fail(exc)
+    failure = failed_check(outcome)
+    if failure is not None:
+        err.print(
+            f"[red]✗ build failed at {STEP_NAMES[failure.step]}[/] ({failure.step}): "
+            f"{escape(failure.why)}\n  what to change: {escape(failure.change)}\n"
+            "  nothing was written: no spec, no DAG",
+            highlight=False,
+        )
+        raise typer.Exit(EXIT_FAILED)
     paths = saved_paths(outcome)
     if paths is None:
         err.print(f"[yellow]?[/] {escape(outcome.reply)}", highlight=False)

@@ -48,8 +48,9 @@ def progress_bars(console: Console, *, enabled: bool) -> Iterator[ProgressCallba
 def print_summary(console: Console, summary: RunSummary) -> None:
     """The per-stream table, then the target and any errors."""
     table = Table(title=f"pipeline {summary.pipeline} · run {summary.run_id}", title_justify="left")
-    for header in ("stream", "table", "mode", "read", "rejected", "loaded", "seconds", "status"):
-        numeric = header in {"read", "rejected", "loaded", "seconds"}
+    headers = ("stream", "table", "mode", "read", "filtered", "rejected", "loaded", "seconds")
+    for header in (*headers, "status"):
+        numeric = header in headers[3:]
         table.add_column(header, justify="right" if numeric else "left")
     for result in summary.streams:
         row = result.to_dict()
@@ -58,6 +59,7 @@ def print_summary(console: Console, summary: RunSummary) -> None:
             row["table"],
             row["mode"],
             f"{row['rows_read']:,}",
+            f"{row['rows_filtered']:,}",
             f"{row['rows_rejected']:,}",
             f"{row['rows_loaded']:,}",
             f"{row['seconds']:.2f}",

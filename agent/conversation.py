@@ -2,7 +2,8 @@
 
 Each turn sends the whole conversation to the agent (with no save tool: saving is the
 user's act), and keeps the spec the agent last validated, the DAG it rendered and
-checked, and the dry run. A turn cancelled by Ctrl-C leaves the conversation as it was.
+checked, and the dry run. A turn cancelled by Ctrl-C, or whose change failed a check,
+leaves the conversation as it was.
 """
 
 from __future__ import annotations
@@ -15,10 +16,14 @@ from typing import Any
 from langchain_core.language_models import BaseChatModel
 from langchain_core.messages import BaseMessage, HumanMessage
 
+from agent.build import CheckFailure, check_failure
 from agent.orchestrator import Step, choose_model, converse, model_name, steps_of
 from agent.tools import Session
 from agent.workspace import Checked, DryRun
 from connectors.spec import Pipeline
+
+CHAT_CHECKS = ("validate_spec", "render_dag", "dry_run")
+"""The checks a chat turn runs (saving is the user's `/save`)."""
 
 
 @dataclass
@@ -28,6 +33,8 @@ class Turn:
     request: str
     messages: list[BaseMessage] = field(default_factory=list)
     steps: list[Step] = field(default_factory=list)
+    failure: CheckFailure | None = None
+    """The check its change failed: such a turn is shown and not applied."""
 
     def artifact(self, tool: str) -> Any:
         """The artifact of the turn's last successful call of `tool`, or None."""
@@ -72,7 +79,9 @@ class Conversation:
     def send(
         self, text: str, on_token: Callable[[str], None], on_step: Callable[[Step], None]
     ) -> Turn:
-        """Run one turn; it joins the conversation only if it ran to the end."""
+        """Run one turn; it joins the conversation only if it ran to the end and its last
+        check passed (a failed validation, DAG check or dry run leaves the pipeline as it
+        was: the turn is returned with its `failure`, to show)."""
         turn = Turn(text)
         self.session.refused.clear()
         # The guard allows what any of the user's messages named, as in one long request.
@@ -87,7 +96,9 @@ class Conversation:
             for step in steps_of(item):
                 turn.steps.append(step)
                 on_step(step)
-        self.turns.append(turn)
+        turn.failure = None if self.session.refused else check_failure(turn.steps, CHAT_CHECKS)
+        if turn.failure is None:
+            self.turns.append(turn)
         return turn
 
     def allow_destructive(self) -> None:
@@ -100,8 +111,12 @@ class Conversation:
 
     @property
     def built(self) -> Turn | None:
-        """The last turn that rendered and checked a pipeline (what `/save` would write)."""
-        return next((t for t in reversed(self.turns) if t.artifact("render_dag")), None)
+        """The last turn whose pipeline passed the DAG check and the dry run (what `/save`
+        would write)."""
+        return next(
+            (t for t in reversed(self.turns) if t.artifact("render_dag") and t.artifact("dry_run")),
+            None,
+        )
 
     @property
     def checked(self) -> Checked | None:

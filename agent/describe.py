@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 
-from connectors.spec import FileSource, Load, Pipeline, SourceSpec, Stream
+from connectors.spec import AllOf, Condition, FileSource, Filter, Load, Pipeline, SourceSpec, Stream
 from connectors.spec.rest import RestSource
 from connectors.spec.sql import SqlSource
 
@@ -95,6 +95,31 @@ def source_label(source: SourceSpec) -> str:
             f"{source.connection}.{source.table}" if source.table else f"{source.connection} query"
         )
     raise AssertionError(f"unknown source {type(source).__name__}")
+
+
+def describe_filter(rule: Filter | None) -> str:
+    """`amount > 50 and (country = NL or country = BE)`; `none` without a filter."""
+    if rule is None:
+        return "none"
+    if isinstance(rule, Condition):
+        return _condition(rule)
+    words, parts = (" and ", rule.all) if isinstance(rule, AllOf) else (" or ", rule.any)
+    inner = [
+        f"({describe_filter(p)})" if not isinstance(p, Condition) else describe_filter(p)
+        for p in parts
+    ]
+    return words.join(inner)
+
+
+def _condition(rule: Condition) -> str:
+    value = rule.value
+    if rule.op in ("is_null", "is_not_null"):
+        return f"{rule.column} {rule.op.replace('_', ' ')}"
+    if rule.op == "between" and isinstance(value, list):
+        return f"{rule.column} between {value[0]} and {value[1]}"
+    if isinstance(value, list):
+        return f"{rule.column} {rule.op.replace('_', ' ')} ({', '.join(map(str, value))})"
+    return f"{rule.column} {rule.op} {value}"
 
 
 def mode_label(load: Load) -> str:

@@ -31,7 +31,12 @@ from connectors.errors import SpecError
 
 MODEL_ENV = "DAGSMITH_MODEL"
 DEFAULT_OPENAI = "openai:gpt-4o-mini"
-MAX_MODEL_CALLS = 16
+MAX_MODEL_CALLS = 24
+"""Enough for a build (7 calls) and, after a failed check, at least two more attempts."""
+NUDGE = (
+    "You answered in prose and called no tool. Call the tools in the order given "
+    "(profile_source first), or ask one short question if something essential is missing."
+)
 _ORDER = (
     "Work in this order: profile_source on the source the user named; infer_schema; write the\n"
     "pipeline spec and validate_spec it; render_dag; dry_run; {last}. When a tool answers "
@@ -108,6 +113,11 @@ class Outcome:
     """The whole build: each step, and the saved files if it got that far."""
 
     steps: list[Step] = field(default_factory=list)
+    model_calls: int = 0
+    """Replies the model gave (each a call of the model)."""
+    budget: int = MAX_MODEL_CALLS
+    refused: list[str] = field(default_factory=list)
+    """Destructive changes refused for want of the user's consent (`--yes`)."""
 
     @property
     def reply(self) -> str:
@@ -122,10 +132,32 @@ class Outcome:
 
 
 def run_agent(model: BaseChatModel, session: Session) -> Iterator[Step]:
-    """Run the agent on the session's request, yielding each step as it happens."""
-    for kind, item in converse(model, session, [HumanMessage(session.request)]):
-        if kind == "message":
-            yield from steps_of(item)
+    """Run the agent on the session's request, yielding each step as it happens.
+
+    A model that answers the request in prose, calling no tool and asking nothing, is told
+    once to use the tools (a reply with a question mark is a question, and ends the build).
+    """
+    messages: list[BaseMessage] = [HumanMessage(session.request)]
+    for nudged in (False, True):
+        new: list[BaseMessage] = []
+        for kind, item in converse(model, session, messages):
+            if kind == "message":
+                new.append(item)
+                session.model_calls += isinstance(item, AIMessage)
+                yield from steps_of(item)
+        if nudged or not _prose_only(new):
+            return
+        messages = [*messages, *new, HumanMessage(NUDGE)]
+
+
+def _prose_only(messages: Sequence[BaseMessage]) -> bool:
+    replies = [m for m in messages if isinstance(m, AIMessage)]
+    return (
+        not any(isinstance(m, ToolMessage) for m in messages)
+        and len(replies) == 1
+        and not replies[0].tool_calls
+        and "?" not in replies[0].text
+    )
 
 
 def converse(
@@ -144,7 +176,8 @@ def converse(
         middleware=[ModelCallLimitMiddleware(run_limit=MAX_MODEL_CALLS, exit_behavior="end")],
     )
     request: Any = {"messages": list(messages)}
-    config: Any = {"recursion_limit": 4 * MAX_MODEL_CALLS}
+    # Each model call passes through a few graph nodes (hooks, model, tools): room for all.
+    config: Any = {"recursion_limit": 8 * MAX_MODEL_CALLS}
     # Only a chat streams the model's text: a build shows whole steps.
     modes: Any = ["messages", "updates"] if chat else ["updates"]
     parts: Iterator[Any] = agent.stream(request, config, stream_mode=modes)

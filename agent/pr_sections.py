@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
-from agent.describe import code, fenced, source_label
+from agent.describe import code, describe_filter, fenced, source_label
 from connectors.errors import DagsmithError
 from connectors.profiling import ColumnProfile, Count, Profile
 from connectors.spec import Range, Stream, Strings
@@ -168,6 +168,8 @@ def _values(stream: Stream) -> list[str]:
     if transform.fill:
         fills = (f"`{column}` with {code(value)}" for column, value in transform.fill.items())
         rules.append("fill nulls: " + ", ".join(fills))
+    if transform.filter is not None:
+        rules.append("keep only rows where " + code(describe_filter(transform.filter), 200))
     if transform.required:
         rules.append("reject rows without " + _names(transform.required))
     if transform.ranges:

@@ -14,7 +14,8 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
-from connectors.spec import Incremental, Pipeline, Range, Retries, Strings
+from agent.describe import describe_filter
+from connectors.spec import Filter, Incremental, Pipeline, Range, Retries, Strings
 from connectors.spec.base import format_duration
 from connectors.spec.models import Alert, Dedupe, EmailAlert
 
@@ -120,6 +121,13 @@ def _incremental_risk(old: Incremental | None, new: Incremental | None) -> str |
     if old.cursor != new.cursor:
         return "the stored watermark was taken on another column"
     return None
+
+
+def _filter_risk(old: Filter | None, new: Filter | None) -> str | None:
+    """Which rows land changes; those already loaded stay unless the table is replaced."""
+    if new is None:
+        return "rows the filter left out now load"
+    return "other rows load from now on; rows loaded before stay unless the table is replaced"
 
 
 def _strings(strings: Strings | None) -> str:
@@ -256,6 +264,12 @@ STREAM_ASPECTS = (
         risk=_always("the target's column names change"),
     ),
     Aspect("string cleaning", lambda s: s.transform.strings, _strings),
+    Aspect(
+        "row filter",
+        lambda s: s.transform.filter,
+        lambda rule: "none" if rule is None else shown(describe_filter(rule)),
+        risk=_filter_risk,
+    ),
     Aspect("dedupe", lambda s: s.transform.dedupe, _dedupe),
     Aspect("max rejects", lambda s: s.transform.max_rejects, _max_rejects),
     Aspect("batch rows", lambda s: s.batch_rows),

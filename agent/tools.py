@@ -17,6 +17,8 @@ from pathlib import Path
 from typing import Any
 
 from langchain_core.tools import BaseTool, ToolException, tool
+from pydantic import ValidationError
+from pydantic.v1 import ValidationError as ValidationErrorV1
 
 from agent import workspace
 from agent.guardrails import Guard
@@ -29,6 +31,7 @@ from connectors.spec.sources import FileSource
 from connectors.transforms.names import normalize_name
 
 MAX_CALLS_PER_TOOL = 6
+TOO_OFTEN = "was called too often"
 MAX_ERROR_CHARS = 1000
 SAMPLE_ROWS = 20_000
 Result = tuple[str, Any]
@@ -47,7 +50,12 @@ class Session:
     """The destructive changes a tool refused for want of consent, for the chat to ask."""
     profiles: dict[Request, Profile] = field(default_factory=dict)
     checked: dict[str, workspace.Checked] = field(default_factory=dict)
+    """Specs whose DAG passed the check, by spec hash (after relocation)."""
+    dry_run_passed: set[str] = field(default_factory=set)
+    """Hashes of the specs whose dry run passed: only those may be saved."""
     calls: Counter[str] = field(default_factory=Counter)
+    model_calls: int = 0
+    """Replies the model gave so far (the orchestrator counts them)."""
 
     @property
     def guard(self) -> Guard:
@@ -62,7 +70,7 @@ def _bounded(session: Session, fn: Callable[..., Result]) -> Callable[..., Resul
     def call(*args: Any, **kwargs: Any) -> Result:
         session.calls[fn.__name__] += 1
         if session.calls[fn.__name__] > MAX_CALLS_PER_TOOL:
-            raise ToolException(f"error: {fn.__name__} was called too often: stop, ask the user")
+            raise ToolException(f"error: {fn.__name__} {TOO_OFTEN}: stop, ask the user")
         try:
             return fn(*args, **kwargs)
         except DagsmithError as exc:
@@ -141,11 +149,21 @@ def make_tools(session: Session) -> list[BaseTool]:
             spec: The whole pipeline spec, as given to validate_spec.
             rows: Rows to read from each source (at most 1000).
         """
-        result = workspace.dry_run(_validated(session, spec), session.project_dir, min(rows, 1000))
-        return dry_run_text(result), result
+        pipeline = _validated(session, spec)
+        result = workspace.dry_run(pipeline, session.project_dir, min(rows, 1000))
+        text = dry_run_text(result)
+        failed = [s["stream"] for s in result.summary["streams"] if s["status"] == "failed"]
+        if failed:
+            raise SpecError(
+                f"the dry run failed for {', '.join(failed)}: nothing can be saved.\n{text}",
+                hint="change the spec so each stream's rule fits its data, then run the checks "
+                "again (validate_spec, render_dag, dry_run)",
+            )
+        session.dry_run_passed.add(spec_hash(pipeline))
+        return text, result
 
     def save_pipeline(spec: dict[str, Any]) -> Result:
-        """Save a spec and its DAG once render_dag has checked that exact spec.
+        """Save a spec and its DAG once render_dag and dry_run have passed that exact spec.
 
         Args:
             spec: The whole pipeline spec, exactly as checked by render_dag.
@@ -157,6 +175,14 @@ def make_tools(session: Session) -> list[BaseTool]:
         checked = session.checked.get(spec_hash(located))
         if checked is None:
             raise SpecError("this spec was not checked: call render_dag with it first")
+        if spec_hash(pipeline) not in session.dry_run_passed:
+            raise SpecError("this spec has not passed a dry run: call dry_run with it first")
+        if not session.consent and workspace.overwrites(checked):
+            _refuse(session, f"{checked.spec_path} exists and holds another spec")
+            raise SpecError(
+                f"{session.refused[-1]}: ask the user to confirm (dagsmith build --yes), or "
+                "name the pipeline differently ('call it NAME')"
+            )
         paths = workspace.save(checked, overwrite=session.consent)
         return "saved " + " and ".join(str(p) for p in paths), paths
 
@@ -167,8 +193,20 @@ def make_tools(session: Session) -> list[BaseTool]:
             _bounded(session, fn), response_format="content_and_artifact", parse_docstring=True
         )
         made.handle_tool_error = True
+        made.handle_validation_error = _wrong_arguments
         tools.append(made)
     return tools
+
+
+def _wrong_arguments(exc: ValidationError | ValidationErrorV1) -> str:
+    """A call whose arguments do not fit the tool: said back to the model, field by field."""
+    if not isinstance(exc, ValidationError):
+        return f"error: the arguments do not fit the tool: {str(exc)[:MAX_ERROR_CHARS]}"
+    problems = "; ".join(
+        f"{'.'.join(str(p) for p in error['loc']) or '(arguments)'}: {error['msg']}"
+        for error in exc.errors(include_url=False)[:5]
+    )
+    return f"error: the arguments do not fit the tool: {problems[:MAX_ERROR_CHARS]}"
 
 
 def _profile(session: Session, request: Request) -> Profile:
@@ -225,7 +263,8 @@ def dry_run_text(result: workspace.DryRun) -> str:
         table = stream["table"]
         lines.append(
             f"- {stream['stream']}: status {stream['status']}, read {stream['rows_read']}, "
-            f"loaded {stream['rows_loaded']}, rejected {stream['rows_rejected']}"
+            f"filtered out {stream['rows_filtered']}, loaded {stream['rows_loaded']}, "
+            f"rejected {stream['rows_rejected']}"
             + (f", error {quote(stream['error'], 200)}" if stream["error"] else "")
         )
         for reason, count in result.rejects.get(table, []):

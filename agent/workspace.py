@@ -83,6 +83,12 @@ def render_checked(spec: Pipeline, project_dir: Path, out_dir: Path) -> Checked:
     return Checked(saved, spec_path, spec_text, dag.path, dag.text, problems)
 
 
+def overwrites(checked: Checked) -> bool:
+    """Whether saving would replace a different spec of the same name."""
+    path = checked.spec_path
+    return path.is_file() and path.read_text(encoding="utf-8") != checked.spec_text
+
+
 def save(checked: Checked, overwrite: bool = False) -> list[Path]:
     """Write a checked spec and its DAG.
 
@@ -92,11 +98,10 @@ def save(checked: Checked, overwrite: bool = False) -> list[Path]:
     """
     if checked.problems:
         raise SpecError(f"{checked.spec.pipeline}: the check failed: {checked.problems[0]}")
-    path = checked.spec_path
-    if not overwrite and path.is_file() and path.read_text(encoding="utf-8") != checked.spec_text:
+    if not overwrite and overwrites(checked):
         raise SpecError(
-            f"{path} exists and holds another spec: ask the user to confirm (dagsmith build "
-            "--yes), or name the pipeline differently ('call it NAME')"
+            f"{checked.spec_path} exists and holds another spec: ask the user to confirm "
+            "(dagsmith build --yes), or name the pipeline differently ('call it NAME')"
         )
     for path, text in (
         (checked.spec_path, checked.spec_text),

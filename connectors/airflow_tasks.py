@@ -78,8 +78,17 @@ def transform(spec_json: str, stream: str, *, dag_file: str, spec_dir: str) -> d
         rows = task.stage.write("transform", plan.transform(raw, rejects, stats, watermark))
         task.stage.write_rejects("transform", rejects.table())
         state = watermark.state() if watermark is not None else None
-        task.stage.write_manifest("transform", {"rows_read": stats.rows_read, "state": state})
-        return _summary(task, rows_read=stats.rows_read, rows_out=rows, rows_rejected=rejects.count)
+        task.stage.write_manifest(
+            "transform",
+            {"rows_read": stats.rows_read, "rows_filtered": stats.rows_filtered, "state": state},
+        )
+        return _summary(
+            task,
+            rows_read=stats.rows_read,
+            rows_filtered=stats.rows_filtered,
+            rows_out=rows,
+            rows_rejected=rejects.count,
+        )
 
 
 def load(spec_json: str, stream: str, *, dag_file: str, spec_dir: str) -> dict[str, Any]:
@@ -93,7 +102,10 @@ def _load(task: StreamTask) -> dict[str, Any]:
     started = time.perf_counter()
     plan = task.plan
     manifest = task.stage.read_manifest("transform")
-    stats = StreamStats(rows_read=int(manifest.get("rows_read", 0)))
+    stats = StreamStats(
+        rows_read=int(manifest.get("rows_read", 0)),
+        rows_filtered=int(manifest.get("rows_filtered", 0)),
+    )
     rejects = Rejects(plan.run, stats)
     for stage in ("extract", "transform"):
         if (staged := task.stage.read_rejects(stage)) is not None:
@@ -109,6 +121,7 @@ def _load(task: StreamTask) -> dict[str, Any]:
         task,
         rows_loaded=result.rows_loaded,
         rows_rejected=stats.rows_rejected,
+        rows_filtered=stats.rows_filtered,
         already_loaded=result.skipped,
     )
 

@@ -90,6 +90,7 @@ def stream_registry(
     failed = status == "failed"
     gauge("rows_read", "Rows read from the source by the last run.", stats.rows_read)
     gauge("rows_rejected", "Rows sent to the rejects table by the last run.", stats.rows_rejected)
+    gauge("rows_filtered", "Rows the filter left out in the last run.", stats.rows_filtered)
     gauge("rows_loaded", "Rows written to the target by the last run.", stats.rows_loaded)
     gauge("duration_seconds", "Wall time of the last run.", seconds)
     gauge("try_number", "Airflow's try number of the last run (1: first try).", try_number())

@@ -87,6 +87,7 @@ class StreamPlan:
             storage_options=self._storage_options(),
             project_dir=self.project_dir,
             since=since,
+            where=transforms.pushdown(self.stream.transform),
         )
 
     def extract(self, rejects: Rejects, watermark: Watermark | None) -> Iterator[pa.RecordBatch]:

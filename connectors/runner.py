@@ -60,6 +60,7 @@ class StreamResult:
             "status": self.status,
             "rows_read": self.stats.rows_read,
             "rows_rejected": self.stats.rows_rejected,
+            "rows_filtered": self.stats.rows_filtered,
             "rows_loaded": load.rows_loaded,
             "inserted": load.inserted,
             "updated": load.updated,

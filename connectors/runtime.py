@@ -14,6 +14,8 @@ import numpy as np
 import pyarrow as pa
 
 from connectors.masking import mask
+from connectors.spec.filter import Filter
+from connectors.types import ColumnType
 
 log = logging.getLogger("dagsmith")
 
@@ -44,6 +46,7 @@ class StreamStats:
 
     rows_read: int = 0
     rows_rejected: int = 0
+    rows_filtered: int = 0
     rows_loaded: int = 0
     by_rule: Counter[str] = field(default_factory=Counter)
     seconds: dict[str, float] = field(default_factory=dict)
@@ -147,6 +150,16 @@ class Since:
 
 
 @dataclass(frozen=True)
+class Pushdown:
+    """Filter tests a database source may run in its query, on columns named as the source
+    names them; `declared` holds the spec's types of those columns (a test on a column cast
+    to another type is left to the transform)."""
+
+    filter: Filter
+    declared: dict[str, ColumnType] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
 class ReadContext:
     """What a source reader needs beyond its spec."""
 
@@ -156,3 +169,5 @@ class ReadContext:
     storage_options: dict[str, Any] = field(default_factory=dict)
     since: Since | None = None
     project_dir: Path = field(default_factory=Path.cwd)
+    where: Pushdown | None = None
+    """Tests a database source may apply in its query (`transforms.pushdown`)."""

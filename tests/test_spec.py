@@ -8,7 +8,8 @@ from datetime import timedelta
 import pytest
 
 from connectors.errors import SpecError
-from connectors.spec import Pipeline, dump_spec, parse_spec, spec_hash
+from connectors.spec import AllOf, AnyOf, Condition, Pipeline, dump_spec, parse_spec, spec_hash
+from connectors.spec.filter import filter_columns
 from connectors.types import ColumnType
 
 FULL = """\
@@ -122,3 +123,70 @@ def test_specs_are_frozen() -> None:
     spec = parse_spec(FULL)
     with pytest.raises(ValueError, match="frozen"):
         spec.pipeline = "other"  # type: ignore[misc]
+
+
+FILTERED = FULL.replace(
+    "      fill: {amount: 0}\n",
+    """\
+      fill: {amount: 0}
+      filter:
+        all:
+          - {column: amount, op: ">", value: 50}
+          - {column: status, op: in, value: [paid, shipped]}
+          - {column: weight_kg, op: between, value: [5, 10]}
+          - {column: email, op: is_not_null}
+          - any:
+              - {column: country, op: "=", value: NL}
+              - {column: country, op: "=", value: BE}
+""",
+)
+
+
+def test_filter_of_the_agreed_shape_round_trips() -> None:
+    spec = parse_spec(FILTERED)
+    rule = spec.streams[0].transform.filter
+    assert isinstance(rule, AllOf)
+    first, *_, last = rule.all
+    assert first == Condition(column="amount", op=">", value=50)
+    assert isinstance(last, AnyOf) and len(last.any) == 2
+    assert filter_columns(rule) == {"amount", "status", "weight_kg", "email", "country"}
+    text = dump_spec(spec)
+    assert "filter:\n      all:\n" in text and "op: is_not_null\n" in text
+    assert parse_spec(text) == spec
+
+
+def test_a_single_condition_is_a_filter() -> None:
+    spec = parse_spec(
+        FULL.replace("fill: {amount: 0}", "filter: {column: status, op: '!=', value: void}")
+    )
+    assert spec.streams[0].transform.filter == Condition(column="status", op="!=", value="void")
+
+
+@pytest.mark.parametrize(
+    ("rule", "expected"),
+    [
+        ("{column: a, op: '>'}", "filter: op '>' needs one value"),
+        ("{column: a, op: '>', value: [1, 2]}", "op '>' needs one value (not a list"),
+        ("{column: a, op: in, value: []}", "op 'in' needs a non-empty list"),
+        ("{column: a, op: not_in, value: x}", "op 'not_in' needs a non-empty list"),
+        ("{column: a, op: between, value: [1]}", "op 'between' needs a two-item list"),
+        ("{column: a, op: is_null, value: 1}", "op 'is_null' takes no value"),
+        ("{column: a, op: like, value: x}", "filter.op: Input should be '=', '!='"),
+        ("{column: 'a; drop table t', op: '=', value: 1}", "is not an identifier"),
+        ("{all: []}", "filter.all: List should have at least 1 item"),
+        ("{any: [{column: a, op: '=', value: 1, extra: 2}]}", "filter.any[0].extra: unknown"),
+        ("{all: [{column: a, op: '=', value: 1}], any: []}", "filter.any: unknown field"),
+        ("{column: a, op: '=', value: {sql: 'x'}}", "filter.value"),
+    ],
+)
+def test_bad_filters_name_the_field(rule: str, expected: str) -> None:
+    with pytest.raises(SpecError) as caught:
+        parse_spec(FULL.replace("fill: {amount: 0}", f"filter: {rule}"), "p.yaml")
+    assert expected in str(caught.value)
+    assert "p.yaml:15: streams[0].transform.filter" in str(caught.value)
+
+
+def test_json_schema_explains_the_filter() -> None:
+    schema = json.dumps(Pipeline.model_json_schema())
+    for phrase in ("Keep only the rows that match", "two-item list [low, high]", "is_not_null"):
+        assert phrase in schema

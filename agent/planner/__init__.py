@@ -1,29 +1,34 @@
-"""The offline planner: a documented phrasing of plain English, parsed into a pipeline spec.
+"""The offline planner: plain English, in any word order, parsed into a pipeline spec.
 
-It reads one sentence (or a few) and either returns a validated `Pipeline` or the questions
-to ask: it never invents a source, a table or a key. The phrasing is in the README
-("The offline planner"); `agent.planner.chat.OfflineChatModel` drives the agent's tools
-with it, so the same agent loop runs without a hosted model.
+It reads a request (or a change to an earlier plan) and returns a validated `Pipeline` or
+the questions to ask: it never invents a source, a table or a key, and a word it cannot
+place is a question, never a value. Each reader finds its part wherever it stands and
+marks the words it read; `agent.planner.chat.OfflineChatModel` drives the agent's tools
+with it, and plans again once the source is profiled, so values such as "lost" in "only
+the lost shipments" are placed in the column that holds them.
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any
 
-from pydantic import ValidationError
-
+from agent.planner.assemble import assemble
 from agent.planner.cleaning import read_cleaning
+from agent.planner.filters import read_filters
+from agent.planner.modes import read_mode
 from agent.planner.options import read_alerts, read_retries
 from agent.planner.schedule import read_schedule
-from agent.planner.sources import Parsed, read_mode, read_source, read_target
+from agent.planner.sources import read_source, source_args
+from agent.planner.state import Column, Facts, Parsed
+from agent.planner.targets import read_target
+from agent.planner.words import mend, nouns_of, unplaced
 from connectors.spec import Pipeline
-from connectors.spec.io import to_plain
 
-_STEPS = (read_source, read_target, read_mode, read_schedule, read_cleaning)
-_OPTIONS = (read_retries, read_alerts)
+_READERS = (read_retries, read_alerts, read_cleaning, read_mode, read_filters)
 _URL_WITH_LOGIN = re.compile(r"(\b[a-z][a-z0-9+.-]*://[^\s/@:]+:)[^\s/@]+@", re.IGNORECASE)
+_ROW_NOUNS = {"row", "record", "entry", "line", "item", "one", "anyone", "everyone"}
 
 
 @dataclass(frozen=True)
@@ -32,44 +37,60 @@ class Plan:
 
     spec: Pipeline | None
     questions: list[str] = field(default_factory=list)
-    source_args: dict[str, str] = field(default_factory=dict)
-    """The source as the profile_source tool takes it: source, connection, table."""
+    sources: list[dict[str, str]] = field(default_factory=list)
+    """Each stream's source as the profile_source tool takes it: source, connection, table."""
+
+    @property
+    def source_args(self) -> dict[str, str]:
+        """The first stream's source, as profile_source takes it."""
+        return self.sources[0] if self.sources else {}
 
 
-def plan(text: str, base: Plan | None = None) -> Plan:
+def plan(text: str, base: Plan | None = None, profiles: Mapping[str, Facts] | None = None) -> Plan:
     """Parse a description into a Pipeline, or the questions to ask the user.
 
     With `base` (an earlier plan of the conversation), the text is a change to it: "make
     it hourly", "also drop rows without email". What the text does not mention stays.
+    `profiles` holds the profiled columns of each source, by the source's label.
     """
     text = " ".join(text.split())
     if _URL_WITH_LOGIN.search(text):
         return Plan(None, [_LOGIN_IN_URL])
-    parsed = _start(base)
-    for step in (*_STEPS, *_OPTIONS):
-        step(text, parsed)
-    if parsed.questions:
-        return Plan(None, list(dict.fromkeys(parsed.questions)))
-    earlier = parsed.pipeline.pop("description", "")
-    description = f"{earlier.rstrip('. ')}. {text}" if earlier else text
-    document: dict[str, Any] = {
-        **parsed.pipeline,
-        "description": description[:2000],
-        "streams": [parsed.stream],
-    }
-    try:
-        return Plan(Pipeline.model_validate(document), source_args=parsed.source_args)
-    except ValidationError as exc:
-        return Plan(None, [_question(error) for error in exc.errors(include_url=False)])
+    profiles = profiles or {}
+    names = {n for facts in profiles.values() for c in facts.values() for n in (c.name, *c.values)}
+    parsed = Parsed(mend(text, names))
+    read_source(parsed.text, parsed)
+    labels = [label for _, label, _ in parsed.sources]
+    if not labels and base is not None and base.sources:
+        labels = [_label(base.sources[0])]
+    parsed.facts = profiles.get(labels[0]) if len(labels) == 1 else None
+    read_schedule(parsed.text, parsed)
+    read_target(parsed.text, parsed)
+    parsed.nouns = nouns_of(*labels, *(t for _, t in parsed.tables)) | _ROW_NOUNS
+    if base is not None and base.spec is not None:
+        parsed.nouns |= nouns_of(*(s.load.table for s in base.spec.streams))
+    for reader in _READERS:
+        reader(parsed.text, parsed)
+    spec, questions = assemble(text, parsed, base.spec if base else None)
+    left = unplaced(parsed.text, parsed.used, parsed.nouns)
+    if left and not questions:  # the question that blocks most comes first
+        spec, questions = None, [_unplaced_question(left)]
+    sources = [source_args(spec_, label) for _, label, spec_ in parsed.sources]
+    if not sources and base is not None:
+        sources = list(base.sources)
+    return Plan(spec, questions, sources)
 
 
-def _start(base: Plan | None) -> Parsed:
-    """What the planner knows before reading: nothing, or the earlier plan's spec."""
-    if base is None or base.spec is None or len(base.spec.streams) != 1:
-        return Parsed()
-    document = to_plain(base.spec)
-    stream = document.pop("streams")[0]
-    return Parsed(stream, document, source_args=dict(base.source_args), refining=True)
+def _label(args: dict[str, str]) -> str:
+    return args.get("source") or f"table {args.get('table')}"
+
+
+def _unplaced_question(words: list[str]) -> str:
+    shown = ", ".join(repr(word) for word in dict.fromkeys(words))
+    return (
+        f"I could not place {shown} in the pipeline: say what it should do in other words "
+        "(a column, a value, a schedule...), or leave it out."
+    )
 
 
 def mask_logins(text: str) -> str:
@@ -82,11 +103,4 @@ _LOGIN_IN_URL = (
     "AIRFLOW_CONN_<ID> (environment or .env) and name the connection id instead."
 )
 
-
-def _question(error: Any) -> str:
-    where = ".".join(str(part) for part in error["loc"] if not str(part).endswith("Source"))
-    message = str(error["msg"]).removeprefix("Value error, ")
-    return f"{where or 'the pipeline'}: {message}. How should I change it?"
-
-
-__all__ = ["Plan", "mask_logins", "plan"]
+__all__ = ["Column", "Facts", "Plan", "mask_logins", "plan"]

@@ -20,8 +20,10 @@ from langchain_core.outputs import ChatGeneration, ChatResult
 from langchain_core.runnables import Runnable
 from langchain_core.tools import BaseTool
 
-from agent.planner import Plan, plan
+from agent.planner import Column, Facts, Plan, plan
+from connectors.profiling import Profile
 from connectors.spec.io import to_plain
+from connectors.transforms.names import normalize_name
 
 STEPS = (
     "profile_source",
@@ -66,22 +68,67 @@ class OfflineChatModel(BaseChatModel):
 
 
 def next_message(messages: Sequence[BaseMessage], steps: Sequence[str] = STEPS) -> AIMessage:
-    """The reply to a conversation: the next tool call, a question, or the outcome."""
+    """The reply to a conversation: the next tool call, a question, or the outcome.
+
+    Each source is profiled before the request is planned for good, so that a value the
+    request names ("only the lost shipments") is looked up in the profile's columns.
+    """
     start = max(i for i, m in enumerate(messages) if isinstance(m, HumanMessage))
-    planned = plan(messages[start].text, earlier_plan(messages[:start]))
-    if planned.spec is None:
-        return AIMessage(content="\n".join(planned.questions))
+    profiles = profiled(messages)
+    planned = plan(messages[start].text, earlier_plan(messages[:start], profiles), profiles)
     done = [m for m in messages[start:] if isinstance(m, ToolMessage)]
     if done and done[-1].status == "error":
         return AIMessage(content=f"I cannot go on: {done[-1].text}")
-    if len(done) == len(steps):
-        return AIMessage(content=f"Done. {done[-1].text}.")
-    name = steps[len(done)]
-    args = _arguments(name, planned, done)
-    return AIMessage(content="", tool_calls=[{"name": name, "args": args, "id": f"call_{name}"}])
+    calls = [(name, args) for name, args in _calls(planned, steps, done) if name in steps]
+    if planned.spec is None:  # profile what was not profiled: a value may answer the question
+        calls = [(name, args) for name, args in calls if label(args) not in profiles]
+    if len(done) < len(calls):
+        name, args = calls[len(done)]
+        call_id = f"call_{name}_{len(done)}"
+        return AIMessage(content="", tool_calls=[{"name": name, "args": args, "id": call_id}])
+    if planned.spec is None:
+        return AIMessage(content="\n".join(planned.questions))
+    return AIMessage(content=f"Done. {done[-1].text}." if done else "Done.")
 
 
-def earlier_plan(messages: Sequence[BaseMessage]) -> Plan | None:
+def profiled(messages: Sequence[BaseMessage]) -> dict[str, Facts]:
+    """The columns of each source profiled so far, by the source's label."""
+    asked = {
+        call["id"]: call["args"]
+        for message in messages
+        if isinstance(message, AIMessage)
+        for call in message.tool_calls
+        if call["name"] == "profile_source"
+    }
+    found: dict[str, Facts] = {}
+    for message in messages:
+        args = asked.get(message.tool_call_id) if isinstance(message, ToolMessage) else None
+        if args and isinstance(message, ToolMessage) and isinstance(message.artifact, Profile):
+            found[label(args)] = facts_of(message.artifact)
+    return found
+
+
+def label(args: dict[str, Any]) -> str:
+    """How the planner names a source that profile_source was called with."""
+    return str(args.get("source") or f"table {args.get('table')}")
+
+
+def facts_of(found: Profile) -> Facts:
+    """A profile's columns as the planner checks names and places values with them."""
+    return {
+        (name := normalize_name(c.name, i)): Column(
+            name,
+            c.inferred.type,
+            tuple(str(v) for v, _ in c.top if isinstance(v, str | int)),
+            raw=c.name,
+        )
+        for i, c in enumerate(found.columns, start=1)
+    }
+
+
+def earlier_plan(
+    messages: Sequence[BaseMessage], profiles: dict[str, Facts] | None = None
+) -> Plan | None:
     """What the user's earlier messages planned, each a change to the one before.
 
     A message that only raised questions changes nothing.
@@ -89,25 +136,33 @@ def earlier_plan(messages: Sequence[BaseMessage]) -> Plan | None:
     found: Plan | None = None
     for message in messages:
         if isinstance(message, HumanMessage):
-            planned = plan(message.text, found)
+            planned = plan(message.text, found, profiles)
             found = planned if planned.spec is not None else found
     return found
 
 
-def _arguments(name: str, planned: Plan, done: list[ToolMessage]) -> dict[str, Any]:
-    assert planned.spec is not None
+def _calls(
+    planned: Plan, steps: Sequence[str], done: list[ToolMessage]
+) -> list[tuple[str, dict[str, Any]]]:
+    """Every tool call of the turn, in order; those after the profiles need the spec."""
+    calls: list[tuple[str, dict[str, Any]]] = [("profile_source", s) for s in planned.sources]
+    if planned.spec is None:
+        return calls
     spec = to_plain(planned.spec)
-    transform = spec["streams"][0].get("transform", {})
-    if name == "profile_source":
-        return dict(planned.source_args)
-    if name == "infer_schema":
-        return {**planned.source_args, "rename": transform.get("rename", {})}
-    schema = next(m for m in done if m.tool_call_id == "call_infer_schema")
-    inferred = json.loads(schema.text.splitlines()[-1])
+    streams = spec["streams"]
+    for source, stream in zip(planned.sources, streams, strict=False):
+        rename = stream.get("transform", {}).get("rename", {})
+        calls.append(("infer_schema", {**source, "rename": rename}))
+    inferred = [json.loads(m.text.splitlines()[-1]) for m in done if m.name == "infer_schema"]
+    if len(inferred) == len(streams):
+        for stream, types in zip(streams, inferred, strict=True):
+            _typed(stream, types)
+    calls += [(name, {"spec": spec}) for name in STEPS[2:] if name in steps]
+    return calls
+
+
+def _typed(stream: dict[str, Any], inferred: dict[str, str]) -> None:
+    transform = stream.get("transform", {})
     keep = set(transform.get("select") or inferred) - set(transform.get("drop", []))
     types = {column: kind for column, kind in inferred.items() if column in keep}
-    spec["streams"][0]["transform"] = {
-        **transform,
-        "types": {**types, **transform.get("types", {})},
-    }
-    return {"spec": spec}
+    stream["transform"] = {**transform, "types": {**types, **transform.get("types", {})}}

@@ -3,18 +3,26 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Collection, Iterator
 
 IDENT = r"[A-Za-z_][A-Za-z0-9_]{0,62}"
 TABLE = rf"{IDENT}(?:\.{IDENT})?"
 _ITEM = re.compile(rf"\s*(?:\"([^\"]{{1,255}})\"|`([^`]{{1,255}})`|({IDENT})\b)")
 _SEP = re.compile(r"\s*(?:,\s*(?:and\s+|or\s+)?|\band\s+|\bor\s+|\+\s*|&\s*)")
 NUMBER = r"-?\d+(?:\.\d+)?"
+_CLAUSE = re.compile(
+    rf"{IDENT}\s+(?:is|are|was|cannot|can't|must|should|has|have|to|as|=|>|<|!|[\w.+-]+@)",
+    re.IGNORECASE,
+)
+"""After a comma or 'and', a word that starts a clause of its own ("name cannot be empty")."""
 
 STOP_WORDS = frozenset(
     """a an and alert alerts append as at by call cast columns column cron daily dedupe
-    deduplicate drop each email every fail fill filter from hourly if in incremental
-    incrementally into it keep key keys load monthly name named new no notify on only or
+    deduplicate drop each every keeping but leaving removing dropping treating renaming
+    upserting merging skipping excluding except whose only just plus also make run set send use
+    change switch treat skip remove ignore exclude leave bring ingest import copy put take
+    refresh sync merge please fail fill filter from hourly if in incremental
+    incrementally into it keep key keys load monthly named new no notify on only or
     overwrite rename replace require retries retry rows run schedule select skip table target
     the then to upsert using via weekdays weekly when where with""".split()  # noqa: SIM905
 )
@@ -23,25 +31,35 @@ STOP_WORDS = frozenset(
 WEEKDAYS = ("sunday", "monday", "tuesday", "wednesday", "thursday", "friday", "saturday")
 
 
-def take_list(text: str) -> tuple[list[str], int]:
+def take_list(text: str, known: Collection[str] | None = None) -> tuple[list[str], int]:
     """Read a list of column names from the start of `text`: `a, b and "Col C"`.
 
     A bare word that starts a new clause (`drop`, `every`...) ends the list; quote a column
-    whose name is such a word. Returns the names and how many characters were read.
+    whose name is such a word. With `known` (the source's columns), a list goes on after a
+    comma or 'and' only with a known column. Returns the names and how many characters
+    were read.
     """
+    known_lower = {name.lower() for name in known} if known is not None else None
     items: list[str] = []
-    pos = 0
+    pos = end = 0
     while match := _ITEM.match(text, pos):
         bare = match.group(3)
         if bare is not None and bare.lower() in STOP_WORDS:
             break
+        if (
+            items
+            and bare is not None
+            and known_lower is not None
+            and bare.lower() not in known_lower
+        ):
+            break
         items.append(match.group(1) or match.group(2) or bare)
-        pos = match.end()
+        pos = end = match.end()
         sep = _SEP.match(text, pos)
-        if sep is None:
+        if sep is None or _CLAUSE.match(text, sep.end()):
             break
         pos = sep.end()
-    return items, pos
+    return items, end
 
 
 def lists_after(pattern: str, text: str) -> Iterator[list[str]]:

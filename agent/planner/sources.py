@@ -1,13 +1,13 @@
-"""Where rows come from and where they go: sources, the target table and connection, mode."""
+"""Where rows come from: files, globs and URLs the text names, and tables on connections."""
 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
 
-from agent.planner.grammar import STOP_WORDS, TABLE, WEEKDAYS, take_list
+from agent.planner.grammar import TABLE
+from agent.planner.state import Parsed
 
 FILE_KINDS = {
     "csv": "csv",
@@ -23,89 +23,54 @@ _COMPRESSED = (".gz", ".bz2", ".zst", ".xz")
 DB_SCHEMES = ("postgres", "postgresql", "mysql", "mariadb", "sqlite", "mssql", "oracle")
 _TOKEN = re.compile(r"\"([^\"]+)\"|'([^']+)'|([^\s,;\"'()]+)")
 _CONN = r"[a-z][a-z0-9_]{0,99}"
-_NOT_CONN = (
-    STOP_WORDS
-    | {f"{day}s" for day in WEEKDAYS}
-    | set(WEEKDAYS)
-    | {"weekday", "demand", "database", "db", "connection"}
-)
 _SQL = re.compile(
-    rf"\btable\s+(?P<t1>{TABLE})\s+(?:from|in|on|of)\s+(?:the\s+)?(?:connection|database|db)\s+"
-    rf"(?P<c1>{_CONN})\b|\b(?:connection|database|db)\s+(?P<c2>{_CONN})(?:'s)?\s+table\s+"
-    rf"(?P<t2>{TABLE})",
+    rf"\b(?:the\s+)?table\s+(?P<t1>{TABLE})\s+(?:from|in|on|of)\s+(?:the\s+)?"
+    rf"(?:connection|database|db)\s+(?P<c1>{_CONN})\b|\b(?:the\s+)?(?:connection|database|db)\s+"
+    rf"(?P<c2>{_CONN})(?:'s)?\s+table\s+(?P<t2>{TABLE})",
     re.IGNORECASE,
 )
-_INTO = re.compile(
-    rf"\binto\s+(?:the\s+)?(?:table\s+)?(?P<table>{TABLE})(?:\s+table)?(?:\s+(?:on|in)\s+"
-    r"(?:the\s+)?(?:(?:connection|database|db)\s+)?(?P<conn>[a-z][a-z0-9_]*)\b)?",
-    re.IGNORECASE,
-)
-_TARGET = re.compile(r"\btarget\s+(?:connection\s+)?(?P<conn>[a-z][a-z0-9_]*)\b", re.IGNORECASE)
 _USING = re.compile(r"\b(?:using|via|with|through)\s+(?:the\s+)?connection\s+(" + _CONN + r")\b")
-_XML_RECORDS = re.compile(r"\brecords?\s+(?:at|path|under)\s+([\w:/-]+)", re.IGNORECASE)
-_SHEET = re.compile(r"\bsheet\s+(?:\"([^\"]+)\"|(\w+))", re.IGNORECASE)
-_NAME = re.compile(r"\b(?:call\s+it|name\s+it|named)\s+([a-z][a-z0-9_]{0,62})\b", re.IGNORECASE)
-_MODES = {
-    "append": r"\bappend(?:s|ing)?\b",
-    "replace": r"\b(?:replac(?:e|es|ing)|overwrit(?:e|es|ing)|full\s+refresh)\b",
-    "upsert": r"\b(?:upsert(?:s|ing)?|merg(?:e|es|ing))\b",
-}
-_KEYS = re.compile(
-    r"\b(?:upsert(?:s|ing)?|merg(?:e|es|ing))\b(?:\s+(?:it|them|rows))?\s+"
-    r"(?:on|by|using|keyed\s+(?:on|by))\s+(?:the\s+)?(?:keys?\s+|columns?\s+)?",
-    re.IGNORECASE,
-)
-
-
-@dataclass
-class Parsed:
-    """What the planner read so far: spec fragments, and the questions to ask."""
-
-    stream: dict[str, Any] = field(default_factory=dict)
-    pipeline: dict[str, Any] = field(default_factory=dict)
-    questions: list[str] = field(default_factory=list)
-    source_args: dict[str, str] = field(default_factory=dict)
-    """How the profile_source tool names the source (source, connection, table)."""
-    refining: bool = False
-    """The text changes an earlier plan: what it does not mention stays as it was."""
+_XML_RECORDS = re.compile(r"\b(?:with\s+)?records?\s+(?:at|path|under)\s+([\w:/-]+)", re.IGNORECASE)
+_SHEET = re.compile(r"\b(?:from\s+|on\s+)?(?:the\s+)?sheet\s+(?:\"([^\"]+)\"|(\w+))", re.IGNORECASE)
 
 
 def read_source(text: str, parsed: Parsed) -> None:
-    """The one source the text names, into `parsed.stream['source']`, or a question."""
-    found = [*_files_and_urls(text), *_sql_sources(text)]
-    if not found and parsed.refining:
-        return
-    if not found:
-        parsed.questions.append(
-            "Which source should I read? Name a file (data/orders.csv, s3://bucket/key.parquet), "
-            "an http(s) URL with 'using connection ID', or 'table T on connection C'."
-        )
-    elif len(found) > 1:
-        shown = ", ".join(label for label, _ in found)
-        parsed.questions.append(f"I found several sources ({shown}): which one should I read?")
-    else:
-        label, source = found[0]
+    """Every source the text names, in order, into `parsed.sources`; a question for a bad one."""
+    found = sorted([*_files_and_urls(text), *_sql_sources(text)], key=lambda item: item[0])
+    for start, end, label, source in found:
+        parsed.use((start, end))
         if isinstance(source, str):
-            parsed.questions.append(source)
-            return
-        parsed.stream["source"] = _format_options(text, source, parsed)
-        if source["kind"] == "sql":
-            parsed.source_args = {"connection": source["connection"], "table": source["table"]}
-        else:
-            parsed.source_args = {"source": label, **_connection(source)}
+            parsed.ask(source)
+            continue
+        parsed.sources.append((start, label, _format_options(text, source, parsed)))
+    if parsed.sources and (using := _USING.search(text)):
+        parsed.use(using)
 
 
-def _files_and_urls(text: str) -> list[tuple[str, dict[str, Any] | str]]:
-    found: list[tuple[str, dict[str, Any] | str]] = []
+def source_args(source: dict[str, Any], label: str) -> dict[str, str]:
+    """How the profile_source tool names a source: source, connection, table."""
+    if source["kind"] == "sql":
+        return {"connection": source["connection"], "table": source["table"]}
+    return {"source": label, **_connection(source)}
+
+
+Found = tuple[int, int, str, "dict[str, Any] | str"]
+
+
+def _files_and_urls(text: str) -> list[Found]:
+    found: list[Found] = []
     for match in _TOKEN.finditer(text):
         token = (match.group(1) or match.group(2) or match.group(3)).rstrip(".:!?")
         scheme = urlsplit(token).scheme.lower() if "://" in token else ""
+        start, end = match.span()
         if scheme.split("+")[0] in DB_SCHEMES:
-            found.append((_masked(token), _database_question(token)))
+            found.append((start, end, _masked(token), _database_question(token)))
         elif scheme in ("http", "https"):
-            found.append((token, _rest(token, text)))
+            found.append((start, end, token, _rest(token, text)))
         elif kind := _file_kind(token):
-            found.append((token, {"kind": kind, "path": token, **_storage(token, text)}))
+            found.append(
+                (start, end, token, {"kind": kind, "path": token, **_storage(token, text)})
+            )
     return found
 
 
@@ -159,11 +124,12 @@ def _rest(url: str, text: str) -> dict[str, Any] | str:
     return source
 
 
-def _sql_sources(text: str) -> list[tuple[str, dict[str, Any] | str]]:
-    found: list[tuple[str, dict[str, Any] | str]] = []
+def _sql_sources(text: str) -> list[Found]:
+    found: list[Found] = []
     for match in _SQL.finditer(text):
         table, conn = match.group("t1") or match.group("t2"), match.group("c1") or match.group("c2")
-        found.append((f"table {table}", {"kind": "sql", "connection": conn, "table": table}))
+        source = {"kind": "sql", "connection": conn, "table": table}
+        found.append((*match.span(), f"table {table}", source))
     return found
 
 
@@ -176,52 +142,8 @@ def _format_options(text: str, source: dict[str, Any], parsed: Parsed) -> dict[s
             )
         else:
             source["record_path"] = records.group(1)
+            parsed.use(records)
     if source["kind"] == "excel" and (sheet := _SHEET.search(text)):
         source["sheet"] = sheet.group(1) or sheet.group(2)
+        parsed.use(sheet)
     return source
-
-
-def read_target(text: str, parsed: Parsed) -> None:
-    """The target table (`into T`), its connection, and the pipeline name."""
-    tables = {m.group("table") for m in _INTO.finditer(text)}
-    conns = {c for m in _INTO.finditer(text) if (c := m.group("conn")) and c not in _NOT_CONN}
-    conns |= {m.group("conn") for m in _TARGET.finditer(text)}
-    if len(tables) > 1 or not (tables or parsed.refining):
-        parsed.questions.append(
-            "Which table should the rows go into? Say 'into TABLE' once."
-            if not tables
-            else f"Which one table should the rows go into: {', '.join(sorted(tables))}?"
-        )
-        return
-    if len(conns) > 1:
-        parsed.questions.append(f"Which target connection: {', '.join(sorted(conns))}?")
-    load = parsed.stream.setdefault("load", {})
-    if tables:
-        load["table"] = tables.pop()
-    name_match = _NAME.search(text)
-    if name_match or not parsed.refining:  # a change of table keeps the pipeline's name
-        name = name_match.group(1) if name_match else load["table"].rsplit(".", 1)[-1]
-        parsed.stream["name"] = parsed.pipeline["pipeline"] = name.lower()
-    if conns or not parsed.refining:
-        parsed.pipeline["target"] = conns.pop() if len(conns) == 1 else None
-
-
-def read_mode(text: str, parsed: Parsed) -> None:
-    """append (the default), replace, or upsert on the keys the text names."""
-    modes = [mode for mode, pattern in _MODES.items() if re.search(pattern, text, re.IGNORECASE)]
-    if len(modes) > 1:
-        parsed.questions.append(f"Which write mode: {' or '.join(modes)}?")
-        return
-    if not modes and parsed.refining:
-        return
-    load = parsed.stream.setdefault("load", {})
-    load["mode"] = modes[0] if modes else "append"
-    if load["mode"] != "upsert":
-        load.pop("keys", None)
-        return
-    keys = next((take_list(text[m.end() :])[0] for m in _KEYS.finditer(text)), [])
-    if not keys:
-        parsed.questions.append(
-            "Which columns identify a row for the upsert? Say 'upsert on order_id'."
-        )
-    load["keys"] = keys

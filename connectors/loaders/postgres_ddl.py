@@ -30,7 +30,7 @@ from connectors.errors import DagsmithError
 from connectors.loaders import tables
 from connectors.loaders.base import RUNS_TABLE, STATE_TABLE, LoadJob
 from connectors.loaders.postgres_driver import PgSession
-from connectors.loaders.postgres_sql import DIALECT, qualify, quote
+from connectors.loaders.postgres_sql import DIALECT, TARGET_COLUMNS, qualify, quote
 from connectors.loaders.prepare import INTERVAL, Extract, rejects_table, split_table
 from connectors.runtime import log
 
@@ -88,6 +88,11 @@ def create_missing(session: PgSession, job: LoadJob, extract: Extract) -> Create
         # A table made before the load keyed its rows by interval: add the key column.
         target = qualify(schema, name)
         session.query(f"ALTER TABLE {target} ADD COLUMN IF NOT EXISTS {quote(INTERVAL)} text")
+    if RUNS_TABLE not in missing:
+        # A runs table of an older dagsmith lacks newer counters (rows_filtered).
+        found = {row[0] for row in session.query(TARGET_COLUMNS, [qualify(schema, RUNS_TABLE)])}
+        for alter in tables.added_columns(made[RUNS_TABLE], found, DIALECT, if_not_exists=True):
+            session.query(alter)
     return Created("schema" in missing, tuple(t for t in made if t in missing))
 
 

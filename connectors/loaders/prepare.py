@@ -238,6 +238,7 @@ def run_record(job: LoadJob, counts: dict[str, int]) -> dict[str, Any]:
         "finished_at": datetime.now(UTC),
         "rows_read": job.stats.rows_read,
         "rows_rejected": job.stats.rows_rejected,
+        "rows_filtered": job.stats.rows_filtered,
         "rows_loaded": counts["loaded"],
         "inserted": counts["inserted"],
         "updated": counts["updated"],

@@ -160,6 +160,12 @@ class _Load:
             self.conn.execute(sa.schema.CreateSchema(self.schema))
         absent = sql_ddl.missing(self.conn, [self.target, self.rejects, self.runs, self.state])
         sql_ddl.create(self.conn, absent)
+        if self.runs not in absent:
+            # A runs table of an older dagsmith lacks newer counters (rows_filtered).
+            runs = sa.inspect(self.conn).get_columns(self.runs.name, self.schema)
+            existing = {column["name"] for column in runs}
+            for alter in tables.added_columns(self.runs, existing, self.conn.dialect):
+                self.conn.execute(sa.text(alter))
         reflected = sa.inspect(self.conn).get_columns(self.name, schema=self.schema)
         if INTERVAL in self.extract.types and all(c["name"] != INTERVAL for c in reflected):
             # A table made before the load keyed its rows by interval: add the key column.

@@ -10,6 +10,7 @@ from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.dialects import mysql, postgresql
+from sqlalchemy.engine import Dialect
 from sqlalchemy.types import TypeEngine
 
 from connectors.loaders.base import RUNS_TABLE, STATE_TABLE
@@ -88,8 +89,27 @@ def runs_table(metadata: sa.MetaData, schema: str | None) -> sa.Table:
         sa.Column("started_at", _timestamp(metadata), nullable=False),
         sa.Column("finished_at", _timestamp(metadata), nullable=False),
         *(sa.Column(name, sa.BigInteger(), nullable=False) for name in counts),
+        # Added after the first release: a table created before it gets it by `added_columns`.
+        sa.Column("rows_filtered", sa.BigInteger(), nullable=False, server_default="0"),
         schema=schema,
     )
+
+
+def added_columns(
+    table: sa.Table, existing: set[str], dialect: Dialect, *, if_not_exists: bool = False
+) -> list[str]:
+    """ALTER TABLE statements adding the columns of `table` that an older table lacks.
+
+    `if_not_exists` (PostgreSQL) lets two runs upgrading the same table at once both pass.
+    """
+    name = dialect.identifier_preparer.format_table(table)
+    compiler = dialect.ddl_compiler(dialect, sa.schema.CreateTable(table))
+    guard = "IF NOT EXISTS " if if_not_exists else ""
+    return [
+        f"ALTER TABLE {name} ADD COLUMN {guard}{compiler.get_column_specification(column)}"
+        for column in table.columns
+        if column.name not in existing
+    ]
 
 
 def state_table(metadata: sa.MetaData, schema: str | None) -> sa.Table:

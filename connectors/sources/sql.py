@@ -21,8 +21,8 @@ import sqlalchemy as sa
 from connectors import dberrors
 from connectors.connections import env_var, lookup, to_sqlalchemy_url
 from connectors.errors import DagsmithError, SourceError, SourceUnavailable
-from connectors.runtime import ReadContext, Since, log
-from connectors.sources import sql_adbc, sql_query, sql_types
+from connectors.runtime import Pushdown, ReadContext, Since, log
+from connectors.sources import sql_adbc, sql_filter, sql_query, sql_types
 from connectors.spec.sources import SourceSpec
 from connectors.spec.sql import SqlSource
 from connectors.types import ColumnType
@@ -51,7 +51,6 @@ _HINTS = (
     (("42601", 1064, "syntax"), "fix the query's syntax"),
 )
 _ADBC_PREFIX = re.compile(r"^(?:[A-Z_]+: )?\[libpq\] (?:Execution error \[\w+\]: )?(?:ERROR:\s+)?")
-_BIND_LIKE = re.compile(r"(?<![:\w]):(?=\w)")
 
 
 def read(spec: SourceSpec, ctx: ReadContext) -> Iterator[pa.RecordBatch]:
@@ -59,16 +58,18 @@ def read(spec: SourceSpec, ctx: ReadContext) -> Iterator[pa.RecordBatch]:
     if not isinstance(spec, SqlSource):
         raise TypeError(f"the sql reader cannot read a {spec.kind!r} source")
     url = _url(spec, ctx)
+    # A query's own WHERE is the user's to write: a filter is pushed into a table's SELECT.
+    pushdown = ctx.where if spec.table else None
     if sql_adbc.handles(url):
-        batches = sql_adbc.read(spec, url, ctx.batch_rows, CONNECT_TIMEOUT, ctx.since)
+        batches = sql_adbc.read(spec, url, ctx.batch_rows, CONNECT_TIMEOUT, ctx.since, pushdown)
     else:
-        batches = _read_rows(spec, url, ctx.batch_rows, ctx.since)
+        batches = _read_rows(spec, url, ctx.batch_rows, ctx.since, pushdown)
     with _errors(spec, url):
         yield from batches
 
 
 def _read_rows(
-    spec: SqlSource, url: sa.URL, batch_rows: int, since: Since | None
+    spec: SqlSource, url: sa.URL, batch_rows: int, since: Since | None, pushdown: Pushdown | None
 ) -> Iterator[pa.RecordBatch]:
     """Rows through SQLAlchemy's server-side cursor, converted batch by batch.
 
@@ -79,9 +80,17 @@ def _read_rows(
         stream = conn.execution_options(stream_results=True)
         if spec.table:
             select, types = _table_select(spec, conn)
-            result = stream.execute(_since(select, types, since, conn.dialect.name))
+            select = _since(select, types, since, conn.dialect.name)
+            columns = {name: select.selected_columns[name] for name in types}
+            pushed = sql_filter.where(pushdown, columns, types)
+            if pushed is not None:
+                select = select.where(pushed)
+                log.info("%s: filter pushed into the query: %s", spec.shown, select)
+            result = stream.execute(select)
         else:
-            result = stream.execute(_as_text(sql_query.checked_query(spec, _dialect(conn))))
+            result = stream.execute(
+                sql_query.as_text(sql_query.checked_query(spec, _dialect(conn)))
+            )
             types = _described(spec, result, conn)
         schema = pa.schema([(name, ctype.arrow()) for name, ctype in types.items()])
         parsed_json = spec.table is not None or conn.dialect.name != "mysql"
@@ -101,7 +110,7 @@ def column_types(spec: SqlSource, ctx: ReadContext) -> dict[str, ColumnType]:
             return _table_select(spec, conn)[1]
         dialect = _dialect(conn)
         sql = sql_query.describe_query(sql_query.checked_query(spec, dialect), dialect)
-        return _described(spec, conn.execute(_as_text(sql)), conn)
+        return _described(spec, conn.execute(sql_query.as_text(sql)), conn)
 
 
 def _url(spec: SqlSource, ctx: ReadContext) -> sa.URL:
@@ -128,11 +137,6 @@ def _connect(url: sa.URL) -> Iterator[sa.Connection]:
 
 def _dialect(conn: sa.Connection) -> str:
     return sql_query.sqlglot_dialect(conn.dialect.name)
-
-
-def _as_text(sql: str) -> sa.TextClause:
-    """A checked query as a text clause whose colons are never taken for bind parameters."""
-    return sa.text(_BIND_LIKE.sub(r"\\:", sql))
 
 
 def _table_select(

@@ -12,13 +12,15 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
+from typing import Any
 
 import adbc_driver_postgresql.dbapi as adbc
 import pyarrow as pa
 import sqlalchemy as sa
+from sqlalchemy.dialects.postgresql.base import PGDialect
 
-from connectors.runtime import Since
-from connectors.sources import sql_query, sql_types
+from connectors.runtime import Pushdown, Since, log
+from connectors.sources import sql_filter, sql_query, sql_types
 from connectors.spec.sql import SqlSource
 from connectors.types import ColumnType
 
@@ -73,10 +75,12 @@ def read(
     batch_rows: int,
     connect_timeout: int,
     since: Since | None = None,
+    pushdown: Pushdown | None = None,
 ) -> Iterator[pa.RecordBatch]:
     """Stream a table or a query's rows as batches of at most `batch_rows` rows.
 
-    An incremental bound becomes `WHERE cursor > CAST($1 AS its type)`, bound, never pasted.
+    An incremental bound becomes `WHERE cursor > CAST($1 AS its type)`, and a pushed-down
+    filter's values are cast the same way: bound, never pasted.
     """
     with _session(libpq_uri(url, connect_timeout)) as cur:
         source, fields = _described(spec, cur)
@@ -84,9 +88,19 @@ def read(
         types = [ctype for _, ctype in plans]
         schema = pa.schema([(f.name, t.arrow()) for f, t in zip(fields, types, strict=True)])
         sql = _select(spec, source, fields, [cast for cast, _ in plans])
-        where, params = _since(fields, since)
-        if where:
-            sql = f"SELECT * FROM ({sql}) AS dagsmith_s WHERE {where}"
+        names = [f.name for f in fields]
+        pushed = sql_filter.where(
+            pushdown,
+            {n: sa.column(n) for n in names},
+            dict(zip(names, types, strict=True)),
+            sql_filter.text_bind,
+        )
+        clauses = [c for c in (_since(fields, since), pushed) if c is not None]
+        params: tuple[Any, ...] | None = None
+        if clauses:
+            sql, params = _compiled(sql, clauses)
+        if pushed is not None:
+            log.info("%s: filter pushed into the query: %s", spec.shown, sql)
         cur.execute(sql, params)
         empty = True
         # ADBC sizes its batches in bytes (about 16 MB): slices (no copy) bound the rows.
@@ -140,21 +154,34 @@ def _plan(field: pa.Field[pa.DataType]) -> tuple[str | None, ColumnType]:
     return ("to_jsonb({})::text" if typname.startswith("_") else "{}::text"), _STRING
 
 
+_NUMBERED = PGDialect(paramstyle="numeric_dollar")  # type: ignore[no-untyped-call]
+"""PostgreSQL as SQLAlchemy renders it for ADBC: parameters are $1, $2, ..."""
 _COMPARABLE = {"int2", "int4", "int8", "date", "timestamp", "timestamptz"}
 
 
-def _since(
-    fields: Sequence[pa.Field[pa.DataType]], since: Since | None
-) -> tuple[str | None, tuple[str, ...] | None]:
+def _since(fields: Sequence[pa.Field[pa.DataType]], since: Since | None) -> sa.TextClause | None:
     """The filter past an incremental bound, for cursors of a type PostgreSQL can compare."""
     field = next((f for f in fields if since is not None and f.name == since.column), None)
     if since is None or field is None:
-        return None, None
+        return None
     typname = (field.metadata or {}).get(b"POSTGRESQL:type", b"").decode()
     if typname not in _COMPARABLE:
-        return None, None
+        return None
     # typname comes from PostgreSQL's own catalog and is one of _COMPARABLE: safe to name.
-    return f"{_quote(field.name)} > CAST($1 AS {typname})", (since.value,)
+    return sa.text(f"{_quote(field.name)} > CAST(:since AS {typname})").bindparams(
+        since=since.value
+    )
+
+
+def _compiled(sql: str, clauses: list[Any]) -> tuple[str, tuple[Any, ...]]:
+    """`sql` wrapped in a SELECT with `clauses` as its WHERE, and its parameters in order."""
+    outer: sa.Select[Any] = (
+        sa.select(sa.literal_column("*"))
+        .select_from(sql_query.as_text(f"({sql}) AS dagsmith_s"))
+        .where(*clauses)
+    )
+    compiled = outer.compile(dialect=_NUMBERED)
+    return str(compiled), tuple(compiled.params[name] for name in compiled.positiontup or ())
 
 
 def _numeric(typmod: int) -> ColumnType:

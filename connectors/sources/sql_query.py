@@ -7,8 +7,10 @@ comments, say) cannot smuggle in anything the check did not see.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 
+import sqlalchemy as sa
 import sqlglot
 import sqlglot.errors
 from sqlglot import exp
@@ -16,6 +18,7 @@ from sqlglot import exp
 from connectors.errors import SourceError, SpecError
 from connectors.spec.sql import SqlSource
 
+_BIND_LIKE = re.compile(r"(?<![:\w]):(?=\w)")
 _DIALECTS = {"postgresql": "postgres", "mysql": "mysql", "mariadb": "mysql", "mssql": "tsql"}
 
 _REFUSED: dict[type[exp.Expression], str] = {
@@ -54,6 +57,11 @@ def checked_query(spec: SqlSource, dialect: str) -> str:
         if refused:
             raise _refused(spec, f"it contains {refused}")
     return tree.sql(dialect=dialect, comments=False)
+
+
+def as_text(sql: str) -> sa.TextClause:
+    """Checked SQL as a text clause whose colons are never taken for bind parameters."""
+    return sa.text(_BIND_LIKE.sub(r"\\:", sql))
 
 
 def describe_query(sql: str, dialect: str) -> str:

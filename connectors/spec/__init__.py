@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from connectors.spec.filter import AllOf, AnyOf, Condition, Filter
 from connectors.spec.io import dump_spec, load_spec, parse_spec, spec_hash
 from connectors.spec.models import (
     Alerts,
@@ -29,10 +30,14 @@ from connectors.spec.sources import (
 
 __all__ = [
     "Alerts",
+    "AllOf",
+    "AnyOf",
+    "Condition",
     "CsvSource",
     "Dedupe",
     "ExcelSource",
     "FileSource",
+    "Filter",
     "Incremental",
     "JsonSource",
     "JsonlSource",

@@ -19,6 +19,7 @@ from connectors.spec.base import (
     SpecType,
     TableName,
 )
+from connectors.spec.filter import Filter
 from connectors.spec.sources import SourceSpec
 
 SCHEDULE_PRESETS = ("@once", "@hourly", "@daily", "@weekly", "@monthly", "@yearly")
@@ -114,7 +115,11 @@ class Step(SpecModel):
 
 class Transform(SpecModel):
     """Rules applied to each record, in this order: rename, normalize_names, select/drop,
-    strings, types, fill, required, ranges, steps, dedupe."""
+    strings, types, fill, filter, required, ranges, steps, dedupe.
+
+    A column that only `filter` reads survives select/drop until the filter has run, so a
+    filter may test a column that is not loaded.
+    """
 
     rename: dict[ColumnKey, Identifier] = Field(
         default_factory=dict, description="Source column name -> target column name."
@@ -132,6 +137,17 @@ class Transform(SpecModel):
     )
     fill: dict[Identifier, Scalar] = Field(
         default_factory=dict, description="Column -> value used where the column is null."
+    )
+    filter: Filter | None = Field(
+        default=None,
+        description=(
+            "Keep only the rows that match; the others are skipped and counted as 'filtered' "
+            "(they are not rejects). One condition {column, op, value}, or {all: [...]} / "
+            "{any: [...]} of filters, nested. Tested after types and fill, on the names after "
+            "rename; it may test a column that select/drop leaves out. Example: "
+            "{all: [{column: amount, op: '>', value: 50}, {column: status, op: in, "
+            "value: [paid, shipped]}]}."
+        ),
     )
     required: list[Identifier] = Field(
         default_factory=list, description="Columns that must not be null."

@@ -1,6 +1,7 @@
 """Transforms: the spec's `transform` rules applied to a stream of Arrow batches.
 
-`apply` is the entry point; `output_types` tells a loader which spec type each output
+`apply` is the entry point; `pushdown` is the part of a filter a database source may run
+in its query; `output_types` tells a loader which spec type each output
 column has (a declared type wins: json and timestamptz travel as Arrow text and
 timestamps).
 """
@@ -11,10 +12,11 @@ import pyarrow as pa
 
 from connectors.spec.models import Load, Transform
 from connectors.transforms.engine import apply
+from connectors.transforms.filter import pushdown
 from connectors.transforms.names import normalize_name
 from connectors.types import ColumnType
 
-__all__ = ["apply", "normalize_name", "output_types", "upsert_keys"]
+__all__ = ["apply", "normalize_name", "output_types", "pushdown", "upsert_keys"]
 
 
 def upsert_keys(load: Load) -> list[str]:

@@ -16,9 +16,11 @@ import pyarrow as pa
 
 from connectors.errors import TransformError
 from connectors.runtime import Rejects, StreamStats
+from connectors.spec.filter import filter_columns
 from connectors.spec.models import Transform
 from connectors.transforms.arrow import pc
 from connectors.transforms.casting import Cast, cast_column, is_text
+from connectors.transforms.filter import Mask, compile_filter, filter_batch
 from connectors.transforms.names import Layout, plan_layout
 from connectors.transforms.strings import normalize_text
 from connectors.transforms.udf import Udf, cast_to, empty_batch, load_steps, run_step
@@ -74,6 +76,7 @@ class _Frame:
         self.offset = offset
         self.rejects = rejects
         self.positions = pa.array(np.arange(raw.num_rows), pa.int64())
+        self.hidden: tuple[str, ...] = ()
 
     def reject(self, rule: str, failures: list[Failure]) -> int:
         """Send rows that fail any of `failures` to rejects (one reason each) and drop them."""
@@ -141,6 +144,7 @@ class _Run:
         self.tally: Counter[str] = Counter()
         self.layouts: dict[tuple[str, ...], Layout] = {}
         self.checks: Checks | None = None
+        self.mask: Mask | None = None
         self.schema: pa.Schema | None = None
         self.offset = 0
         self.declared = {column: type_.arrow() for column, type_ in spec.types.items()}
@@ -162,7 +166,7 @@ class _Run:
         self.stats.rows_read += raw.num_rows
         frame = _Frame(raw, self.offset, self.rejects)
         self.offset += raw.num_rows
-        frame.batch = self._strings(self._arrange(raw))
+        frame.batch = self._strings(self._arrange(frame))
         self._types(frame)
         self._check(frame)
         batch = frame.batch
@@ -174,8 +178,9 @@ class _Run:
         log.debug("transform: batch of %d row(s) gives %d", raw.num_rows, batch.num_rows)
         return self._conform(batch)
 
-    def _arrange(self, raw: pa.RecordBatch) -> pa.RecordBatch:
+    def _arrange(self, frame: _Frame) -> pa.RecordBatch:
         """Apply rename, normalize_names and select/drop; columns of nulls become text."""
+        raw = frame.raw
         key = tuple(raw.schema.names)
         if not key:
             _refuse_empty(self.spec)
@@ -184,6 +189,7 @@ class _Run:
             if len(self.layouts) == 1:
                 self._first_layout(self.layouts[key])
         layout = self.layouts[key]
+        frame.hidden = layout.hidden
         arrays = [raw.column(i) for i in layout.sources]
         arrays = [
             pc.cast(a, pa.string()) if pa.types.is_null(a.type) and n not in self.spec.types else a
@@ -234,15 +240,32 @@ class _Run:
         if self.spec.non_finite == "null":
             frame.batch, nulled = nulled_non_finite(frame.batch)
             self.tally["non-finite"] += nulled
+        visible = [name for name in frame.batch.schema.names if name not in frame.hidden]
         if self.checks is None:
-            self.checks = compile_checks(self.spec, frame.batch.schema)
+            self.checks = compile_checks(
+                self.spec, pa.schema(frame.batch.schema.field(n) for n in visible)
+            )
         frame.batch, filled = fill(frame.batch, self.checks.fill)
         self.tally["filled"] += filled
+        self._filter(frame)
+        frame.batch = frame.batch.select(visible)
         self.tally["required"] += frame.reject(
             "required", missing_required(frame.batch, self.checks.required)
         )
         self.tally["range"] += frame.reject("range", out_of_range(frame.batch, self.checks.ranges))
         self.tally["key"] += frame.reject("key", null_keys(frame.batch, self.keys))
+
+    def _filter(self, frame: _Frame) -> None:
+        """Keep the rows the filter matches; the others are counted, not rejected."""
+        if self.spec.filter is None:
+            return
+        if self.mask is None:
+            self.mask = compile_filter(self.spec, frame.batch.schema)
+        rows = frame.batch.num_rows
+        frame.batch, keep = filter_batch(frame.batch, self.mask)
+        frame.positions = frame.positions.filter(keep)
+        self.tally["filtered"] += rows - frame.batch.num_rows
+        self.stats.rows_filtered += rows - frame.batch.num_rows
 
     def _conform(self, batch: pa.RecordBatch) -> pa.RecordBatch:
         if self.schema is None:
@@ -272,6 +295,7 @@ class _Run:
             ),
             (tally["non-finite"], "%d NaN or infinite value(s) made null", (tally["non-finite"],)),
             (spec.fill, "fill: %d null(s) filled", (tally["filled"],)),
+            (spec.filter, "filter: %d row(s) filtered out", (tally["filtered"],)),
             (spec.required, "required: %d row(s) rejected", (tally["required"],)),
             (spec.ranges, "ranges: %d row(s) rejected", (tally["range"],)),
         ]
@@ -300,6 +324,8 @@ def _refuse_empty(spec: Transform) -> None:
 def _empty_source(spec: Transform) -> pa.RecordBatch:
     """A stand-in for a source that gave no batch at all: the columns the spec names."""
     wanted = spec.select if spec.select is not None else list(spec.types)
+    if spec.filter is not None:
+        wanted = [*wanted, *sorted(filter_columns(spec.filter) - set(wanted))]
     targets = set(spec.rename.values())
     names = [*spec.rename, *(name for name in wanted if name not in targets)]
     return empty_batch(pa.schema([(name, pa.string()) for name in names]))

@@ -11,6 +11,7 @@ import unicodedata
 from dataclasses import dataclass
 
 from connectors.errors import TransformError
+from connectors.spec.filter import filter_columns
 from connectors.spec.models import Transform
 
 MAX_NAME_BYTES = 63  # PostgreSQL truncates longer identifiers, so two could collide
@@ -20,13 +21,17 @@ _NOT_WORD = re.compile(r"[^A-Za-z0-9]+")
 
 @dataclass(frozen=True)
 class Layout:
-    """Where each output column comes from: `sources[i]` (a source index) is `names[i]`."""
+    """Where each output column comes from: `sources[i]` (a source index) is `names[i]`.
+
+    `hidden` columns come last: only the filter reads them, and they leave after it.
+    """
 
     sources: list[int]
     names: list[str]
     renamed: int
     normalized: int
     dropped: int
+    hidden: tuple[str, ...] = ()
 
 
 def normalize_name(name: str, position: int) -> str:
@@ -58,17 +63,29 @@ def plan_layout(spec: Transform, source_names: list[str]) -> Layout:
     names = [_target_name(spec, name, i) for i, name in enumerate(source_names, start=1)]
     _check_unique(source_names, names)
     chosen = _choose(spec, names)
+    kept = {names[i] for i in chosen}
+    position = {name: i for i, name in enumerate(names)}
+    hidden = tuple(name for name in _filtered_on(spec, names) if name not in kept)
     renamed = sum(name in spec.rename for name in source_names)
     normalized = sum(
         old != new for old, new in zip(source_names, names, strict=True) if old not in spec.rename
     )
     return Layout(
-        sources=chosen,
-        names=[names[i] for i in chosen],
+        sources=[*chosen, *(position[name] for name in hidden)],
+        names=[*(names[i] for i in chosen), *hidden],
         renamed=renamed,
         normalized=normalized,
         dropped=len(names) - len(chosen),
+        hidden=hidden,
     )
+
+
+def _filtered_on(spec: Transform, names: list[str]) -> list[str]:
+    """The columns the filter reads, in source order; one it cannot find is an error."""
+    wanted = filter_columns(spec.filter) if spec.filter is not None else set()
+    if unknown := sorted(wanted - set(names)):
+        raise _unknown("filter", unknown, names, "use the names after rename and normalize_names")
+    return [name for name in names if name in wanted]
 
 
 def _target_name(spec: Transform, name: str, position: int) -> str:

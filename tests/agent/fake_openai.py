@@ -3,8 +3,8 @@
 It speaks the Chat Completions wire format and answers with the offline planner's next
 step, so the `openai:` model path (langchain-openai, the HTTP client, tool calling)
 runs end to end without a hosted model. It keeps every request body it receives; it can
-answer the first request with a 429 rate-limit error, and it can make one mistake (a
-spec without its upsert keys) that it corrects once the tool's error comes back.
+answer the first request with a 429 rate-limit error, and it can play an imperfect model:
+one of the hand-written behaviours of `tests/agent/model_mistakes.py`.
 """
 
 from __future__ import annotations
@@ -21,16 +21,17 @@ from langchain_core.messages import AIMessage, BaseMessage, ToolMessage
 from langchain_openai.chat_models.base import _convert_dict_to_message
 
 from agent.planner.chat import next_message
+from tests.agent.model_mistakes import is_mistake, play
 
 
 class FakeOpenAI(ThreadingHTTPServer):
     """The server: `bodies` holds each request body as received."""
 
-    def __init__(self, port: int = 0, rate_limit_first: bool = False, mistake: bool = False):
+    def __init__(self, port: int = 0, rate_limit_first: bool = False, behaviour: str | None = None):
         super().__init__(("127.0.0.1", port), _Handler)
         self.bodies: list[bytes] = []
         self.rate_limit_first = rate_limit_first
-        self.mistake = mistake
+        self.behaviour = behaviour
 
     @property
     def base_url(self) -> str:
@@ -47,28 +48,10 @@ def _messages(payload: dict[str, Any]) -> list[BaseMessage]:
     return messages
 
 
-MISTAKE_ID = "call_mistake"
-
-
-def reply_to(messages: list[BaseMessage], mistake: bool) -> AIMessage:
-    """The planner's next step; with `mistake`, a first validate_spec without upsert keys."""
-    made = any(getattr(m, "tool_call_id", None) == MISTAKE_ID for m in messages)
-    honest = [m for m in messages if not _part_of_mistake(m)]
-    reply = next_message(honest)
-    call = reply.tool_calls[0] if reply.tool_calls else None
-    if not mistake or made or call is None or call["name"] != "validate_spec":
-        return reply
-    wrong = json.loads(json.dumps(call["args"]))
-    wrong["spec"]["streams"][0]["load"].pop("keys", None)
-    return AIMessage(content="", tool_calls=[{**call, "args": wrong, "id": MISTAKE_ID}])
-
-
-def _part_of_mistake(message: BaseMessage) -> bool:
-    if isinstance(message, ToolMessage):
-        return message.tool_call_id == MISTAKE_ID
-    return isinstance(message, AIMessage) and any(
-        call["id"] == MISTAKE_ID for call in message.tool_calls
-    )
+def reply_to(messages: list[BaseMessage], behaviour: str | None) -> AIMessage:
+    """The planner's next step, or the scripted mistake of `behaviour` in its place."""
+    reply = next_message([m for m in messages if not is_mistake(m)])
+    return play(behaviour, messages, reply) if behaviour else reply
 
 
 def completion(reply: AIMessage, model: str) -> dict[str, Any]:
@@ -130,7 +113,7 @@ class _Handler(BaseHTTPRequestHandler):
             self._send(429, error, {"retry-after-ms": "10"})
             return
         payload = json.loads(body)
-        reply = reply_to(_messages(payload), self.server.mistake)
+        reply = reply_to(_messages(payload), self.server.behaviour)
         if payload.get("stream"):
             self._stream(chunks(reply, payload["model"]))
         else:
@@ -164,10 +147,10 @@ class _Handler(BaseHTTPRequestHandler):
 
 @contextmanager
 def serving(
-    port: int = 0, rate_limit_first: bool = False, mistake: bool = False
+    port: int = 0, rate_limit_first: bool = False, behaviour: str | None = None
 ) -> Iterator[FakeOpenAI]:
     """Run the stand-in on a thread for the duration of the block."""
-    server = FakeOpenAI(port, rate_limit_first, mistake)
+    server = FakeOpenAI(port, rate_limit_first, behaviour)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     try:

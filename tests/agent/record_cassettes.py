@@ -36,16 +36,27 @@ HEADER = (
     "# 127.0.0.1, which answers in the OpenAI Chat Completions wire format with the offline\n"
     "# planner's steps. Scenario: {name}. Re-record: python -m tests.agent.record_cassettes\n"
 )
+HAND_WRITTEN = (
+    "# HAND-WRITTEN model behaviour '{behaviour}': the model's mistakes were scripted by hand\n"
+    "# in tests/agent/model_mistakes.py; no model, hosted or local, chose them.\n"
+)
+UPSERT = "load examples/data/orders.csv into orders, upsert on order_id"
 
 
 @dataclass(frozen=True)
 class Scenario:
-    """One cassette: the request, and how the stand-in behaves."""
+    """One cassette: the request, how the stand-in behaves, and how the build must end.
+
+    `errors` are the tools whose answers were errors, in order; `failure` is the step
+    `failed_check` names when the build must end in a clear error instead of a spec.
+    """
 
     name: str
     text: str
     rate_limit_first: bool = False
-    mistake: bool = False
+    behaviour: str | None = None
+    errors: tuple[str, ...] = ()
+    failure: str | None = None
 
 
 SCENARIOS = (
@@ -55,10 +66,38 @@ SCENARIOS = (
         "order_id, rename OrderID to order_id, drop rows without customer_id",
         rate_limit_first=True,
     ),
+    Scenario("openai_tool_error", UPSERT, behaviour="missing_keys", errors=("validate_spec",)),
     Scenario(
-        "openai_tool_error",
-        "load examples/data/orders.csv into orders, upsert on order_id",
-        mistake=True,
+        "model_misnames_a_field", UPSERT, behaviour="misnamed_field", errors=("validate_spec",)
+    ),
+    Scenario("model_omits_a_field", UPSERT, behaviour="missing_field", errors=("validate_spec",)),
+    Scenario("model_answers_in_prose", UPSERT, behaviour="prose"),
+    Scenario(
+        "model_sends_wrong_arguments",
+        UPSERT,
+        behaviour="wrong_arguments",
+        errors=("validate_spec",),
+    ),
+    Scenario(
+        "model_fails_dry_run_then_fixes",
+        UPSERT,
+        behaviour="dry_run_fails_then_fixed",
+        errors=("dry_run", "dry_run"),
+    ),
+    Scenario(
+        "model_always_fails_dry_run",
+        UPSERT,
+        behaviour="dry_run_always_fails",
+        # Six failed dry runs, then every check refuses a seventh call, until the budget ends.
+        errors=("dry_run",) * 6 + ("validate_spec", "render_dag", "dry_run", "validate_spec"),
+        failure="dry_run",
+    ),
+    Scenario(
+        "model_loops",
+        UPSERT,
+        behaviour="loop",
+        errors=("profile_source",) * 18,
+        failure="budget",
     ),
 )
 
@@ -124,15 +163,22 @@ def record(scenario: Scenario) -> Path:
     path.unlink(missing_ok=True)
     os.environ.update(OPENAI_BASE_URL=BASE_URL, OPENAI_API_KEY="sk-local-stand-in")
     with (
-        serving(PORT, scenario.rate_limit_first, scenario.mistake),
+        serving(PORT, scenario.rate_limit_first, scenario.behaviour),
         project() as folder,
         recorder("all").use_cassette(str(path)),
     ):
         build(scenario, folder)
-    path.write_text(HEADER.format(name=scenario.name) + path.read_text(), encoding="utf-8")
+    header = HEADER.format(name=scenario.name)
+    if scenario.behaviour:
+        header = HAND_WRITTEN.format(behaviour=scenario.behaviour) + header
+    path.write_text(header + path.read_text(), encoding="utf-8")
     return path
 
 
 if __name__ == "__main__":
+    import sys
+
+    wanted = set(sys.argv[1:])
     for item in SCENARIOS:
-        print(record(item))
+        if not wanted or item.name in wanted:
+            print(record(item))

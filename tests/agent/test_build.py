@@ -88,3 +88,22 @@ def test_an_unknown_model_is_a_clear_error(project: Path, model: str) -> None:
     result = build(project, ORDERS, "--model", model)
     assert result.returncode == 2
     assert "provider:model" in result.stderr
+
+
+def test_a_failed_dry_run_writes_nothing_and_exits_1(project: Path) -> None:
+    # The planner checks names against the profile, so the failure is one only the data shows.
+    result = build(
+        project,
+        "load examples/data/orders.csv into table orders, cast note to bigint, "
+        "fail if more than 1 rows are rejected",
+    )
+    assert result.returncode == 1, result.stderr
+    assert "  ✗ the dry run failed for orders" in result.stderr
+    assert "status failed" not in "\n".join(
+        line for line in result.stderr.splitlines() if "✓" in line
+    )
+    assert "✗ build failed at the dry run (dry_run)" in result.stderr
+    assert "max_rejects is 1" in result.stderr
+    assert "what to change:" in result.stderr
+    assert "nothing was written: no spec, no DAG" in result.stderr
+    assert not (project / "pipelines").exists() and not (project / "dags").exists()

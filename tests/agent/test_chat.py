@@ -55,7 +55,7 @@ def test_changes_add_cleaning_rules_to_the_earlier_ones() -> None:
     assert changed.spec is not None
     transform = to_plain(changed.spec)["streams"][0]["transform"]
     assert transform["required"] == ["customer_id", "amount"]
-    assert transform["ranges"] == {"status": {"allowed": ["paid"]}}
+    assert transform["filter"] == {"column": "status", "op": "=", "value": "paid"}
 
 
 def test_an_unclear_change_asks_and_changes_nothing() -> None:
@@ -206,3 +206,22 @@ def test_the_transcript_masks_passwords_in_urls(tmp_path: Path) -> None:
     written = transcript.path.read_text(encoding="utf-8")
     assert "hunter2" not in written
     assert "postgresql://admin:***@db.internal/shop" in written
+
+
+def test_a_change_that_fails_its_dry_run_is_shown_and_not_applied(chat: Conversation) -> None:
+    output = io.StringIO()
+    shown = Chat(chat, Console(file=output, width=200))
+    shown.turn(FIRST)
+    before = chat.checked
+    assert before is not None
+    # The planner checks names against the profile, so the failure is one only the data shows.
+    shown.turn("cast note to bigint, fail if more than 1 rows are rejected")
+    text = output.getvalue()
+    assert "✗ not applied: dry_run failed: the dry run failed for orders" in text
+    assert "max_rejects is 1" in text
+    assert "the pipeline stays as it was" in text
+    assert chat.checked is before and len(chat.turns) == 1
+    steps = _send(chat, "make it hourly")  # the failed change is not part of what follows
+    assert [s.kind for s in steps if s.name == "dry_run"] == ["call", "result"]
+    assert chat.checked is not None and chat.checked.spec.streams[0].load.keys == ["order_id"]
+    assert chat.checked.spec.schedule == "@hourly"

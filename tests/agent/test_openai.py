@@ -2,6 +2,8 @@
 
 The cassettes in cassettes/ were recorded from the local stand-in server
 (tests/agent/fake_openai.py), not from a hosted model; see tests/agent/record_cassettes.py.
+Those of an imperfect model play mistakes written by hand (tests/agent/model_mistakes.py):
+a misnamed or missing field, prose, wrong arguments, a loop, specs that fail the dry run.
 """
 
 from __future__ import annotations
@@ -11,9 +13,10 @@ from pathlib import Path
 
 import pytest
 
-from agent.build import ModelError, build_pipeline, saved_paths
-from agent.orchestrator import Outcome
+from agent.build import ModelError, build_pipeline, failed_check, saved_paths
+from agent.orchestrator import MAX_MODEL_CALLS, NUDGE, Outcome, Step
 from tests.agent.fake_openai import serving
+from tests.agent.model_mistakes import PROSE
 from tests.agent.record_cassettes import (
     BASE_URL,
     CASSETTES,
@@ -29,19 +32,82 @@ CANARIES = ("canary-env-7f3a91", "canary-dotenv-c0ffee", "sk-canary-key-5e1d")
 
 
 @pytest.mark.parametrize("scenario", SCENARIOS, ids=[s.name for s in SCENARIOS])
-def test_cassette_replays_a_full_build(scenario: Scenario, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_cassette_replays_a_build(scenario: Scenario, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Each ends in a saved, dry-run-checked spec or a clear error, within the call budget."""
     monkeypatch.setenv("OPENAI_BASE_URL", BASE_URL)
     monkeypatch.setenv("OPENAI_API_KEY", "sk-replay")
     cassette_path = CASSETTES / f"{scenario.name}.yaml"
-    assert cassette_path.read_text().startswith("# Recorded from a LOCAL STAND-IN")
+    header = cassette_path.read_text()[:600]
+    assert "# Recorded from a LOCAL STAND-IN" in header
+    assert ("# HAND-WRITTEN model behaviour" in header) is (scenario.behaviour is not None)
     with project() as folder, recorder("none").use_cassette(str(cassette_path)) as cassette:
         outcome = build(scenario, folder)
         assert cassette.all_played
-        assert saved_paths(outcome) == [Path("pipelines/orders.yaml"), Path("dags/orders.py")]
-        assert (folder / "dags" / "orders.py").is_file()
+        failure = failed_check(outcome)
+        if scenario.failure is None:
+            assert failure is None
+            assert saved_paths(outcome) == [Path("pipelines/orders.yaml"), Path("dags/orders.py")]
+            assert (folder / "dags" / "orders.py").is_file()
+            assert outcome.steps[-2].name == "save_pipeline"
+            dry_runs = [s for s in outcome.steps if s.name == "dry_run" and s.kind != "call"]
+            assert dry_runs[-1].kind == "result"  # the saved spec passed its dry run
+        else:
+            assert failure is not None and failure.step == scenario.failure
+            assert saved_paths(outcome) is None
+            assert not (folder / "pipelines").exists() and not (folder / "dags").exists()
     errors = [step.name for step in outcome.steps if step.kind == "error"]
-    assert errors == (["validate_spec"] if scenario.mistake else [])
+    assert errors == list(scenario.errors)
+    assert outcome.model_calls <= MAX_MODEL_CALLS + 1  # +1: the limit's own closing message
     assert (cassette.responses[0]["status"]["code"] == 429) is scenario.rate_limit_first
+
+
+def test_a_model_that_fails_its_dry_run_is_told_why_and_fixes_the_spec(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("OPENAI_BASE_URL", BASE_URL)
+    monkeypatch.setenv("OPENAI_API_KEY", "sk-replay")
+    scenario = next(s for s in SCENARIOS if s.name == "model_fails_dry_run_then_fixes")
+    with (
+        project() as folder,
+        recorder("none").use_cassette(str(CASSETTES / f"{scenario.name}.yaml")),
+    ):
+        outcome = build(scenario, folder)
+        saved = (folder / "pipelines" / "orders.yaml").read_text()
+    answers = [s.text for s in outcome.steps if s.name == "dry_run" and s.kind != "call"]
+    assert len(answers) == 3  # the first attempt and two more
+    assert "key column(s) not in the extract: orderid" in answers[0]
+    assert "key column(s) not in the extract: order_no" in answers[1]
+    assert answers[2].startswith("Dry run on a sample") and "status ok" in answers[2]
+    assert "keys:\n    - order_id" in saved
+
+
+def test_a_model_that_never_passes_its_dry_run_saves_nothing(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("OPENAI_BASE_URL", BASE_URL)
+    monkeypatch.setenv("OPENAI_API_KEY", "sk-replay")
+    scenario = next(s for s in SCENARIOS if s.name == "model_always_fails_dry_run")
+    with (
+        project() as folder,
+        recorder("none").use_cassette(str(CASSETTES / f"{scenario.name}.yaml")),
+    ):
+        failure = failed_check(build(scenario, folder))
+    assert failure is not None and failure.step == "dry_run"
+    assert "the dry run failed for orders" in failure.why and "(after 6 attempts)" in failure.why
+    assert "key column(s) not in the extract" in failure.why
+
+
+def test_prose_instead_of_a_tool_call_gets_one_nudge(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("OPENAI_BASE_URL", BASE_URL)
+    monkeypatch.setenv("OPENAI_API_KEY", "sk-replay")
+    scenario = next(s for s in SCENARIOS if s.name == "model_answers_in_prose")
+    with (
+        project() as folder,
+        recorder("none").use_cassette(str(CASSETTES / f"{scenario.name}.yaml")) as cassette,
+    ):
+        outcome = build(scenario, folder)
+    assert outcome.steps[0] == Step("reply", "", PROSE)
+    assert NUDGE in cassette.requests[1].body.decode()
 
 
 def test_no_secret_reaches_the_model(monkeypatch: pytest.MonkeyPatch) -> None:

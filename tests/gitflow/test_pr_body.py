@@ -286,3 +286,12 @@ def test_the_check_reports_a_dag_that_differs_from_its_spec(spec: Pipeline) -> N
     assert problems[0].startswith("dags/orders_daily.py does not match its spec")
     assert not any("dagsmith-pr-" in problem for problem in problems)  # no scratch paths
     assert any("Airflow cannot import it" in problem for problem in problems)
+
+
+def test_the_body_lists_the_row_filter(spec: Pipeline) -> None:
+    rule = {"any": [{"column": "status", "op": "in", "value": ["paid", "shipped"]}]}
+    filtered = variant(
+        spec, transform={"filter": {"all": [{"column": "amount", "op": ">=", "value": 5}, rule]}}
+    )
+    text = body([proposal(filtered, "not profiled", "not run")])
+    assert "  - keep only rows where `amount >= 5 and (status in (paid, shipped))`" in text

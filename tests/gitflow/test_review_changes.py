@@ -290,3 +290,28 @@ def test_markdown_flags_risks_and_fences_problems() -> None:
     assert text.endswith("### Notes\n\n- a note\n")
     assert not review.ok
     assert markdown(Review("a", "b")).count("No pipeline specs at HEAD.") == 1
+
+
+def test_a_row_filter_change_is_described_and_flagged() -> None:
+    def add(data: dict[str, Any]) -> None:
+        stream(data)["transform"]["filter"] = {
+            "all": [
+                {"column": "amount", "op": ">", "value": 50},
+                {"column": "status", "op": "in", "value": ["paid", "shipped"]},
+                {
+                    "any": [
+                        {"column": "country", "op": "is_null"},
+                        {"column": "weight", "op": "between", "value": [5, 10]},
+                    ]
+                },
+            ]
+        }
+
+    rule = (
+        "`amount > 50 and status in (paid, shipped) and "
+        "(country is null or weight between 5 and 10)`"
+    )
+    [added] = changes(spec(), spec(add))
+    assert added.risk and added.text.startswith(f"orders: row filter none -> {rule} (other rows")
+    [removed] = changes(spec(add), spec())
+    assert removed.text == f"orders: row filter {rule} -> none (rows the filter left out now load)"

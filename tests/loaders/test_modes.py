@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 import pytest
 import sqlalchemy as sa
 
@@ -33,7 +35,55 @@ def test_append_twice_adds_rows_and_records_runs(database: Database) -> None:
         ("r1", "pipe", "orders", "append"),
         ("r2", "pipe", "orders", "append"),
     ]
-    assert [r[-3:] for r in runs] == [(3, 3, 0), (1, 1, 0)]
+    assert [r[-4:] for r in runs] == [(3, 3, 0, 0), (1, 1, 0, 0)]
+
+
+def test_runs_table_of_an_older_release_gains_rows_filtered(database: Database) -> None:
+    runs = database.table("_dagsmith_runs")
+    old = sa.Table(
+        "_dagsmith_runs",
+        sa.MetaData(),
+        *(
+            sa.Column(name, sa.String(255), primary_key=True)
+            for name in ("run_id", "pipeline", "stream")
+        ),
+        sa.Column("target_table", sa.String(255), nullable=False),
+        sa.Column("mode", sa.String(16), nullable=False),
+        sa.Column("started_at", sa.DateTime(), nullable=False),
+        sa.Column("finished_at", sa.DateTime(), nullable=False),
+        *(
+            sa.Column(name, sa.BigInteger(), nullable=False)
+            for name in ("rows_read", "rows_rejected", "rows_loaded", "inserted", "updated")
+        ),
+        schema=database.schema,
+    )
+    with database.engine.begin() as conn:
+        old.create(conn)
+        conn.execute(
+            old.insert(),
+            {
+                "run_id": "old",
+                "pipeline": "pipe",
+                "stream": "orders",
+                "target_table": "x",
+                "mode": "append",
+                "started_at": datetime(2024, 1, 1),
+                "finished_at": datetime(2024, 1, 1),
+                "rows_read": 1,
+                "rows_rejected": 0,
+                "rows_loaded": 1,
+                "inserted": 1,
+                "updated": 0,
+            },
+        )
+    job = make_job(database.table("orders"), {"id": [1, 2]}, run_id="new")
+    job.stats.rows_filtered = 5
+    loader_for(database.url).load(job)
+    by_run = {row[0]: row for row in database.rows(runs, "run_id")}
+    assert (by_run["old"][-1], by_run["new"][-1]) == (0, 5)
+    with database.engine.connect() as conn:
+        names = [c["name"] for c in sa.inspect(conn).get_columns("_dagsmith_runs", database.schema)]
+    assert names[-1] == "rows_filtered"
 
 
 def test_rerun_of_a_committed_run_is_skipped(database: Database) -> None:
