@@ -14,6 +14,7 @@ from rich.console import Console
 from rich.markup import escape
 
 import connectors
+from agent.cli_group import GlobalOptionsGroup
 
 if TYPE_CHECKING:
     from agent.dagfiles import CheckResult
@@ -21,6 +22,7 @@ if TYPE_CHECKING:
 
 app = typer.Typer(
     name="dagsmith",
+    cls=GlobalOptionsGroup,
     help="Describe a data pipeline; get a reviewed, tested Airflow DAG, and run it.",
     no_args_is_help=True,
     pretty_exceptions_enable=False,
