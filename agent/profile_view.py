@@ -92,7 +92,7 @@ def _column_line(column: ColumnProfile) -> str:
     if column.hints:
         parts.append("hints " + ",".join(column.hints))
     if column.pii:
-        parts.append("PII")
+        parts.append(f"PII ({column.pii_reason})")
     return "; ".join(parts)
 
 
@@ -124,7 +124,8 @@ def print_profile(console: Console, profile: Profile) -> None:
 
 def _cells(column: ColumnProfile) -> list[str]:
     top = ", ".join(f"{value} ({count})" for value, count in column.top[:3])
-    hints = escape(", ".join(column.hints)) + (" [red]PII[/]" if column.pii else "")
+    pii = f" [red]PII: {escape(column.pii_reason)}[/]" if column.pii else ""
+    hints = escape(", ".join(column.hints)) + pii
     return [
         escape(column.name),
         column.inferred.type,
