@@ -58,7 +58,7 @@ def take(
             findings |= {"pagination": spec.pagination.type, "pagination_problem": exc.message}
             found, total = spec.model_copy(update={"records": found.records}), None
             table, exhausted = _first_pages(found, url, fetch, client, findings, rows)
-        findings["auth_required"] = auth_required(found, client, PageRequest(url, found.params))
+        findings["auth_required"] = auth_required(found, client, first)
     findings["records"] = found.records
     count = Count(table.num_rows, estimated=False) if exhausted else Count(total, estimated=True)
     return found, table.slice(0, rows), count, findings
@@ -94,7 +94,7 @@ def _first_pages(
                 findings["nested"] = nested_paths(page.records)
             spool.add(page.records)
             seen += len(page.records)
-            if seen >= rows or page.number >= MAX_PAGES:
+            if seen >= rows or (page.number >= MAX_PAGES and page.records):
                 exhausted = False
                 break
         table = pa.Table.from_batches(list(spool.batches(max(rows, 1))))

@@ -73,9 +73,9 @@ def test_the_flag_says_which_share_of_values_fired(tmp_path: Path) -> None:
     column = profile_path(_csv(tmp_path / "m.csv", {"contact": mixed}, rows=38)).column("contact")
     assert column.pii_reason == "phone on 95% of values"
     rare = [*PHONES["uk"], "call me", "later", "no"]  # 4 of 7: not a phone column
-    assert not profile_path(_csv(tmp_path / "r.csv", {"contact": rare}, rows=7)).column(
-        "contact"
-    ).pii
+    assert (
+        not profile_path(_csv(tmp_path / "r.csv", {"contact": rare}, rows=7)).column("contact").pii
+    )
 
 
 def test_a_name_alone_flags_and_says_so(tmp_path: Path) -> None:
@@ -89,9 +89,7 @@ def test_pull_request_text_names_the_pattern_and_its_share(tmp_path: Path) -> No
     spec = Pipeline.model_validate(
         {
             "pipeline": "people",
-            "streams": [
-                {"name": "people", "source": found.source, "load": {"table": "people"}}
-            ],
+            "streams": [{"name": "people", "source": found.source, "load": {"table": "people"}}],
         }
     )
     text = profile_section(spec, {"people": found})
