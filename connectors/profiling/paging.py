@@ -10,7 +10,8 @@ Evidence, strongest first:
 - the next page's URL in the body (`next`, `links.next`, `_links.next.href`...);
 - a cursor in the body (`next_cursor`, `meta.nextCursor`, `next_page_token`...);
 - a page or offset parameter in the URL, with a total (an `X-Total-Count` header or a
-  `total` field in the body) or a full page.
+  `total` field in the body) or a full page; a size parameter alone (json-server's
+  `?_limit=100`) implies the page parameter that goes with it.
 """
 
 from __future__ import annotations
@@ -26,6 +27,10 @@ PAGE_PARAMS = ("page", "_page", "p", "page_number", "pageNumber")
 SIZE_PARAMS = ("per_page", "_limit", "limit", "page_size", "pageSize", "size")
 OFFSET_PARAMS = ("offset", "_start", "skip", "start")
 LIMIT_PARAMS = ("limit", "_limit", "count", "take", "page_size")
+IMPLIED = {"_limit": "_page", "per_page": "page", "page_size": "page", "limit": "offset"}
+"""A size parameter alone -> the page or offset parameter that usually goes with it (a
+guess that holds only if the next page differs: the sample follows it, and pagination's
+loop check refuses a server that ignores it)."""
 TOTAL_KEYS = ("total", "total_count", "totalCount", "total_results", "totalResults")
 TOTAL_HEADERS = ("X-Total-Count", "X-Total")
 NEXT_KEYS = ("next", "next_url", "nextUrl", "next_page_url", "nextPageUrl", "next_link")
@@ -95,6 +100,11 @@ def _from_params(
         return _by_page(params, page, _int(params[page], 1), records, total_path, total)
     if offset := _first(params, OFFSET_PARAMS):
         return _by_offset(params, offset, records, total_path, total)
+    implied = IMPLIED.get(size or limit or "")
+    if implied in PAGE_PARAMS:
+        return _by_page(params, implied, 1, records, total_path, total)
+    if implied in OFFSET_PARAMS:
+        return _by_offset(params, implied, records, total_path, total)
     return Detected({"type": "none"}, params, total)
 
 

@@ -60,6 +60,11 @@ def take(
             table, exhausted = _first_pages(found, url, fetch, client, findings, rows)
         findings["auth_required"] = auth_required(found, client, first)
     findings["records"] = found.records
+    if found.pagination.type == "none" and total is not None and total > table.num_rows:
+        findings["pagination_problem"] = (
+            f"the API announces {total} records and one request returns {table.num_rows}: "
+            "set the source's pagination"
+        )
     count = Count(table.num_rows, estimated=False) if exhausted else Count(total, estimated=True)
     return found, table.slice(0, rows), count, findings
 

@@ -16,6 +16,7 @@ import subprocess
 from pathlib import Path
 from typing import Any
 
+import pytest
 import sqlalchemy as sa
 import yaml
 
@@ -130,3 +131,35 @@ def test_json_server_pages_all_loaded(tmp_path: Path) -> None:
     assert source["pagination"]["type"] == "page_number"
     assert loaded(summary) == rows
     assert "None" not in spec["description"]
+
+
+@pytest.mark.parametrize(
+    "description",
+    [
+        "load table orders from sqlite:///shop.db into orders",
+        "load http://127.0.0.1:9/v1/orders into orders",
+    ],
+)
+def test_build_from_a_bare_url_asks_instead_of_naming_a_missing_connection(
+    tmp_path: Path, description: str
+) -> None:
+    """The offline planner asks for a connection id; it never writes `profile_url`."""
+    made = dagsmith("build", description, "--model", "offline", cwd=tmp_path, env=CLEAN_ENV)
+    assert made.returncode == 2 and "connection" in made.stderr
+    assert not (tmp_path / "pipelines").exists() and not (tmp_path / ".env").exists()
+
+
+def test_json_server_limit_alone_pages_by_the_implied_page_param(tmp_path: Path) -> None:
+    """`?_limit=` alone: no Link header, one page and X-Total-Count; `_page` is implied."""
+    orders = [{"id": i} for i in range(1, 251)]
+    (tmp_path / "srv").mkdir()
+    with running_json_server(tmp_path / "srv", {"orders": orders}) as url:
+        spec, summary, _ = init_then_run(tmp_path, f"{url}/orders?_limit=100", "--name", "js")
+    pagination = spec["streams"][0]["source"]["pagination"]
+    assert pagination == {
+        "type": "page_number",
+        "param": "_page",
+        "size_param": "_limit",
+        "size": 100,
+    }
+    assert loaded(summary) == 250

@@ -128,3 +128,17 @@ def test_a_cursor_that_does_not_move_is_reported_not_followed(api: ApiServer) ->
     )
     assert found.format["pagination"] == "none" and "pagination" not in found.source
     assert "pagination loop" in found.format["pagination_problem"]
+
+
+def test_a_total_above_what_one_request_returns_is_reported(api: ApiServer) -> None:
+    """No paging parameter to go by: the spec reads one page, and the profile says so."""
+    api.routes["/v1/things"] = _page_header_total  # 20 records by default, total 137
+    found = profile_request(
+        Request(f"{api.url}/v1/things", connection="api"),
+        project_dir=Path.cwd(),
+        rows=50_000,
+        full=False,
+        with_quality=False,
+    )
+    assert found.format["pagination"] == "none"
+    assert found.format["pagination_problem"].startswith("the API announces 137 records")
