@@ -45,7 +45,7 @@ def hints(text: pa.Array[Any]) -> dict[str, float]:
     if len(values) == 0:
         return {}
     shares = {name: _share(values, regex) for name, regex in PATTERNS.items()}
-    shares["phone"] = phones.share(values)
+    shares["phone"] = phones.share(values, SHARE)
     found = {name: share for name, share in shares.items() if share >= SHARE}
     if "iso_date" in found:
         found.pop("iso_timestamp", None)

@@ -28,26 +28,35 @@ NOT_PHONES = (
 )
 REGIONS = ("US", "GB", "DE", "FR", "ES", "IT", "NL", "IN", "BR", "JP", "AU", "CA")
 """Countries whose national formats (no `+`) count as phone numbers."""
-CHECKED = 500
+CHECKED = 300
 """Most distinct candidates parsed per column; the share is estimated from them."""
 
 
-def share(values: pa.Array[Any]) -> float:
-    """The share of (non-null) text values that are phone numbers."""
+def share(values: pa.Array[Any], needed: float) -> float:
+    """The share of (non-null) text values that are phone numbers.
+
+    Parsing stops once the share cannot reach `needed`; what is returned is then below it.
+    """
     if len(values) == 0:
         return 0.0
     shaped = pc.match_substring_regex(values, SHAPE)
     for regex in NOT_PHONES:
         shaped = pc.and_(shaped, pc.invert(pc.match_substring_regex(values, regex)))
     candidates = pc.filter(values, shaped)
-    if len(candidates) == 0:
-        return 0.0
-    counts = pc.value_counts(candidates)[:CHECKED]
-    checked = valid = 0
-    for item in counts.to_pylist():
-        checked += item["counts"]
-        valid += item["counts"] if is_phone(item["values"].strip()) else 0
-    return len(candidates) / len(values) * valid / checked
+    if len(candidates) < needed * len(values):
+        return len(candidates) / len(values)
+    counts = pc.value_counts(candidates)[:CHECKED].to_pylist()
+    checked = sum(item["counts"] for item in counts)
+    scale = len(candidates) / len(values) / checked
+    valid, invalid = 0, 0
+    for item in counts:
+        if is_phone(item["values"].strip()):
+            valid += item["counts"]
+        else:
+            invalid += item["counts"]
+        if (checked - invalid) * scale < needed:
+            break
+    return valid * scale
 
 
 def is_phone(text: str) -> bool:
