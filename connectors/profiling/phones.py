@@ -45,15 +45,18 @@ def share(values: pa.Array[Any], needed: float) -> float:
     candidates = pc.filter(values, shaped)
     if len(candidates) < needed * len(values):
         return len(candidates) / len(values)
-    counts = pc.value_counts(candidates)[:CHECKED].to_pylist()
-    checked = sum(item["counts"] for item in counts)
+    counts: list[tuple[str, int]] = [
+        (item["values"], item["counts"])
+        for item in pc.value_counts(candidates)[:CHECKED].to_pylist()
+    ]
+    checked = sum(count for _, count in counts)
     scale = len(candidates) / len(values) / checked
-    valid, invalid = 0, 0
-    for item in counts:
-        if is_phone(item["values"].strip()):
-            valid += item["counts"]
+    valid = invalid = 0
+    for text, count in counts:
+        if is_phone(text.strip()):
+            valid += count
         else:
-            invalid += item["counts"]
+            invalid += count
         if (checked - invalid) * scale < needed:
             break
     return valid * scale
