@@ -20,32 +20,36 @@ class GlobalOptionsGroup(TyperGroup):
         return super().parse_args(ctx, self._hoisted(args))
 
     def _hoisted(self, args: list[str]) -> list[str]:
-        flags, valued = self._global_options()
+        flags, valued = _option_names(self.params)
         front: list[str] = []
         rest: list[str] = []
-        index, seen_command = 0, False
+        index, command = 0, None
         while index < len(args):
             arg = args[index]
             if arg == "--":
                 rest.extend(args[index:])
                 break
             name = arg.split("=", 1)[0]
-            if seen_command and (arg in flags or name in valued):
+            if command is not None and (arg in flags or name in valued):
                 takes_next = name in valued and "=" not in arg and index + 1 < len(args)
                 front.extend(args[index : index + 1 + takes_next])
                 index += 1 + takes_next
                 continue
-            seen_command = seen_command or arg in self.commands
+            if command is None and (command := self.commands.get(arg)) is not None:
+                # A command's own option of the same name is the command's.
+                own = set().union(*_option_names(command.params))
+                flags, valued = flags - own, valued - own
             rest.append(arg)
             index += 1
         return front + rest
 
-    def _global_options(self) -> tuple[set[str], set[str]]:
-        """The group's option names: (flags, options that take a value)."""
-        flags: set[str] = set()
-        valued: set[str] = set()
-        for param in self.params:
-            if isinstance(param, TyperOption):
-                names = set(param.opts) | set(param.secondary_opts)
-                (flags if param.is_flag else valued).update(names)
-        return flags, valued
+
+def _option_names(params: list[Any]) -> tuple[set[str], set[str]]:
+    """The names of the options among `params`: (flags, options that take a value)."""
+    flags: set[str] = set()
+    valued: set[str] = set()
+    for param in params:
+        if isinstance(param, TyperOption):
+            names = set(param.opts) | set(param.secondary_opts)
+            (flags if param.is_flag else valued).update(names)
+    return flags, valued
