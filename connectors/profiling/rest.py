@@ -49,15 +49,16 @@ def take(
         first = PageRequest(url, dict(spec.params))
         found, total = _detected(spec, first, fetch(first))
         findings: dict[str, Any] = {"pagination": found.pagination.type}
+        sample = partial(_first_pages, url=url, fetch=fetch, client=client, findings=findings)
         try:
-            table, exhausted = _first_pages(found, url, fetch, client, findings, rows)
+            table, exhausted = sample(found, rows=rows)
         except SourceError as exc:
             if found.pagination == spec.pagination:
                 raise
             # What the replies suggested does not hold: say so, and read as the user asked.
             findings |= {"pagination": spec.pagination.type, "pagination_problem": exc.message}
             found, total = spec.model_copy(update={"records": found.records}), None
-            table, exhausted = _first_pages(found, url, fetch, client, findings, rows)
+            table, exhausted = sample(found, rows=rows)
         findings["auth_required"] = auth_required(found, client, first)
     findings["records"] = found.records
     if found.pagination.type == "none" and total is not None and total > table.num_rows:
@@ -83,6 +84,7 @@ def _detected(spec: RestSource, first: PageRequest, reply: Reply) -> tuple[RestS
 
 def _first_pages(
     spec: RestSource,
+    *,
     url: str,
     fetch: Fetch,
     client: HttpClient,
