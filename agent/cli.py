@@ -15,6 +15,7 @@ from rich.console import Console
 from rich.markup import escape
 
 import connectors
+from agent.cli_group import GlobalOptionsGroup
 
 if TYPE_CHECKING:
     from agent.dagfiles import CheckResult
@@ -22,6 +23,7 @@ if TYPE_CHECKING:
 
 app = typer.Typer(
     name="dagsmith",
+    cls=GlobalOptionsGroup,
     help="Describe a data pipeline; get a reviewed, tested Airflow DAG, and run it.",
     no_args_is_help=True,
     pretty_exceptions_enable=False,
@@ -355,20 +357,48 @@ def init(
     folder: Annotated[Path, typer.Option("--dir", help="Folder of pipeline specs.")] = Path(
         "pipelines"
     ),
-    force: Annotated[bool, typer.Option(help="Overwrite an existing spec.")] = False,
+    force: Annotated[
+        bool, typer.Option(help="Overwrite an existing spec (and its connection in .env).")
+    ] = False,
+    print_env: Annotated[
+        bool,
+        typer.Option(
+            "--print-env",
+            help="With a URL as SOURCE: print the line that sets its connection instead of "
+            "writing it to .env (the line holds the URL's credentials).",
+        ),
+    ] = False,
 ) -> None:
-    """Profile a source and write a pipeline spec for it, ready for `dagsmith run`."""
-    from agent.profile_view import write_draft
+    """Profile a source and write a pipeline spec for it, ready for `dagsmith run`.
+
+    A URL as SOURCE (a database's, with --table or --query, or an API's) becomes the
+    connection NAME_source, saved in the project's .env (mode 0600, ignored by git)."""
+    from agent.init_pipeline import write_draft
     from connectors.errors import DagsmithError
     from connectors.profiling.resolve import Request
 
     request = Request(source, connection, table, query, stream)
     try:
-        path = write_draft(request, name, folder, into=into, target=target, force=force)
+        written = write_draft(
+            request, name, folder, into=into, target=target, force=force, save_env=not print_env
+        )
     except DagsmithError as exc:
         fail(exc)
-    out.print(f"[green]✓[/] wrote {escape(str(path))}", highlight=False)
-    out.print(f"run it with: dagsmith run {escape(str(path))}", highlight=False)
+    out.print(f"[green]✓[/] wrote {escape(str(written.spec))}", highlight=False)
+    if written.saved is not None:
+        saved = written.saved
+        out.print(
+            f"[green]✓[/] connection {written.connection}: {saved.variable} in "
+            f"{escape(str(saved.path))} (mode 0600; {saved.git})",
+            highlight=False,
+        )
+    elif written.export is not None:
+        out.print(
+            f"set connection {written.connection} first (this line holds its credentials):",
+            highlight=False,
+        )
+        typer.echo(written.export)
+    out.print(f"run it with: dagsmith run {escape(str(written.spec))}", highlight=False)
 
 
 @app.command()

@@ -44,7 +44,7 @@ def _profile_facts(found: Profile) -> list[str]:
     keys = "; ".join(", ".join(code(c) for c in key) for key in found.keys[:3])
     facts.append(f"candidate keys: {keys or 'none found'}")
     facts.append(f"candidate cursors: {', '.join(map(code, found.cursors)) or 'none found'}")
-    if pii := [code(c.name) for c in found.columns if c.pii]:
+    if pii := [f"{code(c.name)} ({c.pii_reason})" for c in found.columns if c.pii]:
         facts.append(f"likely personal data: {', '.join(pii)}")
     facts += [
         f"quality: {issue.check} in {code(issue.column)}: {_rows(issue.count)} "

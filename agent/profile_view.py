@@ -8,18 +8,13 @@ instructions" reads as data inside quotes, never as part of the instructions aro
 from __future__ import annotations
 
 import json
-import os
-from pathlib import Path
 from typing import Any
 
 from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from connectors.errors import SpecError
-from connectors.profiling import ColumnProfile, Count, Profile, draft
-from connectors.profiling.resolve import Request, profile_request
-from connectors.spec.io import dump_spec
+from connectors.profiling import ColumnProfile, Count, Profile
 
 QUOTED_CHARS = 40
 """Longest sampled value, in characters, in the text for a model."""
@@ -92,7 +87,7 @@ def _column_line(column: ColumnProfile) -> str:
     if column.hints:
         parts.append("hints " + ",".join(column.hints))
     if column.pii:
-        parts.append("PII")
+        parts.append(f"PII ({column.pii_reason})")
     return "; ".join(parts)
 
 
@@ -124,7 +119,8 @@ def print_profile(console: Console, profile: Profile) -> None:
 
 def _cells(column: ColumnProfile) -> list[str]:
     top = ", ".join(f"{value} ({count})" for value, count in column.top[:3])
-    hints = escape(", ".join(column.hints)) + (" [red]PII[/]" if column.pii else "")
+    pii = f" [red]PII: {escape(column.pii_reason)}[/]" if column.pii else ""
+    hints = escape(", ".join(column.hints)) + pii
     return [
         escape(column.name),
         column.inferred.type,
@@ -149,33 +145,3 @@ def _print_issues(console: Console, profile: Profile) -> None:
             issue.check, escape(issue.column), str(issue.count), issue.rule, escape(issue.detail)
         )
     console.print(table)
-
-
-def write_draft(
-    request: Request,
-    name: str,
-    folder: Path,
-    *,
-    into: str | None = None,
-    target: str | None = None,
-    force: bool = False,
-) -> Path:
-    """Profile a source and write `folder/NAME.yaml`, a pipeline that runs as written.
-
-    Raises:
-        SpecError: The spec exists (without `force`), or the name is not a pipeline name.
-    """
-    found = profile_request(
-        request, project_dir=Path.cwd(), rows=SAMPLE_ROWS, full=False, with_quality=True
-    )
-    spec_path = folder / f"{name}.yaml"
-    if spec_path.exists() and not force:
-        raise SpecError(f"{spec_path} exists", hint="pass --force to overwrite it")
-    local = found.source.get("path")
-    if isinstance(local, str) and "://" not in local and Path(local).is_relative_to(Path.cwd()):
-        # Relative paths in a spec start at the spec's folder, wherever it is run from.
-        found.source["path"] = os.path.relpath(local, folder.resolve())
-    pipeline = draft.pipeline(found, name, table=into, target=target)
-    folder.mkdir(parents=True, exist_ok=True)
-    spec_path.write_text(dump_spec(pipeline), encoding="utf-8")
-    return spec_path

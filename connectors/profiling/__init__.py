@@ -42,7 +42,7 @@ def profile(
     started = time.perf_counter()
     found = dict(findings or {})
     if isinstance(spec, RestSource):
-        table, count, probed = rest.take(spec, ctx, rows)
+        spec, table, count, probed = rest.take(spec, ctx, rows)
         taken = sample.Sample(table, count, "first pages")
         found |= probed
     else:

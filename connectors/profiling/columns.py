@@ -52,9 +52,10 @@ def profile_column(name: str, values: pa.ChunkedArray[Any], rows: Count) -> Colu
     nulls = array.null_count + _empty_text(array)
     total = len(array)
     text = pc.cast(array, pa.string()) if is_text(array.type) else None
-    found = patterns.hints(text) if text is not None else []
-    found += [f"{NULL_TOKEN}{token}" for token in tokens]
+    shares = patterns.hints(text) if text is not None else {}
+    found = [*shares, *(f"{NULL_TOKEN}{token}" for token in tokens)]
     guess, typed = infer_type(name, array, found)
+    reason = patterns.pii_reason(name, shares)
     column = ColumnProfile(
         name=name,
         source_type=str(array.type),
@@ -65,7 +66,8 @@ def profile_column(name: str, values: pa.ChunkedArray[Any], rows: Count) -> Colu
         top=_top(array),
         examples=_examples(array),
         hints=found,
-        pii=patterns.is_pii(name, found),
+        pii=bool(reason),
+        pii_reason=reason,
     )
     _ranges(column, typed)
     return column

@@ -41,7 +41,7 @@ def pipeline(
         stream["incremental"] = {"cursor": names[profile.cursors[0]]}
     document: dict[str, Any] = {
         "pipeline": name,
-        "description": f"Drafted by `dagsmith init` from a profile of {profile.rows.value} rows",
+        "description": f"Drafted by `dagsmith init` from a profile of {_rows(profile)}",
         "target": target,
         "streams": [stream],
     }
@@ -50,6 +50,15 @@ def pipeline(
     except ValidationError as exc:
         problems = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())
         raise SpecError(f"cannot draft pipeline {name!r}: {problems}") from None
+
+
+def _rows(profile: Profile) -> str:
+    """How many rows the profile saw, as a description can say it honestly."""
+    rows = profile.rows
+    if rows.value is None:
+        return f"the first {profile.sampled_rows} rows (the source holds more)"
+    about = "about " if rows.estimated else ""
+    return f"{about}{rows.value} rows ({profile.sampled_rows} sampled)"
 
 
 def _source(profile: Profile) -> dict[str, Any]:

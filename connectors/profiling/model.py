@@ -41,6 +41,8 @@ class ColumnProfile:
     examples: list[Any] = field(default_factory=list)
     hints: list[str] = field(default_factory=list)
     pii: bool = False
+    pii_reason: str = ""
+    """Why the column likely holds personal data: the pattern and its share, or its name."""
     negatives: int = 0
     """Sampled values below zero (numbers only), for the quality report."""
 

@@ -1,8 +1,10 @@
 """Pattern hints on text values (email, phone, URL, UUID...) and the PII flag.
 
-Each hint is a vectorised regular expression over the sampled text; a hint holds when at
-least `SHARE` of the non-null values match. Dates and timestamps reuse the casting rules'
-own expressions, so "looks like a date" means "would be read as a date".
+Each hint is a vectorised regular expression over the sampled text (phone numbers are
+checked with libphonenumber, see `phones`); a hint holds when at least `SHARE` of the
+non-null values match, and the profile keeps that share as the evidence of a PII flag.
+Dates and timestamps reuse the casting rules' own expressions, so "looks like a date"
+means "would be read as a date".
 """
 
 from __future__ import annotations
@@ -12,8 +14,9 @@ from typing import Any
 
 import pyarrow as pa
 
+from connectors.profiling import phones
 from connectors.transforms.arrow import pc
-from connectors.transforms.casting import _DATE, _INTEGER, _TIMESTAMP
+from connectors.transforms.casting import _DATE, _TIMESTAMP
 
 SHARE = 0.9
 FLOAT_EXACT = 2**53
@@ -23,7 +26,6 @@ PATTERNS: dict[str, str] = {
     "email": r"^[^@\s]+@[^@\s]+\.[A-Za-z]{2,}$",
     "url": r"^(?i:https?|ftp)://[^\s/$.?#][^\s]*$",
     "uuid": r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$",
-    "phone": r"^\+?[\d\s().-]{7,20}$",
     "iso_date": _DATE,
     "iso_timestamp": _TIMESTAMP,
     "currency": r"^[-+]?(?:[$€£¥]\s?[\d,]+(\.\d+)?|[\d,]+(\.\d+)?\s?(?:[$€£¥]|USD|EUR|GBP))$",
@@ -37,26 +39,31 @@ _PII_NAMES = re.compile(
 )
 
 
-def hints(text: pa.Array[Any]) -> list[str]:
-    """The pattern hints that hold for a column of text (nulls ignored)."""
+def hints(text: pa.Array[Any]) -> dict[str, float]:
+    """The pattern hints that hold for a column of text, each with its share of values."""
     values = pc.drop_null(text)
     if len(values) == 0:
-        return []
-    found = [name for name, regex in PATTERNS.items() if _share(values, regex) >= SHARE]
+        return {}
+    shares = {name: _share(values, regex) for name, regex in PATTERNS.items()}
+    shares["phone"] = phones.share(values, SHARE)
+    found = {name: share for name, share in shares.items() if share >= SHARE}
     if "iso_date" in found:
-        found.remove("iso_timestamp")
-    if "phone" in found and _share(values, _INTEGER) >= SHARE:
-        found.remove("phone")  # plain numbers are not phone numbers
-    if _share(values, r"^0\d+$") > 0 and _share(values, r"^\d+$") >= SHARE:
-        found.append("leading_zeros")
+        found.pop("iso_timestamp", None)
+    if _share(values, r"^0\d+$") > 0 and (digits := _share(values, r"^\d+$")) >= SHARE:
+        found["leading_zeros"] = digits
     if _too_big_for_float(values):
-        found.append("exceeds_float")
+        found["exceeds_float"] = 1.0
     return found
 
 
-def is_pii(name: str, found: list[str]) -> bool:
-    """Whether a column likely holds personal data, by its values or its name."""
-    return bool(PII_HINTS.intersection(found)) or bool(_PII_NAMES.search(name))
+def pii_reason(name: str, shares: dict[str, float]) -> str:
+    """Why a column likely holds personal data (by its values or its name), or ""."""
+    fired = [f"{hint} on {shares[hint]:.0%} of values" for hint in PII_HINTS if hint in shares]
+    if fired:
+        return "; ".join(sorted(fired))
+    if match := _PII_NAMES.search(name):
+        return f"name ({match.group(2)})"
+    return ""
 
 
 def _share(values: pa.Array[Any], regex: str) -> float:

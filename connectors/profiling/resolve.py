@@ -2,7 +2,10 @@
 
 SOURCE is a file path or fsspec URL (its format detected), an http(s) URL (a REST
 endpoint on the host of a connection), or a pipeline spec with a stream name. With a
-table or a query, the source is a database reached by a connection id.
+table or a query, the source is a database reached by a connection id. A bare URL (a
+database URL with a table or query, an http(s) URL without a connection) stands for a
+connection of its own, `Request.url_connection`, registered in this process's environment
+the way `AIRFLOW_CONN_<ID>` works; `dagsmith init` then saves it for the runs to come.
 """
 
 from __future__ import annotations
@@ -12,7 +15,9 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
-from urllib.parse import parse_qsl, urlsplit
+from urllib.parse import parse_qsl, urlsplit, urlunsplit
+
+import sqlalchemy as sa
 
 from connectors.connections import env_var, get_connection
 from connectors.errors import SourceError, SpecError
@@ -59,6 +64,38 @@ class Request:
     table: str | None = None
     query: str | None = None
     stream: str | None = None
+    url_connection: str = URL_CONNECTION
+    """The connection id a bare URL in `source` is known by."""
+
+
+def url_connection(request: Request) -> tuple[str, str] | None:
+    """The connection a bare URL in SOURCE stands for, as (id, value); None without one.
+
+    A database URL (with --table or --query) is the connection itself, a relative SQLite
+    path made absolute so it holds from any folder; an http(s) URL's connection is its
+    origin (`scheme://[login:password@]host[:port]`), and the rest is the endpoint.
+    """
+    source = request.source or ""
+    parts = urlsplit(source)
+    if request.connection or request.stream or not parts.scheme:
+        return None
+    if request.table or request.query:
+        if parts.scheme.lower().split("+")[0] not in _DATABASE_SCHEMES:
+            return None
+        return request.url_connection, _sqlite_absolute(source)
+    if parts.scheme.lower() in ("http", "https"):
+        return request.url_connection, urlunsplit((parts.scheme, parts.netloc, "", "", ""))
+    return None
+
+
+def _sqlite_absolute(url: str) -> str:
+    parsed = sa.make_url(url)
+    database = parsed.database or ""
+    if parsed.get_backend_name() != "sqlite" or database in ("", ":memory:"):
+        return url
+    if Path(database).is_absolute() or database.startswith("file:"):
+        return url
+    return parsed.set(database=str(Path(database).resolve())).render_as_string(False)
 
 
 def resolve(request: Request, ctx: ReadContext) -> Resolved:
@@ -68,8 +105,11 @@ def resolve(request: Request, ctx: ReadContext) -> Resolved:
         SpecError: The arguments do not name one source.
         SourceError: A file's format cannot be told, or a URL is not on the connection's host.
     """
+    if bare := url_connection(request):
+        os.environ[env_var(bare[0])] = bare[1]
+        request = replace(request, connection=bare[0])
     if request.table or request.query:
-        connection = request.connection or _url_connection(request.source)
+        connection = request.connection
         if not connection:
             raise SpecError(
                 "--table and --query need a database: --connection ID, or a SQLAlchemy URL "
@@ -87,19 +127,6 @@ def resolve(request: Request, ctx: ReadContext) -> Resolved:
         return Resolved(_rest(request, ctx), ctx.base_dir)
     spec, findings = formats.detect(request.source, ctx)
     return Resolved(_absolute(spec, ctx.base_dir), ctx.base_dir, findings)
-
-
-def _url_connection(source: str | None) -> str | None:
-    """Register a database URL typed on the command line as this process's connection.
-
-    Sources name connections by id; a URL given interactively becomes the id
-    `profile_url` through the environment, the way `AIRFLOW_CONN_<ID>` works.
-    """
-    scheme = urlsplit(source or "").scheme.split("+")[0]
-    if scheme not in _DATABASE_SCHEMES:
-        return None
-    os.environ[env_var(URL_CONNECTION)] = str(source)
-    return URL_CONNECTION
 
 
 def profile_request(
@@ -147,22 +174,19 @@ def _stream(path: Path, name: str) -> SourceSpec:
 
 def _rest(request: Request, ctx: ReadContext) -> RestSource:
     """A REST source for a URL on the host of the connection (which holds any credentials)."""
-    if not request.connection:
-        raise SpecError(
-            "an http(s) SOURCE needs --connection: the id of a connection to its host",
-            hint="e.g. AIRFLOW_CONN_SHOP=https://api.shop.com (with credentials if needed)",
-        )
+    assert request.connection is not None, "a bare URL has its own connection (resolve)"
     conn = get_connection(request.connection, ctx.project_dir)
     base = rest.base_url(conn)
     assert request.source is not None
-    if not request.source.startswith(base + "/"):
+    parts = urlsplit(request.source)
+    # Credentials in the URL belong to the connection: compare and cut without them.
+    url = urlunsplit(parts._replace(netloc=parts.netloc.rpartition("@")[2]))
+    if not url.startswith(base + "/"):
         raise SourceError(
-            f"{urlsplit(request.source).netloc} is not under connection "
-            f"{request.connection!r}'s base URL",
+            f"{parts.hostname} is not under connection {request.connection!r}'s base URL",
             hint="profile only URLs on the connection's host and path",
         )
-    parts = urlsplit(request.source)
-    endpoint = request.source[len(base) + 1 :].split("?", 1)[0]
+    endpoint = url[len(base) + 1 :].split("?", 1)[0]
     auth = _AUTH.get((bool(conn.login), bool(conn.password)), "none")
     return RestSource.model_validate(
         {

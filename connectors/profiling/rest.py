@@ -1,9 +1,9 @@
 """REST sources: a few pages sampled with the source's own client, and what they reveal.
 
 Requests go only to the connection's host, through the same client (timeouts, retries,
-breaker, masking) as a pipeline run. Besides the records, a profile reports which
-pagination style the first reply suggests and whether the API refuses a request made
-without credentials.
+breaker, masking) as a pipeline run. The first reply tells the pagination (see `paging`);
+the sample then follows it, so the profiled source is the one a run reads, every page.
+A profile also says whether the API refuses a request made without credentials.
 """
 
 from __future__ import annotations
@@ -18,6 +18,7 @@ import requests
 from connectors.connections import get_connection
 from connectors.errors import SourceError
 from connectors.masking import masked_logs
+from connectors.profiling import paging
 from connectors.profiling.formats import find_records
 from connectors.profiling.model import Count
 from connectors.runtime import ReadContext
@@ -29,52 +30,82 @@ from connectors.sources.http.records import RecordSpool
 from connectors.spec.rest import RestSource
 
 MAX_PAGES = 5
-_CURSOR_KEYS = ("next_cursor", "nextCursor", "cursor", "next_page_token", "nextPageToken")
-_NEXT_KEYS = ("next", "next_url", "nextUrl", "next_page_url")
-_PAGE_KEYS = ("page", "total_pages", "totalPages", "page_count", "current_page")
+Fetch = Callable[[PageRequest], Reply]
 
 
-def take(spec: RestSource, ctx: ReadContext, rows: int) -> tuple[pa.Table, Count, dict[str, Any]]:
-    """Records of the first pages, the row count if every page was read, and the findings."""
+def take(
+    spec: RestSource, ctx: ReadContext, rows: int
+) -> tuple[RestSource, pa.Table, Count, dict[str, Any]]:
+    """The source as found (records path, pagination), its first pages' records, the row
+    count (exact when every page was read, else what the API announced) and the findings."""
     conn = get_connection(spec.connection, ctx.project_dir)
     base, masker = rest.base_url(conn), masker_for(conn)
-    with requests.Session() as session, masked_logs(masker), RecordSpool(spec.flatten) as spool:
+    url = f"{base}/{spec.endpoint.lstrip('/')}"
+    with requests.Session() as session, masked_logs(masker):
         session.headers["User-Agent"] = "dagsmith"
         client = HttpClient(spec, masker, session)
         auth = authenticator(spec.auth, conn, client, base, masker)
-        first = PageRequest(f"{base}/{spec.endpoint.lstrip('/')}", dict(spec.params))
         fetch = partial(rest._fetch, spec, client, auth)
-        spec = _records_found(spec, fetch(first))
-        findings, exhausted = _first_pages(spec, first, fetch, client, spool, rows)
-        findings["auth_required"] = auth_required(spec, client, first)
-        table = pa.Table.from_batches(list(spool.batches(max(rows, 1))))
-    # Pages the spec does not follow are not read by a run either, but the count says "more".
-    exhausted = exhausted and findings.get("pagination") in ("none", spec.pagination.type)
-    count = Count(table.num_rows, estimated=False) if exhausted else Count(None, estimated=True)
-    findings["records"] = spec.records
-    return table.slice(0, rows), count, findings
+        first = PageRequest(url, dict(spec.params))
+        found, total = _detected(spec, first, fetch(first))
+        findings: dict[str, Any] = {"pagination": found.pagination.type}
+        sample = partial(_first_pages, url=url, fetch=fetch, client=client, findings=findings)
+        try:
+            table, exhausted = sample(found, rows=rows)
+        except SourceError as exc:
+            if found.pagination == spec.pagination:
+                raise
+            # What the replies suggested does not hold: say so, and read as the user asked.
+            findings |= {"pagination": spec.pagination.type, "pagination_problem": exc.message}
+            found, total = spec.model_copy(update={"records": found.records}), None
+            table, exhausted = sample(found, rows=rows)
+        findings["auth_required"] = auth_required(found, client, first)
+    findings["records"] = found.records
+    if found.pagination.type == "none" and total is not None and total > table.num_rows:
+        findings["pagination_problem"] = (
+            f"the API announces {total} records and one request returns {table.num_rows}: "
+            "set the source's pagination"
+        )
+    count = Count(table.num_rows, estimated=False) if exhausted else Count(total, estimated=True)
+    return found, table.slice(0, rows), count, findings
+
+
+def _detected(spec: RestSource, first: PageRequest, reply: Reply) -> tuple[RestSource, int | None]:
+    """The spec with the records path and the pagination the first reply shows."""
+    spec = _records_found(spec, reply)
+    if spec.pagination.type != "none":
+        return spec, None
+    body = reply.json()
+    found = paging.detect(first.params, reply, body, len(rest._select(spec, body, 1)))
+    document = spec.model_dump(by_alias=True, exclude_defaults=True)
+    document |= {"pagination": found.pagination, "params": found.params}
+    return RestSource.model_validate(document), found.total
 
 
 def _first_pages(
     spec: RestSource,
-    first: PageRequest,
-    fetch: Callable[[PageRequest], Reply],
+    *,
+    url: str,
+    fetch: Fetch,
     client: HttpClient,
-    spool: RecordSpool,
+    findings: dict[str, Any],
     rows: int,
-) -> tuple[dict[str, Any], bool]:
-    """Spool up to `MAX_PAGES` pages; the first page's findings, and whether pages ran out."""
-    findings: dict[str, Any] = {}
-    seen = 0
-    for page in pages(spec.pagination, first, fetch, partial(rest._select, spec), client.shown):
-        if page.number == 1:
-            findings["pagination"] = pagination_style(page.reply, page.body)
-            findings["nested"] = nested_paths(page.records)
-        spool.add(page.records)
-        seen += len(page.records)
-        if seen >= rows or page.number >= MAX_PAGES:
-            return findings, False
-    return findings, True
+) -> tuple[pa.Table, bool]:
+    """Up to `MAX_PAGES` pages' records, and whether the pages ran out."""
+    first = PageRequest(url, dict(spec.params))
+    exhausted = True
+    with RecordSpool(spec.flatten) as spool:
+        seen = 0
+        for page in pages(spec.pagination, first, fetch, partial(rest._select, spec), client.shown):
+            if page.number == 1:
+                findings["nested"] = nested_paths(page.records)
+            spool.add(page.records)
+            seen += len(page.records)
+            if seen >= rows or (page.number >= MAX_PAGES and page.records):
+                exhausted = False
+                break
+        table = pa.Table.from_batches(list(spool.batches(max(rows, 1))))
+    return table, exhausted
 
 
 def _records_found(spec: RestSource, reply: Reply) -> RestSource:
@@ -83,27 +114,6 @@ def _records_found(spec: RestSource, reply: Reply) -> RestSource:
         return spec
     path = find_records(reply.json())
     return spec.model_copy(update={"records": f"$.{path}"}) if path else spec
-
-
-def pagination_style(reply: Reply, body: Any) -> str:
-    """The pagination a reply suggests: link_header, next_url, cursor, page_number or none."""
-    if "next" in reply.links:
-        return "link_header"
-    if not isinstance(body, dict):
-        return "none"
-    if any(isinstance(body.get(k), str) and "://" in body[k] for k in _NEXT_KEYS):
-        return "next_url"
-    if any(key in body for key in _CURSOR_KEYS) or _nested_key(body, _CURSOR_KEYS):
-        return "cursor"
-    if any(key in body for key in _PAGE_KEYS):
-        return "page_number"
-    if "offset" in body or "limit" in body:
-        return "offset"
-    return "none"
-
-
-def _nested_key(body: dict[str, Any], keys: tuple[str, ...]) -> bool:
-    return any(isinstance(v, dict) and any(k in v for k in keys) for v in body.values())
 
 
 def auth_required(spec: RestSource, client: HttpClient, first: PageRequest) -> bool:

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from connectors.errors import SourceError
-from connectors.profiling import Profile
+from connectors.profiling import Count, Profile
 from connectors.profiling.resolve import Request, profile_request
 from tests.profiling.conftest import dagsmith
 from tests.sources_rest.conftest import SECRET, Answer, ApiServer, Seen, api, json_server
@@ -28,9 +28,17 @@ def test_json_server_link_header_pagination_and_nesting(
 ) -> None:
     monkeypatch.setenv("AIRFLOW_CONN_SHOP", json_server)
     found = _profile(f"{json_server}/orders?_page=1&_limit=10", "shop")
-    assert found.format["pagination"] == "link_header"
+    # The Link header's next URL moves `_page` by one: json-server pages by number.
+    assert found.format["pagination"] == "page_number"
+    assert found.source["pagination"] == {
+        "type": "page_number",
+        "param": "_page",
+        "size_param": "_limit",
+        "size": 10,
+    }
+    assert "params" not in found.source
     assert found.format["auth_required"] is False
-    assert found.sampled_rows == 10 and found.rows.value is None  # more pages exist
+    assert found.sampled_rows == 25 and found.rows == Count(25, estimated=False)
     assert {"customer", "customer.address", "tags"} <= set(found.nested)
     assert found.keys[0] == ["id"]
     assert found.column("customer_address_city").inferred.type == "string"
@@ -41,7 +49,9 @@ def _guarded(seen: Seen) -> Answer:
     if seen.headers.get("Authorization") != expected:
         return Answer(401, {"error": "login required"})
     rows = [{"id": i, "created_at": f"2026-03-0{1 + i // 3}T0{i % 3}:00:00Z"} for i in range(9)]
-    return Answer(200, {"data": rows, "next_cursor": "abc"})
+    if seen.query.get("cursor") == "abc":
+        return Answer(200, {"data": rows[6:], "next_cursor": None})
+    return Answer(200, {"data": rows[:6], "next_cursor": "abc"})
 
 
 def test_own_server_cursor_records_path_and_auth(
@@ -51,6 +61,11 @@ def test_own_server_cursor_records_path_and_auth(
     found = _profile(f"{api.url}/v1/items", "api")
     assert found.format["records"] == "$.data"
     assert found.format["pagination"] == "cursor"
+    assert found.source["pagination"] == {
+        "type": "cursor",
+        "cursor_path": "$.next_cursor",
+    }  # `param: cursor` is the default
+    assert found.rows == Count(9, estimated=False)
     assert found.format["auth_required"] is True
     assert found.column("created_at").inferred.type == "timestamptz"
     assert found.cursors[0] == "created_at"

@@ -14,6 +14,7 @@ import subprocess
 import threading
 import time
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -51,6 +52,13 @@ def free_port() -> int:
 @pytest.fixture(scope="session")
 def json_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """json-server 0.17 serving `/orders` (25 records); its base URL."""
+    with running_json_server(tmp_path_factory.mktemp("json_server"), {"orders": ORDERS}) as url:
+        yield url
+
+
+@contextmanager
+def running_json_server(folder: Path, db: dict[str, Any]) -> Iterator[str]:
+    """json-server 0.17 serving `db` (collection -> records) from `folder`; its base URL."""
     node, npm = shutil.which("node"), shutil.which("npm")
     if node is None or npm is None:
         pytest.skip("json-server tests need Node.js and npm, which are not installed")
@@ -58,8 +66,7 @@ def json_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         subprocess.run(
             [npm, "ci", "--no-audit", "--no-fund"], cwd=SERVER_DIR, check=True, timeout=600
         )
-    folder = tmp_path_factory.mktemp("json_server")
-    (folder / "db.json").write_text(json.dumps({"orders": ORDERS}))
+    (folder / "db.json").write_text(json.dumps(db))
     port = free_port()
     cli = SERVER_DIR / "node_modules" / "json-server" / "lib" / "cli" / "bin.js"
     log = (folder / "server.log").open("w")

@@ -1,0 +1,71 @@
+"""`dagsmith init`: profile a source and write a pipeline spec that runs as written.
+
+A bare URL as the source (a database URL, an http(s) URL) becomes a connection named after
+the pipeline (`<name>_source`): the spec names that id, and the URL goes to the project's
+`.env` (or, on request, is printed as the line to set), never into the spec.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+from agent import env_file
+from agent.profile_view import SAMPLE_ROWS
+from connectors.errors import SpecError
+from connectors.profiling import draft
+from connectors.profiling.resolve import Request, profile_request, url_connection
+from connectors.spec.io import dump_spec
+
+
+@dataclass(frozen=True)
+class Written:
+    """What `init` wrote: the spec, and the connection a bare URL became (if any)."""
+
+    spec: Path
+    connection: str | None = None
+    saved: env_file.Saved | None = None
+    export: str | None = None
+    """The line to set the connection, when it was not saved (it holds the secret)."""
+
+
+def write_draft(
+    request: Request,
+    name: str,
+    folder: Path,
+    *,
+    into: str | None = None,
+    target: str | None = None,
+    force: bool = False,
+    save_env: bool = True,
+) -> Written:
+    """Profile a source and write `folder/NAME.yaml`, a pipeline that runs as written.
+
+    Raises:
+        SpecError: The spec exists (without `force`), the name is not a pipeline name, or
+            the connection a bare URL becomes is set elsewhere to another value.
+    """
+    project = Path.cwd()
+    spec_path = folder / f"{name}.yaml"
+    if spec_path.exists() and not force:
+        raise SpecError(f"{spec_path} exists", hint="pass --force to overwrite it")
+    request = replace(request, url_connection=f"{name}_source")
+    bare = url_connection(request)
+    if bare is not None:
+        env_file.check_free(project, *bare, force=force)
+    found = profile_request(
+        request, project_dir=project, rows=SAMPLE_ROWS, full=False, with_quality=True
+    )
+    local = found.source.get("path")
+    if isinstance(local, str) and "://" not in local and Path(local).is_relative_to(project):
+        # Relative paths in a spec start at the spec's folder, wherever it is run from.
+        found.source["path"] = os.path.relpath(local, folder.resolve())
+    pipeline = draft.pipeline(found, name, table=into, target=target)
+    folder.mkdir(parents=True, exist_ok=True)
+    spec_path.write_text(dump_spec(pipeline), encoding="utf-8")
+    if bare is None:
+        return Written(spec_path)
+    if save_env:
+        return Written(spec_path, bare[0], saved=env_file.save(project, *bare))
+    return Written(spec_path, bare[0], export=env_file.export_line(*bare))
