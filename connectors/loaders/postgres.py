@@ -131,6 +131,12 @@ def _prepare(session: PgSession, job: LoadJob, extract: Extract) -> Plan:
     schema, name = split_table(job.load.table)
     # Staging lives in local buffers: the 8MB default spills a million rows to disk.
     session.query("SET temp_buffers = '256MB'")
+    # Streams loading at once (on two Airflow workers) create one schema's bookkeeping
+    # tables together, and IF NOT EXISTS races there (a unique violation in pg_namespace or
+    # pg_type): the DDL of one schema takes turns, until this commit.
+    session.query(
+        "SELECT pg_advisory_xact_lock(hashtextextended($1, 0))", [f"dagsmith-ddl\x1f{schema}"]
+    )
     metadata = tables.new_metadata("postgresql")
     statements: list[DDLElement] = [CreateSchema(schema, if_not_exists=True)] if schema else []
     statements += [
