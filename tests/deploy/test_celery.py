@@ -212,6 +212,8 @@ def test_a_two_stream_dag_runs_on_two_celery_workers_as_dagsmith_run_does(
         assert f"{stack.prefix}_kombu.binding.{stack.queue}" in stack.broker_keys()
     ran_on = {task["task_id"]: task["hostname"] for task in tasks}
     assert len(ran_on) == 6
+    # A retry would hide a stage that found nothing to read on another worker's disk.
+    assert {task["task_id"]: task["try_number"] for task in tasks} == dict.fromkeys(ran_on, 1)
     assert set(ran_on.values()) == {"worker-1", "worker-2"}, ran_on
     for worker in stack.workers:  # each task's log is in the home of the worker that ran it
         logged = {p.parent.name for p in (folder / worker / "logs").rglob("attempt=*.log")}
