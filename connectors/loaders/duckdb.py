@@ -37,12 +37,14 @@ from connectors.errors import LoadError, TargetUnavailable
 from connectors.loaders import tables
 from connectors.loaders.base import RUNS_TABLE, STATE_TABLE, LoadJob, LoadResult
 from connectors.loaders.prepare import (
+    INTERVAL,
     SEQ,
     Extract,
     Passes,
     TargetColumn,
     counted,
     dedupe_passes,
+    keyed_by_interval,
     mismatches,
     open_extract,
     reject_null_keys,
@@ -208,6 +210,7 @@ class _Load:
         if self._done():
             log.info("%s: run %s is already loaded; skipping", run.stream, run.run_id)
             return LoadResult(rows_loaded=0, skipped=True)
+        replaced = self._replace_interval()
         batches = self.extract.batches
         if self.job.load.mode == "upsert":
             batches = reject_null_keys(batches, self.job)
@@ -220,6 +223,7 @@ class _Load:
             unchanged=counts["loaded"] - counts["inserted"] - counts["updated"],
             deduplicated=counts["staged"] - counts["loaded"],
             rejects_written=self._bookkeeping(counts),
+            replaced=replaced,
         )
 
     def _ddl(self) -> None:
@@ -237,7 +241,26 @@ class _Load:
             tables.state_table(metadata, self.schema),
         ):
             self.con.execute(_create(table))
+            self._add_missing(table)
+        if INTERVAL in self.extract.types:
+            # A table made before the load keyed its rows by interval: add the key column.
+            self.con.execute(
+                f"ALTER TABLE {self.target} ADD COLUMN IF NOT EXISTS {quote(INTERVAL)} VARCHAR"
+            )
         mismatches(self.extract, self._columns(), self.job.load.table)
+
+    def _add_missing(self, table: sa.Table) -> None:
+        """Add the columns a bookkeeping table of an older dagsmith lacks (rows_filtered)."""
+        where = qualify(table.schema, table.name)
+        existing = {row[0] for row in self._all(f"DESCRIBE {where}")}
+        for column in table.columns:
+            if column.name not in existing:
+                default = column.server_default.arg if column.server_default else None  # type: ignore[attr-defined]
+                self.con.execute(
+                    f"ALTER TABLE {where} ADD COLUMN {quote(column.name)} "
+                    f"{column.type.compile(dialect=_PG)}"
+                    + (f" DEFAULT {int(default)}" if default is not None else "")
+                )
 
     def _columns(self) -> list[TargetColumn]:
         """The target's columns, named as the extract spells them (DuckDB ignores case)."""
@@ -251,6 +274,22 @@ class _Load:
             )
             for name, sql_type, null, _, default, *_ in self._all(f"DESCRIBE {self.target}")
         ]
+
+    def _replace_interval(self) -> int:
+        """Delete the rows an earlier load of this data interval wrote; returns how many."""
+        if not keyed_by_interval(self.job):
+            return 0
+        # DuckDB answers a DELETE with the number of rows it deleted.
+        query = f"DELETE FROM {self.target} WHERE {quote(INTERVAL)} = ?"
+        ((deleted,),) = self._all(query, self.job.interval)
+        if deleted:
+            log.info(
+                "%s: replacing %d rows of interval %s",
+                self.job.run.stream,
+                deleted,
+                self.job.interval,
+            )
+        return int(deleted)
 
     def _done(self) -> bool:
         run = self.job.run

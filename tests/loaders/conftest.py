@@ -28,6 +28,7 @@ def make_job(
     allow_empty_replace: bool = False,
     before_commit: Callable[[], None] = lambda: None,
     state: dict[str, str] | None = None,
+    interval: str | None = None,
 ) -> LoadJob:
     """A job whose stream is `data` cut into small batches (so batching is exercised)."""
     arrow = data if isinstance(data, pa.Table) else pa.table(data)
@@ -46,6 +47,7 @@ def make_job(
         declared={k: ColumnType.parse(v) for k, v in (declared or {}).items()},
         dedupe=dedupe,
         before_commit=before_commit,
+        interval=interval,
         state=state,
     )
 
