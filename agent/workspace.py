@@ -23,7 +23,8 @@ from agent.dagfiles import check_pipelines
 from agent.render import render
 from connectors.connections import resolve_target
 from connectors.errors import SpecError
-from connectors.loaders.duckdb import quote
+from connectors.loaders.duckdb import qualify
+from connectors.loaders.prepare import split_table
 from connectors.profiling.resolve import context
 from connectors.profiling.sample_sql import head
 from connectors.runner import run_pipeline
@@ -190,27 +191,22 @@ def dry_run(spec: Pipeline, project_dir: Path, rows: int = DRY_RUN_ROWS) -> DryR
 
 
 def _on_samples(spec: Pipeline, ctx: ReadContext, root: Path, rows: int) -> Pipeline:
-    """The spec reading a Parquet sample of each source, into bare tables of the embedded target."""
+    """The spec reading a Parquet sample of each source, into the embedded target."""
     streams = []
     for stream in spec.streams:
         sample, _ = head(stream.source, ctx, rows)
         pq.write_table(sample, root / f"{stream.name}.parquet")
-        load = {**stream.load.model_dump(mode="json"), "table": _bare(stream.load.table)}
         source = {"kind": "parquet", "path": f"{stream.name}.parquet"}
-        streams.append({**stream.model_dump(mode="json"), "source": source, "load": load})
+        streams.append({**stream.model_dump(mode="json"), "source": source})
     return Pipeline.model_validate(
         {**spec.model_dump(mode="json"), "target": None, "streams": streams}
     )
 
 
-def _bare(table: str) -> str:
-    return table.rpartition(".")[2]
-
-
 def _rows(conn: duckdb.DuckDBPyConnection, table: str) -> list[dict[str, Any]]:
     if not _has(conn, table):
         return []
-    cursor = conn.execute(f"SELECT * FROM {quote(table)} LIMIT {SHOWN_ROWS}")
+    cursor = conn.execute(f"SELECT * FROM {qualify(*split_table(table))} LIMIT {SHOWN_ROWS}")
     rows = cursor.fetchall()
     names = [column[0] for column in cursor.description or []]
     return [dict(zip(names, row, strict=True)) for row in rows]
@@ -220,10 +216,15 @@ def _rejects(conn: duckdb.DuckDBPyConnection, table: str) -> list[tuple[str, int
     name = f"{table}__rejects"
     if not _has(conn, name):
         return []
-    query = f"SELECT reason, COUNT(*) FROM {quote(name)} GROUP BY reason ORDER BY 2 DESC LIMIT 10"
+    rejects = qualify(*split_table(name))
+    query = f"SELECT reason, COUNT(*) FROM {rejects} GROUP BY reason ORDER BY 2 DESC LIMIT 10"
     return [(str(reason), int(count)) for reason, count in conn.execute(query).fetchall()]
 
 
 def _has(conn: duckdb.DuckDBPyConnection, table: str) -> bool:
-    found = conn.execute("SELECT 1 FROM duckdb_tables() WHERE table_name = ?", [table])
+    schema, name = split_table(table)
+    found = conn.execute(
+        "SELECT 1 FROM duckdb_tables() WHERE schema_name = ? AND table_name = ?",
+        [schema or "main", name],
+    )
     return bool(found.fetchall())
