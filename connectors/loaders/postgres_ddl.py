@@ -35,10 +35,17 @@ from connectors.loaders.prepare import INTERVAL, Extract, rejects_table, split_t
 from connectors.runtime import log
 
 LOCK = "SELECT pg_advisory_xact_lock(hashtextextended($1, 0))"
-_EXISTING = """
-SELECT to_regnamespace($1) IS NOT NULL, to_regclass($2) IS NOT NULL,
-       to_regclass($3) IS NOT NULL, to_regclass($4) IS NOT NULL, to_regclass($5) IS NOT NULL
-"""
+# The catalog read with the statement's snapshot, not through to_regclass: its cache is not
+# refreshed by an advisory lock, so a schema another load just committed would look absent.
+_REL = (
+    "EXISTS (SELECT 1 FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
+    "WHERE n.nspname = coalesce($1::text, current_schema()) AND c.relname = ${n}::text)"
+)
+_EXISTING = (
+    "SELECT EXISTS (SELECT 1 FROM pg_namespace "
+    "WHERE nspname = coalesce($1::text, current_schema())), "
+    + ", ".join(_REL.replace("{n}", str(n)) for n in range(2, 6))
+)
 _SCHEMA_NAME = "SELECT coalesce($1::text, current_schema())"
 CONFLICT_RETRIES = 4
 """Attempts of a merge that meets a deadlock or a serialization failure."""
@@ -99,7 +106,7 @@ def create_missing(session: PgSession, job: LoadJob, extract: Extract) -> Create
 def _missing(session: PgSession, schema: str | None, name: str) -> list[str]:
     """Which of the schema, target, rejects, runs and state tables do not exist yet."""
     names = [name, rejects_table(name), RUNS_TABLE, STATE_TABLE]
-    params = [schema or "public", *(qualify(schema, n) for n in names)]
+    params = [schema, *names]
     ((has_schema, *found),) = session.query(_EXISTING, params)
     missing = [n for n, there in zip(names, found, strict=True) if not there]
     return missing if has_schema or schema is None else ["schema", *missing]

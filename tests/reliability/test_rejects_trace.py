@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import json
 import os
-import sqlite3
 import subprocess
 import sys
 from pathlib import Path
 from typing import Any
+
+import duckdb
 
 DAGSMITH = str(Path(sys.executable).with_name("dagsmith"))
 
@@ -29,7 +30,8 @@ def run(folder: Path, spec: str, *extra: str) -> subprocess.CompletedProcess[str
 
 def rejects(folder: Path, table: str) -> list[tuple[int | None, str, dict[str, Any]]]:
     """(row_number, rule, raw) of every reject, in row order."""
-    with sqlite3.connect(folder / ".dagsmith" / "warehouse.db") as conn:
+    warehouse = folder / ".dagsmith" / "warehouse.duckdb"
+    with duckdb.connect(str(warehouse), read_only=True) as conn:
         found = conn.execute(f"SELECT row_number, rule, raw FROM {table}__rejects").fetchall()
     return sorted((n, rule, json.loads(raw)) for n, rule, raw in found)
 

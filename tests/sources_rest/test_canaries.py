@@ -12,13 +12,13 @@ from __future__ import annotations
 import base64
 import json
 import os
-import sqlite3
 import subprocess
 import sys
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
+import duckdb
 import pytest
 
 from connectors.masking import derived_forms
@@ -80,9 +80,14 @@ def _forms() -> set[str]:
 
 
 def _stored(folder: Path) -> str:
-    with sqlite3.connect(folder / ".dagsmith" / "warehouse.db") as conn:
-        tables = [r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type='table'")]
-        return json.dumps([conn.execute(f'SELECT * FROM "{t}"').fetchall() for t in tables])
+    """Every row of every table the run left in the embedded DuckDB, as text."""
+    warehouse = folder / ".dagsmith" / "warehouse.duckdb"
+    assert warehouse.is_file(), "the run wrote nothing: the search below would be vacuous"
+    with duckdb.connect(str(warehouse), read_only=True) as conn:
+        tables = conn.execute("SELECT schema_name, table_name FROM duckdb_tables()").fetchall()
+        assert any(name.endswith("_dagsmith_runs") for _, name in tables)
+        rows = [conn.execute(f'SELECT * FROM "{s}"."{t}"').fetchall() for s, t in tables]
+        return json.dumps(rows, default=str)
 
 
 @pytest.mark.parametrize("kind", sorted(AUTHS))

@@ -41,3 +41,10 @@ def reader(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Callable[..., Any
         return list(read(spec, make_ctx(tmp_path, batch_rows)))
 
     return read_source
+
+
+@pytest.fixture(params=["postgres", "mariadb", "sqlite"])
+def database(request: pytest.FixtureRequest) -> Database:
+    """Each real database a `sql` source reads (DuckDB is a target only, for now: README)."""
+    db: Database = request.getfixturevalue(request.param)
+    return db
