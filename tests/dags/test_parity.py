@@ -198,13 +198,18 @@ def s3_endpoint() -> Iterator[str]:
 
 
 def snapshot(db: Database) -> dict[str, list[tuple[Any, ...]]]:
-    """Every table of the target (not the SQL source), less the columns a run makes unique."""
+    """Every table of the target (not the SQL source), less the columns a run makes unique.
+
+    `_dagsmith_interval` is left out too: Airflow gives a data interval, `dagsmith run` has
+    none (the README's table of differences says so).
+    """
     inspector = sa.inspect(db.engine)
     found: dict[str, list[tuple[Any, ...]]] = {}
     for name in sorted(inspector.get_table_names(schema=db.schema)):
         if name.startswith("src_"):
             continue
         ignored = IGNORED.get(name, {"run_id"} if name.endswith("__rejects") else set())
+        ignored = ignored | {"_dagsmith_interval"}
         columns = [c["name"] for c in inspector.get_columns(name, schema=db.schema)]
         kept = ", ".join(f'"{c}"' for c in columns if c not in ignored)
         with db.engine.connect() as conn:
