@@ -88,8 +88,15 @@ class Masker:
 _PROCESS = Masker(process=False)
 
 
+MIN_REGISTERED = 5
+"""Shorter secrets are not masked process-wide (Airflow's `min_length_masked_secret` too):
+masking a two-letter password everywhere would garble every log line and reject reason."""
+
+
 def register(secret: str) -> None:
     """Mask `secret` (and its forms) in this process's logs, rejects, and Airflow's logs."""
+    if len(secret) < MIN_REGISTERED:
+        return
     _PROCESS._add_forms(derived_forms(secret))
     if "airflow.sdk.execution_time.task_runner" in sys.modules:
         from airflow.sdk.log import mask_secret

@@ -37,13 +37,14 @@ from connectors.runtime import log
 LOCK = "SELECT pg_advisory_xact_lock(hashtextextended($1, 0))"
 # The catalog read with the statement's snapshot, not through to_regclass: its cache is not
 # refreshed by an advisory lock, so a schema another load just committed would look absent.
+# Each placeholder appears once, in order (the psycopg2 session turns `$n` into `%s`).
 _REL = (
     "EXISTS (SELECT 1 FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
-    "WHERE n.nspname = coalesce($1::text, current_schema()) AND c.relname = ${n}::text)"
+    "WHERE n.nspname = (SELECT nsp FROM s) AND c.relname = ${n}::text)"
 )
 _EXISTING = (
-    "SELECT EXISTS (SELECT 1 FROM pg_namespace "
-    "WHERE nspname = coalesce($1::text, current_schema())), "
+    "WITH s AS (SELECT coalesce($1::text, current_schema()) AS nsp) "
+    "SELECT EXISTS (SELECT 1 FROM pg_namespace WHERE nspname = (SELECT nsp FROM s)), "
     + ", ".join(_REL.replace("{n}", str(n)) for n in range(2, 6))
 )
 _SCHEMA_NAME = "SELECT coalesce($1::text, current_schema())"

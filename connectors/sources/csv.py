@@ -151,6 +151,7 @@ def _tables(
         null_values=spec.null_values,
         strings_can_be_null=True,
     )
+    reader = None
     try:
         with undecodable_rows(location.shown, spec.encoding):
             reader = pacsv.open_csv(
@@ -162,6 +163,11 @@ def _tables(
         if "Empty CSV file" in str(exc) or "Could not skip initial" in str(exc):
             return
         raise ragged.error() or _malformed(location, exc) from exc
+    finally:
+        # A reader left open keeps pyarrow's read-ahead thread: a process that then exits
+        # on the error aborts ("terminate called without an active exception").
+        if reader is not None:
+            reader.close()
     yield from ragged.flush()
 
 
