@@ -77,21 +77,26 @@ def test_malformed_csv_ends_in_a_clean_error_or_documented_rows(data: bytes) -> 
             assert stream["stream"] == "reject" or stream["rows_rejected"] == 0
 
 
-def test_an_unclosed_quote_in_a_ragged_row_is_a_clean_error_under_every_policy(
-    tmp_path: Path,
-) -> None:
-    (tmp_path / "m.csv").write_text('a,b\n1,2,"x\n')
-    (tmp_path / "p.yaml").write_text(SPEC)
+def _failed_streams(folder: Path) -> list[str]:
+    """`dagsmith run --json` of SPEC in `folder`: it must fail cleanly; each stream's error."""
+    (folder / "p.yaml").write_text(SPEC)
     result = subprocess.run(
         [DAGSMITH, "run", "p.yaml", "--json"],
-        cwd=tmp_path,
+        cwd=folder,
         capture_output=True,
         text=True,
         timeout=120,
         check=False,
     )
     assert result.returncode == 1 and "Traceback" not in result.stderr, result.stderr
-    errors = [s["error"] for s in json.loads(result.stdout)["streams"]]
+    return [s["error"] for s in json.loads(result.stdout)["streams"]]
+
+
+def test_an_unclosed_quote_in_a_ragged_row_is_a_clean_error_under_every_policy(
+    tmp_path: Path,
+) -> None:
+    (tmp_path / "m.csv").write_text('a,b\n1,2,"x\n')
+    errors = _failed_streams(tmp_path)
     assert "m.csv: data row 1 has 3 fields, expected 2" in errors[0]
     assert all("never closed" in error for error in errors[1:])
 
@@ -104,15 +109,5 @@ def test_an_unclosed_quote_in_a_ragged_row_is_a_clean_error_under_every_policy(
 )
 def test_a_ragged_row_of_invalid_utf8_is_a_clean_error(tmp_path: Path) -> None:
     (tmp_path / "m.csv").write_bytes(b'a"bc0,c1\n\xff')
-    (tmp_path / "p.yaml").write_text(SPEC)
-    result = subprocess.run(
-        [DAGSMITH, "run", "p.yaml", "--json"],
-        cwd=tmp_path,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
-    assert result.returncode == 1 and "Traceback" not in result.stderr, result.stderr
-    errors = [s["error"] for s in json.loads(result.stdout)["streams"]]
+    errors = _failed_streams(tmp_path)
     assert all("not valid utf-8" in error for error in errors), errors
