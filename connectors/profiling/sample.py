@@ -147,6 +147,5 @@ def _parse_text(body: bytes, spec: CsvSource, schema: pa.Schema) -> tuple[pa.Tab
 
 
 def _utf8(data: bytes, encoding: str) -> bytes:
-    if files.check_encoding(encoding) == "utf-8":
-        return data
-    return data.decode(encoding, errors="replace").encode("utf-8")
+    # Even UTF-8 is decoded: pyarrow must not meet invalid bytes in a row it skips.
+    return data.decode(files.check_encoding(encoding), errors="replace").encode("utf-8")

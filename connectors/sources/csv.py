@@ -9,8 +9,11 @@ block. The header is read first, by the same pyarrow parser and dialect as the d
 
 from __future__ import annotations
 
+import codecs
 import csv
 import io
+import threading
+import weakref
 from collections.abc import Iterator
 from typing import IO, Any, Literal, cast
 
@@ -20,13 +23,15 @@ import pyarrow.csv as pacsv
 from connectors.errors import SourceError
 from connectors.runtime import ReadContext, log
 from connectors.sources import files
-from connectors.sources.csv_rows import RaggedRows, undecodable_rows
+from connectors.sources.csv_rows import RaggedRows
 from connectors.spec.sources import CsvSource, SourceSpec
 
 BLOCK_SIZE = 1 << 20
 """Bytes parsed at a time, and the largest row that can be read. pyarrow reads up to 32
 blocks ahead on its I/O thread, so this bounds memory: 1 MiB keeps that under 40 MB
 (8 MiB blocks cost 250 MB on large files) and parses as fast."""
+RELEASE_WAIT = 10.0
+"""Seconds to wait for pyarrow to free a file once its reader is closed (it takes µs)."""
 BATCH_BYTES = 4 << 20
 """Parsed blocks are gathered into batches of about this size (at most `batch_rows`): each
 batch costs the transform and the load a few milliseconds, which 1 MiB blocks would pay
@@ -50,7 +55,7 @@ def _read_file(
     ragged = RaggedRows(spec, location.shown, names, ctx.rejects, dialect(spec))
     rows = 0
     with files.open_binary(location, spec.compression) as raw:
-        stream = QuoteCounter(_utf8(raw, spec, location), spec.quote)
+        stream = CheckedBytes(raw, spec, location.shown)
         if names:
             tables = _tables(spec, stream, schema, ragged, location)
             for batch in _gathered(tables, ctx.batch_rows):
@@ -72,12 +77,6 @@ def dialect(spec: CsvSource) -> dict[str, Any]:
         "doublequote": True,
         "strict": True,
     }
-
-
-def _utf8(raw: IO[bytes], spec: CsvSource, location: files.Location) -> IO[bytes]:
-    if files.check_encoding(spec.encoding) == "utf-8":
-        return raw  # pyarrow reads UTF-8 and skips its BOM itself, faster than transcoding
-    return io.BufferedReader(files.Utf8Stream(raw, spec.encoding, location.shown))
 
 
 def _column_names(spec: CsvSource, location: files.Location) -> list[str]:
@@ -103,17 +102,21 @@ def _first_row(spec: CsvSource, location: files.Location) -> list[str | None] | 
         autogenerate_column_names=not spec.header,
     )
     with files.open_binary(location, spec.compression) as raw:
-        try:
-            with undecodable_rows(location.shown, spec.encoding):
-                reader = pacsv.open_csv(
-                    _utf8(raw, spec, location), read_options, _parse_options(spec, _skip)
-                )
-        except pa.ArrowInvalid as exc:
-            if "Empty CSV file" in str(exc) or "Could not skip initial" in str(exc):
-                return None
-            raise _malformed(location, exc) from exc
-        names: list[str | None] = list(reader.schema.names)
-        reader.close()
+        stream = CheckedBytes(raw, spec, location.shown)
+        head = stream.head(BLOCK_SIZE)
+    if stream.error:
+        raise stream.error
+    try:
+        # From memory, not the stream: a reader that fails to open leaves a read-ahead behind
+        # that holds a Python stream until the process exits, and may abort it then.
+        memory = cast("IO[bytes]", pa.BufferReader(head))
+        reader = pacsv.open_csv(memory, read_options, _parse_options(spec, _skip))
+    except pa.ArrowInvalid as exc:
+        if "Empty CSV file" in str(exc) or "Could not skip initial" in str(exc):
+            return None
+        raise _malformed(location, exc) from exc
+    names: list[str | None] = list(reader.schema.names)
+    reader.close()
     return names
 
 
@@ -133,7 +136,7 @@ def _parse_options(spec: CsvSource, handler: Any) -> pacsv.ParseOptions:
 
 def _tables(
     spec: CsvSource,
-    stream: io.RawIOBase,
+    stream: CheckedBytes,
     schema: pa.Schema,
     ragged: RaggedRows,
     location: files.Location,
@@ -153,21 +156,22 @@ def _tables(
     )
     reader = None
     try:
-        with undecodable_rows(location.shown, spec.encoding):
-            reader = pacsv.open_csv(
-                cast("IO[bytes]", stream), read_options, parse_options, convert_options
-            )
-            for batch in reader:
-                yield ragged.merge(batch)
+        reader = pacsv.open_csv(stream.lend(), read_options, parse_options, convert_options)
+        for batch in reader:
+            yield ragged.merge(batch)
     except pa.ArrowInvalid as exc:
+        if stream.error:
+            raise stream.error from None
         if "Empty CSV file" in str(exc) or "Could not skip initial" in str(exc):
             return
         raise ragged.error() or _malformed(location, exc) from exc
     finally:
-        # A reader left open keeps pyarrow's read-ahead thread: a process that then exits
-        # on the error aborts ("terminate called without an active exception").
         if reader is not None:
             reader.close()
+        reader = None
+        stream.take_back()
+    if stream.error:
+        raise stream.error
     yield from ragged.flush()
 
 
@@ -211,32 +215,110 @@ def _check_quotes(spec: CsvSource, location: files.Location) -> None:
             ) from exc
 
 
-class QuoteCounter(io.RawIOBase):
-    """Passes bytes through, counting quote characters.
+class CheckedBytes(io.RawIOBase):
+    """The bytes pyarrow parses: UTF-8 that is checked before pyarrow sees it.
 
-    An odd count is the cheap sign of an unclosed quote; `_check_quotes` then
-    confirms it (a quote inside an unquoted value also makes the count odd).
+    A UTF-8 file passes through unchanged (pyarrow skips its BOM itself, faster than
+    transcoding) but is decoded chunk by chunk to check it; another encoding is transcoded.
+    pyarrow must never meet invalid UTF-8 in a ragged row (it cannot decode the row for its
+    handler) nor an exception raised on its read-ahead thread: so a fault ends the stream and
+    is kept in `error`, which the reader raises in place of whatever pyarrow says about the
+    cut-short input. Quote characters are counted on the way: an odd count is the cheap sign
+    of an unclosed quote, which `_check_quotes` then confirms.
     """
 
-    def __init__(self, raw: IO[bytes], quote: str | None) -> None:
+    def __init__(self, raw: IO[bytes], spec: CsvSource, shown: str) -> None:
         super().__init__()
-        self._raw = raw
-        self._quote = quote.encode("utf-8") if quote else b""
-        self._count = 0
+        utf8 = files.check_encoding(spec.encoding) == "utf-8"
+        self._raw = raw if utf8 else io.BufferedReader(files.Utf8Stream(raw, spec.encoding, shown))
+        self._decoder = codecs.getincrementaldecoder("utf-8")() if utf8 else None
+        self._shown = shown
+        self._quote = spec.quote.encode("utf-8") if spec.quote else b""
+        self._quotes = self._offset = self._newlines = 0
+        self._ended = False
+        self._returned = threading.Event()
+        self.error: SourceError | None = None
 
     @property
     def odd(self) -> bool:
         """Whether an odd number of quote characters passed."""
-        return self._count % 2 == 1
+        return self._quotes % 2 == 1
+
+    def lend(self) -> IO[bytes]:
+        """A view of this stream for a pyarrow reader, which must be the view's only holder.
+
+        The reader reads ahead on pyarrow's I/O threads, and closing it does not wait for a
+        read in flight. Should that thread free the reader after Python began to exit, freeing
+        the view needs the GIL and the process aborts ("terminate called without an active
+        exception"): `take_back` waits until the view is freed.
+        """
+        view = _View(self)
+        weakref.finalize(view, self._returned.set)
+        return cast("IO[bytes]", view)
+
+    def take_back(self) -> None:
+        """End the stream and wait until pyarrow has freed the view (its reader is dropped)."""
+        self._ended = True
+        if not self._returned.wait(RELEASE_WAIT):
+            log.warning("%s: pyarrow still holds the file after %s s", self._shown, RELEASE_WAIT)
+
+    def head(self, size: int) -> bytes:
+        """Up to `size` bytes from the start (fewer only at the end of the stream or a fault)."""
+        chunks: list[bytes] = []
+        while size > 0 and (chunk := self.read(size)):
+            chunks.append(chunk)
+            size -= len(chunk)
+        return b"".join(chunks)
 
     def readable(self) -> bool:
         """Always true: this is an input stream."""
         return True
 
     def readinto(self, buffer: Any) -> int:
-        """Fill `buffer` from the wrapped stream."""
-        data = self._raw.read(len(buffer))
-        if self._quote:
-            self._count += data.count(self._quote)
+        """Fill `buffer` from the wrapped stream; 0 at its end or at a fault."""
+        if self.error or self._ended:
+            return 0
+        try:
+            data = self._raw.read(len(buffer))
+            self._check(data)
+        except SourceError as exc:
+            # Kept without tracebacks: their frames lead back (f_back) to the view pyarrow holds.
+            if exc.__cause__ is not None:
+                exc.__cause__.with_traceback(None)
+            self.error = exc.with_traceback(None)
+            return 0
+        self._quotes += data.count(self._quote) if self._quote else 0
         buffer[: len(data)] = data
         return len(data)
+
+    def _check(self, data: bytes) -> None:
+        if self._decoder is None:
+            return
+        held = len(self._decoder.getstate()[0])  # the start of a character cut by the chunk
+        try:
+            self._decoder.decode(data, final=not data)
+        except UnicodeDecodeError as exc:
+            at = max(exc.start - held, 0)
+            line = self._newlines + data.count(b"\n", 0, at) + 1
+            raise SourceError(
+                f"{self._shown}: line {line} (byte {self._offset + at}) is not valid UTF-8",
+                hint="set the source's `encoding` to the file's real encoding (e.g. cp1252)",
+            ) from exc
+        self._offset += len(data)
+        self._newlines += data.count(b"\n")
+
+
+class _View(io.RawIOBase):
+    """What pyarrow holds of a `CheckedBytes`: reads pass through to it."""
+
+    def __init__(self, stream: CheckedBytes) -> None:
+        super().__init__()
+        self._stream = stream
+
+    def readable(self) -> bool:
+        """Always true: this is an input stream."""
+        return True
+
+    def readinto(self, buffer: Any) -> int:
+        """Fill `buffer` from the stream."""
+        return self._stream.readinto(buffer)

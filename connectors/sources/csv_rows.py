@@ -11,9 +11,7 @@ from __future__ import annotations
 
 import csv
 import io
-import sys
 from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -23,38 +21,6 @@ import pyarrow.csv as pacsv
 from connectors.errors import SourceError
 from connectors.runtime import Rejects
 from connectors.spec.sources import CsvSource
-
-
-@contextmanager
-def undecodable_rows(shown: str, encoding: str) -> Iterator[None]:
-    """Turn a ragged row that is not valid text into a SourceError.
-
-    pyarrow decodes a ragged row's text before it calls the handler; when the bytes are
-    not UTF-8 the decoding error is "ignored" (printed, with a traceback) and the read then
-    fails on that row. The printout is kept back and the failure says what to do.
-    """
-    seen: list[BaseException] = []
-    previous = sys.unraisablehook
-
-    def hook(unraisable: Any) -> None:
-        if isinstance(unraisable.exc_value, UnicodeDecodeError):
-            seen.append(unraisable.exc_value)
-        else:
-            previous(unraisable)
-
-    sys.unraisablehook = hook
-    try:
-        yield
-    except pa.ArrowInvalid as exc:
-        if not seen:
-            raise
-        raise SourceError(
-            f"{shown}: a row with the wrong number of fields holds bytes that are not valid "
-            f"{encoding}",
-            hint="set the source's `encoding` to the file's real encoding (e.g. cp1252)",
-        ) from exc
-    finally:
-        sys.unraisablehook = previous
 
 
 @dataclass(frozen=True)

@@ -10,7 +10,6 @@ import sys
 import tempfile
 from pathlib import Path
 
-import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -101,13 +100,7 @@ def test_an_unclosed_quote_in_a_ragged_row_is_a_clean_error_under_every_policy(
     assert all("never closed" in error for error in errors[1:])
 
 
-@pytest.mark.xfail(
-    strict=False,
-    reason="known defect, not fixed yet: in about one run in three the process aborts "
-    "(SIGABRT, 'terminate called without an active exception') inside pyarrow's invalid-row "
-    "handler after the clean error is reported",
-)
 def test_a_ragged_row_of_invalid_utf8_is_a_clean_error(tmp_path: Path) -> None:
     (tmp_path / "m.csv").write_bytes(b'a"bc0,c1\n\xff')
     errors = _failed_streams(tmp_path)
-    assert all("not valid utf-8" in error for error in errors), errors
+    assert all("m.csv: line 2 (byte 9) is not valid UTF-8" in error for error in errors), errors

@@ -66,6 +66,21 @@ def test_wrong_encoding_names_the_file_and_what_to_do(
     assert "encoding" in str(caught.value)
 
 
+@pytest.mark.parametrize(
+    ("encoding", "where"), [("utf-8", "line 40003 (byte {})"), ("ascii", "bytes at offset {}")]
+)
+def test_a_bad_byte_past_the_first_block_names_its_place(
+    tmp_path: Path, make_ctx: Any, batches: Any, encoding: str, where: str
+) -> None:
+    good = "".join(f"{i},row {i}\n" for i in range(40_000)).encode()
+    before = b"id,name\n" + good + b"1,ok\n2,K"
+    (tmp_path / "b.csv").write_bytes(before + b"\xf6ln\n" + good)
+    with pytest.raises(SourceError) as caught:
+        batches({"kind": "csv", "path": "b.csv", "encoding": encoding}, make_ctx())
+    assert where.format(len(before)) in str(caught.value)
+    assert "b.csv" in str(caught.value) and "encoding" in str(caught.value)
+
+
 def test_tsv_without_header_skip_rows_and_null_values(
     tmp_path: Path, make_ctx: Any, batches: Any, rows: Any
 ) -> None:
