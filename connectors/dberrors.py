@@ -9,6 +9,8 @@ gives no SQLSTATE before a session exists), so the server's own words are matche
 
 from __future__ import annotations
 
+import random
+import time
 from dataclasses import dataclass
 
 _PG_TRANSIENT = ("08", "40001", "40P01", "53", "55P03", "57P01", "57P02", "57P03", "58000")
@@ -101,9 +103,18 @@ def _permanent(hint: str) -> Diagnosis:
     return Diagnosis(False, f"{hint}; {NOT_RETRIED}")
 
 
+CONFLICT_RETRIES = 4
+"""Attempts of a step (a merge, a whole stream) that meets a deadlock or serialization failure."""
+
+
 def is_conflict(code: str | int | None) -> bool:
     """A deadlock or serialization failure: the statement may simply be run again."""
     return code in ("40001", "40P01", 1213, 1205)
+
+
+def conflict_pause(attempt: int) -> None:
+    """Wait before attempt `attempt + 1`: jittered, so two writers do not meet again."""
+    time.sleep(random.uniform(0.1, 0.5) * 2**attempt)  # noqa: S311 (jitter, not a secret)
 
 
 def driver_code(orig: BaseException | None) -> str | int | None:

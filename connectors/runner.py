@@ -16,6 +16,7 @@ from typing import Any, Literal
 
 import pyarrow as pa
 
+from connectors import dberrors
 from connectors.connections import Target, resolve_target
 from connectors.errors import DagsmithError, SpecError
 from connectors.loaders.base import LoadResult
@@ -152,7 +153,24 @@ def run_pipeline(
 
 
 def run_stream(plan: StreamPlan, progress: Progress | None = None) -> StreamResult:
-    """Run one stream's plan; expected failures are captured in the result, not raised."""
+    """Run one stream's plan; expected failures are captured in the result, not raised.
+
+    A load that met a deadlock or serialization failure with another writer rolled back
+    whole, so the stream is simply run again, a bounded number of times.
+    """
+    for attempt in range(1, dberrors.CONFLICT_RETRIES + 1):
+        result = _attempt(plan, progress)
+        if result.error is None:
+            return result
+        if not dberrors.is_conflict(result.error.code) or attempt == dberrors.CONFLICT_RETRIES:
+            log.error("%s: %s", plan.stream.name, result.error)
+            return result
+        log.warning("%s: %s; running the stream again", plan.stream.name, result.error)
+        dberrors.conflict_pause(attempt)
+    raise AssertionError("unreachable: the last attempt returns")
+
+
+def _attempt(plan: StreamPlan, progress: Progress | None) -> StreamResult:
     stream = plan.stream
     stats = StreamStats()
     result = StreamResult(stream.name, stream.load.table, stream.load.mode, stats)
@@ -161,7 +179,6 @@ def run_stream(plan: StreamPlan, progress: Progress | None = None) -> StreamResu
         result.load = _run_plan(plan, stats, progress)
         stats.rows_loaded = result.load.rows_loaded
     except DagsmithError as exc:
-        log.error("%s: %s", stream.name, exc)
         result.error = exc
     result.seconds = time.perf_counter() - started
     return result

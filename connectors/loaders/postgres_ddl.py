@@ -17,8 +17,6 @@ bounded number of times (`retrying`; psycopg2 only, ADBC cannot go on after an e
 
 from __future__ import annotations
 
-import random
-import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TypeVar
@@ -48,8 +46,6 @@ _EXISTING = (
     + ", ".join(_REL.replace("{n}", str(n)) for n in range(2, 6))
 )
 _SCHEMA_NAME = "SELECT coalesce($1::text, current_schema())"
-CONFLICT_RETRIES = 4
-"""Attempts of a merge that meets a deadlock or a serialization failure."""
 T = TypeVar("T")
 CAN_STAGE = "SELECT has_schema_privilege(coalesce($1::text, current_schema()), 'CREATE')"
 
@@ -115,23 +111,23 @@ def _missing(session: PgSession, schema: str | None, name: str) -> list[str]:
 
 def retrying(session: PgSession, stream: str, step: Callable[[], T]) -> T:
     """Run a merge step under a savepoint; on a deadlock or serialization failure roll back
-    to it (the staged rows stay) and run the step again, at most CONFLICT_RETRIES times.
+    to it (the staged rows stay) and run the step again, at most `dberrors.CONFLICT_RETRIES` times.
 
     Without savepoints (ADBC) the step runs once: a conflict fails the load as transient,
-    and Airflow retries the load task (its rows wait in the staging area).
+    and the whole stream is run again (`dagsmith run`) or the load task retried (Airflow).
     """
     if not session.savepoints:
         return step()
-    for attempt in range(1, CONFLICT_RETRIES + 1):
+    for attempt in range(1, dberrors.CONFLICT_RETRIES + 1):
         session.query("SAVEPOINT dagsmith_merge")
         try:
             result = step()
         except DagsmithError as exc:
-            if not dberrors.is_conflict(exc.code) or attempt == CONFLICT_RETRIES:
+            if not dberrors.is_conflict(exc.code) or attempt == dberrors.CONFLICT_RETRIES:
                 raise
             session.query("ROLLBACK TO SAVEPOINT dagsmith_merge")
             log.warning("%s: the merge met a conflict (%s), attempt %d", stream, exc.code, attempt)
-            time.sleep(random.uniform(0.1, 0.5) * 2**attempt)  # noqa: S311 (jitter, not a secret)
+            dberrors.conflict_pause(attempt)
             continue
         session.query("RELEASE SAVEPOINT dagsmith_merge")
         return result

@@ -6,6 +6,8 @@ from __future__ import annotations
 import threading
 import time
 from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -13,7 +15,9 @@ from connectors.errors import TargetUnavailable
 from connectors.loaders import loader_for
 from connectors.loaders.base import LoadJob, LoadResult
 from connectors.loaders.postgres import Driver, PostgresLoader
+from connectors.runner import run_pipeline
 from connectors.runtime import RunInfo
+from connectors.spec import parse_spec
 from tests.conftest import Database
 from tests.loaders.conftest import make_job
 
@@ -140,3 +144,45 @@ def test_a_deadlock_with_another_writer_is_retried_or_transient(
         other.close()
     assert result.updated == 2
     assert postgres.rows(table) == [(1, "d", 1), (2, "d", 2)]  # the retry ran after the other
+
+
+@pytest.mark.postgres
+def test_a_stream_whose_load_met_a_deadlock_is_run_again_by_dagsmith_run(
+    postgres: Database, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: Any
+) -> None:
+    """The default driver (ADBC) has no savepoints: the whole stream runs again."""
+    table = postgres.table("shared")
+    seed = {"id": [1, 2], "writer": ["x", "x"], "value": [0, 0]}
+    loader_for(postgres.url).load(make_job(table, seed, mode="upsert", keys=["id"], run_id="s"))
+    (tmp_path / "mine.csv").write_text("id,writer,value\n1,d,1\n2,d,2\n")
+    monkeypatch.setenv("AIRFLOW_CONN_WAREHOUSE", postgres.url.render_as_string(False))
+    spec = parse_spec(
+        f"""
+pipeline: mine
+target: warehouse
+streams:
+  - name: mine
+    source: {{kind: csv, path: mine.csv}}
+    transform: {{types: {{id: bigint, value: bigint}}}}
+    load: {{table: {table}, mode: upsert, keys: [id]}}
+"""
+    )
+    other = postgres.engine.connect()
+    other.exec_driver_sql(f"UPDATE {table} SET writer = 'e' WHERE id = 2")
+
+    def deadlock() -> None:  # takes row 1, which the load holds, while the load waits on 2
+        wait_for_lock_wait(postgres)
+        other.exec_driver_sql(f"UPDATE {table} SET writer = 'e' WHERE id = 1")
+        other.commit()
+
+    thread = threading.Thread(target=deadlock)
+    thread.start()
+    try:
+        summary = run_pipeline(spec, base_dir=tmp_path, project_dir=tmp_path)
+    finally:
+        thread.join(timeout=60)
+        other.close()
+    (result,) = summary.streams
+    assert result.error is None and result.load is not None and result.load.updated == 2
+    assert "deadlock" in caplog.text and "running the stream again" in caplog.text
+    assert postgres.rows(table) == [(1, "d", 1), (2, "d", 2)]
