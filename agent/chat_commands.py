@@ -9,7 +9,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from agent import workspace
+from agent import env_file, workspace
 from agent.chat_view import on_disk, save_diff, show_diff, show_dry_run, show_python, show_yaml
 from agent.conversation import Conversation
 from agent.profile_view import print_profile
@@ -153,6 +153,8 @@ class Commands:
                 raise SpecError("not saved", hint="/diff shows what would change")
         paths = workspace.save(checked, overwrite=overwrite)
         self._say("[green]✓[/] saved " + " and ".join(escape(str(p)) for p in paths))
+        for conn_id, saved in env_file.save_given(self.conversation.project_dir, checked.spec):
+            self._say(f"[green]✓[/] connection {conn_id} saved in {escape(str(saved.path))}")
         return paths
 
     def do_pr(self, args: str) -> None:

@@ -1,6 +1,7 @@
 """Connections saved in the project's `.env`: readable by its owner only, ignored by git.
 
-`dagsmith init` on a bare URL names the connection by id in the spec and keeps the URL,
+`dagsmith init` on a bare URL (and `build` or `chat` on a database URL in the description)
+names the connection by id in the spec and keeps the URL,
 credentials included, here, where `dagsmith run` looks after the environment
 (`AIRFLOW_CONN_<ID>`, Airflow's own convention). The secret is never printed.
 """
@@ -17,8 +18,11 @@ from dotenv import dotenv_values, set_key
 from agent.git import GitError, ignored, toplevel
 from connectors.connections import env_var
 from connectors.errors import SpecError
+from connectors.spec.models import Pipeline
 
 PRIVATE = 0o600
+_GIVEN: dict[str, str] = {}
+"""Connections that a description gave as bare database URLs in this process, by id."""
 
 
 @dataclass(frozen=True)
@@ -57,6 +61,30 @@ def check_free(project_dir: Path, conn_id: str, value: str, *, force: bool) -> N
             f"{dotenv} already sets connection {conn_id!r} ({variable}) to another value",
             hint=f"pass --force to replace it, or --connection {conn_id} to use it as it is",
         )
+
+
+def use_given(project_dir: Path, conn_id: str, url: str) -> None:
+    """Set a connection that a description gave as a bare URL, for this process (the tools
+    profile and check the source through it), and keep it for `save_given`.
+
+    Raises:
+        SpecError: The environment or `.env` sets the id to another value.
+    """
+    check_free(project_dir, conn_id, url, force=False)
+    os.environ[env_var(conn_id)] = url
+    _GIVEN[conn_id] = url
+
+
+def given(conn_id: str) -> str | None:
+    """The bare URL that a description gave for this connection id, if one did."""
+    return _GIVEN.get(conn_id)
+
+
+def save_given(project_dir: Path, pipeline: Pipeline) -> list[tuple[str, Saved]]:
+    """Save to `.env` the connections of the pipeline's sources that a description gave as
+    bare URLs; each id with where it went."""
+    ids = dict.fromkeys(getattr(stream.source, "connection", "") for stream in pipeline.streams)
+    return [(c, save(project_dir, c, _GIVEN[c])) for c in ids if c in _GIVEN]
 
 
 def save(project_dir: Path, conn_id: str, value: str) -> Saved:

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from urllib.parse import urlsplit
 
+from agent import env_file
 from connectors.connections import get_connection
 from connectors.errors import SpecError
 from connectors.spec.models import Pipeline
@@ -141,7 +142,8 @@ class Guard:
             )
 
     def _check_connection(self, conn_id: str, what: str) -> None:
-        if conn_id not in self.connections:
+        given = env_file.given(conn_id)  # a database URL of the request, named after the pipeline
+        if conn_id not in self.connections and (given is None or given not in self.paths):
             raise GuardError(
                 f"{what} connection {conn_id!r} was not named in the request: use only "
                 "connections the user named"

@@ -20,7 +20,7 @@ from langchain_core.tools import BaseTool, ToolException, tool
 from pydantic import ValidationError
 from pydantic.v1 import ValidationError as ValidationErrorV1
 
-from agent import workspace
+from agent import env_file, workspace
 from agent.guardrails import Guard
 from agent.profile_view import agent_summary, quote
 from connectors.errors import DagsmithError, SpecError
@@ -184,7 +184,8 @@ def make_tools(session: Session) -> list[BaseTool]:
                 "name the pipeline differently ('call it NAME')"
             )
         paths = workspace.save(checked, overwrite=session.consent)
-        return "saved " + " and ".join(str(p) for p in paths), paths
+        said = _save_connections(session.project_dir, pipeline)
+        return "saved " + " and ".join(str(p) for p in paths) + said, paths
 
     functions = (profile_source, infer_schema, validate_spec, render_dag, dry_run, save_pipeline)
     tools = []
@@ -196,6 +197,12 @@ def make_tools(session: Session) -> list[BaseTool]:
         made.handle_validation_error = _wrong_arguments
         tools.append(made)
     return tools
+
+
+def _save_connections(project_dir: Path, pipeline: Pipeline) -> str:
+    """Save the connections the request gave as database URLs to `.env`; what was done."""
+    given = env_file.save_given(project_dir, pipeline)
+    return "".join(f"; connection {c} saved in {saved.path} ({saved.git})" for c, saved in given)
 
 
 def _wrong_arguments(exc: ValidationError | ValidationErrorV1) -> str:

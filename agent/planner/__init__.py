@@ -20,11 +20,12 @@ from agent.planner.filters import read_filters
 from agent.planner.modes import read_mode
 from agent.planner.options import read_alerts, read_retries
 from agent.planner.schedule import read_schedule
-from agent.planner.sources import read_source, source_args
+from agent.planner.sources import BARE, read_source, source_args
 from agent.planner.state import Column, Facts, Parsed
 from agent.planner.targets import read_target
 from agent.planner.words import mend, nouns_of, unplaced
 from connectors.spec import Pipeline
+from connectors.spec.io import to_plain
 
 _READERS = (read_retries, read_alerts, read_cleaning, read_mode, read_filters)
 _URL_WITH_LOGIN = re.compile(r"(\b[a-z][a-z0-9+.-]*://[^\s/@:]+:)[^\s/@]+@", re.IGNORECASE)
@@ -39,6 +40,8 @@ class Plan:
     questions: list[str] = field(default_factory=list)
     sources: list[dict[str, str]] = field(default_factory=list)
     """Each stream's source as the profile_source tool takes it: source, connection, table."""
+    connections: dict[str, str] = field(default_factory=dict)
+    """Database URLs the text named, by the connection id they become (`<pipeline>_source`)."""
 
     @property
     def source_args(self) -> dict[str, str]:
@@ -71,14 +74,54 @@ def plan(text: str, base: Plan | None = None, profiles: Mapping[str, Facts] | No
         parsed.nouns |= nouns_of(*(s.load.table for s in base.spec.streams))
     for reader in _READERS:
         reader(parsed.text, parsed)
+    urls = _bare_urls(parsed)
     spec, questions = assemble(text, parsed, base.spec if base else None)
     left = unplaced(parsed.text, parsed.used, parsed.nouns)
     if left and not questions:  # the question that blocks most comes first
         spec, questions = None, [_unplaced_question(left)]
     sources = [source_args(spec_, label) for _, label, spec_ in parsed.sources]
+    connections: dict[str, str] = {}
     if not sources and base is not None:
-        sources = list(base.sources)
-    return Plan(spec, questions, sources)
+        sources, connections = list(base.sources), dict(base.connections)
+    if urls:  # placeholders while a question is open: the source is profiled through them
+        spec, sources, connections = (
+            _named_connections(spec, sources, urls) if spec else (spec, sources, urls)
+        )
+    return Plan(spec, questions, sources, connections)
+
+
+def _bare_urls(parsed: Parsed) -> dict[str, str]:
+    """The database URLs of the sources, each under a placeholder id until the pipeline has
+    a name (the URL itself never goes into the spec)."""
+    urls: dict[str, str] = {}
+    for _, _, source in parsed.sources:
+        if "url" in source:
+            placeholder = f"{BARE}_{len(urls) + 1}"
+            urls[placeholder] = source.pop("url")
+            source["connection"] = placeholder
+    return urls
+
+
+def _named_connections(
+    spec: Pipeline, sources: list[dict[str, str]], urls: dict[str, str]
+) -> tuple[Pipeline, list[dict[str, str]], dict[str, str]]:
+    """The placeholders renamed `<pipeline>_source` (`_source_2`... for a second URL)."""
+    ids = {
+        placeholder: f"{spec.pipeline}_source" + (f"_{n}" if n > 1 else "")
+        for n, placeholder in enumerate(urls, 1)
+    }
+    document = to_plain(spec)
+    for placeholder, url in urls.items():  # the spec keeps the user's words, not the URL
+        document["description"] = document.get("description", "").replace(url, ids[placeholder])
+    for stream in document["streams"]:
+        source = stream["source"]
+        source["connection"] = ids.get(source.get("connection", ""), source.get("connection"))
+    renamed = [
+        {**args, "connection": ids[args["connection"]]} if args.get("connection") in ids else args
+        for args in sources
+    ]
+    named = Pipeline.model_validate(document)
+    return named, renamed, {ids[placeholder]: url for placeholder, url in urls.items()}
 
 
 def _label(args: dict[str, str]) -> str:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Sequence
+from pathlib import Path
 from typing import Any
 
 from langchain_core.callbacks import CallbackManagerForLLMRun
@@ -20,7 +21,9 @@ from langchain_core.outputs import ChatGeneration, ChatResult
 from langchain_core.runnables import Runnable
 from langchain_core.tools import BaseTool
 
+from agent import env_file
 from agent.planner import Column, Facts, Plan, plan
+from connectors.errors import SpecError
 from connectors.profiling import Profile
 from connectors.spec.io import to_plain
 from connectors.transforms.names import normalize_name
@@ -79,6 +82,11 @@ def next_message(messages: Sequence[BaseMessage], steps: Sequence[str] = STEPS) 
     done = [m for m in messages[start:] if isinstance(m, ToolMessage)]
     if done and done[-1].status == "error":
         return AIMessage(content=f"I cannot go on: {done[-1].text}")
+    try:
+        for conn_id, url in planned.connections.items():
+            env_file.use_given(Path.cwd(), conn_id, url)
+    except SpecError as exc:
+        return AIMessage(content=f"I cannot go on: {exc}")
     calls = [(name, args) for name, args in _calls(planned, steps, done) if name in steps]
     if planned.spec is None:  # profile what was not profiled: a value may answer the question
         calls = [(name, args) for name, args in calls if label(args) not in profiles]

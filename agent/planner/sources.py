@@ -29,6 +29,17 @@ _SQL = re.compile(
     rf"(?P<c2>{_CONN})(?:'s)?\s+table\s+(?P<t2>{TABLE})",
     re.IGNORECASE,
 )
+BARE = "bare_url_source"
+"""The connection id of a database URL the text names, until the pipeline has its name."""
+_TABLE_BEFORE = re.compile(
+    rf"(?:\b(?:the\s+)?table\s+(?P<t1>{TABLE})|\b(?:the\s+)?(?P<t2>{TABLE})\s+table)\s+"
+    r"(?:from|in|on|of|at)\s+(?:the\s+)?(?:database\s+)?$",
+    re.IGNORECASE,
+)
+_TABLE_AFTER = re.compile(
+    rf"^(?:'s)?\s*,?\s*(?:(?:the\s+)?table\s+(?P<t1>{TABLE})\b|(?:the\s+)?(?P<t2>{TABLE})\s+table\b)",
+    re.IGNORECASE,
+)
 _USING = re.compile(r"\b(?:using|via|with|through)\s+(?:the\s+)?connection\s+(" + _CONN + r")\b")
 _XML_RECORDS = re.compile(r"\b(?:with\s+)?records?\s+(?:at|path|under)\s+([\w:/-]+)", re.IGNORECASE)
 _SHEET = re.compile(r"\b(?:from\s+|on\s+)?(?:the\s+)?sheet\s+(?:\"([^\"]+)\"|(\w+))", re.IGNORECASE)
@@ -64,7 +75,7 @@ def _files_and_urls(text: str) -> list[Found]:
         scheme = urlsplit(token).scheme.lower() if "://" in token else ""
         start, end = match.span()
         if scheme.split("+")[0] in DB_SCHEMES:
-            found.append((start, end, _masked(token), _database_question(token)))
+            found.append(_database(text, token, start, end))
         elif scheme in ("http", "https"):
             found.append((start, end, token, _rest(token, text)))
         elif kind := _file_kind(token):
@@ -98,11 +109,25 @@ def _masked(url: str) -> str:
     return f"{parts.scheme}://{host}{parts.path}" if parts.password or parts.username else url
 
 
-def _database_question(url: str) -> str:
-    scheme = urlsplit(url).scheme.split("+")[0]
+def _database(text: str, url: str, start: int, end: int) -> Found:
+    """A table on a database URL ("the orders table from postgresql://..."): a connection of
+    its own (saved with the pipeline, as `dagsmith init` does); a question without a table."""
+    before = _TABLE_BEFORE.search(text, 0, start)
+    after = _TABLE_AFTER.search(text[end:])
+    if before is not None:
+        table, start = before.group("t1") or before.group("t2"), before.start()
+    elif after is not None:
+        table, end = after.group("t1") or after.group("t2"), end + after.end()
+    else:
+        return start, end, _masked(url), _table_question(url)
+    source = {"kind": "sql", "connection": BARE, "table": table, "url": url}
+    return start, end, f"table {table}", source
+
+
+def _table_question(url: str) -> str:
     return (
-        f"A spec names databases by connection id, never by URL: set AIRFLOW_CONN_<ID> to the "
-        f"{scheme} URL (in the environment or .env), then say 'table T on connection <id>'."
+        f"Which table of {_masked(url)} should I read? Say 'the table T from <url>', or set "
+        "AIRFLOW_CONN_<ID> to the URL and say 'table T on connection <id>'."
     )
 
 
