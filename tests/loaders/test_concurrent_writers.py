@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -113,35 +115,48 @@ def wait_for_lock_wait(db: Database, timeout: float = 20.0) -> None:
     raise AssertionError("the load never waited on the other writer's row")
 
 
-@pytest.mark.postgres
-@pytest.mark.parametrize("driver", ["psycopg2", "adbc"])
-def test_a_deadlock_with_another_writer_is_retried_or_transient(
-    postgres: Database, driver: Driver
-) -> None:
-    table = postgres.table("shared")
+def seeded(db: Database) -> str:
+    """A table `shared` holding rows 1 and 2, written by 'x'."""
+    table = db.table("shared")
     seed = {"id": [1, 2], "writer": ["x", "x"], "value": [0, 0]}
-    loader_for(postgres.url).load(make_job(table, seed, mode="upsert", keys=["id"], run_id="s"))
-    other = postgres.engine.connect()
+    loader_for(db.url).load(make_job(table, seed, mode="upsert", keys=["id"], run_id="s"))
+    return table
+
+
+@contextmanager
+def deadlocking(db: Database, table: str) -> Iterator[None]:
+    """Another session holds row 2, and takes row 1 once a load of both waits on row 2."""
+    other = db.engine.connect()
     other.exec_driver_sql(f"UPDATE {table} SET writer = 'e' WHERE id = 2")
 
-    def deadlock() -> None:  # takes row 1, which the load holds, while the load waits on 2
-        wait_for_lock_wait(postgres)
+    def deadlock() -> None:
+        wait_for_lock_wait(db)
         other.exec_driver_sql(f"UPDATE {table} SET writer = 'e' WHERE id = 1")
         other.commit()
 
     thread = threading.Thread(target=deadlock)
     thread.start()
+    try:
+        yield
+    finally:
+        thread.join(timeout=60)
+        other.close()
+
+
+@pytest.mark.postgres
+@pytest.mark.parametrize("driver", ["psycopg2", "adbc"])
+def test_a_deadlock_with_another_writer_is_retried_or_transient(
+    postgres: Database, driver: Driver
+) -> None:
+    table = seeded(postgres)
     mine = {"id": [1, 2], "writer": ["d", "d"], "value": [1, 2]}
     loader = PostgresLoader(postgres.url, driver=driver)
-    try:
+    with deadlocking(postgres, table):
         if driver == "adbc":  # no savepoints: the load fails as transient, for a task retry
             with pytest.raises(TargetUnavailable, match="deadlock"):
                 loader.load(make_job(table, mine, mode="upsert", keys=["id"]))
             return
         result = loader.load(make_job(table, mine, mode="upsert", keys=["id"]))
-    finally:
-        thread.join(timeout=60)
-        other.close()
     assert result.updated == 2
     assert postgres.rows(table) == [(1, "d", 1), (2, "d", 2)]  # the retry ran after the other
 
@@ -151,9 +166,7 @@ def test_a_stream_whose_load_met_a_deadlock_is_run_again_by_dagsmith_run(
     postgres: Database, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: Any
 ) -> None:
     """The default driver (ADBC) has no savepoints: the whole stream runs again."""
-    table = postgres.table("shared")
-    seed = {"id": [1, 2], "writer": ["x", "x"], "value": [0, 0]}
-    loader_for(postgres.url).load(make_job(table, seed, mode="upsert", keys=["id"], run_id="s"))
+    table = seeded(postgres)
     (tmp_path / "mine.csv").write_text("id,writer,value\n1,d,1\n2,d,2\n")
     monkeypatch.setenv("AIRFLOW_CONN_WAREHOUSE", postgres.url.render_as_string(False))
     spec = parse_spec(
@@ -167,21 +180,8 @@ streams:
     load: {{table: {table}, mode: upsert, keys: [id]}}
 """
     )
-    other = postgres.engine.connect()
-    other.exec_driver_sql(f"UPDATE {table} SET writer = 'e' WHERE id = 2")
-
-    def deadlock() -> None:  # takes row 1, which the load holds, while the load waits on 2
-        wait_for_lock_wait(postgres)
-        other.exec_driver_sql(f"UPDATE {table} SET writer = 'e' WHERE id = 1")
-        other.commit()
-
-    thread = threading.Thread(target=deadlock)
-    thread.start()
-    try:
+    with deadlocking(postgres, table):
         summary = run_pipeline(spec, base_dir=tmp_path, project_dir=tmp_path)
-    finally:
-        thread.join(timeout=60)
-        other.close()
     (result,) = summary.streams
     assert result.error is None and result.load is not None and result.load.updated == 2
     assert "deadlock" in caplog.text and "running the stream again" in caplog.text
