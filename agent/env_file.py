@@ -18,6 +18,7 @@ from dotenv import dotenv_values, set_key
 from agent.git import GitError, ignored, toplevel
 from connectors.connections import env_var
 from connectors.errors import SpecError
+from connectors.profiling.resolve import sqlite_absolute
 from connectors.spec.models import Pipeline
 
 PRIVATE = 0o600
@@ -70,8 +71,9 @@ def use_given(project_dir: Path, conn_id: str, url: str) -> None:
     Raises:
         SpecError: The environment or `.env` sets the id to another value.
     """
-    check_free(project_dir, conn_id, url, force=False)
-    os.environ[env_var(conn_id)] = url
+    value = sqlite_absolute(url)
+    check_free(project_dir, conn_id, value, force=False)
+    os.environ[env_var(conn_id)] = value
     _GIVEN[conn_id] = url
 
 
@@ -84,7 +86,7 @@ def save_given(project_dir: Path, pipeline: Pipeline) -> list[tuple[str, Saved]]
     """Save to `.env` the connections of the pipeline's sources that a description gave as
     bare URLs; each id with where it went."""
     ids = dict.fromkeys(getattr(stream.source, "connection", "") for stream in pipeline.streams)
-    return [(c, save(project_dir, c, _GIVEN[c])) for c in ids if c in _GIVEN]
+    return [(c, save(project_dir, c, sqlite_absolute(_GIVEN[c]))) for c in ids if c in _GIVEN]
 
 
 def save(project_dir: Path, conn_id: str, value: str) -> Saved:

@@ -82,13 +82,14 @@ def url_connection(request: Request) -> tuple[str, str] | None:
     if request.table or request.query:
         if parts.scheme.lower().split("+")[0] not in _DATABASE_SCHEMES:
             return None
-        return request.url_connection, _sqlite_absolute(source)
+        return request.url_connection, sqlite_absolute(source)
     if parts.scheme.lower() in ("http", "https"):
         return request.url_connection, urlunsplit((parts.scheme, parts.netloc, "", "", ""))
     return None
 
 
-def _sqlite_absolute(url: str) -> str:
+def sqlite_absolute(url: str) -> str:
+    """The URL with a relative SQLite path made absolute, so it holds from any folder."""
     parsed = sa.make_url(url)
     database = parsed.database or ""
     if parsed.get_backend_name() != "sqlite" or database in ("", ":memory:"):

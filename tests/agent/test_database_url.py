@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import io
 import os
+import sqlite3
 from pathlib import Path
 
 import duckdb
@@ -114,3 +115,15 @@ def test_chat_save_writes_the_connection_too(
     assert "connection orders_source saved" in output.getvalue(), output.getvalue()
     assert load_spec(tmp_path / "pipelines" / "orders.yaml").streams[0].source.kind == "sql"
     assert url in (tmp_path / ".env").read_text()
+
+
+def test_a_relative_sqlite_url_is_saved_as_an_absolute_one(project: Path) -> None:
+    with sqlite3.connect(project / "shop.db") as conn:
+        conn.execute("CREATE TABLE orders (id integer primary key, status text)")
+        conn.execute("INSERT INTO orders VALUES (1, 'paid'), (2, 'open')")
+    result = build(project, "Copy the orders table from sqlite:///shop.db into mart.orders")
+    assert result.returncode == 0, result.stderr
+    saved = (project / ".env").read_text()
+    assert saved == f"{env_var('orders_source')}='sqlite:///{project / 'shop.db'}'\n"
+    ran = dagsmith("run", "pipelines/orders.yaml", cwd=project)
+    assert ran.returncode == 0, ran.stderr
