@@ -107,8 +107,7 @@ def _first_row(spec: CsvSource, location: files.Location) -> list[str | None] | 
     if stream.error:
         raise stream.error
     try:
-        # From memory, not the stream: a reader that fails to open leaves a read-ahead behind
-        # that holds a Python stream until the process exits, and may abort it then.
+        # The header needs one block: from memory, pyarrow holds no Python file to free.
         memory = cast("IO[bytes]", pa.BufferReader(head))
         reader = pacsv.open_csv(memory, read_options, _parse_options(spec, _skip))
     except pa.ArrowInvalid as exc:
