@@ -1,8 +1,9 @@
 """Nested JSON arrives as the source gave it: no key added from other records, none dropped.
 
 A hypothesis property test writes random nested documents to json and jsonl files, runs
-them into the real PostgreSQL (jsonb: compared as values, it orders keys itself) and
-MariaDB (json is text there: compared with the keys' order) and reads them back.
+them into the real PostgreSQL (jsonb: compared as values, it orders keys itself), MariaDB
+and the embedded DuckDB (json is text there: compared with the keys' order) and reads them
+back.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ import uuid
 from pathlib import Path
 from typing import Any
 
+import duckdb
 import pytest
 import sqlalchemy as sa
 from hypothesis import HealthCheck, given, settings
@@ -40,33 +42,40 @@ def _pairs(text: str | None) -> Any:
     return None if text is None else json.loads(text, object_pairs_hook=list)
 
 
-def _load(folder: Path, kind: str, docs: list[Any], db: Database) -> list[Any]:
+def _load(folder: Path, kind: str, docs: list[Any], db: Database | None) -> list[Any]:
+    """Load the documents (into the embedded DuckDB without `db`); each one as stored."""
     records = [{"id": i, "doc": doc} for i, doc in enumerate(docs)]
     name = f"d.{kind}"
     if kind == "jsonl":
         (folder / name).write_text("".join(json.dumps(r) + "\n" for r in records))
     else:
         (folder / name).write_text(json.dumps({"data": records}))
-    table = db.table(f"n_{uuid.uuid4().hex[:8]}")
+    table = f"n_{uuid.uuid4().hex[:8]}"
+    table = db.table(table) if db else table
     source: dict[str, Any] = {"kind": kind, "path": name}
     if kind == "json":
         source["records_path"] = "data"
     spec = Pipeline.model_validate(
         {
             "pipeline": "nested",
-            "target": "warehouse",
+            "target": "warehouse" if db else None,
             "streams": [{"name": "s", "source": source, "load": {"table": table}}],
         }
     )
     summary = run_pipeline(spec, base_dir=folder, project_dir=folder)
     assert summary.ok, [str(s.error) for s in summary.streams]
-    with db.engine.connect() as conn:
-        rows = conn.execute(sa.text(f"SELECT doc FROM {table} ORDER BY id")).scalars().all()
+    query = f"SELECT doc FROM {table} ORDER BY id"
+    if db is None:
+        with duckdb.connect(str(folder / ".dagsmith" / "warehouse.duckdb")) as con:
+            rows = [row[0] for row in con.execute(query).fetchall()]
+    else:
+        with db.engine.connect() as conn:
+            rows = list(conn.execute(sa.text(query)).scalars().all())
     return [r if isinstance(r, str) or r is None else json.dumps(r) for r in rows]
 
 
 @pytest.mark.parametrize("kind", ["json", "jsonl"])
-@pytest.mark.parametrize("engine", ["postgres", "mariadb"])
+@pytest.mark.parametrize("engine", ["postgres", "mariadb", "duckdb"])
 def test_nested_documents_round_trip(
     kind: str,
     engine: str,
@@ -74,8 +83,9 @@ def test_nested_documents_round_trip(
     request: pytest.FixtureRequest,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    db: Database = request.getfixturevalue(engine)
-    monkeypatch.setenv("AIRFLOW_CONN_WAREHOUSE", db.url.render_as_string(False))
+    db: Database | None = None if engine == "duckdb" else request.getfixturevalue(engine)
+    if db is not None:
+        monkeypatch.setenv("AIRFLOW_CONN_WAREHOUSE", db.url.render_as_string(False))
 
     @settings(
         max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
