@@ -103,7 +103,7 @@ def _first_row(spec: CsvSource, location: files.Location) -> list[str | None] | 
     )
     with files.open_binary(location, spec.compression) as raw:
         stream = CheckedBytes(raw, spec, location.shown)
-        head = stream.head(BLOCK_SIZE)
+        head = io.BufferedReader(stream).read(BLOCK_SIZE)  # reads until full or the end
     if stream.error:
         raise stream.error
     try:
@@ -260,14 +260,6 @@ class CheckedBytes(io.RawIOBase):
         self._ended = True
         if not self._returned.wait(RELEASE_WAIT):
             log.warning("%s: pyarrow still holds the file after %s s", self._shown, RELEASE_WAIT)
-
-    def head(self, size: int) -> bytes:
-        """Up to `size` bytes from the start (fewer only at the end of the stream or a fault)."""
-        chunks: list[bytes] = []
-        while size > 0 and (chunk := self.read(size)):
-            chunks.append(chunk)
-            size -= len(chunk)
-        return b"".join(chunks)
 
     def readable(self) -> bool:
         """Always true: this is an input stream."""
