@@ -10,7 +10,10 @@ import duckdb
 import pytest
 
 from connectors.airflow_tasks import PROJECT_DIR_ENV
+from connectors.connections import env_var
+from tests.conftest import Database
 from tests.dags.airflow_helpers import deploy, run, unique
+from tests.test_cli import dagsmith
 
 pytestmark = [pytest.mark.slow, pytest.mark.usefixtures("airflow_db")]
 
@@ -75,3 +78,33 @@ def test_a_dag_without_target_loads_into_the_embedded_duckdb(
     assert rejects == [("type",)]
     assert events == [(1, None, 1), (2, "SPRING", 0)]
     assert runs == [("orders", 2)]
+
+
+def test_a_spec_that_build_wrote_from_a_database_url_runs_in_airflow(
+    tmp_path: Path, postgres: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`build` saved the URL to the project's `.env`: the DAG's tasks find it there."""
+    source = postgres.table("orders").replace('"', "")
+    with postgres.engine.begin() as conn:
+        conn.exec_driver_sql(f"CREATE TABLE {source} (id int primary key, status text)")
+        conn.exec_driver_sql(f"INSERT INTO {source} VALUES (1, 'paid'), (2, 'open')")
+    url = postgres.url.render_as_string(hide_password=False)
+    dag_id = unique("from_url")
+    built = dagsmith(
+        "build",
+        f"Copy the {source} table from {url} into mart.orders, call it {dag_id}",
+        cwd=tmp_path,
+        env={"DAGSMITH_MODEL": "offline"},
+    )
+    assert built.returncode == 0, built.stderr
+    assert (tmp_path / ".env").is_file()
+    monkeypatch.delenv(env_var(f"{dag_id}_source"), raising=False)
+    monkeypatch.setenv(PROJECT_DIR_ENV, str(tmp_path))
+    dag = deploy(tmp_path, (tmp_path / "pipelines" / f"{dag_id}.yaml").read_text())
+
+    state, tis = run(dag)
+    assert state == "success", {k: ti.state for k, ti in tis.items()}
+    warehouse = tmp_path / ".dagsmith" / "warehouse.duckdb"
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        rows = con.execute("SELECT id, status FROM mart.orders ORDER BY 1").fetchall()
+    assert rows == [(1, "paid"), (2, "open")]
