@@ -1,8 +1,9 @@
 """Nested JSON arrives as the source gave it: no key added from other records, none dropped.
 
-A hypothesis property test writes random nested documents to json and jsonl files, runs
-them into the real PostgreSQL (jsonb: compared as values, it orders keys itself), MariaDB
-and the embedded DuckDB (json is text there: compared with the keys' order) and reads them
+A hypothesis property test writes random nested documents to json and jsonl files, or
+serves them over two pages from a real HTTP API on 127.0.0.1 to a rest source, runs them
+into the real PostgreSQL (jsonb: compared as values, it orders keys itself), MariaDB and
+the embedded DuckDB (json is text there: compared with the keys' order) and reads them
 back.
 """
 
@@ -10,6 +11,7 @@ from __future__ import annotations
 
 import json
 import uuid
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -22,6 +24,7 @@ from hypothesis import strategies as st
 from connectors.runner import run_pipeline
 from connectors.spec.models import Pipeline
 from tests.conftest import Database
+from tests.sources_rest.conftest import Answer, ApiServer, api_server
 
 _TEXT = st.text(st.characters(exclude_categories=["Cs"], exclude_characters="\x00"), max_size=8)
 _SCALARS = st.none() | st.booleans() | st.integers(-(2**53), 2**53) | _TEXT
@@ -42,19 +45,47 @@ def _pairs(text: str | None) -> Any:
     return None if text is None else json.loads(text, object_pairs_hook=list)
 
 
-def _load(folder: Path, kind: str, docs: list[Any], db: Database | None) -> list[Any]:
-    """Load the documents (into the embedded DuckDB without `db`); each one as stored."""
-    records = [{"id": i, "doc": doc} for i, doc in enumerate(docs)]
+@pytest.fixture
+def api(monkeypatch: pytest.MonkeyPatch) -> Iterator[ApiServer]:
+    """The REST tests' loopback API server, as connection `api`."""
+    with api_server(monkeypatch) as server:
+        yield server
+
+
+def _written(folder: Path, kind: str, records: list[Any]) -> dict[str, Any]:
+    """A json or jsonl source spec reading the records from a file."""
     name = f"d.{kind}"
     if kind == "jsonl":
         (folder / name).write_text("".join(json.dumps(r) + "\n" for r in records))
-    else:
-        (folder / name).write_text(json.dumps({"data": records}))
+        return {"kind": kind, "path": name}
+    (folder / name).write_text(json.dumps({"data": records}))
+    return {"kind": kind, "path": name, "records_path": "data"}
+
+
+def _served(api: ApiServer, records: list[Any]) -> dict[str, Any]:
+    """A rest source spec reading the records from the API, half of them on each page."""
+    half = (len(records) + 1) // 2
+    pages = {"1": records[:half], "2": records[half:]}
+    api.seen.clear()
+    api.routes["/docs"] = lambda seen: Answer(200, {"data": pages.get(seen.query["page"], [])})
+    return {
+        "kind": "rest",
+        "connection": "api",
+        "endpoint": "docs",
+        "records": "$.data[*]",
+        "flatten": "json",
+        "pagination": {"type": "page_number"},
+    }
+
+
+def _load(
+    folder: Path, kind: str, docs: list[Any], db: Database | None, api: ApiServer | None = None
+) -> list[Any]:
+    """Load the documents (into the embedded DuckDB without `db`); each one as stored."""
+    records = [{"id": i, "doc": doc} for i, doc in enumerate(docs)]
+    source = _served(api, records) if api else _written(folder, kind, records)
     table = f"n_{uuid.uuid4().hex[:8]}"
     table = db.table(table) if db else table
-    source: dict[str, Any] = {"kind": kind, "path": name}
-    if kind == "json":
-        source["records_path"] = "data"
     spec = Pipeline.model_validate(
         {
             "pipeline": "nested",
@@ -64,6 +95,8 @@ def _load(folder: Path, kind: str, docs: list[Any], db: Database | None) -> list
     )
     summary = run_pipeline(spec, base_dir=folder, project_dir=folder)
     assert summary.ok, [str(s.error) for s in summary.streams]
+    if api:  # pages 1 and 2, then an empty page 3 unless page 2 was empty already
+        assert len(api.hits("/docs")) == (3 if len(records) > 1 else 2)
     query = f"SELECT doc FROM {table} ORDER BY id"
     if db is None:
         with duckdb.connect(str(folder / ".dagsmith" / "warehouse.duckdb")) as con:
@@ -74,7 +107,7 @@ def _load(folder: Path, kind: str, docs: list[Any], db: Database | None) -> list
     return [r if isinstance(r, str) or r is None else json.dumps(r) for r in rows]
 
 
-@pytest.mark.parametrize("kind", ["json", "jsonl"])
+@pytest.mark.parametrize("kind", ["json", "jsonl", "rest"])
 @pytest.mark.parametrize("engine", ["postgres", "mariadb", "duckdb"])
 def test_nested_documents_round_trip(
     kind: str,
@@ -86,13 +119,14 @@ def test_nested_documents_round_trip(
     db: Database | None = None if engine == "duckdb" else request.getfixturevalue(engine)
     if db is not None:
         monkeypatch.setenv("AIRFLOW_CONN_WAREHOUSE", db.url.render_as_string(False))
+    api: ApiServer | None = request.getfixturevalue("api") if kind == "rest" else None
 
     @settings(
         max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
     )
     @given(_DOCS)
     def round_trip(docs: list[Any]) -> None:
-        stored = _load(tmp_path, kind, docs, db)
+        stored = _load(tmp_path, kind, docs, db, api)
         if engine == "postgres":
             assert [None if s is None else json.loads(s) for s in stored] == docs
         else:
@@ -107,3 +141,10 @@ def test_records_keep_their_own_keys(
     monkeypatch.setenv("AIRFLOW_CONN_WAREHOUSE", postgres.url.render_as_string(False))
     stored = _load(tmp_path, "jsonl", [{"a": 1}, {"b": 2}, {"a": None}], postgres)
     assert [json.loads(s) for s in stored] == [{"a": 1}, {"b": 2}, {"a": None}]
+
+
+def test_served_documents_keep_their_unicode(tmp_path: Path, api: ApiServer) -> None:
+    """The default strings rule turns text to NFC; a served document is JSON, not text."""
+    docs = [{"\uf900": "A\u030a"}, ["\u212b", {"k": "\u00c5"}]]
+    stored = _load(tmp_path, "rest", docs, None, api)
+    assert [json.loads(s) for s in stored] == docs

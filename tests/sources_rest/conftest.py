@@ -181,6 +181,13 @@ class _Handler(BaseHTTPRequestHandler):
 @pytest.fixture
 def api(monkeypatch: pytest.MonkeyPatch) -> Iterator[ApiServer]:
     """Our own server; connection `api` points at it with SECRET as its password."""
+    with api_server(monkeypatch) as server:
+        yield server
+
+
+@contextmanager
+def api_server(monkeypatch: pytest.MonkeyPatch) -> Iterator[ApiServer]:
+    """Our own server, serving until the block ends; connection `api` points at it."""
     server = ApiServer()
     thread = threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True)
     thread.start()

@@ -7,9 +7,12 @@ file while the column set and types are unified; then the file is read back in
 batches with the final schema. Memory holds one page and one batch, never the
 source; the disk holds the flattened records once.
 
-Types: null, bool, int64, float64 and string. Null takes any type; int and float
+Types: null, bool, int64, float64, string and json. Null takes any type; int and float
 make float; any other mix makes string (values as their JSON text). A column that
 is null throughout is a string column. Columns keep the order they first appear in.
+A column of objects or arrays only is Arrow's `json`, as the json file source gives it:
+transforms leave it as is (the strings rule's unicode normalisation would rewrite keys
+and values inside the documents), and loaders store it as json.
 """
 
 from __future__ import annotations
@@ -26,6 +29,11 @@ import pyarrow as pa
 from connectors.errors import SourceError
 
 Record = dict[str, Any]
+
+
+class JsonText(str):
+    """A nested value (object or array) as JSON text."""
+
 
 _INT64 = (-(2**63), 2**63 - 1)
 
@@ -49,7 +57,9 @@ def _flatten_into(row: Record, prefix: str, record: Record, mode: str) -> None:
                 hint="set flatten: json to keep nested objects as JSON text columns",
             )
         row[name] = (
-            json.dumps(value, ensure_ascii=False) if isinstance(value, dict | list) else value
+            JsonText(json.dumps(value, ensure_ascii=False))
+            if isinstance(value, dict | list)
+            else value
         )
 
 
@@ -62,7 +72,7 @@ def _type_of(value: Any) -> pa.DataType:
         return pa.int64() if _INT64[0] <= value <= _INT64[1] else pa.string()
     if isinstance(value, float):
         return pa.float64()
-    return pa.string()
+    return pa.json_() if isinstance(value, JsonText) else pa.string()
 
 
 def unify(old: pa.DataType, new: pa.DataType) -> pa.DataType:
