@@ -1,7 +1,7 @@
 """Connections saved in the project's `.env`: readable by its owner only, ignored by git.
 
-`dagsmith init` on a bare URL (and `build` or `chat` on a database URL in the description)
-names the connection by id in the spec and keeps the URL,
+`dagsmith init` on a bare URL (and `build` or `chat` on a database or http(s) URL in the
+description) names the connection by id in the spec and keeps the URL,
 credentials included, here, where `dagsmith run` looks after the environment
 (`AIRFLOW_CONN_<ID>`, Airflow's own convention). The secret is never printed.
 """
@@ -18,12 +18,13 @@ from dotenv import dotenv_values, set_key
 from agent.git import GitError, ignored, toplevel
 from connectors.connections import env_var
 from connectors.errors import SpecError
-from connectors.profiling.resolve import sqlite_absolute
+from connectors.profiling.resolve import connection_value
 from connectors.spec.models import Pipeline
 
 PRIVATE = 0o600
-_GIVEN: dict[str, str] = {}
-"""Connections that a description gave as bare database URLs in this process, by id."""
+_GIVEN: dict[str, tuple[str, str]] = {}
+"""The bare URLs that a description gave for connections in this process, by id: each as
+written and as the connection's value."""
 
 
 @dataclass(frozen=True)
@@ -71,22 +72,29 @@ def use_given(project_dir: Path, conn_id: str, url: str) -> None:
     Raises:
         SpecError: The environment or `.env` sets the id to another value.
     """
-    value = sqlite_absolute(url)
+    value = connection_value(url)
+    if value is None:
+        raise SpecError(f"{url}: not a database or http(s) URL")
     check_free(project_dir, conn_id, value, force=False)
     os.environ[env_var(conn_id)] = value
-    _GIVEN[conn_id] = url
+    _GIVEN[conn_id] = url, value
+
+
+def given_ids() -> list[str]:
+    """The ids of the connections that descriptions gave as bare URLs in this process."""
+    return list(_GIVEN)
 
 
 def given(conn_id: str) -> str | None:
-    """The bare URL that a description gave for this connection id, if one did."""
-    return _GIVEN.get(conn_id)
+    """The bare URL (as written) that a description gave for this connection id, if one did."""
+    return _GIVEN[conn_id][0] if conn_id in _GIVEN else None
 
 
 def save_given(project_dir: Path, pipeline: Pipeline) -> list[tuple[str, Saved]]:
     """Save to `.env` the connections of the pipeline's sources that a description gave as
     bare URLs; each id with where it went."""
     ids = dict.fromkeys(getattr(stream.source, "connection", "") for stream in pipeline.streams)
-    return [(c, save(project_dir, c, sqlite_absolute(_GIVEN[c]))) for c in ids if c in _GIVEN]
+    return [(c, save(project_dir, c, _GIVEN[c][1])) for c in ids if c in _GIVEN]
 
 
 def save(project_dir: Path, conn_id: str, value: str) -> Saved:

@@ -142,7 +142,7 @@ class Guard:
             )
 
     def _check_connection(self, conn_id: str, what: str) -> None:
-        given = env_file.given(conn_id)  # a database URL of the request, named after the pipeline
+        given = env_file.given(conn_id)  # a bare URL of the request, named after the pipeline
         if conn_id not in self.connections and (given is None or given not in self.paths):
             raise GuardError(
                 f"{what} connection {conn_id!r} was not named in the request: use only "

@@ -9,12 +9,14 @@ sampled from a source reaches the model JSON-quoted and truncated, as data.
 from __future__ import annotations
 
 import json
+import re
 from collections import Counter
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import wraps
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 from langchain_core.tools import BaseTool, ToolException, tool
 from pydantic import ValidationError
@@ -25,7 +27,7 @@ from agent.guardrails import Guard
 from agent.profile_view import agent_summary, quote
 from connectors.errors import DagsmithError, SpecError
 from connectors.profiling import Profile, profile
-from connectors.profiling.resolve import Request, context, resolve
+from connectors.profiling.resolve import Request, context, resolve, url_connection
 from connectors.spec import Pipeline, parse_spec, spec_hash
 from connectors.spec.sources import FileSource
 from connectors.transforms.names import normalize_name
@@ -90,13 +92,14 @@ def make_tools(session: Session) -> list[BaseTool]:
 
         Args:
             source: A file path or URL exactly as the user wrote it (data/orders.csv,
-                s3://bucket/key.parquet, https://api.example.com/v1/orders).
+                s3://bucket/key.parquet, https://api.example.com/v1/orders), or the
+                database URL the user wrote (with `table`).
             connection: The connection id the user named: a database's (with `table`) or
                 an API's (with an https `source`).
-            table: A table in the `connection` database.
+            table: A table in the `connection` database (or the database URL's).
         """
-        found = _profile(session, Request(source, connection, table))
-        return agent_summary(found), found
+        found, note = _profile(session, Request(source, connection, table))
+        return note + agent_summary(found), found
 
     def infer_schema(
         source: str | None = None,
@@ -112,10 +115,10 @@ def make_tools(session: Session) -> list[BaseTool]:
             table: As for profile_source.
             rename: The spec's `transform.rename` (source column -> new name), if any.
         """
-        found = _profile(session, Request(source, connection, table))
+        found, note = _profile(session, Request(source, connection, table))
         types = column_types(found, rename or {})
         text = "Column types the sample supports (JSON, column -> type):\n" + json.dumps(types)
-        return text, types
+        return note + text, types
 
     def validate_spec(spec: dict[str, Any]) -> Result:
         """Validate a pipeline spec (the JSON form of `dagsmith schema`) and the guardrails.
@@ -216,10 +219,12 @@ def _wrong_arguments(exc: ValidationError | ValidationErrorV1) -> str:
     return f"error: the arguments do not fit the tool: {problems[:MAX_ERROR_CHARS]}"
 
 
-def _profile(session: Session, request: Request) -> Profile:
+def _profile(session: Session, request: Request) -> tuple[Profile, str]:
+    """The source's profile, and a note for the model when a bare URL became a connection."""
+    guard = session.guard
+    guard.check_request(request.source, request.connection)
+    request, note = _bare_url(session, request)
     if request not in session.profiles:
-        guard = session.guard
-        guard.check_request(request.source, request.connection)
         ctx = context(session.project_dir)
         resolved = resolve(request, ctx)
         if not isinstance(resolved.spec, FileSource):
@@ -227,7 +232,32 @@ def _profile(session: Session, request: Request) -> Profile:
         session.profiles[request] = profile(
             resolved.spec, ctx, rows=SAMPLE_ROWS, findings=resolved.findings
         )
-    return session.profiles[request]
+    return session.profiles[request], note
+
+
+def _bare_url(session: Session, request: Request) -> tuple[Request, str]:
+    """A database or API URL the user wrote, as a connection of its own (`<name>_source`,
+    saved to `.env` with the pipeline), so that the spec names an id and never the URL."""
+    if request.source is None or url_connection(request) is None:
+        return request, ""
+    url = request.source
+    conn_id = next((c for c in env_file.given_ids() if env_file.given(c) == url), None)
+    if conn_id is None:
+        conn_id = f"{_stem(request)}_source"
+        env_file.use_given(session.project_dir, conn_id, url)
+    database = bool(request.table or request.query)
+    named = replace(request, source=None if database else url, connection=conn_id)
+    note = (
+        f"The URL {quote(url, 200)} is now connection {conn_id!r}: the spec's source names "
+        f"`connection: {conn_id}`, never the URL.\n"
+    )
+    return named, note
+
+
+def _stem(request: Request) -> str:
+    """A name for a bare URL's connection: its table's, or its endpoint's last part."""
+    name = (request.table or urlsplit(request.source or "").path).rstrip("/")
+    return normalize_name(re.split(r"[./]", name)[-1] or "api", 1)
 
 
 def _validated(session: Session, spec: dict[str, Any]) -> Pipeline:

@@ -12,7 +12,7 @@ from connectors.spec.io import to_plain
 
 _NO_SOURCE = (
     "Which source should I read? Name a file (data/orders.csv, s3://bucket/key.parquet), "
-    "an http(s) URL with 'using connection ID', or 'table T on connection C'."
+    "an http(s) URL, or 'table T on connection C'."
 )
 _NO_TABLE = "Which table should the rows go into? Say 'into TABLE' once."
 _PER_STREAM = (

@@ -25,7 +25,9 @@ from agent import env_file
 from agent.planner import Column, Facts, Plan, plan
 from connectors.errors import SpecError
 from connectors.profiling import Profile
+from connectors.spec.filter import filter_columns
 from connectors.spec.io import to_plain
+from connectors.spec.models import Transform
 from connectors.transforms.names import normalize_name
 
 STEPS = (
@@ -161,6 +163,9 @@ def _calls(
     for source, stream in zip(planned.sources, streams, strict=False):
         rename = stream.get("transform", {}).get("rename", {})
         calls.append(("infer_schema", {**source, "rename": rename}))
+    found = [m.artifact for m in done if isinstance(m.artifact, Profile)]
+    for stream, profile in zip(streams, found[: len(planned.sources)], strict=False):
+        _as_found(stream["source"], profile.source)
     inferred = [json.loads(m.text.splitlines()[-1]) for m in done if m.name == "infer_schema"]
     if len(inferred) == len(streams):
         for stream, types in zip(streams, inferred, strict=True):
@@ -169,8 +174,24 @@ def _calls(
     return calls
 
 
+def _as_found(source: dict[str, Any], found: dict[str, Any]) -> None:
+    """An API source as its replies showed it: where the records are, how it pages, and the
+    URL's params without the page parameter (the sentence names none of these)."""
+    if source.get("kind") != "rest" or found.get("kind") != "rest":
+        return
+    for key in ("records", "pagination", "params"):
+        if key in found:
+            source[key] = found[key]
+        else:
+            source.pop(key, None)
+
+
 def _typed(stream: dict[str, Any], inferred: dict[str, str]) -> None:
     transform = stream.get("transform", {})
     keep = set(transform.get("select") or inferred) - set(transform.get("drop", []))
+    # The filter reads its columns before select/drop leaves them out; left untyped, a CSV
+    # column is text and `amount > 20` would compare text ("3.95" > "20").
+    rule = Transform.model_validate(transform).filter
+    keep |= filter_columns(rule) if rule is not None else set()
     types = {column: kind for column, kind in inferred.items() if column in keep}
     stream["transform"] = {**transform, "types": {**types, **transform.get("types", {})}}

@@ -8,6 +8,7 @@ from urllib.parse import urlsplit
 
 from agent.planner.grammar import TABLE
 from agent.planner.state import Parsed
+from connectors.profiling.resolve import is_database_url
 
 FILE_KINDS = {
     "csv": "csv",
@@ -20,17 +21,16 @@ FILE_KINDS = {
     "parquet": "parquet",
 }
 _COMPRESSED = (".gz", ".bz2", ".zst", ".xz")
-DB_SCHEMES = ("postgres", "postgresql", "mysql", "mariadb", "sqlite", "mssql", "oracle")
 _TOKEN = re.compile(r"\"([^\"]+)\"|'([^']+)'|([^\s,;\"'()]+)")
 _CONN = r"[a-z][a-z0-9_]{0,99}"
 _SQL = re.compile(
-    rf"\b(?:the\s+)?table\s+(?P<t1>{TABLE})\s+(?:from|in|on|of)\s+(?:the\s+)?"
-    rf"(?:connection|database|db)\s+(?P<c1>{_CONN})\b|\b(?:the\s+)?(?:connection|database|db)\s+"
-    rf"(?P<c2>{_CONN})(?:'s)?\s+table\s+(?P<t2>{TABLE})",
+    rf"\b(?:the\s+)?(?:table\s+(?P<t1>{TABLE})|(?P<t3>{TABLE})\s+table)\s+(?:from|in|on|of)\s+"
+    rf"(?:the\s+)?(?:connection|database|db)\s+(?P<c1>{_CONN})\b|\b(?:the\s+)?"
+    rf"(?:connection|database|db)\s+(?P<c2>{_CONN})(?:'s)?\s+table\s+(?P<t2>{TABLE})",
     re.IGNORECASE,
 )
 BARE = "bare_url_source"
-"""The connection id of a database URL the text names, until the pipeline has its name."""
+"""The connection id of a bare URL the text names, until the pipeline has its name."""
 _TABLE_BEFORE = re.compile(
     rf"(?:\b(?:the\s+)?table\s+(?P<t1>{TABLE})|\b(?:the\s+)?(?P<t2>{TABLE})\s+table)\s+"
     r"(?:from|in|on|of|at)\s+(?:the\s+)?(?:database\s+)?$",
@@ -74,7 +74,7 @@ def _files_and_urls(text: str) -> list[Found]:
         token = (match.group(1) or match.group(2) or match.group(3)).rstrip(".:!?")
         scheme = urlsplit(token).scheme.lower() if "://" in token else ""
         start, end = match.span()
-        if scheme.split("+")[0] in DB_SCHEMES:
+        if is_database_url(token):
             found.append(_database(text, token, start, end))
         elif scheme in ("http", "https"):
             found.append((start, end, token, _rest(token, text)))
@@ -131,19 +131,18 @@ def _table_question(url: str) -> str:
     )
 
 
-def _rest(url: str, text: str) -> dict[str, Any] | str:
+def _rest(url: str, text: str) -> dict[str, Any]:
+    """An endpoint on a named connection's host ("... using connection shop"), or on a
+    connection of its own holding the URL's origin, as `dagsmith init` makes one."""
     using = _USING.search(text)
-    if using is None:
-        return (
-            f"Which connection holds the base URL and credentials of {urlsplit(url).netloc}? "
-            "Say 'using connection ID' (AIRFLOW_CONN_ID=https://host)."
-        )
     parts = urlsplit(url)
     source: dict[str, Any] = {
         "kind": "rest",
-        "connection": using.group(1),
+        "connection": using.group(1) if using else BARE,
         "endpoint": parts.path.strip("/"),
     }
+    if using is None:
+        source["url"] = url
     if parts.query:
         source["params"] = dict(p.split("=", 1) for p in parts.query.split("&") if "=" in p)
     return source
@@ -152,7 +151,8 @@ def _rest(url: str, text: str) -> dict[str, Any] | str:
 def _sql_sources(text: str) -> list[Found]:
     found: list[Found] = []
     for match in _SQL.finditer(text):
-        table, conn = match.group("t1") or match.group("t2"), match.group("c1") or match.group("c2")
+        table = match.group("t1") or match.group("t2") or match.group("t3")
+        conn = match.group("c1") or match.group("c2")
         source = {"kind": "sql", "connection": conn, "table": table}
         found.append((*match.span(), f"table {table}", source))
     return found

@@ -76,15 +76,28 @@ def url_connection(request: Request) -> tuple[str, str] | None:
     origin (`scheme://[login:password@]host[:port]`), and the rest is the endpoint.
     """
     source = request.source or ""
-    parts = urlsplit(source)
-    if request.connection or request.stream or not parts.scheme:
+    if request.connection or request.stream:
         return None
-    if request.table or request.query:
-        if parts.scheme.lower().split("+")[0] not in _DATABASE_SCHEMES:
-            return None
-        return request.url_connection, sqlite_absolute(source)
+    database = bool(request.table or request.query)
+    if is_database_url(source) != database:
+        return None
+    value = connection_value(source)
+    return (request.url_connection, value) if value else None
+
+
+def is_database_url(url: str) -> bool:
+    """Whether `url` is a SQLAlchemy database URL (`postgresql+psycopg2://...`, `sqlite:///`)."""
+    return urlsplit(url).scheme.lower().split("+")[0] in _DATABASE_SCHEMES
+
+
+def connection_value(url: str) -> str | None:
+    """The connection a bare URL stands for: a database URL itself (a relative SQLite path
+    made absolute), an http(s) URL's origin; None for anything else."""
+    if is_database_url(url):
+        return sqlite_absolute(url)
+    parts = urlsplit(url)
     if parts.scheme.lower() in ("http", "https"):
-        return request.url_connection, urlunsplit((parts.scheme, parts.netloc, "", "", ""))
+        return urlunsplit((parts.scheme, parts.netloc, "", "", ""))
     return None
 
 
