@@ -3,22 +3,36 @@
 A load that would fail on the target (unreachable, a column retyped, a right revoked)
 fails here, before a file is opened or an API called, so a failure reads nothing. It
 checks: the target answers; an existing table has the spec's typed columns with types
-that hold them (and the upsert keys); and on PostgreSQL the connection's role has the
-rights the mode needs (docs/deploy.md lists them), or may create what is missing.
+that hold them (and the upsert keys); and on PostgreSQL and MySQL/MariaDB the connection's
+role has the rights the mode needs (docs/deploy.md lists them), or may create what is missing.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 import sqlalchemy as sa
 
+from connectors import dberrors
 from connectors.errors import LoadError
-from connectors.loaders import sql_merge
+from connectors.loaders import sql_ddl, sql_merge
 from connectors.loaders.base import RUNS_TABLE, STATE_TABLE
 from connectors.loaders.prepare import rejects_table, split_table, type_problems
 from connectors.loaders.sql import translate
 from connectors.spec.models import Stream
+
+_PROBE = "_dagsmith_probe"
+_PROBES = {
+    "SELECT": "EXPLAIN SELECT 1 FROM {table}",
+    "INSERT": "EXPLAIN INSERT INTO {table} () VALUES ()",
+    "UPDATE": f"EXPLAIN UPDATE {{table}} SET {_PROBE} = NULL",
+    "DELETE": "EXPLAIN DELETE FROM {table}",
+}
+"""MySQL/MariaDB: per right, a statement that needs it and changes nothing (EXPLAIN)."""
+_CHECKED = frozenset({1049, 1050, 1054, 1060, 1146})
+"""Errors MySQL/MariaDB raise once the right was granted: no such database, table exists,
+no such column, a column twice, no such table."""
 
 
 def preflight(url: sa.URL, stream: Stream, *, keyed_by_interval: bool = False) -> None:
@@ -39,9 +53,9 @@ def preflight(url: sa.URL, stream: Stream, *, keyed_by_interval: bool = False) -
     engine = sa.create_engine(url, poolclass=sa.NullPool)
     try:
         with engine.connect() as conn:
+            # Rights first: MariaDB refuses to describe a table to a user without rights on it.
+            _check_rights(conn, stream, keyed_by_interval)
             _check_columns(conn, stream)
-            if conn.dialect.name == "postgresql":
-                _check_rights(conn, stream, keyed_by_interval)
     except sa.exc.DBAPIError as exc:
         raise translate(exc, where) from exc
     finally:
@@ -68,7 +82,21 @@ def _check_columns(conn: sa.Connection, stream: Stream) -> None:
 
 
 def _check_rights(conn: sa.Connection, stream: Stream, keyed_by_interval: bool) -> None:
-    """PostgreSQL's privilege functions: each right the load needs, or the right to create."""
+    """Each right the load needs, or the right to create what is missing, as the target
+    itself answers it (SQLite and DuckDB have no rights; other dialects are not checked)."""
+    missing_rights = _MISSING_RIGHTS.get(conn.dialect.name)
+    missing = missing_rights(conn, stream, keyed_by_interval) if missing_rights else []
+    if missing:
+        raise LoadError(
+            f"the connection's role lacks rights to load {stream.load.table}: "
+            + ", ".join(dict.fromkeys(missing)),
+            hint="grant them (docs/deploy.md lists the grants each mode needs); "
+            "retrying cannot fix this; nothing was read",
+        )
+
+
+def _postgres_missing(conn: sa.Connection, stream: Stream, keyed_by_interval: bool) -> list[str]:
+    """PostgreSQL's privilege functions, on the schema and each table (or CREATE)."""
     schema = split_table(stream.load.table)[0]
     schema = schema or str(conn.exec_driver_sql("SELECT current_schema()").scalar())
     missing = (
@@ -82,18 +110,12 @@ def _check_rights(conn: sa.Connection, stream: Stream, keyed_by_interval: bool) 
     elif not _can(conn, "schema", schema, "USAGE"):
         missing.append(f"USAGE on schema {schema}")
     else:
-        missing += _table_rights(conn, schema, _wanted(stream, keyed_by_interval))
-    if missing:
-        raise LoadError(
-            f"the connection's role lacks rights to load {stream.load.table}: "
-            + ", ".join(dict.fromkeys(missing)),
-            hint="grant them (docs/deploy.md lists the grants each mode needs); "
-            "retrying cannot fix this; nothing was read",
-        )
+        missing += _table_rights(conn, schema, _wanted(stream, keyed_by_interval, "UPDATE"))
+    return missing
 
 
 def _table_rights(conn: sa.Connection, schema: str, wanted: dict[str, list[str]]) -> list[str]:
-    """The rights missing on each table that exists, or CREATE on the schema for the rest."""
+    """PostgreSQL: the rights missing on each table that exists, or CREATE on the schema."""
     quote = conn.dialect.identifier_preparer.quote_identifier
     missing = []
     for table, rights in wanted.items():
@@ -113,8 +135,10 @@ def _stages(stream: Stream) -> bool:
     return stream.load.mode == "upsert" or stream.transform.dedupe is not None
 
 
-def _wanted(stream: Stream, keyed_by_interval: bool) -> dict[str, list[str]]:
-    """Each table the load writes, and the rights it needs on it."""
+def _wanted(stream: Stream, keyed_by_interval: bool, rewrite: str) -> dict[str, list[str]]:
+    """Each table the load writes, and the rights it needs on it; `rewrite` is the right
+    that replaces a stored watermark (UPDATE, or DELETE where the loader deletes and inserts).
+    """
     load = stream.load
     rights = {"append": ["INSERT"], "replace": ["INSERT", "DELETE"]}.get(
         load.mode, ["INSERT", "UPDATE", "SELECT"]
@@ -124,14 +148,69 @@ def _wanted(stream: Stream, keyed_by_interval: bool) -> dict[str, list[str]]:
     name = split_table(load.table)[1]
     wanted = {name: rights, rejects_table(name): ["INSERT"], RUNS_TABLE: ["SELECT", "INSERT"]}
     if stream.incremental is not None:
-        wanted[STATE_TABLE] = ["SELECT", "INSERT", "UPDATE"]
+        wanted[STATE_TABLE] = ["SELECT", "INSERT", rewrite]
     return wanted
 
 
 def _can(conn: sa.Connection, kind: str, name: str | None, right: str) -> bool:
-    """has_<kind>_privilege(name, right); the current database when `name` is None."""
+    """PostgreSQL's has_<kind>_privilege(name, right); the current database when `name` is None."""
     if kind == "database":
         query = "SELECT has_database_privilege(current_database(), %(right)s)"
         return bool(conn.exec_driver_sql(query, {"right": right}).scalar())
     function = {"schema": sa.func.has_schema_privilege, "table": sa.func.has_table_privilege}[kind]
     return bool(conn.execute(sa.select(function(name, right))).scalar())
+
+
+def _mariadb_missing(conn: sa.Connection, stream: Stream, keyed_by_interval: bool) -> list[str]:
+    """MySQL/MariaDB: each right probed by a statement that needs it (see `_allows`).
+
+    information_schema's privilege views show the user's own grants, not its roles', so
+    the server is asked instead; it counts roles', global and wildcard grants.
+    MariaDB gives the creator of a table no right on it: a missing table needs CREATE
+    and the rights, granted on the database.
+    """
+    quote = conn.dialect.identifier_preparer.quote_identifier
+    current = str(conn.exec_driver_sql("SELECT DATABASE()").scalar())
+    schema = split_table(stream.load.table)[0] or current
+    missing = []
+    stage = f"{quote(current)}.{quote(_PROBE)}"
+    if _stages(stream) and not _allows(conn, _create("TEMPORARY TABLE", stage)):
+        missing.append(f"CREATE TEMPORARY TABLES on database {current} (to stage rows)")
+    inspector = sa.inspect(conn)
+    present = set(inspector.get_table_names(schema)) if inspector.has_schema(schema) else set()
+    for table, rights in _wanted(stream, keyed_by_interval, "DELETE").items():
+        qualified = f"{quote(schema)}.{quote(table)}"
+        if table not in present and not _allows(conn, _create("TABLE", qualified)):
+            # A table the user has no right on is hidden from it, as if missing.
+            missing.append(f"CREATE on database {schema} (to create {table} if it is missing)")
+        probes = {right: _PROBES[right].format(table=qualified) for right in rights}
+        missing += [
+            f"{r} on {schema}.{table}" for r, sql in probes.items() if not _allows(conn, sql)
+        ]
+    return missing
+
+
+def _create(kind: str, name: str) -> str:
+    """CREATE `kind` `name` with a column twice: refused without the right, else invalid."""
+    return f"CREATE {kind} {name} ({_PROBE} INT, {_PROBE} INT)"
+
+
+def _allows(conn: sa.Connection, probe: str) -> bool:
+    """Whether MySQL/MariaDB let the user run `probe`; any other error is raised."""
+    try:
+        conn.exec_driver_sql(probe)
+    except sa.exc.DBAPIError as exc:
+        code = dberrors.driver_code(exc.orig)
+        if code in sql_ddl.REFUSED:
+            return False
+        if code in _CHECKED:
+            return True
+        raise
+    return True
+
+
+_MISSING_RIGHTS: dict[str, Callable[[sa.Connection, Stream, bool], list[str]]] = {
+    "postgresql": _postgres_missing,
+    "mysql": _mariadb_missing,
+}
+"""Dialect -> the rights the load lacks there."""

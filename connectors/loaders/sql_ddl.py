@@ -17,11 +17,14 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from connectors import dberrors
 from connectors.errors import TargetUnavailable
 from connectors.runtime import log
 
 TRANSACTIONAL_DDL = frozenset({"sqlite", "duckdb", "postgresql"})
 """Dialects whose CREATE TABLE rolls back with the transaction it ran in."""
+REFUSED = frozenset({1044, 1142, 1143})
+"""MySQL/MariaDB's access denied: to a database, a table, a column."""
 LOCK_WAIT_SECONDS = 3600
 """How long a load waits for another load of the same table to finish."""
 
@@ -68,7 +71,23 @@ def table_lock(conn: sa.Connection, table: str) -> Iterator[None]:
 def missing(conn: sa.Connection, tables: list[sa.Table]) -> list[sa.Table]:
     """The tables the catalog does not have."""
     inspector = sa.inspect(conn)
-    return [t for t in tables if not inspector.has_table(t.name, schema=t.schema)]
+    return [t for t in tables if not _has_table(inspector, t)]
+
+
+def _has_table(inspector: sa.Inspector, table: sa.Table) -> bool:
+    """Whether the table exists; one the user has no right on is taken to exist.
+
+    MySQL/MariaDB refuse to describe such a table whether it exists or not, and it is not
+    the load's to create: a user with rights on its own tables only meets the
+    `_dagsmith_state` made by another account, which a stream without a watermark never
+    touches.
+    """
+    try:
+        return inspector.has_table(table.name, schema=table.schema)
+    except sa.exc.DBAPIError as exc:
+        if dberrors.driver_code(exc.orig) not in REFUSED:
+            raise
+        return True
 
 
 def create(conn: sa.Connection, tables: list[sa.Table]) -> None:
