@@ -1,7 +1,8 @@
 """Nested JSON arrives as the source gave it: no key added from other records, none dropped.
 
 A hypothesis property test writes random nested documents to json and jsonl files, or
-serves them over two pages from a real HTTP API on 127.0.0.1 to a rest source, runs them
+serves them over two pages from a real HTTP API on 127.0.0.1 to a rest source, or stores
+them in a PostgreSQL `json` column that a sql source reads, runs them
 into the real PostgreSQL (jsonb: compared as values, it orders keys itself), MariaDB and
 the embedded DuckDB (json is text there: compared with the keys' order) and reads them
 back.
@@ -78,12 +79,32 @@ def _served(api: ApiServer, records: list[Any]) -> dict[str, Any]:
     }
 
 
+def _tabled(source_db: Database, records: list[dict[str, Any]]) -> dict[str, Any]:
+    """A sql source spec reading the records from a PostgreSQL `json` column (kept as
+    written: key order included), through connection `source`."""
+    table = source_db.table(f"src_{uuid.uuid4().hex[:8]}")
+    with source_db.engine.begin() as conn:
+        conn.exec_driver_sql(f"CREATE TABLE {table} (id int PRIMARY KEY, doc json)")
+        rows = [{"id": r["id"], "doc": json.dumps(r["doc"])} for r in records]
+        if rows:
+            conn.execute(sa.text(f"INSERT INTO {table} VALUES (:id, CAST(:doc AS json))"), rows)
+    return {"kind": "sql", "connection": "source", "table": table.replace('"', "")}
+
+
 def _load(
-    folder: Path, kind: str, docs: list[Any], db: Database | None, api: ApiServer | None = None
+    folder: Path,
+    kind: str,
+    docs: list[Any],
+    db: Database | None,
+    api: ApiServer | None = None,
+    source_db: Database | None = None,
 ) -> list[Any]:
     """Load the documents (into the embedded DuckDB without `db`); each one as stored."""
     records = [{"id": i, "doc": doc} for i, doc in enumerate(docs)]
-    source = _served(api, records) if api else _written(folder, kind, records)
+    if source_db is not None:
+        source = _tabled(source_db, records)
+    else:
+        source = _served(api, records) if api else _written(folder, kind, records)
     table = f"n_{uuid.uuid4().hex[:8]}"
     table = db.table(table) if db else table
     spec = Pipeline.model_validate(
@@ -107,7 +128,7 @@ def _load(
     return [r if isinstance(r, str) or r is None else json.dumps(r) for r in rows]
 
 
-@pytest.mark.parametrize("kind", ["json", "jsonl", "rest"])
+@pytest.mark.parametrize("kind", ["json", "jsonl", "rest", "sql"])
 @pytest.mark.parametrize("engine", ["postgres", "mariadb", "duckdb"])
 def test_nested_documents_round_trip(
     kind: str,
@@ -120,13 +141,18 @@ def test_nested_documents_round_trip(
     if db is not None:
         monkeypatch.setenv("AIRFLOW_CONN_WAREHOUSE", db.url.render_as_string(False))
     api: ApiServer | None = request.getfixturevalue("api") if kind == "rest" else None
+    source_db: Database | None = None
+    if kind == "sql":
+        source_db = db if engine == "postgres" else request.getfixturevalue("postgres")
+        assert source_db is not None
+        monkeypatch.setenv("AIRFLOW_CONN_SOURCE", source_db.url.render_as_string(False))
 
     @settings(
         max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
     )
     @given(_DOCS)
     def round_trip(docs: list[Any]) -> None:
-        stored = _load(tmp_path, kind, docs, db, api)
+        stored = _load(tmp_path, kind, docs, db, api, source_db)
         if engine == "postgres":
             assert [None if s is None else json.loads(s) for s in stored] == docs
         else:
@@ -143,8 +169,15 @@ def test_records_keep_their_own_keys(
     assert [json.loads(s) for s in stored] == [{"a": 1}, {"b": 2}, {"a": None}]
 
 
-def test_served_documents_keep_their_unicode(tmp_path: Path, api: ApiServer) -> None:
-    """The default strings rule turns text to NFC; a served document is JSON, not text."""
+@pytest.mark.parametrize("kind", ["rest", "sql"])
+def test_documents_keep_their_unicode(
+    kind: str, tmp_path: Path, request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The default strings rule turns text to NFC; a document is JSON, not text."""
+    api: ApiServer | None = request.getfixturevalue("api") if kind == "rest" else None
+    source_db: Database | None = request.getfixturevalue("postgres") if kind == "sql" else None
+    if source_db is not None:
+        monkeypatch.setenv("AIRFLOW_CONN_SOURCE", source_db.url.render_as_string(False))
     docs = [{"\uf900": "A\u030a"}, ["\u212b", {"k": "\u00c5"}]]
-    stored = _load(tmp_path, "rest", docs, None, api)
+    stored = _load(tmp_path, kind, docs, None, api, source_db)
     assert [json.loads(s) for s in stored] == docs
