@@ -19,22 +19,14 @@ from urllib.parse import SplitResult, parse_qsl, unquote, urlsplit
 import sqlalchemy as sa
 from dotenv import dotenv_values
 
+from connectors import dialects
+from connectors.dialects.duckdb import DUCKDB
 from connectors.errors import ConnectionNotFound, SpecError
 from connectors.masking import SECRET_EXTRAS, register
 
 log = logging.getLogger("dagsmith")
 
 EMBEDDED_PATH = Path(".dagsmith") / "warehouse.duckdb"
-_FILE_DATABASES = {"sqlite", "duckdb"}
-"""Schemes whose connection URI is already a SQLAlchemy URL (a path, no host)."""
-
-_DRIVERS = {
-    "postgres": "postgresql+psycopg2",
-    "postgresql": "postgresql+psycopg2",
-    "mysql": "mysql+pymysql",
-    "mariadb": "mysql+pymysql",
-    "sqlite": "sqlite",
-}
 
 
 @dataclass(frozen=True)
@@ -72,7 +64,7 @@ def resolve_target(conn_id: str | None, project_dir: Path) -> Target:
     if conn_id is None:
         path = (project_dir / EMBEDDED_PATH).resolve()
         path.parent.mkdir(parents=True, exist_ok=True)
-        return Target(sa.URL.create("duckdb", database=str(path)), None)
+        return Target(sa.URL.create(DUCKDB.driver, database=str(path)), None)
     return Target(to_sqlalchemy_url(lookup(conn_id, project_dir), conn_id), conn_id)
 
 
@@ -256,7 +248,7 @@ def _hostname(parts: SplitResult) -> str:
 
 def _conn_type(conn_type: str) -> str:
     """Airflow's spelling of a connection type (`postgres`, underscores for dashes)."""
-    return "postgres" if conn_type == "postgresql" else conn_type.replace("-", "_")
+    return dialects.AIRFLOW_TYPES.get(conn_type, conn_type.replace("-", "_"))
 
 
 def _extra_object(extra: Any) -> dict[str, Any]:
@@ -308,10 +300,12 @@ def database_url(conn: Connection) -> sa.URL:
     if skipped:
         log.debug("connection %r: extras not passed to the driver: %s", conn.conn_id, skipped)
     base, _, driver = conn.conn_type.partition("+")
-    if base in _FILE_DATABASES:
+    dialect = dialects.known(base)
+    if dialect is not None and dialect.file_database:
+        # The connection URI is already a SQLAlchemy URL: a path, no host.
         return sa.URL.create(base, database=conn.host or conn.schema, query=options)
     return sa.URL.create(
-        conn.conn_type if driver else _DRIVERS.get(base, base),
+        conn.conn_type if driver else dialect.driver if dialect else base,
         username=conn.login,
         password=conn.password,
         host=conn.host,

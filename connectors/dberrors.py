@@ -1,10 +1,11 @@
-"""Which database errors pass on their own: one table per database, for sources and loaders.
+"""Which database errors pass on their own, for sources and loaders alike.
 
 A driver error is read once, here, into a `Diagnosis`: transient (a retry may succeed:
 connection lost, deadlock, serialization failure, too many connections) or permanent
 (unknown database, authentication, missing table, permission denied, bad data), with
 what to do about it. Drivers report connection-time failures without a code (libpq
 gives no SQLSTATE before a session exists), so the server's own words are matched too.
+Which codes are transient is each dialect's to say (`connectors.dialects`).
 """
 
 from __future__ import annotations
@@ -13,10 +14,8 @@ import random
 import time
 from dataclasses import dataclass
 
-_PG_TRANSIENT = ("08", "40001", "40P01", "53", "55P03", "57P01", "57P02", "57P03", "58000")
-"""Connection, serialization failure, deadlock, resources, lock timeout, shutdown, I/O."""
-_MYSQL_TRANSIENT = {1040, 1205, 1213, 1614, 2002, 2003, 2006, 2013, 2055}
-"""Too many connections, lock wait timeout, deadlock, XA deadlock, cannot connect, gone/lost."""
+from connectors import dialects
+
 _TRANSIENT_TEXT = (
     "connection refused",
     "timeout expired",
@@ -91,7 +90,7 @@ def diagnose(code: str | int | None, text: str, *, lost: bool = False) -> Diagno
 
 
 def _by_code(code: str | int, lost: bool) -> Diagnosis:
-    if (isinstance(code, str) and code.startswith(_PG_TRANSIENT)) or code in _MYSQL_TRANSIENT:
+    if dialects.is_transient_code(code):
         return _TRANSIENT
     for codes, _, hint in _PERMANENT:
         if code in codes:
@@ -109,7 +108,7 @@ CONFLICT_RETRIES = 4
 
 def is_conflict(code: str | int | None) -> bool:
     """A deadlock or serialization failure: the statement may simply be run again."""
-    return code in ("40001", "40P01", 1213, 1205)
+    return dialects.is_conflict_code(code)
 
 
 def conflict_pause(attempt: int) -> None:

@@ -123,6 +123,7 @@ class StreamPlan:
             rejects=rejects,
             stats=stats,
             declared=dict(self.stream.transform.types),
+            required=list(self.stream.transform.required),
             dedupe=self.stream.transform.dedupe,
             interval=self.interval_key,
         )

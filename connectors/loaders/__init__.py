@@ -1,39 +1,20 @@
-"""Loaders: one per target database, chosen by the SQLAlchemy URL's dialect."""
+"""Loaders: one per target database, named by the URL's dialect (`Dialect.loader_path`).
+
+PostgreSQL and DuckDB have loaders of their own; every other database gets the generic
+SQLAlchemy loader (`connectors.loaders.sql`).
+"""
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
 import sqlalchemy as sa
 
+from connectors.dialects import dialect_for
 from connectors.loaders.base import Loader, LoadJob, LoadResult
-
-
-def _postgres(url: sa.URL) -> Loader:
-    from connectors.loaders.postgres import PostgresLoader
-
-    return PostgresLoader(url)
-
-
-def _duckdb(url: sa.URL) -> Loader:
-    from connectors.loaders.duckdb import DuckDBLoader
-
-    return DuckDBLoader(url)
-
-
-def _generic(url: sa.URL) -> Loader:
-    from connectors.loaders.sql import SqlLoader
-
-    return SqlLoader(url)
-
-
-LOADERS: dict[str, Callable[[sa.URL], Loader]] = {"postgresql": _postgres, "duckdb": _duckdb}
-"""Dialect name -> loader factory; any other dialect gets the generic SQLAlchemy loader."""
 
 
 def loader_for(url: sa.URL) -> Loader:
     """The loader for a target URL (`postgresql+psycopg2://...`, `mysql+pymysql://...`)."""
-    return LOADERS.get(url.get_backend_name(), _generic)(url)
+    return dialect_for(url).loader(url)
 
 
-__all__ = ["LOADERS", "LoadJob", "LoadResult", "Loader", "loader_for"]
+__all__ = ["LoadJob", "LoadResult", "Loader", "loader_for"]

@@ -22,8 +22,10 @@ class LoadJob:
 
     `batches` is consumed once; its first batch carries the schema (it may be empty).
     `declared` holds the spec's types, which win over the Arrow types for DDL (json,
-    timestamptz...). `before_commit` runs after the last batch is staged and before the
-    transaction commits; raising there (too many rejects) rolls everything back.
+    timestamptz...); `required` names the columns the spec says are never null, which a
+    table the loader creates declares NOT NULL. `before_commit` runs after the last batch
+    is staged and before the transaction commits; raising there (too many rejects) rolls
+    everything back.
     `state` is the watermark to store with the load, in the same transaction.
     `interval` is the data interval the run covers (Airflow's, as `start/end`), or None:
     an append stream's rows carry it, and a later load of the interval replaces them.
@@ -35,6 +37,7 @@ class LoadJob:
     rejects: Rejects
     stats: StreamStats
     declared: dict[str, ColumnType] = field(default_factory=dict)
+    required: list[str] = field(default_factory=list)
     dedupe: Dedupe | None = None
     before_commit: Callable[[], None] = lambda: None
     state: dict[str, str] | None = None

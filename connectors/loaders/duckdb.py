@@ -1,9 +1,10 @@
 """DuckDB: the embedded default target (`.dagsmith/warehouse.duckdb`), and any `duckdb:///path`.
 
-Everything dagsmith knows about DuckDB lives here: the driver (the `duckdb` package,
-natively: DuckDB scans each Arrow batch in place, with no row-by-row path), the URL
-scheme, the identifier rules (quoted as in PostgreSQL, but equal when they differ only
-in case), the type mapping both ways, which errors are transient, and the upsert.
+The DuckDB dialect (`connectors.dialects.duckdb`: URL scheme, which errors are transient)
+names this loader; it holds the rest: the driver (the `duckdb` package, natively: DuckDB
+scans each Arrow batch in place, with no row-by-row path), the identifier rules (quoted
+as in PostgreSQL, but equal when they differ only in case), DuckDB's type names, and the
+upsert.
 
 Flow: one transaction for everything, DDL included (DuckDB's DDL is transactional):
 schema, target, rejects, runs and state; skip a run id already recorded; insert the
@@ -33,6 +34,7 @@ import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql.base import PGDialect
 from tenacity import Retrying, retry_if_exception, stop_after_delay, wait_random_exponential
 
+from connectors.dialects.duckdb import DUCKDB
 from connectors.errors import LoadError, TargetUnavailable
 from connectors.loaders import tables
 from connectors.loaders.base import RUNS_TABLE, STATE_TABLE, LoadJob, LoadResult
@@ -56,7 +58,6 @@ from connectors.loaders.prepare import (
 from connectors.runtime import log
 from connectors.types import ColumnType
 
-SCHEME = "duckdb"
 LOCK_WAIT = 60.0
 """Seconds a load waits for another process to release the file."""
 STAGE, SOURCE, BATCH = "_dagsmith_stage", "_dagsmith_source", "_dagsmith_batch"
@@ -131,7 +132,7 @@ class DuckDBLoader:
 
     def load(self, job: LoadJob) -> LoadResult:
         """One transaction for the tables, the rows, the rejects, the run record and the state."""
-        extract = open_extract(job)
+        extract = open_extract(job, DUCKDB)
         _check_names(job, extract)
         with self._errors(job.load.table):
             con = _connect(self._path, self._config)
@@ -152,7 +153,7 @@ class DuckDBLoader:
             yield
         except duckdb.Error as exc:
             where = f"loading {table} into {self._path} failed: {exc}"
-            if _transient(exc):
+            if DUCKDB.is_transient_error(exc):
                 hint = "another process has the file open (a load, a duckdb shell): retry"
                 raise TargetUnavailable(where, hint=hint) from exc
             if "conflict target" in str(exc):
@@ -164,16 +165,10 @@ class DuckDBLoader:
             raise LoadError(where, hint=hint) from exc
 
 
-def _transient(exc: BaseException) -> bool:
-    """A lock held by another process, or a write conflict with another connection."""
-    locked = isinstance(exc, duckdb.IOException) and "lock" in str(exc).lower()
-    return locked or isinstance(exc, duckdb.TransactionException)
-
-
 def _connect(path: str, config: dict[str, str]) -> duckdb.DuckDBPyConnection:
     """Open the file, waiting (with jittered backoff) while another process holds its lock."""
     waiting = Retrying(
-        retry=retry_if_exception(_transient),
+        retry=retry_if_exception(DUCKDB.is_transient_error),
         wait=wait_random_exponential(multiplier=0.05, max=2),
         stop=stop_after_delay(LOCK_WAIT),
         reraise=True,
@@ -230,13 +225,16 @@ class _Load:
         """Create what is missing and check the target against the extract."""
         if self.schema:
             self.con.execute(f"CREATE SCHEMA IF NOT EXISTS {quote(self.schema)}")
-        defined = [f"{quote(n)} {column_type(t)}" for n, t in self.extract.types.items()]
+        defined = [
+            f"{quote(n)} {column_type(t)}" + (" NOT NULL" if n in self.extract.not_null else "")
+            for n, t in self.extract.types.items()
+        ]
         if keys := self.job.load.keys:
             defined.append(f"PRIMARY KEY ({columns(keys)})")
         self.con.execute(f"CREATE TABLE IF NOT EXISTS {self.target} ({', '.join(defined)})")
-        metadata = tables.new_metadata(SCHEME)
+        metadata = tables.new_metadata(DUCKDB.name)
         for table in (
-            tables.rejects_table(metadata, self.schema, rejects_table(self.name)),
+            tables.rejects_table(metadata, self.schema, rejects_table(self.name, DUCKDB)),
             tables.runs_table(metadata, self.schema),
             tables.state_table(metadata, self.schema),
         ):
@@ -380,7 +378,7 @@ class _Load:
         rejects = self.job.rejects.table()
         if rejects.num_rows:
             self.con.register(BATCH, rejects)
-            into = qualify(self.schema, rejects_table(self.name))
+            into = qualify(self.schema, rejects_table(self.name, DUCKDB))
             self._copy(quote(BATCH), into, rejects.schema.names)
             self.con.unregister(BATCH)
         record = run_record(self.job, counts)

@@ -24,6 +24,7 @@ from typing import Literal
 import pyarrow as pa
 import sqlalchemy as sa
 
+from connectors.dialects.postgres import POSTGRES
 from connectors.errors import LoadError, TargetUnavailable
 from connectors.loaders import postgres_ddl
 from connectors.loaders.base import RUNS_TABLE, STATE_TABLE, LoadJob, LoadResult
@@ -83,7 +84,7 @@ class PostgresLoader:
 
     def load(self, job: LoadJob) -> LoadResult:
         """Stage, then in one transaction write the rows, the rejects and the run record."""
-        extract = open_extract(job)
+        extract = open_extract(job, POSTGRES)
         where = f"{job.load.table} at {self._url.render_as_string(hide_password=True)}"
         kind = AdbcSession if self.driver == "adbc" else Psycopg2Session
         session: PgSession = kind(self._url, where)
@@ -189,7 +190,7 @@ def _transaction(
     counts = _write(session, job, extract, plan, stager)
     rejects = job.rejects.table()
     if rejects.num_rows:
-        session.copy(schema, rejects_table(name), REJECTS_SCHEMA, rejects.to_batches())
+        session.copy(schema, rejects_table(name, POSTGRES), REJECTS_SCHEMA, rejects.to_batches())
     _record(session, job, counts)
     session.commit()
     return LoadResult(

@@ -24,6 +24,7 @@ from typing import TypeVar
 from sqlalchemy.schema import CreateSchema, CreateTable, DDLElement
 
 from connectors import dberrors
+from connectors.dialects.postgres import POSTGRES
 from connectors.errors import DagsmithError
 from connectors.loaders import tables
 from connectors.loaders.base import RUNS_TABLE, STATE_TABLE, LoadJob
@@ -77,10 +78,12 @@ def create_missing(session: PgSession, job: LoadJob, extract: Extract) -> Create
         ((resolved,),) = session.query(_SCHEMA_NAME, [schema])
         session.query(LOCK, [f"dagsmith-schema\x1f{resolved}"])
         missing = _missing(session, schema, name)  # another load may have made them meanwhile
-    metadata = tables.new_metadata("postgresql")
+    metadata = tables.new_metadata(POSTGRES.name)
     made = {
         name: tables.target_table(metadata, schema, name, extract, job.load.keys),
-        rejects_table(name): tables.rejects_table(metadata, schema, rejects_table(name)),
+        rejects_table(name, POSTGRES): tables.rejects_table(
+            metadata, schema, rejects_table(name, POSTGRES)
+        ),
         RUNS_TABLE: tables.runs_table(metadata, schema),
         STATE_TABLE: tables.state_table(metadata, schema),
     }
@@ -102,7 +105,7 @@ def create_missing(session: PgSession, job: LoadJob, extract: Extract) -> Create
 
 def _missing(session: PgSession, schema: str | None, name: str) -> list[str]:
     """Which of the schema, target, rejects, runs and state tables do not exist yet."""
-    names = [name, rejects_table(name), RUNS_TABLE, STATE_TABLE]
+    names = [name, rejects_table(name, POSTGRES), RUNS_TABLE, STATE_TABLE]
     params = [schema, *names]
     ((has_schema, *found),) = session.query(_EXISTING, params)
     missing = [n for n, there in zip(names, found, strict=True) if not there]

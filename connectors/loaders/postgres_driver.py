@@ -17,6 +17,7 @@ import pyarrow.csv as pacsv
 import sqlalchemy as sa
 
 from connectors import dberrors
+from connectors.dialects.postgres import POSTGRES
 from connectors.errors import DagsmithError, LoadError, TargetUnavailable
 from connectors.loaders.postgres_sql import qualify, quote
 
@@ -98,7 +99,7 @@ class AdbcSession:
         import adbc_driver_postgresql.dbapi as adbc
 
         self._where = where
-        uri = url.set(drivername="postgresql").render_as_string(hide_password=False)
+        uri = POSTGRES.libpq_url(url).render_as_string(hide_password=False)
         with self.errors():
             self._conn = adbc.connect(uri)
             self._cur = self._conn.cursor()

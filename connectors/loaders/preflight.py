@@ -9,12 +9,14 @@ role has the rights the mode needs (docs/deploy.md lists them), or may create wh
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from pathlib import Path
 
 import sqlalchemy as sa
 
 from connectors import dberrors
+from connectors.dialects import Dialect, dialect_for
+from connectors.dialects.mysql import MYSQL
+from connectors.dialects.postgres import POSTGRES
 from connectors.errors import LoadError
 from connectors.loaders import sql_ddl, sql_merge
 from connectors.loaders.base import RUNS_TABLE, STATE_TABLE
@@ -43,9 +45,10 @@ def preflight(url: sa.URL, stream: Stream, *, keyed_by_interval: bool = False) -
         stream: The stream about to run.
         keyed_by_interval: The run replaces its data interval's rows (it deletes too).
     """
-    if url.get_backend_name() in {"sqlite", "duckdb"} and not Path(url.database or "").exists():
+    dialect = dialect_for(url)
+    if dialect.file_database and not Path(url.database or "").exists():
         return  # the embedded file is made by the first load: there is nothing to check
-    if url.get_backend_name() == "duckdb":
+    if not dialect.reflects:
         # duckdb-engine's reflection fails on SQLAlchemy 2.1 (pg_catalog.pg_collation): the
         # loader checks the columns inside its transaction instead.
         return
@@ -83,9 +86,9 @@ def _check_columns(conn: sa.Connection, stream: Stream) -> None:
 
 def _check_rights(conn: sa.Connection, stream: Stream, keyed_by_interval: bool) -> None:
     """Each right the load needs, or the right to create what is missing, as the target
-    itself answers it (SQLite and DuckDB have no rights; other dialects are not checked)."""
-    missing_rights = _MISSING_RIGHTS.get(conn.dialect.name)
-    missing = missing_rights(conn, stream, keyed_by_interval) if missing_rights else []
+    itself answers it (`Dialect.rights_path`: SQLite and DuckDB have no rights; other
+    dialects are not checked)."""
+    missing = dialect_for(conn).missing_rights(conn, stream, keyed_by_interval)
     if missing:
         raise LoadError(
             f"the connection's role lacks rights to load {stream.load.table}: "
@@ -95,7 +98,7 @@ def _check_rights(conn: sa.Connection, stream: Stream, keyed_by_interval: bool) 
         )
 
 
-def _postgres_missing(conn: sa.Connection, stream: Stream, keyed_by_interval: bool) -> list[str]:
+def postgres_missing(conn: sa.Connection, stream: Stream, keyed_by_interval: bool) -> list[str]:
     """PostgreSQL's privilege functions, on the schema and each table (or CREATE)."""
     schema = split_table(stream.load.table)[0]
     schema = schema or str(conn.exec_driver_sql("SELECT current_schema()").scalar())
@@ -110,7 +113,9 @@ def _postgres_missing(conn: sa.Connection, stream: Stream, keyed_by_interval: bo
     elif not _can(conn, "schema", schema, "USAGE"):
         missing.append(f"USAGE on schema {schema}")
     else:
-        missing += _table_rights(conn, schema, _wanted(stream, keyed_by_interval, "UPDATE"))
+        missing += _table_rights(
+            conn, schema, _wanted(stream, keyed_by_interval, "UPDATE", POSTGRES)
+        )
     return missing
 
 
@@ -135,7 +140,9 @@ def _stages(stream: Stream) -> bool:
     return stream.load.mode == "upsert" or stream.transform.dedupe is not None
 
 
-def _wanted(stream: Stream, keyed_by_interval: bool, rewrite: str) -> dict[str, list[str]]:
+def _wanted(
+    stream: Stream, keyed_by_interval: bool, rewrite: str, dialect: Dialect
+) -> dict[str, list[str]]:
     """Each table the load writes, and the rights it needs on it; `rewrite` is the right
     that replaces a stored watermark (UPDATE, or DELETE where the loader deletes and inserts).
     """
@@ -146,7 +153,8 @@ def _wanted(stream: Stream, keyed_by_interval: bool, rewrite: str) -> dict[str, 
     if keyed_by_interval and load.mode == "append":
         rights = ["INSERT", "SELECT", "DELETE"]
     name = split_table(load.table)[1]
-    wanted = {name: rights, rejects_table(name): ["INSERT"], RUNS_TABLE: ["SELECT", "INSERT"]}
+    rejects = rejects_table(name, dialect)
+    wanted = {name: rights, rejects: ["INSERT"], RUNS_TABLE: ["SELECT", "INSERT"]}
     if stream.incremental is not None:
         wanted[STATE_TABLE] = ["SELECT", "INSERT", rewrite]
     return wanted
@@ -161,7 +169,7 @@ def _can(conn: sa.Connection, kind: str, name: str | None, right: str) -> bool:
     return bool(conn.execute(sa.select(function(name, right))).scalar())
 
 
-def _mariadb_missing(conn: sa.Connection, stream: Stream, keyed_by_interval: bool) -> list[str]:
+def mariadb_missing(conn: sa.Connection, stream: Stream, keyed_by_interval: bool) -> list[str]:
     """MySQL/MariaDB: each right probed by a statement that needs it (see `_allows`).
 
     information_schema's privilege views show the user's own grants, not its roles', so
@@ -178,7 +186,7 @@ def _mariadb_missing(conn: sa.Connection, stream: Stream, keyed_by_interval: boo
         missing.append(f"CREATE TEMPORARY TABLES on database {current} (to stage rows)")
     inspector = sa.inspect(conn)
     present = set(inspector.get_table_names(schema)) if inspector.has_schema(schema) else set()
-    for table, rights in _wanted(stream, keyed_by_interval, "DELETE").items():
+    for table, rights in _wanted(stream, keyed_by_interval, "DELETE", MYSQL).items():
         qualified = f"{quote(schema)}.{quote(table)}"
         if table not in present and not _allows(conn, _create("TABLE", qualified)):
             # A table the user has no right on is hidden from it, as if missing.
@@ -207,10 +215,3 @@ def _allows(conn: sa.Connection, probe: str) -> bool:
             return True
         raise
     return True
-
-
-_MISSING_RIGHTS: dict[str, Callable[[sa.Connection, Stream, bool], list[str]]] = {
-    "postgresql": _postgres_missing,
-    "mysql": _mariadb_missing,
-}
-"""Dialect -> the rights the load lacks there."""

@@ -13,12 +13,12 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from connectors.dialects.base import REJECTS_SUFFIX, Dialect
 from connectors.errors import LoadError
 from connectors.loaders.base import LoadJob
 from connectors.runtime import log
 from connectors.types import ColumnType
 
-MAX_IDENTIFIER_BYTES = 63
 SEQ = "_dagsmith_seq"
 """Staging-order column, so dedupe can keep the first or the last row of a key."""
 INTERVAL = "_dagsmith_interval"
@@ -43,12 +43,14 @@ _COMPATIBLE: dict[str, set[str]] = {
 
 @dataclass(frozen=True)
 class Extract:
-    """The job's stream, peeked: its columns, their types, and whether it holds any row."""
+    """The job's stream, peeked: its columns, their types, whether it holds any row, and
+    which columns a table made for it declares NOT NULL."""
 
     schema: pa.Schema
     types: dict[str, ColumnType]
     batches: Iterator[pa.RecordBatch]
     empty: bool
+    not_null: frozenset[str] = frozenset()
 
 
 @dataclass(frozen=True)
@@ -61,8 +63,9 @@ class TargetColumn:
     required: bool
 
 
-def open_extract(job: LoadJob) -> Extract:
-    """Peek at the stream until its first non-empty batch, without losing any batch."""
+def open_extract(job: LoadJob, dialect: Dialect) -> Extract:
+    """Peek at the stream until its first non-empty batch, without losing any batch; its
+    column names are checked against the target dialect's identifier rules."""
     seen: list[pa.RecordBatch] = []
     for batch in job.batches:
         seen.append(batch)
@@ -70,14 +73,16 @@ def open_extract(job: LoadJob) -> Extract:
             break
     schema = seen[0].schema if seen else _declared_schema(job)
     types = {f.name: job.declared.get(f.name) or ColumnType.from_arrow(f.type) for f in schema}
-    _check_names(job, schema)
+    _check_names(job, schema, dialect)
     empty = not seen or seen[-1].num_rows == 0
+    # The keys, the spec's `required` and what the source itself declares never null.
+    not_null = {*job.load.keys, *job.required, *(f.name for f in schema if not f.nullable)}
     batches: Iterator[pa.RecordBatch] = itertools.chain(seen, job.batches)
     if keyed_by_interval(job):
         schema = schema.append(pa.field(INTERVAL, pa.string()))
         types[INTERVAL] = ColumnType("string")
         batches = _stamped(batches, str(job.interval))
-    return Extract(schema, types, batches, empty)
+    return Extract(schema, types, batches, empty, frozenset(not_null & set(types)))
 
 
 def keyed_by_interval(job: LoadJob) -> bool:
@@ -96,16 +101,17 @@ def _declared_schema(job: LoadJob) -> pa.Schema:
     return pa.schema([(name, t.arrow()) for name, t in job.declared.items()])
 
 
-def _check_names(job: LoadJob, schema: pa.Schema) -> None:
+def _check_names(job: LoadJob, schema: pa.Schema, dialect: Dialect) -> None:
     names = set(schema.names)
     if len(names) != len(schema.names):
         raise LoadError(f"{job.load.table}: the extract has two columns of the same name")
     if INTERVAL in names and keyed_by_interval(job):
         raise LoadError(f"{job.load.table}: column {INTERVAL!r} is dagsmith's own: rename it")
-    long = [n for n in names if len(n.encode()) > MAX_IDENTIFIER_BYTES]
+    long = [n for n in names if not dialect.identifier_fits(n)]
     if long:
         raise LoadError(
-            f"{job.load.table}: column name(s) longer than 63 bytes: {', '.join(sorted(long))}",
+            f"{job.load.table}: column name(s) longer than {dialect.identifier_limit()}: "
+            f"{', '.join(sorted(long))}",
             hint="databases truncate such names (two could collide): rename them in transform",
         )
     wanted = {*job.load.keys, *(job.dedupe.keys if job.dedupe else [])}
@@ -263,13 +269,15 @@ def split_table(name: str) -> tuple[str | None, str]:
     return schema or None, table
 
 
-def rejects_table(table: str) -> str:
+def rejects_table(table: str, dialect: Dialect) -> str:
     """`<table>__rejects`, refused when the database would truncate it."""
-    name = f"{table}__rejects"
-    if len(name.encode()) > MAX_IDENTIFIER_BYTES:
+    name = f"{table}{REJECTS_SUFFIX}"
+    if not dialect.identifier_fits(name):
+        limit = dialect.identifier_limit()
+        shorter = (dialect.max_identifier or 0) - len(REJECTS_SUFFIX)
         raise LoadError(
-            f"table name {table!r} is too long for its rejects table {name!r} (63 bytes at most)",
-            hint="use a table name of at most 54 characters",
+            f"table name {table!r} is too long for its rejects table {name!r} ({limit} at most)",
+            hint=f"use a table name of at most {shorter} characters",
         )
     return name
 

@@ -20,7 +20,8 @@ from typing import Any
 import pyarrow as pa
 import sqlalchemy as sa
 
-from connectors import dberrors
+from connectors import dberrors, dialects
+from connectors.dialects import Dialect, dialect_for
 from connectors.errors import DagsmithError, LoadError, TargetUnavailable
 from connectors.loaders import sql_ddl, sql_merge, tables
 from connectors.loaders.base import LoadJob, LoadResult
@@ -55,17 +56,18 @@ class SqlLoader:
         self._url = url
         # One connection per load; temporary tables die with it.
         self._engine = sa.create_engine(url, poolclass=sa.NullPool)
-        sql_ddl.use_transactional_ddl(self._engine)
-        self._dialect = self._engine.dialect.name
+        self._dialect = dialect_for(self._engine)
+        self._dialect.prepare_engine(self._engine)
 
     def load(self, job: LoadJob) -> LoadResult:
         """DDL, then one transaction for the rows, the rejects, the run record and the state."""
-        extract = open_extract(job)
+        extract = open_extract(job, self._dialect)
         schema, _ = split_table(job.load.table)
-        if schema and self._dialect == "sqlite":
+        if schema and not self._dialect.schemas:
+            label = self._dialect.label
             raise LoadError(
-                f"{job.load.table}: SQLite has no schemas",
-                hint="name the table without a schema for a SQLite target",
+                f"{job.load.table}: {label} has no schemas",
+                hint=f"name the table without a schema for a {label} target",
             )
         with self._errors(job.load.table), self._engine.connect() as conn:
             load = _Load(conn, job, extract, self._dialect)
@@ -86,11 +88,12 @@ def translate(exc: sa.exc.DBAPIError, where: str) -> DagsmithError:
     """A SQLAlchemy driver error as TargetUnavailable (transient) or LoadError (permanent)."""
     text = str(exc.orig).strip() or type(exc.orig).__name__
     code = dberrors.driver_code(exc.orig)
-    # SQLite calls most of its errors "operational"; elsewhere one without a code is a
-    # connection that failed.
-    sqlite = type(exc.orig).__module__.startswith("sqlite3")
+    # An "operational" error without a code is a connection that failed, except where the
+    # driver calls most of its errors so (SQLite).
+    raised_by = dialects.raised_by(exc.orig)
+    lost_without_code = raised_by is None or raised_by.lost_without_code
     lost = exc.connection_invalidated or (
-        code is None and isinstance(exc, sa.exc.OperationalError) and not sqlite
+        code is None and isinstance(exc, sa.exc.OperationalError) and lost_without_code
     )
     diagnosis = dberrors.diagnose(code, text, lost=lost)
     if diagnosis.transient:
@@ -102,13 +105,17 @@ def translate(exc: sa.exc.DBAPIError, where: str) -> DagsmithError:
 class _Load:
     """One load's state across its steps."""
 
-    def __init__(self, conn: sa.Connection, job: LoadJob, extract: Extract, dialect: str) -> None:
+    def __init__(
+        self, conn: sa.Connection, job: LoadJob, extract: Extract, dialect: Dialect
+    ) -> None:
         self.conn, self.job, self.extract, self.dialect = conn, job, extract, dialect
         self.schema, self.name = split_table(job.load.table)
-        self.metadata = tables.new_metadata(dialect)
+        self.metadata = tables.new_metadata(dialect.name)
         self.runs = tables.runs_table(self.metadata, self.schema)
         self.state = tables.state_table(self.metadata, self.schema)
-        self.rejects = tables.rejects_table(self.metadata, self.schema, rejects_table(self.name))
+        self.rejects = tables.rejects_table(
+            self.metadata, self.schema, rejects_table(self.name, dialect)
+        )
         keys = job.load.keys
         self.target = tables.target_table(self.metadata, self.schema, self.name, extract, keys)
         self.dedupes = dedupe_passes(job)
@@ -116,7 +123,7 @@ class _Load:
 
     def run(self) -> LoadResult:
         """DDL in the transaction where it can be undone, else before it (see sql_ddl)."""
-        if self.dialect in sql_ddl.TRANSACTIONAL_DDL:
+        if self.dialect.transactional_ddl:
             with self.conn.begin():
                 return self._transaction(self._ddl())
         with sql_ddl.table_lock(self.conn, self.job.load.table):
@@ -171,9 +178,7 @@ class _Load:
             # A table made before the load keyed its rows by interval: add the key column.
             sql_ddl.add_column(self.conn, self.target, INTERVAL)
             reflected = sa.inspect(self.conn).get_columns(self.name, schema=self.schema)
-        if self.dialect == "mysql":
-            # SQLAlchemy's MySQL reflection leaves a backtick in a name doubled.
-            reflected = [{**c, "name": c["name"].replace("``", "`")} for c in reflected]
+        reflected = [{**c, "name": self.dialect.reflected_name(c["name"])} for c in reflected]
         mismatches(
             self.extract, [sql_merge.target_column(c) for c in reflected], self.job.load.table
         )
@@ -223,7 +228,7 @@ class _Load:
         if self.job.load.mode == "upsert":
             keys = self.job.load.keys
             found, changed = sql_merge.upsert_counts(self.conn, target, rows, keys)
-            self.conn.execute(sql_merge.upsert(self.dialect, target, rows, keys))
+            self.conn.execute(self.dialect.upsert(target, rows, keys))
             return {"loaded": total, "inserted": total - found, "updated": changed}
         if skip_empty_replace(self.job, staged):
             return {"loaded": 0, "inserted": 0, "updated": 0}

@@ -1,11 +1,12 @@
 """DDL of the generic loader: where it can be undone, and what to undo where it cannot.
 
-SQLite (and DuckDB) run DDL inside a transaction, so the generic loader creates tables
-in the load's own transaction there; pysqlite has to be told to leave transactions to
-SQLAlchemy for that. MySQL/MariaDB commit on every CREATE, so there the tables this run
-created are remembered and dropped if the run fails, and every load of a table holds a
-named lock (`GET_LOCK`) from its first look at the catalog to its end: two loads of one
-table take turns instead of racing to create it or deadlocking on its rows.
+SQLite (and DuckDB) run DDL inside a transaction (`Dialect.transactional_ddl`), so the
+generic loader creates tables in the load's own transaction there; pysqlite has to be
+told to leave transactions to SQLAlchemy for that (`Dialect.prepare_engine`).
+MySQL/MariaDB commit on every CREATE, so there the tables this run created are
+remembered and dropped if the run fails, and every load of a table holds a named lock
+(`GET_LOCK`, `Dialect.named_locks`) from its first look at the catalog to its end: two
+loads of one table take turns instead of racing to create it or deadlocking on its rows.
 """
 
 from __future__ import annotations
@@ -13,41 +14,24 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Any
 
 import sqlalchemy as sa
 
 from connectors import dberrors
+from connectors.dialects import dialect_for
 from connectors.errors import TargetUnavailable
 from connectors.runtime import log
 
-TRANSACTIONAL_DDL = frozenset({"sqlite", "duckdb", "postgresql"})
-"""Dialects whose CREATE TABLE rolls back with the transaction it ran in."""
 REFUSED = frozenset({1044, 1142, 1143})
 """MySQL/MariaDB's access denied: to a database, a table, a column."""
 LOCK_WAIT_SECONDS = 3600
 """How long a load waits for another load of the same table to finish."""
 
 
-def use_transactional_ddl(engine: sa.Engine) -> None:
-    """Make pysqlite leave BEGIN to SQLAlchemy, so DDL joins the transaction (SQLAlchemy's
-    documented recipe); BEGIN IMMEDIATE takes the write lock up front."""
-    if engine.dialect.name != "sqlite":
-        return
-
-    @sa.event.listens_for(engine, "connect")
-    def _connect(dbapi_connection: Any, _record: Any) -> None:
-        dbapi_connection.isolation_level = None
-
-    @sa.event.listens_for(engine, "begin")
-    def _begin(conn: sa.Connection) -> None:
-        conn.exec_driver_sql("BEGIN IMMEDIATE")
-
-
 @contextmanager
 def table_lock(conn: sa.Connection, table: str) -> Iterator[None]:
-    """Hold MySQL/MariaDB's named lock of a target table (a no-op elsewhere)."""
-    if conn.dialect.name != "mysql":
+    """Hold MySQL/MariaDB's named lock of a target table (a no-op without named locks)."""
+    if not dialect_for(conn).named_locks:
         yield
         return
     database = conn.exec_driver_sql("SELECT DATABASE()").scalar()

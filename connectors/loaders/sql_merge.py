@@ -1,4 +1,5 @@
-"""Statements of the generic loader, built with SQLAlchemy Core and the dialect's constructs."""
+"""Statements of the generic loader, built with SQLAlchemy Core (the upsert is the
+dialect's: `Dialect.upsert`)."""
 
 from __future__ import annotations
 
@@ -6,9 +7,7 @@ from collections.abc import Mapping
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.dialects import mysql, sqlite
 
-from connectors.errors import LoadError
 from connectors.loaders.prepare import SEQ, TargetColumn
 
 
@@ -76,28 +75,3 @@ def _exact(column: Any) -> Any:
     if isinstance(column.type, sa.String):
         return sa.cast(column, sa.LargeBinary()).label(None)
     return column
-
-
-def upsert(dialect: str, target: sa.TableClause, rows: Any, keys: list[str]) -> Any:
-    """INSERT ... SELECT that updates rows whose key exists (MySQL/MariaDB, SQLite)."""
-    names = list(rows.selected_columns.keys())
-    rest = [n for n in names if n not in keys]
-    if dialect == "mysql":
-        statement = mysql.insert(target).from_select(names, rows)
-        # `statement.inserted` escapes a `%` in a name twice; VALUES(column) renders it right.
-        # With every column a key there is nothing to update: re-set a key, a no-op.
-        sets = {n: sa.func.values(sa.column(n)) for n in rest or keys[:1]}
-        return statement.on_duplicate_key_update(sets)
-    if dialect == "sqlite":
-        lite = sqlite.insert(target).from_select(names, rows)
-        if not rest:
-            return lite.on_conflict_do_nothing(index_elements=keys)
-        return lite.on_conflict_do_update(
-            index_elements=keys,
-            set_={n: lite.excluded[n] for n in rest},
-            where=sa.or_(*(target.c[n].is_distinct_from(lite.excluded[n]) for n in rest)),
-        )
-    raise LoadError(
-        f"upsert is not supported on {dialect}",
-        hint="use append or replace, or a PostgreSQL, MySQL/MariaDB or SQLite target",
-    )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 
+from connectors.dialects import dialect_for
 from connectors.loaders import tables
 from connectors.loaders.prepare import split_table
 from connectors.loaders.sql import translate
@@ -16,7 +17,7 @@ def read_state(url: sa.URL, table: str, pipeline: str, stream: str) -> dict[str,
     """
     schema, _ = split_table(table)
     engine = sa.create_engine(url, poolclass=sa.pool.NullPool)
-    state = tables.state_table(tables.new_metadata(url.get_backend_name()), schema)
+    state = tables.state_table(tables.new_metadata(dialect_for(url).name), schema)
     try:
         with engine.connect() as conn:
             if not sa.inspect(conn).has_table(state.name, schema=schema):

@@ -9,10 +9,10 @@ from __future__ import annotations
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.dialects import mysql, postgresql
 from sqlalchemy.engine import Dialect
 from sqlalchemy.types import TypeEngine
 
+from connectors.dialects import dialect_for
 from connectors.loaders.base import RUNS_TABLE, STATE_TABLE
 from connectors.loaders.prepare import Extract
 from connectors.types import ColumnType
@@ -22,39 +22,27 @@ _KEY = sa.String(255)
 
 
 def sql_type(ctype: ColumnType, dialect: str, key: bool = False) -> TypeEngine[Any]:
-    """The column type a spec type gets when dagsmith creates the table."""
-    simple: dict[str, TypeEngine[Any]] = {
-        "integer": sa.Integer(),
-        "bigint": sa.BigInteger(),
-        "float": sa.Double(),
-        "boolean": sa.Boolean(),
-        "date": sa.Date(),
-    }
-    if ctype.name in simple:
-        return simple[ctype.name]
-    if ctype.name == "decimal":
-        return sa.Numeric(ctype.precision, ctype.scale)
-    if ctype.name in ("timestamp", "timestamptz"):
-        if dialect == "mysql":
-            # MariaDB has no zoned type: timestamptz is stored as UTC, to the microsecond.
-            return mysql.DATETIME(fsp=6)
-        return sa.DateTime(timezone=ctype.name == "timestamptz")
-    if ctype.name == "json" and dialect != "sqlite":
-        return postgresql.JSONB() if dialect == "postgresql" else sa.JSON()
-    return _KEY if key and dialect == "mysql" else sa.Text()
+    """The column type a spec type gets when dagsmith creates the table (the dialect's
+    `ddl_type`)."""
+    return dialect_for(dialect).ddl_type(ctype, key)
 
 
 def target_table(
     metadata: sa.MetaData, schema: str | None, name: str, extract: Extract, keys: list[str]
 ) -> sa.Table:
-    """The target as dagsmith creates it; upsert keys become its primary key.
+    """The target as dagsmith creates it: the extract's types, the upsert keys as its
+    primary key, NOT NULL on `extract.not_null`, and nothing else (no default, no sequence).
 
     Never an auto-increment key: MySQL would turn a loaded 0 into the next counter value.
     """
     dialect = metadata.info["dialect"]
     columns = [
         sa.Column(
-            col, sql_type(ctype, dialect, col in keys), primary_key=col in keys, autoincrement=False
+            col,
+            sql_type(ctype, dialect, col in keys),
+            primary_key=col in keys,
+            nullable=col not in extract.not_null and col not in keys,
+            autoincrement=False,
         )
         for col, ctype in extract.types.items()
     ]

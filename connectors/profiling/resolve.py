@@ -19,6 +19,7 @@ from urllib.parse import parse_qsl, urlsplit, urlunsplit
 
 import sqlalchemy as sa
 
+from connectors import dialects
 from connectors.connections import env_var, get_connection
 from connectors.errors import SourceError, SpecError
 from connectors.profiling import formats, profile
@@ -32,16 +33,6 @@ from connectors.spec.sql import SqlSource
 
 BATCH_ROWS = 65_536
 URL_CONNECTION = "profile_url"
-_DATABASE_SCHEMES = {
-    "postgresql",
-    "postgres",
-    "mysql",
-    "mariadb",
-    "sqlite",
-    "mssql",
-    "oracle",
-    "snowflake",
-}
 _AUTH = {(True, True): "basic", (False, True): "bearer"}
 """The auth a connection's credentials suggest: (has login, has password) -> type."""
 
@@ -87,7 +78,7 @@ def url_connection(request: Request) -> tuple[str, str] | None:
 
 def is_database_url(url: str) -> bool:
     """Whether `url` is a SQLAlchemy database URL (`postgresql+psycopg2://...`, `sqlite:///`)."""
-    return urlsplit(url).scheme.lower().split("+")[0] in _DATABASE_SCHEMES
+    return dialects.is_database_scheme(urlsplit(url).scheme)
 
 
 def connection_value(url: str) -> str | None:
@@ -105,7 +96,8 @@ def sqlite_absolute(url: str) -> str:
     """The URL with a relative SQLite path made absolute, so it holds from any folder."""
     parsed = sa.make_url(url)
     database = parsed.database or ""
-    if parsed.get_backend_name() != "sqlite" or database in ("", ":memory:"):
+    dialect = dialects.known(parsed)
+    if dialect is None or not dialect.file_database or database in ("", ":memory:"):
         return url
     if Path(database).is_absolute() or database.startswith("file:"):
         return url

@@ -2,9 +2,10 @@
 
 The row count comes from the catalogue's statistics (PostgreSQL's `reltuples`, MySQL's
 `information_schema.tables`), marked as estimated, and is counted exactly only on small
-tables. A large PostgreSQL table is sampled with `TABLESAMPLE SYSTEM` (whole pages picked
-at random: no scan, no sort); other databases give their head. Every statement runs
-through the SQL source's reader, so it gets the same checks and read-only transaction.
+tables. A large table is sampled where the dialect has a way without a scan
+(PostgreSQL's `TABLESAMPLE SYSTEM`: whole pages picked at random, no sort); other
+databases give their head. Every statement runs through the SQL source's reader, so it
+gets the same checks and read-only transaction.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ import pyarrow as pa
 
 from connectors import sources
 from connectors.connections import lookup, to_sqlalchemy_url
+from connectors.dialects import Dialect, dialect_for
 from connectors.profiling.model import Count
 from connectors.runtime import ReadContext
 from connectors.spec.sources import SourceSpec
@@ -20,7 +22,6 @@ from connectors.spec.sql import SqlSource
 
 EXACT_BELOW = 1_000_000
 """Tables estimated smaller than this are counted exactly (a count is cheap there)."""
-_QUOTES = {"mysql": "`", "mariadb": "`"}
 
 
 def take(spec: SqlSource, ctx: ReadContext, rows: int, full: bool) -> tuple[pa.Table, Count, str]:
@@ -30,47 +31,35 @@ def take(spec: SqlSource, ctx: ReadContext, rows: int, full: bool) -> tuple[pa.T
         count = Count(table.num_rows, False) if exhausted else Count(None, True)
         return table, count, "full" if exhausted else "head"
     backend = to_sqlalchemy_url(lookup(spec.connection, ctx.project_dir), spec.connection)
-    dialect = backend.get_backend_name()
+    dialect = dialect_for(backend)
     count = _count(spec, ctx, dialect)
     if count.value is not None and count.value <= rows:
         table, _ = head(spec, ctx, None)
         return table, Count(table.num_rows, False), "full"
-    if dialect == "postgresql" and count.value:
-        percent = min(100.0, 150.0 * rows / count.value)
-        sampled = _run(
-            spec,
-            ctx,
-            f"SELECT {_columns(spec, dialect)} FROM {_name(spec, dialect)} "
-            f"TABLESAMPLE SYSTEM ({percent:.6f})",
-            rows,
-        )
+    percent = min(100.0, 150.0 * rows / count.value) if count.value else 0.0
+    sql = dialect.sample(_columns(spec, dialect), dialect.quoted(spec.table), percent)
+    if sql is not None and count.value:
+        sampled = _run(spec, ctx, sql, rows)
         if sampled.num_rows >= rows // 10:
             return sampled, count, "tablesample"
     table, _ = head(spec, ctx, rows)
     return table, count, "head"
 
 
-def _count(spec: SqlSource, ctx: ReadContext, dialect: str) -> Count:
+def _count(spec: SqlSource, ctx: ReadContext, dialect: Dialect) -> Count:
     estimate = _estimate(spec, ctx, dialect)
     if estimate is not None and estimate >= EXACT_BELOW:
         return Count(estimate, estimated=True)
-    exact = _run(spec, ctx, f"SELECT count(*) AS n FROM {_name(spec, dialect)}", 1)
+    assert spec.table is not None
+    exact = _run(spec, ctx, f"SELECT count(*) AS n FROM {dialect.quoted(spec.table)}", 1)
     return Count(int(exact.column(0)[0].as_py()), estimated=False)
 
 
-def _estimate(spec: SqlSource, ctx: ReadContext, dialect: str) -> int | None:
+def _estimate(spec: SqlSource, ctx: ReadContext, dialect: Dialect) -> int | None:
     assert spec.table is not None
     schema, _, name = spec.table.rpartition(".")
-    if dialect == "postgresql":
-        regclass = _name(spec, dialect).replace("'", "")
-        sql = f"SELECT reltuples::bigint AS n FROM pg_class WHERE oid = to_regclass('{regclass}')"
-    elif dialect in _QUOTES:
-        where = f"'{schema}'" if schema else "DATABASE()"
-        sql = (
-            "SELECT table_rows AS n FROM information_schema.tables "
-            f"WHERE table_schema = {where} AND table_name = '{name}'"
-        )
-    else:
+    sql = dialect.row_estimate(schema, name, dialect.quoted(spec.table))
+    if sql is None:
         return None
     found = _run(spec, ctx, sql, 1)
     value = found.column(0)[0].as_py() if found.num_rows else None
@@ -100,13 +89,6 @@ def _run(spec: SqlSource, ctx: ReadContext, sql: str, limit: int) -> pa.Table:
     return head(query, ctx, limit)[0]
 
 
-def _name(spec: SqlSource, dialect: str) -> str:
-    """The table's name quoted for the dialect (its parts are checked identifiers)."""
-    assert spec.table is not None
-    quote = _QUOTES.get(dialect, '"')
-    return ".".join(f"{quote}{part}{quote}" for part in spec.table.split("."))
-
-
-def _columns(spec: SqlSource, dialect: str) -> str:
-    quote = _QUOTES.get(dialect, '"')
-    return ", ".join(f"{quote}{c}{quote}" for c in spec.columns) if spec.columns else "*"
+def _columns(spec: SqlSource, dialect: Dialect) -> str:
+    """The spec's columns quoted for the dialect (they are checked identifiers), or `*`."""
+    return ", ".join(dialect.quoted(c) for c in spec.columns) if spec.columns else "*"

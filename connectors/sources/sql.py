@@ -20,6 +20,7 @@ import sqlalchemy as sa
 
 from connectors import dberrors
 from connectors.connections import env_var, lookup, to_sqlalchemy_url
+from connectors.dialects import Dialect, dialect_for
 from connectors.errors import DagsmithError, SourceError, SourceUnavailable
 from connectors.runtime import Pushdown, ReadContext, Since, log
 from connectors.sources import sql_adbc, sql_filter, sql_query, sql_types
@@ -30,13 +31,6 @@ from connectors.types import ColumnType
 CONNECT_TIMEOUT = 15
 """Seconds to wait for a server to answer before calling it unavailable."""
 
-_READ_ONLY = {
-    "postgresql": ["SET TRANSACTION READ ONLY"],
-    "mysql": ["SET time_zone = '+00:00'", "START TRANSACTION READ ONLY"],
-    "mariadb": ["SET time_zone = '+00:00'", "START TRANSACTION READ ONLY"],
-    "sqlite": ["PRAGMA query_only = ON"],
-}
-_TIMEOUT_ARG = {"psycopg2": "connect_timeout", "pymysql": "connect_timeout"}
 _HINTS = (
     (
         ("28P01", "28000", 1045, "authentication", "access denied", 'role "'),
@@ -77,10 +71,11 @@ def _read_rows(
     the runner instead (wrapping arbitrary SQL to bind a parameter is not worth the risk).
     """
     with _connect(url) as conn:
+        dialect = dialect_for(conn)
         stream = conn.execution_options(stream_results=True)
         if spec.table:
             select, types = _table_select(spec, conn)
-            select = _since(select, types, since, conn.dialect.name)
+            select = _since(select, types, since, dialect)
             columns = {name: select.selected_columns[name] for name in types}
             pushed = sql_filter.where(pushdown, columns, types)
             if pushed is not None:
@@ -89,11 +84,11 @@ def _read_rows(
             result = stream.execute(select)
         else:
             result = stream.execute(
-                sql_query.as_text(sql_query.checked_query(spec, _dialect(conn)))
+                sql_query.as_text(sql_query.checked_query(spec, dialect.sqlglot))
             )
-            types = _described(spec, result, conn)
+            types = _described(spec, result, dialect)
         schema = pa.schema([(name, ctype.arrow()) for name, ctype in types.items()])
-        parsed_json = spec.table is not None or conn.dialect.name != "mysql"
+        parsed_json = spec.table is not None or dialect.query_json_parsed
         empty = True
         for rows in result.yield_per(batch_rows).partitions():
             empty = False
@@ -108,9 +103,10 @@ def column_types(spec: SqlSource, ctx: ReadContext) -> dict[str, ColumnType]:
     with _errors(spec, url), _connect(url) as conn:
         if spec.table:
             return _table_select(spec, conn)[1]
-        dialect = _dialect(conn)
-        sql = sql_query.describe_query(sql_query.checked_query(spec, dialect), dialect)
-        return _described(spec, conn.execute(sql_query.as_text(sql)), conn)
+        dialect = dialect_for(conn)
+        sql = sql_query.checked_query(spec, dialect.sqlglot)
+        sql = sql_query.describe_query(sql, dialect.sqlglot)
+        return _described(spec, conn.execute(sql_query.as_text(sql)), dialect)
 
 
 def _url(spec: SqlSource, ctx: ReadContext) -> sa.URL:
@@ -120,23 +116,20 @@ def _url(spec: SqlSource, ctx: ReadContext) -> sa.URL:
 @contextmanager
 def _connect(url: sa.URL) -> Iterator[sa.Connection]:
     """One connection of its own (no pool: session settings must not outlive the read)."""
-    timeout = _TIMEOUT_ARG.get(url.get_driver_name())
+    timeout = dialect_for(url).connect_timeout_args.get(url.get_driver_name())
     args = {timeout: CONNECT_TIMEOUT} if timeout and timeout not in url.query else {}
     engine = sa.create_engine(url, poolclass=sa.pool.NullPool, connect_args=args)
     try:
         with engine.connect() as conn:
-            statements = _READ_ONLY.get(conn.dialect.name)
+            dialect = dialect_for(conn)
+            statements = dialect.read_only
             if statements is None:
-                log.info("%s: no read-only transaction for this database", url.get_backend_name())
+                log.info("%s: no read-only transaction for this database", dialect.label)
             for statement in statements or []:
                 conn.execute(sa.text(statement))
             yield conn
     finally:
         engine.dispose()
-
-
-def _dialect(conn: sa.Connection) -> str:
-    return sql_query.sqlglot_dialect(conn.dialect.name)
 
 
 def _table_select(
@@ -147,7 +140,8 @@ def _table_select(
     schema, _, name = spec.table.rpartition(".")
     table = sa.Table(name, sa.MetaData(), schema=schema or None, autoload_with=conn)
     wanted = sql_query.selected_columns(spec, list(table.columns.keys()))
-    types = {c: sql_types.from_reflected(table.columns[c].type, conn.dialect.name) for c in wanted}
+    dialect = dialect_for(conn)
+    types = {c: sql_types.from_reflected(table.columns[c].type, dialect) for c in wanted}
     return sa.select(*(table.columns[c] for c in wanted)), types
 
 
@@ -155,23 +149,23 @@ def _since(
     select: sa.Select[tuple[object, ...]],
     types: dict[str, ColumnType],
     since: Since | None,
-    dialect: str,
+    dialect: Dialect,
 ) -> sa.Select[tuple[object, ...]]:
     """The SELECT restricted to rows past an incremental bound, bound as a typed parameter."""
     if since is None or since.column not in types:
         return select
-    value = sql_types.bound_value(types[since.column], since.value, naive_utc=dialect == "mysql")
+    value = sql_types.bound_value(types[since.column], since.value, naive_utc=dialect.naive_utc)
     if value is None:
         return select
     return select.where(select.selected_columns[since.column] > value)
 
 
 def _described(
-    spec: SqlSource, result: sa.CursorResult[tuple[object, ...]], conn: sa.Connection
+    spec: SqlSource, result: sa.CursorResult[tuple[object, ...]], dialect: Dialect
 ) -> dict[str, ColumnType]:
     description = result.cursor.description or []
     sql_query.check_unique_names(spec, [column[0] for column in description])
-    return {c[0]: sql_types.from_description(c, conn.dialect.name) for c in description}
+    return {c[0]: dialect.described_type(c) for c in description}
 
 
 @contextmanager
@@ -187,8 +181,7 @@ def _errors(spec: SqlSource, url: sa.URL) -> Iterator[None]:
     except sa.exc.DBAPIError as exc:
         orig = exc.orig
         text = next(iter(str(orig).strip().splitlines()), type(orig).__name__)
-        first = orig.args[0] if orig is not None and orig.args else None
-        code = getattr(orig, "pgcode", None) or (first if isinstance(first, int) else None)
+        code = dberrors.driver_code(orig)
         raise _translated(spec, url, text, code, exc.connection_invalidated) from exc
     except (adbc_driver_manager.Error, sql_adbc.StreamError) as exc:
         raise _translated(spec, url, _adbc_text(exc), getattr(exc, "sqlstate", None)) from exc

@@ -19,13 +19,13 @@ import pyarrow as pa
 import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql.base import PGDialect
 
+from connectors.dialects import known
+from connectors.dialects.base import decimal_or_text
+from connectors.dialects.postgres import POSTGRES
 from connectors.runtime import Pushdown, Since, log
 from connectors.sources import sql_filter, sql_query, sql_types
 from connectors.spec.sql import SqlSource
 from connectors.types import ColumnType
-
-LIBPQ_DRIVERS = frozenset({"psycopg2", "psycopg"})
-"""SQLAlchemy drivers built on libpq: their URLs' query options are libpq's, as ADBC's are."""
 
 _STRING = ColumnType("string")
 _NATIVE = {
@@ -60,13 +60,14 @@ class StreamError(Exception):
 
 def handles(url: sa.URL) -> bool:
     """Whether the fast path reads this URL: PostgreSQL through a libpq-based driver."""
-    return url.get_backend_name() == "postgresql" and url.get_driver_name() in LIBPQ_DRIVERS
+    dialect = known(url)
+    return dialect is not None and url.get_driver_name() in dialect.arrow_drivers
 
 
 def libpq_uri(url: sa.URL, connect_timeout: int) -> str:
     """The URL as libpq reads it. It holds the password: never log it, never show it."""
     query = {"connect_timeout": str(connect_timeout), **url.query}
-    return url.set(drivername="postgresql", query=query).render_as_string(hide_password=False)
+    return POSTGRES.libpq_url(url).set(query=query).render_as_string(hide_password=False)
 
 
 def read(
@@ -135,7 +136,7 @@ def _described(spec: SqlSource, cur: adbc.Cursor) -> tuple[str, list[pa.Field[pa
         table = ".".join(_quote(part) for part in spec.table.split("."))
         by_name = {f.name: f for f in cur.adbc_execute_schema(f"SELECT * FROM {table}")}
         return table, [by_name[c] for c in sql_query.selected_columns(spec, list(by_name))]
-    query = sql_query.checked_query(spec, sql_query.sqlglot_dialect("postgresql"))
+    query = sql_query.checked_query(spec, POSTGRES.sqlglot)
     fields = list(cur.adbc_execute_schema(query))
     sql_query.check_unique_names(spec, [f.name for f in fields])
     return query, fields
@@ -189,7 +190,7 @@ def _numeric(typmod: int) -> ColumnType:
     if typmod < 0:
         return _STRING
     precision, scale = (typmod - 4) >> 16, (((typmod - 4) & 0x7FF) ^ 1024) - 1024
-    return sql_types.decimal_or_text(precision, scale)
+    return decimal_or_text(precision, scale)
 
 
 def _select(

@@ -19,7 +19,6 @@ from connectors.errors import SourceError, SpecError
 from connectors.spec.sql import SqlSource
 
 _BIND_LIKE = re.compile(r"(?<![:\w]):(?=\w)")
-_DIALECTS = {"postgresql": "postgres", "mysql": "mysql", "mariadb": "mysql", "mssql": "tsql"}
 
 _REFUSED: dict[type[exp.Expression], str] = {
     exp.Insert: "INSERT",
@@ -36,12 +35,6 @@ _REFUSED: dict[type[exp.Expression], str] = {
     exp.Command: "a statement that is not a plain SELECT",
 }
 """Nodes that change data, take locks or escape the parser, anywhere in the tree."""
-
-
-def sqlglot_dialect(sqlalchemy_dialect: str) -> str:
-    """The sqlglot dialect that reads a SQLAlchemy dialect's SQL ('' is sqlglot's generic SQL)."""
-    name = _DIALECTS.get(sqlalchemy_dialect, sqlalchemy_dialect)
-    return name if sqlglot.Dialect.get(name) else ""
 
 
 def checked_query(spec: SqlSource, dialect: str) -> str:

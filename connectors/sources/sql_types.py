@@ -1,7 +1,8 @@
 """A database's column types as spec types, and rows as Arrow batches of those types.
 
 Types come from the database, never from the values: a table's reflected SQLAlchemy
-types, or a query's cursor description (PostgreSQL type OIDs, MySQL field codes).
+types, or a query's cursor description (read by the dialect: PostgreSQL type OIDs,
+MySQL field codes).
 Whatever has no closer spec type (uuid, interval, arrays, blobs) is read as text.
 """
 
@@ -16,88 +17,35 @@ import pyarrow as pa
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql
 
+from connectors.dialects import base
+from connectors.dialects.base import STRING as _STRING
+from connectors.dialects.base import Dialect
 from connectors.errors import SourceError
 from connectors.types import ColumnType
 
-_STRING = ColumnType("string")
-_PG_OIDS = {
-    16: ColumnType("boolean"),
-    20: ColumnType("bigint"),
-    21: ColumnType("integer"),
-    23: ColumnType("integer"),
-    26: ColumnType("bigint"),
-    700: ColumnType("float"),
-    701: ColumnType("float"),
-    1082: ColumnType("date"),
-    1114: ColumnType("timestamp"),
-    1184: ColumnType("timestamptz"),
-    114: ColumnType("json"),
-    3802: ColumnType("json"),
-}
-_PG_NUMERIC = 1700
-# MySQL field codes. A description does not say whether an INT is unsigned, so LONG
-# (INT) is read as bigint; TIMESTAMP is UTC because the session's time zone is set so.
-_MYSQL_CODES = {
-    1: ColumnType("integer"),
-    2: ColumnType("integer"),
-    9: ColumnType("integer"),
-    3: ColumnType("bigint"),
-    8: ColumnType("bigint"),
-    4: ColumnType("float"),
-    5: ColumnType("float"),
-    10: ColumnType("date"),
-    14: ColumnType("date"),
-    12: ColumnType("timestamp"),
-    7: ColumnType("timestamptz"),
-    245: ColumnType("json"),
-}
-_MYSQL_DECIMALS = (0, 246)
 
-
-def decimal_or_text(precision: int | None, scale: int | None) -> ColumnType:
-    """decimal(p,s) when Arrow's decimal128 holds it exactly, else text (which always does)."""
-    if precision is None or scale is None or not 0 <= scale <= precision <= 38 or precision < 1:
-        return _STRING
-    return ColumnType("decimal", precision, scale)
-
-
-def from_reflected(sql_type: sa.types.TypeEngine[Any], dialect: str) -> ColumnType:
+def from_reflected(sql_type: sa.types.TypeEngine[Any], dialect: Dialect) -> ColumnType:
     """The spec type of a reflected column (any SQLAlchemy dialect)."""
     if isinstance(sql_type, postgresql.OID):
         return ColumnType("bigint")  # as a query's description types it
     if isinstance(sql_type, sa.Boolean):
         return ColumnType("boolean")
     if isinstance(sql_type, sa.Integer):
-        big = isinstance(sql_type, sa.BigInteger) or dialect == "sqlite"  # SQLite ints are 64-bit
+        big = isinstance(sql_type, sa.BigInteger) or dialect.integers_64bit
         if getattr(sql_type, "unsigned", False):
             return ColumnType("decimal", 20, 0) if big else ColumnType("bigint")
         return ColumnType("bigint" if big else "integer")
     if isinstance(sql_type, sa.Float):
         return ColumnType("float")
     if isinstance(sql_type, sa.Numeric):
-        return decimal_or_text(sql_type.precision, sql_type.scale)
+        return base.decimal_or_text(sql_type.precision, sql_type.scale)
     if isinstance(sql_type, sa.DateTime):
-        utc = sql_type.timezone or (dialect == "mysql" and isinstance(sql_type, sa.TIMESTAMP))
+        utc = sql_type.timezone or (dialect.timestamp_is_utc and isinstance(sql_type, sa.TIMESTAMP))
         return ColumnType("timestamptz" if utc else "timestamp")
     if isinstance(sql_type, sa.Date):
         return ColumnType("date")
     if isinstance(sql_type, sa.JSON):
         return ColumnType("json")
-    return _STRING
-
-
-def from_description(column: Sequence[Any], dialect: str) -> ColumnType:
-    """The spec type of a DB-API description entry (name, type_code, _, size, precision, scale)."""
-    code, size, precision, scale = column[1], column[3], column[4], column[5]
-    if dialect == "postgresql" and isinstance(code, int):
-        if code == _PG_NUMERIC:
-            return decimal_or_text(precision, scale)
-        return _PG_OIDS.get(code, _STRING)
-    if dialect == "mysql" and isinstance(code, int):
-        if code in _MYSQL_DECIMALS and size:
-            # The display size counts the sign and the point; assume no sign to never fall short.
-            return decimal_or_text(min(size - (1 if scale else 0), 38), scale)
-        return _MYSQL_CODES.get(code, _STRING)
     return _STRING
 
 

@@ -45,7 +45,7 @@ def _penguins_expected() -> list[tuple[str, str, str]]:
         ]
 
 
-def _spec(name: str, pg: Database, maria: Database) -> str:
+def _spec(name: str, pg: Database) -> str:
     return f"""
 pipeline: {name}
 target: warehouse
@@ -132,7 +132,7 @@ class _Gateway(BaseHTTPRequestHandler):
 
 def test_filter_through_dagsmith_run(sources: Path, postgres: Database, mariadb: Database) -> None:
     spec = sources / "pipelines" / "filtered.yaml"
-    spec.write_text(_spec("filtered_run", postgres, mariadb))
+    spec.write_text(_spec("filtered_run", postgres))
     gateway = ThreadingHTTPServer(("127.0.0.1", 0), _Gateway)
     threading.Thread(target=gateway.serve_forever, daemon=True).start()
     env = {**os.environ, "DAGSMITH_PUSHGATEWAY_URL": f"http://127.0.0.1:{gateway.server_port}"}
@@ -175,7 +175,7 @@ def _check_run(result: subprocess.CompletedProcess[str], postgres: Database) -> 
 def test_filter_through_a_generated_dag(
     sources: Path, postgres: Database, mariadb: Database
 ) -> None:
-    dag = deploy(sources, _spec(unique("filtered_dag"), postgres, mariadb))
+    dag = deploy(sources, _spec(unique("filtered_dag"), postgres))
     state, tis = run(dag)
     assert state == "success", {k: ti.state for k, ti in tis.items()}
     assert _loaded(postgres) == _expected()

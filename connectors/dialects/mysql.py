@@ -1,0 +1,104 @@
+"""MySQL and MariaDB: PyMySQL through SQLAlchemy, loaded by the generic loader.
+
+DDL commits at once here, so the generic loader takes a named lock per table and drops
+what a failed run created (`connectors.loaders.sql_ddl`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any, ClassVar
+
+import sqlalchemy as sa
+from sqlalchemy.dialects import mysql
+from sqlalchemy.types import TypeEngine
+
+from connectors.dialects.base import STRING, Dialect, decimal_or_text
+from connectors.types import ColumnType
+
+KEY = sa.String(255)
+"""Key-sized text: MySQL/MariaDB cannot index an unbounded TEXT column."""
+# Field codes. A description does not say whether an INT is unsigned, so LONG (INT) is
+# read as bigint; TIMESTAMP is UTC because the session's time zone is set so.
+_CODES = {
+    1: ColumnType("integer"),
+    2: ColumnType("integer"),
+    9: ColumnType("integer"),
+    3: ColumnType("bigint"),
+    8: ColumnType("bigint"),
+    4: ColumnType("float"),
+    5: ColumnType("float"),
+    10: ColumnType("date"),
+    14: ColumnType("date"),
+    12: ColumnType("timestamp"),
+    7: ColumnType("timestamptz"),
+    245: ColumnType("json"),
+}
+_DECIMALS = (0, 246)
+
+
+class MySQL(Dialect):
+    """MySQL and MariaDB (SQLAlchemy calls both `mysql`)."""
+
+    name = "mysql"
+    label = "MySQL/MariaDB"
+    schemes = frozenset({"mysql", "mariadb"})
+    driver = "mysql+pymysql"
+    driver_modules = ("pymysql", "MySQLdb", "mysql", "mariadb")
+    connect_timeout_args: ClassVar[dict[str, str]] = {"pymysql": "connect_timeout"}
+    named_locks = True
+    max_identifier = 64
+    identifier_unit = "characters"
+    quote = "`"
+    sqlglot = "mysql"
+    read_only = ("SET time_zone = '+00:00'", "START TRANSACTION READ ONLY")
+    # Too many connections, lock wait timeout, deadlock, XA deadlock, cannot connect,
+    # server gone, connection lost.
+    transient_codes = frozenset({1040, 1205, 1213, 1614, 2002, 2003, 2006, 2013, 2055})
+    conflict_codes = frozenset({1213, 1205})
+    timestamp_is_utc = True
+    naive_utc = True
+    query_json_parsed = False
+    rights_path = "connectors.loaders.preflight:mariadb_missing"
+
+    def reflected_name(self, name: str) -> str:
+        """SQLAlchemy's MySQL reflection leaves a backtick in a name doubled."""
+        return name.replace("``", "`")
+
+    def ddl_type(self, ctype: ColumnType, key: bool = False) -> TypeEngine[Any]:
+        """No zoned type: timestamps are DATETIME(6) holding UTC; keys are bounded text."""
+        if ctype.name in ("timestamp", "timestamptz"):
+            return mysql.DATETIME(fsp=6)
+        chosen = super().ddl_type(ctype, key)
+        return KEY if key and isinstance(chosen, sa.Text) else chosen
+
+    def described_type(self, column: Sequence[Any]) -> ColumnType:
+        """Field codes; DECIMAL from its display size and scale."""
+        code, size, scale = column[1], column[3], column[5]
+        if not isinstance(code, int):
+            return STRING
+        if code in _DECIMALS and size:
+            # The display size counts the sign and the point; assume no sign to never fall short.
+            return decimal_or_text(min(size - (1 if scale else 0), 38), scale)
+        return _CODES.get(code, STRING)
+
+    def upsert(self, target: sa.TableClause, rows: Any, keys: list[str]) -> Any:
+        """INSERT ... SELECT ... ON DUPLICATE KEY UPDATE."""
+        names = list(rows.selected_columns.keys())
+        rest = [n for n in names if n not in keys]
+        statement = mysql.insert(target).from_select(names, rows)
+        # `statement.inserted` escapes a `%` in a name twice; VALUES(column) renders it right.
+        # With every column a key there is nothing to update: re-set a key, a no-op.
+        sets = {n: sa.func.values(sa.column(n)) for n in rest or keys[:1]}
+        return statement.on_duplicate_key_update(sets)
+
+    def row_estimate(self, schema: str, name: str, quoted: str) -> str | None:
+        """`information_schema.tables.table_rows`: the engine's estimate, no scan."""
+        where = f"'{schema}'" if schema else "DATABASE()"
+        return (
+            "SELECT table_rows AS n FROM information_schema.tables "
+            f"WHERE table_schema = {where} AND table_name = '{name}'"
+        )
+
+
+MYSQL = MySQL()
