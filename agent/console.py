@@ -16,8 +16,8 @@ from rich.progress import (
 )
 from rich.table import Table
 
+from connectors.results import RunSummary
 from connectors.runner import Progress as ProgressCallback
-from connectors.runner import RunSummary
 
 _STATUS = {"ok": "[green]ok[/]", "skipped": "[yellow]already loaded[/]", "failed": "[red]failed[/]"}
 

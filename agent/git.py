@@ -82,12 +82,6 @@ def export(repo: Path, commit: str, into: Path, *folders: str) -> None:
         archive.extractall(into, filter="data")
 
 
-def current_branch(repo: Path) -> str | None:
-    """The checked-out branch, or None on a detached HEAD."""
-    name = git(repo, "branch", "--show-current").strip()
-    return name or None
-
-
 def branch_exists(repo: Path, name: str) -> bool:
     """Whether a local branch of that name exists."""
     found = subprocess.run(
@@ -95,14 +89,6 @@ def branch_exists(repo: Path, name: str) -> bool:
         check=False,
     )
     return found.returncode == 0
-
-
-def remote_url(repo: Path, name: str = "origin") -> str | None:
-    """The fetch URL of a remote, or None when there is no such remote."""
-    try:
-        return git(repo, "remote", "get-url", name).strip()
-    except GitError:
-        return None
 
 
 def default_base(repo: Path) -> str:

@@ -18,14 +18,12 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from connectors.errors import SpecError
 from connectors.masking import MaskingFilter
+from connectors.results import RunSummary
 from connectors.runtime import RunInfo
-
-if TYPE_CHECKING:
-    from connectors.runner import RunSummary
 
 log = logging.getLogger("dagsmith")
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Collection, Iterator
+from collections.abc import Collection
 
 IDENT = r"[A-Za-z_][A-Za-z0-9_]{0,62}"
 TABLE = rf"{IDENT}(?:\.{IDENT})?"
@@ -60,14 +60,6 @@ def take_list(text: str, known: Collection[str] | None = None) -> tuple[list[str
             break
         pos = sep.end()
     return items, end
-
-
-def lists_after(pattern: str, text: str) -> Iterator[list[str]]:
-    """Each non-empty column list that follows a match of `pattern` in `text`."""
-    for match in re.finditer(pattern, text, re.IGNORECASE):
-        items, _ = take_list(text[match.end() :])
-        if items:
-            yield items
 
 
 def scalar(text: str) -> str | int | float | bool:

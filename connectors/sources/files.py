@@ -241,12 +241,6 @@ def empty_batch(schema: pa.Schema) -> pa.RecordBatch:
     return pa.RecordBatch.from_pylist([], schema=schema)
 
 
-def rechunk(batch: pa.RecordBatch, rows: int) -> Iterator[pa.RecordBatch]:
-    """Slices of `batch` with at most `rows` rows each."""
-    for start in range(0, batch.num_rows, rows):
-        yield batch.slice(start, rows)
-
-
 def unique_names(names: list[str | None]) -> list[str]:
     """Column names made unique and non-empty, deterministically.
 

@@ -11,7 +11,6 @@ from connectors.spec.base import Identifier, SpecModel
 Scalar = str | int | float | bool
 
 Op = Literal["=", "!=", "<", "<=", ">", ">=", "in", "not_in", "is_null", "is_not_null", "between"]
-COMPARISONS = ("=", "!=", "<", "<=", ">", ">=")
 NULL_OPS = ("is_null", "is_not_null")
 LIST_OPS = ("in", "not_in")
 

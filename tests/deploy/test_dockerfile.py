@@ -9,11 +9,11 @@ import shlex
 import shutil
 import subprocess
 import sys
-import tomllib
 from pathlib import Path
 
 import pytest
 
+import connectors
 from tests.deploy.conftest import ROOT
 
 pytestmark = pytest.mark.slow
@@ -72,8 +72,7 @@ def test_the_dockerfile_install_step_resolves(tmp_path: Path) -> None:
     airflow = re.search(r"^ARG AIRFLOW_VERSION=(\S+)$", (ROOT / "Dockerfile").read_text(), re.M)
     assert airflow
     assert resolved["apache-airflow"] == airflow.group(1)
-    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
-    assert resolved["dagsmith"] == project["version"]
+    assert resolved["dagsmith"] == connectors.__version__
     # The run-time package only: the agent extra's LangChain and Jinja-based tools stay out.
     assert "langchain" not in resolved
     assert "prometheus_client" in resolved or "prometheus-client" in resolved
