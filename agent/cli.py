@@ -131,8 +131,17 @@ def validate(specs: Annotated[list[Path], typer.Argument(help="Pipeline specs (Y
 
 
 @app.command()
-def schema() -> None:
-    """Print the pipeline spec's JSON schema."""
+def schema(
+    markdown: Annotated[
+        bool, typer.Option("--markdown", help="Print the reference (docs/spec.md) instead.")
+    ] = False,
+) -> None:
+    """Print the pipeline spec's JSON schema, or its reference as Markdown."""
+    if markdown:
+        from agent.spec_reference import reference
+
+        typer.echo(reference(), nl=False)
+        return
     from connectors.spec import Pipeline
 
     typer.echo(json.dumps(Pipeline.model_json_schema(), indent=2))

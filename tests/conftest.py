@@ -42,6 +42,26 @@ class Database:
             ]
 
 
+_SERVICES = ("postgres", "mariadb", "redis")
+"""Markers a test gets from the fixtures it uses (directly, through another fixture, or as a
+parameter of one such as `database`): `make test-fast` leaves these out."""
+_AIRFLOW_FIXTURES = {"airflow_db"}
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Mark each test with the services and the Airflow it needs, from what it uses."""
+    for item in items:
+        used = set(getattr(item, "fixturenames", ()))
+        callspec = getattr(item, "callspec", None)
+        if callspec is not None:
+            used |= {str(value) for value in callspec.params.values()}
+        for service in _SERVICES:
+            if service in used:
+                item.add_marker(service)
+        if used & _AIRFLOW_FIXTURES:
+            item.add_marker("airflow")
+
+
 def read_context(folder: Path, batch_rows: int = 1000) -> ReadContext:
     """A source read context whose paths and connections start at `folder`."""
     run = RunInfo("run-1", "p", "s", datetime.now(UTC))

@@ -140,12 +140,13 @@ def test_json_server_pages_all_loaded(tmp_path: Path) -> None:
         "load http://127.0.0.1:9/v1/orders into orders",
     ],
 )
-def test_build_from_a_bare_url_asks_instead_of_naming_a_missing_connection(
+def test_build_from_a_bare_url_it_cannot_reach_writes_nothing(
     tmp_path: Path, description: str
 ) -> None:
-    """The offline planner asks for a connection id; it never writes `profile_url`."""
+    """The URL becomes `orders_source` only once its source was profiled through it: a
+    database or API that is not there leaves no spec and no `.env` (never `profile_url`)."""
     made = dagsmith("build", description, "--model", "offline", cwd=tmp_path, env=CLEAN_ENV)
-    assert made.returncode == 2 and "connection" in made.stderr
+    assert made.returncode == 2 and "orders_source" in made.stderr
     assert not (tmp_path / "pipelines").exists() and not (tmp_path / ".env").exists()
 
 
