@@ -35,6 +35,7 @@ lint: install
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
 	$(BIN)/vulture  # dead code; paths and whitelist in pyproject.toml
+	$(BIN)/lint-imports  # layering contracts in pyproject.toml
 
 bench: install
 	$(BIN)/python bench/load.py

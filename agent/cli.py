@@ -282,8 +282,8 @@ def review(
 ) -> None:
     """Explain what changed in the pipelines between two revisions, as Markdown for a pull
     request, and check the DAGs at HEAD. Exits 1 when a check fails."""
-    from agent.review_repo import review_repo
-    from agent.review_report import markdown
+    from agent.gitflow.review_repo import review_repo
+    from agent.gitflow.review_report import markdown
     from connectors.errors import DagsmithError
 
     try:
@@ -480,7 +480,7 @@ def pr(
     ] = True,
 ) -> None:
     """Commit specs and their DAGs on a new branch, with a review, and open a pull request."""
-    from agent.pr import open_pull_request
+    from agent.gitflow.pr import open_pull_request
     from connectors.errors import DagsmithError
 
     try:
@@ -515,8 +515,8 @@ def chat(
     ] = False,
 ) -> None:
     """Build a pipeline by conversation in the terminal (/help inside lists the commands)."""
-    from agent.chat import Chat
-    from agent.conversation import Conversation
+    from agent.chat.conversation import Conversation
+    from agent.chat.session import Chat
     from connectors.errors import DagsmithError
 
     try:

@@ -15,7 +15,7 @@ from pathlib import Path
 
 from dotenv import dotenv_values, set_key
 
-from agent.git import GitError, ignored, toplevel
+from agent.gitflow.git import GitError, ignored, toplevel
 from connectors.connections import env_var
 from connectors.errors import SpecError
 from connectors.profiling.resolve import connection_value

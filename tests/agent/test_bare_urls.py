@@ -18,8 +18,8 @@ from langchain_core.messages import ToolMessage
 from rich.console import Console
 
 from agent import env_file
-from agent.chat_commands import Commands
-from agent.conversation import Conversation
+from agent.chat.commands import Commands
+from agent.chat.conversation import Conversation
 from agent.planner import plan
 from agent.tools import Session
 from connectors.connections import env_var

@@ -10,9 +10,9 @@ from pathlib import Path
 import pytest
 from rich.console import Console
 
-from agent.chat import Chat, Transcript
-from agent.chat_commands import Commands
-from agent.conversation import Conversation
+from agent.chat.commands import Commands
+from agent.chat.conversation import Conversation
+from agent.chat.session import Chat, Transcript
 from agent.orchestrator import Step
 from agent.planner import plan
 from connectors.spec import load_spec

@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from agent.conversation import Conversation
+from agent.chat.conversation import Conversation
 from agent.orchestrator import Step
 from agent.planner import Column, Facts, plan
 from connectors.spec.io import to_plain

@@ -7,8 +7,8 @@ from pathlib import Path
 
 from rich.console import Console
 
-from agent.chat_commands import Commands
-from agent.conversation import Conversation
+from agent.chat.commands import Commands
+from agent.chat.conversation import Conversation
 from tests.gitflow.conftest import git
 
 FIRST = "Every day at 06:00 load data/orders.csv into table orders, upsert on order_id"

@@ -9,12 +9,12 @@ import duckdb
 import pytest
 
 from agent.describe import describe_schedule
-from agent.pr import default_branch, is_github
-from agent.pr_body import body, commit_message, title
-from agent.proposal import Proposal, check
+from agent.gitflow.pr import default_branch, is_github
+from agent.gitflow.pr_body import body, commit_message, title
+from agent.gitflow.proposal import Proposal, check
+from agent.gitflow.review import changes
+from agent.gitflow.risks import replaced_tables, risk_flags, shortest_interval
 from agent.render import render
-from agent.review import changes
-from agent.risks import replaced_tables, risk_flags, shortest_interval
 from agent.workspace import DryRun, dry_run
 from connectors.profiling import Profile
 from connectors.profiling.resolve import Request, profile_request

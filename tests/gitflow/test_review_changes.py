@@ -1,4 +1,4 @@
-"""`agent.review.changes` on spec objects, and the report and pairing around it (no git)."""
+"""`agent.gitflow.review.changes` on spec objects, and the report and pairing around it (no git)."""
 
 from __future__ import annotations
 
@@ -9,9 +9,9 @@ from typing import Any
 import pytest
 
 from agent.dagfiles import CheckResult
-from agent.review import Change, changes
-from agent.review_repo import compare, parse_specs
-from agent.review_report import Review, markdown
+from agent.gitflow.review import Change, changes
+from agent.gitflow.review_repo import compare, parse_specs
+from agent.gitflow.review_report import Review, markdown
 from connectors.spec import Pipeline
 
 BASE: dict[str, Any] = {

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from agent.pr_sections import profile_section
+from agent.gitflow.pr_sections import profile_section
 from connectors.profiling import Profile
 from connectors.spec.models import Pipeline
 from tests.profiling.conftest import profile_path

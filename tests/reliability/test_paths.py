@@ -85,7 +85,7 @@ def test_profile_init_and_build_refuse_it_too(project: Path, args: list[str]) ->
 
 
 def test_a_chat_refuses_it_and_the_model_sees_no_content(project: Path) -> None:
-    from agent.conversation import Conversation
+    from agent.chat.conversation import Conversation
 
     chat = Conversation(project, project, "offline")
     turn = chat.send("load ../outside/secret.csv into table x", lambda _: None, lambda _: None)

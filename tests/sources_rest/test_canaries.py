@@ -140,7 +140,7 @@ def test_a_chat_transcript_masks_every_form(tmp_path: Path) -> None:
     code = (
         "import base64, pathlib, sys\n"
         "from urllib.parse import quote\n"
-        "from agent.chat import Transcript\n"
+        "from agent.chat.session import Transcript\n"
         "from connectors.connections import parse_connection\n"
         "from connectors.sources.http.auth import masker_for\n"
         "canary, folder = sys.argv[1], pathlib.Path(sys.argv[2])\n"

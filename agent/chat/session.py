@@ -29,9 +29,9 @@ from rich.console import Console
 from rich.markup import escape
 
 from agent.build import CheckFailure, printer
-from agent.chat_commands import COMMANDS, Commands, Quit
-from agent.chat_view import change_diff, show_diff
-from agent.conversation import Conversation
+from agent.chat.commands import COMMANDS, Commands, Quit
+from agent.chat.conversation import Conversation
+from agent.chat.view import change_diff, show_diff
 from agent.orchestrator import Step
 from agent.planner import mask_logins
 from agent.profile_view import print_profile

@@ -1,7 +1,7 @@
 """`dagsmith review` on a git repository: the specs at two revisions compared, and the DAGs
 at HEAD checked.
 
-BASE defaults to the merge base with the main branch (`agent.git.default_base`). HEAD
+BASE defaults to the merge base with the main branch (`agent.gitflow.git.default_base`). HEAD
 defaults to the HEAD commit, so a review in CI sees exactly what was pushed; `worktree=True`
 reviews the files on disk instead, committed or not.
 
@@ -19,9 +19,9 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path, PurePosixPath
 
 from agent.dagfiles import CheckResult, check_pipelines, spec_files
-from agent.git import commit_of, default_base, export, files_at, git, toplevel
-from agent.review import Change, changes
-from agent.review_report import Review
+from agent.gitflow.git import commit_of, default_base, export, files_at, git, toplevel
+from agent.gitflow.review import Change, changes
+from agent.gitflow.review_report import Review
 from connectors.errors import SpecError
 from connectors.spec import Pipeline, parse_spec
 

@@ -17,10 +17,10 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from agent import git
 from agent.dagfiles import render_all
-from agent.pr_body import body, commit_message, title
-from agent.proposal import check, propose
+from agent.gitflow import git
+from agent.gitflow.pr_body import body, commit_message, title
+from agent.gitflow.proposal import check, propose
 from agent.render import RenderedDag
 from connectors.errors import SpecError, TerminalError
 

@@ -10,8 +10,8 @@ from rich.markup import escape
 from rich.table import Table
 
 from agent import env_file, workspace
-from agent.chat_view import on_disk, save_diff, show_diff, show_dry_run, show_python, show_yaml
-from agent.conversation import Conversation
+from agent.chat.conversation import Conversation
+from agent.chat.view import on_disk, save_diff, show_diff, show_dry_run, show_python, show_yaml
 from agent.profile_view import print_profile
 from agent.workspace import Checked
 from connectors.errors import DagsmithError, SpecError
@@ -159,7 +159,7 @@ class Commands:
 
     def do_pr(self, args: str) -> None:
         """Save, then branch, commit, and open a pull request (or say how to)."""
-        from agent.pr import open_pull_request
+        from agent.gitflow.pr import open_pull_request
 
         spec_path = self.do_save("")[0]
         project = self.conversation.project_dir

@@ -1,5 +1,5 @@
-"""The tables `agent.review` walks: which parts of a spec it compares, how it words a change,
-and why a change is a risk.
+"""The tables `agent.gitflow.review` walks: which parts of a spec it compares, how it words
+a change, and why a change is a risk.
 
 An `Aspect` is one value (the write mode, the schedule), reported as `label old -> new`. An
 `Entries` is a mapping (column types, fills, connections used) whose keys are added, removed

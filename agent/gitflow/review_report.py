@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from agent.dagfiles import CheckResult
-    from agent.review import Change
+    from agent.gitflow.review import Change
 
 RISK = "⚠️"
 
