@@ -41,7 +41,7 @@ def project(tmp_path: Path) -> Path:
 
 def test_help_imports_no_heavy_module() -> None:
     code = (
-        "import sys; from typer.testing import CliRunner; from agent.cli import app;"
+        "import sys; from typer.testing import CliRunner; from agent.cli.app import app;"
         "r = CliRunner().invoke(app, ['--help']); assert r.exit_code == 0, r.output;"
         "print(sorted(m for m in ('pyarrow', 'sqlalchemy', 'pandas', 'airflow', 'langchain')"
         " if m in sys.modules))"
@@ -55,7 +55,7 @@ def test_help_imports_no_heavy_module() -> None:
 def test_run_imports_no_module_it_does_not_use(project: Path) -> None:
     """pandas (for user steps) and prometheus_client (for a Pushgateway) cost 0.5 s of start-up."""
     code = (
-        "import sys; from typer.testing import CliRunner; from agent.cli import app;"
+        "import sys; from typer.testing import CliRunner; from agent.cli.app import app;"
         "r = CliRunner().invoke(app, ['run', 'examples/orders.yaml', '--json']);"
         "assert r.exit_code == 0, r.output;"
         "print(sorted(m for m in ('pandas', 'prometheus_client') if m in sys.modules))"

@@ -24,7 +24,7 @@ import pytest
 import sqlalchemy as sa
 import typer.main
 
-from agent.cli import app
+from agent.cli.app import app
 from tests.conftest import PG_URL
 from tests.test_cli import DAGSMITH, ROOT, dagsmith
 

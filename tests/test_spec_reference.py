@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from agent.spec_reference import reference
+from agent.cli.spec_reference import reference
 from connectors.spec import Pipeline
 
 DOC = Path(__file__).resolve().parents[1] / "docs" / "spec.md"

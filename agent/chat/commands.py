@@ -130,7 +130,7 @@ class Commands:
 
     def do_run(self, args: str) -> None:
         """Run the pipeline now into its target, as `dagsmith run` would."""
-        from agent.console import print_summary, progress_bars
+        from agent.cli.console import print_summary, progress_bars
         from connectors.runner import run_pipeline
 
         spec = self.conversation.spec

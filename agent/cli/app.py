@@ -15,7 +15,7 @@ from rich.console import Console
 from rich.markup import escape
 
 import connectors
-from agent.cli_group import GlobalOptionsGroup
+from agent.cli.group import GlobalOptionsGroup
 
 if TYPE_CHECKING:
     from agent.dagfiles import CheckResult
@@ -138,7 +138,7 @@ def schema(
 ) -> None:
     """Print the pipeline spec's JSON schema, or its reference as Markdown."""
     if markdown:
-        from agent.spec_reference import reference
+        from agent.cli.spec_reference import reference
 
         typer.echo(reference(), nl=False)
         return
@@ -169,7 +169,7 @@ def run(
     from connectors.deferred_pandas import defer_pandas
 
     defer_pandas()  # before the runtime's imports: half a second, for steps without DataFrames
-    from agent.console import print_summary, progress_bars
+    from agent.cli.console import print_summary, progress_bars
     from connectors.errors import DagsmithError
     from connectors.runner import run_pipeline
     from connectors.spec import load_spec
@@ -382,7 +382,7 @@ def init(
 
     A URL as SOURCE (a database's, with --table or --query, or an API's) becomes the
     connection NAME_source, saved in the project's .env (mode 0600, ignored by git)."""
-    from agent.init_pipeline import write_draft
+    from agent.cli.init_pipeline import write_draft
     from connectors.errors import DagsmithError
     from connectors.profiling.resolve import Request
 
