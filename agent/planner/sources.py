@@ -8,18 +8,15 @@ from urllib.parse import urlsplit
 
 from agent.planner.grammar import TABLE
 from agent.planner.state import Parsed
+from connectors import kinds
 from connectors.profiling.resolve import is_database_url
 
 FILE_KINDS = {
-    "csv": "csv",
-    "tsv": "tsv",
-    "json": "json",
-    "jsonl": "jsonl",
-    "ndjson": "jsonl",
-    "xlsx": "excel",
-    "xml": "xml",
-    "parquet": "parquet",
+    suffix.removeprefix("."): kind.suffixes[suffix]
+    for kind in kinds.kinds()
+    for suffix in sorted(kind.named_by)
 }
+"""A word's file suffix -> the source kind it names (each kind's `named_by`)."""
 _COMPRESSED = (".gz", ".bz2", ".zst", ".xz")
 _TOKEN = re.compile(r"\"([^\"]+)\"|'([^']+)'|([^\s,;\"'()]+)")
 _CONN = r"[a-z][a-z0-9_]{0,99}"

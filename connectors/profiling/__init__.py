@@ -10,11 +10,10 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from connectors.profiling import keys, quality, rest, sample
+from connectors.profiling import keys, quality, sample
 from connectors.profiling.columns import profile_column
 from connectors.profiling.model import ColumnProfile, Count, Issue, Profile, TypeGuess
 from connectors.runtime import ReadContext
-from connectors.spec.rest import RestSource
 from connectors.spec.sources import SourceSpec
 
 __all__ = ["ColumnProfile", "Count", "Issue", "Profile", "TypeGuess", "profile"]
@@ -40,14 +39,9 @@ def profile(
         findings: What format detection found (encoding, delimiter...), to report as is.
     """
     started = time.perf_counter()
-    found = dict(findings or {})
-    if isinstance(spec, RestSource):
-        spec, table, count, probed = rest.take(spec, ctx, rows)
-        taken = sample.Sample(table, count, "first pages")
-        found |= probed
-    else:
-        taken = sample.take(spec, ctx, rows, full)
-    table = taken.table
+    taken = sample.take(spec, ctx, rows, full)
+    spec, table = taken.spec or spec, taken.table
+    found = dict(findings or {}) | taken.found
     if ctx.rejects.count:
         found["rejected_rows"] = ctx.rejects.count
     columns = [profile_column(name, table.column(name), taken.rows) for name in table.column_names]

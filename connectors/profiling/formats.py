@@ -1,7 +1,9 @@
 """What a file's bytes say about how to read it: encoding, CSV dialect, sheets, record paths.
 
-`detect` turns a bare path into a source spec a pipeline can use as written; its
-findings are reported in the profile's `format` section.
+`detect` turns a bare path into a source spec a pipeline can use as written: the kind is
+the one whose `suffixes` name the file, and the kind's `detect_path` (one of the `*_spec`
+functions here for dagsmith's own kinds) reads the head. Its findings are reported in the
+profile's `format` section.
 """
 
 from __future__ import annotations
@@ -13,18 +15,11 @@ from collections import Counter
 from pathlib import PurePosixPath
 from typing import Any
 
+from connectors import kinds
 from connectors.errors import SourceError
 from connectors.runtime import ReadContext
 from connectors.sources import files
-from connectors.spec.sources import (
-    CsvSource,
-    ExcelSource,
-    JsonlSource,
-    JsonSource,
-    ParquetSource,
-    SourceSpec,
-    XmlSource,
-)
+from connectors.spec.sources import CsvSource, ExcelSource, JsonSource, SourceSpec, XmlSource
 
 HEAD_BYTES = 256 << 10
 _LATIN = frozenset(
@@ -33,11 +28,6 @@ _LATIN = frozenset(
 )
 PARSE_JSON_BELOW = 64 << 20
 """JSON documents up to this size (bytes) are parsed whole to find the record path."""
-_KINDS = {
-    ".csv": "csv", ".txt": "csv", ".tsv": "tsv", ".tab": "tsv", ".json": "json",
-    ".jsonl": "jsonl", ".ndjson": "jsonl", ".xlsx": "excel", ".xlsm": "excel",
-    ".xml": "xml", ".parquet": "parquet", ".pq": "parquet",
-}  # fmt: skip
 _BOMS = (
     (codecs.BOM_UTF8, "utf-8"),
     (codecs.BOM_UTF16_LE, "utf-16"),
@@ -51,36 +41,47 @@ def detect(path: str, ctx: ReadContext) -> tuple[SourceSpec, dict[str, Any]]:
     kind = _kind(location)
     with files.open_binary(location, "infer") as raw:
         head = raw.read(HEAD_BYTES)
-    if kind in ("csv", "tsv"):
-        return _csv(path, kind, head)
-    if kind == "json":
-        records_path = _json_records_path(location, head)
-        return JsonSource(kind="json", path=path, records_path=records_path), {
-            "records_path": records_path
-        }
-    if kind == "xml":
-        record_path = xml_record_path(head)
-        return XmlSource(kind="xml", path=path, record_path=record_path), {
-            "record_path": record_path
-        }
-    if kind == "excel":
-        return ExcelSource(kind="excel", path=path), {"sheets": excel_sheets(location)}
-    if kind == "jsonl":
-        return JsonlSource(kind="jsonl", path=path), {}
-    return ParquetSource(kind="parquet", path=path), {}
+    spec, findings = kinds.kind_named(kind).detect(path, kind, location, head)
+    return spec, findings
 
 
 def _kind(location: files.Location) -> str:
     """The source kind a file's suffix names (a compression suffix aside)."""
     suffixes = PurePosixPath(location.path.lower()).suffixes
     kept = [s for s in suffixes if s not in (".gz", ".bz2", ".zst", ".xz")]
-    kind = _KINDS.get(kept[-1] if kept else "")
+    known = kinds.suffixes()
+    kind = known.get(kept[-1] if kept else "")
     if kind is None:
         raise SourceError(
             f"{location.shown}: cannot tell the file's format from its name",
-            hint="use a known suffix (" + ", ".join(sorted(_KINDS)) + ") or write a pipeline spec",
+            hint="use a known suffix (" + ", ".join(sorted(known)) + ") or write a pipeline spec",
         )
     return kind
+
+
+def json_spec(
+    path: str, kind: str, location: files.Location, head: bytes
+) -> tuple[SourceSpec, dict[str, Any]]:
+    """A JSON document: where its records are."""
+    records_path = _json_records_path(location, head)
+    return JsonSource(kind="json", path=path, records_path=records_path), {
+        "records_path": records_path
+    }
+
+
+def xml_spec(
+    path: str, kind: str, location: files.Location, head: bytes
+) -> tuple[SourceSpec, dict[str, Any]]:
+    """An XML document: the element path of one record."""
+    record_path = xml_record_path(head)
+    return XmlSource(kind="xml", path=path, record_path=record_path), {"record_path": record_path}
+
+
+def excel_spec(
+    path: str, kind: str, location: files.Location, head: bytes
+) -> tuple[SourceSpec, dict[str, Any]]:
+    """A workbook: its first sheet, and the names of all."""
+    return ExcelSource(kind="excel", path=path), {"sheets": excel_sheets(location)}
 
 
 def encoding_of(head: bytes) -> str:
@@ -109,7 +110,10 @@ def encoding_of(head: bytes) -> str:
     return "cp1252"
 
 
-def _csv(path: str, kind: str, head: bytes) -> tuple[SourceSpec, dict[str, Any]]:
+def csv_spec(
+    path: str, kind: str, location: files.Location, head: bytes
+) -> tuple[SourceSpec, dict[str, Any]]:
+    """A CSV or TSV file: its encoding, delimiter and whether it has a header."""
     encoding = encoding_of(head)
     text = head.decode(encoding, errors="replace").lstrip("\ufeff")
     text = text[: text.rfind("\n") + 1] or text

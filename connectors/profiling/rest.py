@@ -21,6 +21,7 @@ from connectors.masking import masked_logs
 from connectors.profiling import paging
 from connectors.profiling.formats import find_records
 from connectors.profiling.model import Count
+from connectors.profiling.sample import Sample
 from connectors.runtime import ReadContext
 from connectors.sources import rest
 from connectors.sources.http.auth import authenticator, masker_for
@@ -31,6 +32,12 @@ from connectors.spec.rest import RestSource
 
 MAX_PAGES = 5
 Fetch = Callable[[PageRequest], Reply]
+
+
+def sample(spec: RestSource, ctx: ReadContext, rows: int, full: bool) -> Sample:
+    """The first pages (a full read is never taken from an API), as `take` finds them."""
+    found, table, count, findings = take(spec, ctx, rows)
+    return Sample(table, count, "first pages", spec=found, found=findings)
 
 
 def take(

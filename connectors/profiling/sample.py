@@ -1,25 +1,27 @@
 """Bounded samples of a source: the rows a profile looks at, and how many there are.
 
-Small sources are read whole (exact counts). A large, uncompressed CSV is sampled by
-byte ranges: its head through the source's own reader, then evenly spread slices and
-the tail, each read with a seek, so the cost does not grow with the file. Other sources
-are read from the head until the sample is full; SQL tables have their own strategy
-(`sample_sql`). `full=True` reads everything.
+Each source kind names its sampler (`SourceKind.sampler_path`). Small sources are read
+whole (exact counts). A large, uncompressed CSV is sampled by byte ranges: its head
+through the source's own reader, then evenly spread slices and the tail, each read with
+a seek, so the cost does not grow with the file. Other sources are read from the head
+until the sample is full (`head`); Parquet footers count its rows; SQL tables have their
+own strategy (`sample_sql`), REST APIs theirs (`connectors.profiling.rest`).
+`full=True` reads everything.
 """
 
 from __future__ import annotations
 
 import io
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Literal
 
 import pyarrow as pa
 import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
+from connectors import kinds
 from connectors.profiling import sample_sql
 from connectors.profiling.model import Count
-from connectors.profiling.sample_sql import head
 from connectors.runtime import ReadContext
 from connectors.sources import files
 from connectors.spec.sources import CsvSource, ParquetSource, SourceSpec
@@ -39,22 +41,51 @@ class Sample:
     table: pa.Table
     rows: Count
     method: str
+    spec: SourceSpec | None = None
+    """The source as sampling completed it (a REST source's records path, pagination)."""
+    found: dict[str, Any] = field(default_factory=dict)
+    """What sampling found, reported in the profile's `format` section."""
 
 
 def take(spec: SourceSpec, ctx: ReadContext, rows: int = SAMPLE_ROWS, full: bool = False) -> Sample:
-    """A sample of at most `rows` rows (all rows when `full`)."""
-    if isinstance(spec, SqlSource):
-        return _sql(spec, ctx, rows, full)
-    if not full and isinstance(spec, CsvSource):
-        location = _single_file(spec, ctx)
-        if location is not None and location.fs.size(location.path) > SPREAD_FROM:
-            return _csv_spread(spec, ctx, location, rows)
-    table, exhausted = head(spec, ctx, None if full else rows)
-    count = Count(table.num_rows, estimated=False) if exhausted else _unknown(spec, ctx)
+    """A sample of at most `rows` rows (all rows when `full`), by the kind's sampler.
+
+    Raises:
+        SpecError: The spec is of no registered kind.
+    """
+    return kinds.kind_of(spec).sample(spec, ctx, rows, full)
+
+
+def head(spec: SourceSpec, ctx: ReadContext, rows: int, full: bool) -> Sample:
+    """The first rows, through the source's reader; counted when it ends within them."""
+    table, exhausted = sample_sql.head(spec, ctx, None if full else rows)
+    count = Count(table.num_rows, estimated=False) if exhausted else Count(None, estimated=True)
     return Sample(table, count, "full" if exhausted else "head")
 
 
-def _sql(spec: SqlSource, ctx: ReadContext, rows: int, full: bool) -> Sample:
+def csv(spec: CsvSource, ctx: ReadContext, rows: int, full: bool) -> Sample:
+    """A large, uncompressed, single CSV file by byte ranges; any other from its head."""
+    if not full:
+        location = _single_file(spec, ctx)
+        if location is not None and location.fs.size(location.path) > SPREAD_FROM:
+            return _csv_spread(spec, ctx, location, rows)
+    return head(spec, ctx, rows, full)
+
+
+def parquet(spec: ParquetSource, ctx: ReadContext, rows: int, full: bool) -> Sample:
+    """From the head; the footers hold the exact row count."""
+    taken = head(spec, ctx, rows, full)
+    if taken.rows.value is not None:
+        return taken
+    total = 0
+    for location in files.expand(spec.path, ctx):
+        with files.open_seekable(location, spec.compression) as handle:
+            total += pq.ParquetFile(handle).metadata.num_rows
+    return Sample(taken.table, Count(total, estimated=False), taken.method)
+
+
+def sql(spec: SqlSource, ctx: ReadContext, rows: int, full: bool) -> Sample:
+    """By the database's own sampling, or from the head (`sample_sql`)."""
     table, count, method = sample_sql.take(spec, ctx, rows, full)
     return Sample(table, count, method)
 
@@ -68,20 +99,9 @@ def _single_file(spec: CsvSource, ctx: ReadContext) -> files.Location | None:
     return found[0]
 
 
-def _unknown(spec: SourceSpec, ctx: ReadContext) -> Count:
-    """Parquet footers hold exact counts; elsewhere an unfinished head counts nothing."""
-    if isinstance(spec, ParquetSource):
-        total = 0
-        for location in files.expand(spec.path, ctx):
-            with files.open_seekable(location, spec.compression) as handle:
-                total += pq.ParquetFile(handle).metadata.num_rows
-        return Count(total, estimated=False)
-    return Count(None, estimated=True)
-
-
 def _csv_spread(spec: CsvSource, ctx: ReadContext, location: files.Location, rows: int) -> Sample:
     size = location.fs.size(location.path)
-    first, _ = head(spec, ctx, rows // 3)
+    first, _ = sample_sql.head(spec, ctx, rows // 3)
     parts, read_bytes, parsed = [first], 0, 0
     per_slice = max(1, (rows - first.num_rows) // (SLICES + 1))
     tail = max(0, size - SLICE_BYTES)

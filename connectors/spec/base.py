@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from datetime import timedelta
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, PlainSerializer
 
@@ -15,6 +15,14 @@ class SpecModel(BaseModel):
     """Frozen, and a mistyped or invented field fails loudly with its path."""
 
     model_config = ConfigDict(frozen=True, extra="forbid", populate_by_name=True)
+
+
+class SourceModel(SpecModel):
+    """A source's spec: each kind's model subclasses it and declares `kind` as a `Literal`."""
+
+    if TYPE_CHECKING:
+        # Declared by each model, where it keeps its place among the model's fields.
+        kind: str
 
 
 _NAME = r"[a-z][a-z0-9_]{0,62}"

@@ -13,7 +13,7 @@ from jsonpath_ng.exceptions import JSONPathError
 from jsonpath_ng.ext.parser import parse as parse_jsonpath
 from pydantic import AfterValidator, Field, ValidationInfo, field_validator, model_validator
 
-from connectors.spec.base import ConnectionId, SpecModel
+from connectors.spec.base import ConnectionId, SourceModel, SpecModel
 
 # Names that smell of credentials: those belong in the connection, not in the spec.
 _SECRET_NAME = re.compile(
@@ -252,7 +252,7 @@ class Breaker(SpecModel):
     reset: float = Field(default=30.0, gt=0, description="Seconds before a trial request.")
 
 
-class RestSource(SpecModel):
+class RestSource(SourceModel):
     """Records from a JSON HTTP API, page by page."""
 
     kind: Literal["rest"]

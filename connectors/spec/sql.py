@@ -6,10 +6,10 @@ from typing import Literal, Self
 
 from pydantic import Field, model_validator
 
-from connectors.spec.base import ColumnKey, ConnectionId, SpecModel, TableName
+from connectors.spec.base import ColumnKey, ConnectionId, SourceModel, TableName
 
 
-class SqlSource(SpecModel):
+class SqlSource(SourceModel):
     """Rows of a table or of a SELECT query in a database reached by a connection id.
 
     Exactly one of `table` and `query` is set. The query is checked before it runs: one

@@ -15,8 +15,6 @@ from connectors.spec.sql import SqlSource
 from tests.conftest import Database
 from tests.conftest import read_context as make_ctx
 
-Reader = Callable[..., list[pa.RecordBatch]]
-
 
 def use(monkeypatch: pytest.MonkeyPatch, url: sa.URL) -> None:
     """Point connection `src` at a URL, the way a user does: through the environment."""

@@ -1,0 +1,123 @@
+"""Source kinds: one module per kind, one object holding what dagsmith knows of it.
+
+`BUILTIN` lists dagsmith's own kinds; third-party kinds are packages that declare a
+`SourceKind` under the `dagsmith.sources` entry point group. The spec's source union,
+the readers, profiling, the agent's guard, labels and the offline planner's file suffixes
+are all built from `kinds()`; a kind it does not hold is an error that lists the known
+ones. docs/sources.md says how to add a kind.
+"""
+
+from __future__ import annotations
+
+from functools import cache
+from importlib.metadata import entry_points
+from typing import Annotated, Any, Union
+
+from pydantic import Field
+
+from connectors.errors import SpecError
+from connectors.kinds.base import Reach, SourceKind
+from connectors.kinds.csv import CSV
+from connectors.kinds.excel import EXCEL
+from connectors.kinds.json import JSON, JSONL
+from connectors.kinds.parquet import PARQUET
+from connectors.kinds.rest import REST
+from connectors.kinds.sql import SQL
+from connectors.kinds.xml import XML
+
+BUILTIN: tuple[SourceKind[Any], ...] = (CSV, JSON, JSONL, EXCEL, XML, PARQUET, REST, SQL)
+ENTRY_POINTS = "dagsmith.sources"
+"""The entry point group a package declares its kinds in (each names a `SourceKind`)."""
+
+
+@cache
+def kinds() -> tuple[SourceKind[Any], ...]:
+    """The built-in kinds, then those of installed plugins.
+
+    Raises:
+        SpecError: A plugin's kind is not a `SourceKind`, or a `kind` value is taken twice.
+    """
+    found = list(BUILTIN)
+    for point in entry_points(group=ENTRY_POINTS):
+        kind = point.load()
+        if not isinstance(kind, SourceKind):
+            raise SpecError(
+                f"entry point {point.name!r} ({point.value}) of {ENTRY_POINTS} is not a SourceKind"
+            )
+        found.append(kind)
+    _check_unique(found)
+    return tuple(found)
+
+
+def _check_unique(found: list[SourceKind[Any]]) -> None:
+    owner: dict[str, str] = {}
+    for kind in found:
+        for name in kind.names:
+            if name in owner:
+                raise SpecError(
+                    f"source kind {name!r} is declared twice ({owner[name]}, {kind.model_path})",
+                    hint=f"rename the plugin's kind, or uninstall one of the {ENTRY_POINTS} "
+                    "packages",
+                )
+            owner[name] = kind.model_path
+
+
+def _by_name() -> dict[str, SourceKind[Any]]:
+    return {name: kind for kind in kinds() for name in kind.names}
+
+
+def names() -> list[str]:
+    """Every `kind` value a spec may use."""
+    return list(_by_name())
+
+
+def kind_named(name: str) -> SourceKind[Any]:
+    """The kind a spec's `kind` value names.
+
+    Raises:
+        SpecError: No registered kind has that name (the message lists the known ones).
+    """
+    try:
+        return _by_name()[name]
+    except KeyError:
+        raise SpecError(
+            f"unknown source kind {name!r}; known kinds: {', '.join(sorted(_by_name()))}",
+            hint=f"install the package that provides it ({ENTRY_POINTS} entry point)",
+        ) from None
+
+
+def kind_of(spec: Any) -> SourceKind[Any]:
+    """The kind of a source spec; an object that is not its kind's model is refused too.
+
+    Raises:
+        SpecError: The spec is of no registered kind.
+    """
+    kind = kind_named(str(getattr(spec, "kind", "")))
+    if not isinstance(spec, kind.model):
+        raise SpecError(f"a {type(spec).__name__} is not a {kind.name} source spec")
+    return kind
+
+
+def source_union() -> Any:
+    """The spec's source type: a union of every kind's model, told apart by `kind`."""
+    models = tuple(dict.fromkeys(kind.model for kind in kinds()))
+    return Annotated[Union[models], Field(discriminator="kind")]  # noqa: UP007
+
+
+def suffixes() -> dict[str, str]:
+    """File suffix -> `kind` value, over every kind (format detection)."""
+    return {suffix: name for kind in kinds() for suffix, name in kind.suffixes.items()}
+
+
+__all__ = [
+    "BUILTIN",
+    "ENTRY_POINTS",
+    "Reach",
+    "SourceKind",
+    "kind_named",
+    "kind_of",
+    "kinds",
+    "names",
+    "source_union",
+    "suffixes",
+]

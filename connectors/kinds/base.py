@@ -1,0 +1,103 @@
+"""What a source kind says about itself: one object per kind, registered in `connectors.kinds`.
+
+A kind's heavy parts (its spec model, reader, sampler, format detection) are named by
+`module:name` paths and imported when first used, so `dagsmith run` imports the readers it
+needs and no others; its light parts (label, reach) are plain functions of its spec.
+"""
+
+from __future__ import annotations
+
+import importlib
+import typing
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass, field
+from functools import cached_property
+from typing import TYPE_CHECKING, Any, Generic, TypeVar
+
+if TYPE_CHECKING:
+    import pyarrow as pa
+
+    from connectors.profiling.sample import Sample
+    from connectors.runtime import ReadContext
+    from connectors.spec.base import SourceModel
+
+M = TypeVar("M", bound="SourceModel")
+
+
+@dataclass(frozen=True)
+class Reach:
+    """What reading a source touches, for the agent's guard to check against the request.
+
+    Plain data: `connectors` cannot import the guard, so a kind describes and the guard
+    (`agent.orchestrator.guardrails`) decides.
+    """
+
+    connections: tuple[tuple[str, str], ...] = ()
+    """(connection id, what it is for, e.g. 'API'): the user must have named each."""
+    hosts_of: tuple[str, ...] = ()
+    """Connections whose host is contacted: a host the user named, never a metadata address."""
+    verbatim: tuple[tuple[str, str], ...] = ()
+    """(text, what it is, e.g. 'query') run as given: the user must have written it."""
+    locations: tuple[str, ...] = ()
+    """Paths and URLs read: the user must have named each (or, for a URL, its host)."""
+
+
+@dataclass(frozen=True)
+class SourceKind(Generic[M]):
+    """One kind of source: its spec model, reader, profiling hooks, guard reach and label."""
+
+    name: str
+    """The kind's main `kind` value (its model may accept more: csv's also reads `tsv`)."""
+    model_path: str
+    """`module:Class` of the spec model, a `SourceModel` whose `kind` is a `Literal`."""
+    reader_path: str
+    """`module:function` of the reader, `read(spec, ctx) -> Iterator[pa.RecordBatch]`."""
+    label: Callable[[M], str]
+    """A source in a few words for people (commit subjects, pull requests)."""
+    reaches: Callable[[M], Reach]
+    """What reading the source touches (paths, URLs, connections, hosts, query text)."""
+    sampler_path: str = "connectors.profiling.sample:head"
+    """`module:function` sampling it for a profile, `(spec, ctx, rows, full) -> Sample`."""
+    suffixes: Mapping[str, str] = field(default_factory=dict)
+    """File suffix -> the `kind` value a file so named is read as (`.tsv` -> tsv)."""
+    named_by: frozenset[str] = frozenset()
+    """The suffixes that make a word of a request a file of this kind (offline planner);
+    fewer than `suffixes` where a suffix is too common in prose (`.txt`)."""
+    detect_path: str | None = None
+    """`module:function` reading a file's head into its spec and findings,
+    `(path, kind, location, head) -> (spec, findings)`; None: the path alone."""
+
+    @cached_property
+    def model(self) -> type[M]:
+        """The spec model class."""
+        model: type[M] = imported(self.model_path)
+        return model
+
+    @cached_property
+    def names(self) -> tuple[str, ...]:
+        """Every `kind` value the model accepts."""
+        annotation = self.model.model_fields["kind"].annotation
+        return tuple(str(value) for value in typing.get_args(annotation))
+
+    def read(self, spec: M, ctx: ReadContext) -> Iterator[pa.RecordBatch]:
+        """Stream the source's batches with its reader (imported now)."""
+        batches: Iterator[pa.RecordBatch] = imported(self.reader_path)(spec, ctx)
+        return batches
+
+    def sample(self, spec: M, ctx: ReadContext, rows: int, full: bool) -> Sample:
+        """A bounded sample for a profile (every row when `full`)."""
+        taken: Sample = imported(self.sampler_path)(spec, ctx, rows, full)
+        return taken
+
+    def detect(self, path: str, kind: str, location: Any, head: bytes) -> tuple[M, dict[str, Any]]:
+        """A spec for the file at `path` and what its head says (encoding, sheets...)."""
+        if self.detect_path is None:
+            return self.model.model_validate({"kind": kind, "path": path}), {}
+        found: tuple[M, dict[str, Any]] = imported(self.detect_path)(path, kind, location, head)
+        return found
+
+
+def imported(path: str) -> Any:
+    """The object a `module:name` path names, imported when first needed."""
+    module, _, name = path.partition(":")
+    return getattr(importlib.import_module(module), name)

@@ -1,0 +1,32 @@
+"""JSON documents (`kind: json`, records found by path) and JSON lines (`kind: jsonl`)."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from connectors.kinds import files
+from connectors.kinds.base import SourceKind
+
+if TYPE_CHECKING:
+    from connectors.spec.files import JsonlSource, JsonSource
+
+JSON: SourceKind[JsonSource] = SourceKind(
+    name="json",
+    model_path="connectors.spec.files:JsonSource",
+    reader_path="connectors.sources.json:read",
+    label=files.label,
+    reaches=files.reaches,
+    suffixes={".json": "json"},
+    named_by=frozenset({".json"}),
+    detect_path="connectors.profiling.formats:json_spec",
+)
+
+JSONL: SourceKind[JsonlSource] = SourceKind(
+    name="jsonl",
+    model_path="connectors.spec.files:JsonlSource",
+    reader_path="connectors.sources.json:read",
+    label=files.label,
+    reaches=files.reaches,
+    suffixes={".jsonl": "jsonl", ".ndjson": "jsonl"},
+    named_by=frozenset({".jsonl", ".ndjson"}),
+)
