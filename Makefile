@@ -22,13 +22,18 @@ DEMO := "Every day at 06:00 load examples/data/orders.csv into table orders, ups
 demo: install
 	$(BIN)/dagsmith build $(DEMO) --out demo --run --yes
 
+# Every test, on every core (pytest-xdist): each test has a schema, database, role, port and
+# folder of its own, and each worker its own Airflow metadata database, so none waits for another.
 test: install
-	$(BIN)/pytest -q
+	$(BIN)/pytest -q -n auto
 
-# No database server, no Airflow, nothing marked slow (markers come from the fixtures a
-# test uses: tests/conftest.py).
+# Under a minute: no database server, no Airflow, no process of `dagsmith` (nor its chat in a
+# terminal), no json-server, no Prometheus, no property test, nothing marked slow. Markers come
+# from the fixtures a test uses (tests/conftest.py).
+FAST := not postgres and not mariadb and not redis and not airflow and not cli and not pty \
+	and not node and not prometheus and not hypothesis and not slow
 test-fast: install
-	$(BIN)/pytest -q -m "not postgres and not mariadb and not redis and not airflow and not slow"
+	$(BIN)/pytest -q -n auto -m "$(FAST)"
 
 lint: install
 	$(BIN)/ruff check .

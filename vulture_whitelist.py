@@ -50,3 +50,11 @@ _.not_a_frame
 _.NOT_CALLABLE
 _.crash_midway
 _.from_env  # tests/deploy/hostname.py
+
+# Named by `module:name` paths in source kinds (connectors/kinds/, the example plugin's
+# entry point in tests/plugins/), imported when first used.
+_.csv_spec
+_.json_spec
+_.xml_spec
+_.excel_spec
+_.LINES

@@ -1,6 +1,6 @@
 """What the agent's tools do, as plain functions: render and check, dry-run, save.
 
-The tools in `agent.tools` are thin wrappers over these, so tests check behaviour here.
+The tools in `agent.orchestrator.tools` are thin wrappers over these, so tests check behaviour here.
 A spec written by the agent names local files relative to the project folder, as the
 user typed them; on disk a spec's paths are relative to the spec's own folder.
 """
@@ -18,9 +18,9 @@ import duckdb
 import pyarrow.parquet as pq
 import sqlalchemy as sa
 
-from agent.checks import quiet_airflow
-from agent.dagfiles import check_pipelines
-from agent.render import render
+from agent.dags.checks import quiet_airflow
+from agent.dags.dagfiles import check_pipelines
+from agent.dags.render import render
 from connectors.connections import resolve_target
 from connectors.errors import SpecError
 from connectors.loaders.duckdb import qualify

@@ -31,7 +31,7 @@ def main() -> None:
     started = time.perf_counter()
     from airflow.dag_processing.dagbag import DagBag
 
-    from agent.dagfiles import check_pipelines, render_all, write_dags
+    from agent.dags.dagfiles import check_pipelines, render_all, write_dags
 
     startup = time.perf_counter() - started
     out = Path(tempfile.mkdtemp(prefix="dagsmith-bench-dags-"))

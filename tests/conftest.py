@@ -1,18 +1,25 @@
-"""Shared fixtures: real databases, a unique schema per test, dropped after."""
+"""Shared fixtures: real databases (a unique schema per test, dropped after), the `dagsmith`
+command, and the markers a test gets from the fixtures it uses."""
 
 from __future__ import annotations
 
 import os
+import subprocess
+import sys
 import uuid
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING, Protocol
 
 import pytest
 import sqlalchemy as sa
 
 from connectors.runtime import ReadContext, Rejects, RunInfo, StreamStats
+
+if TYPE_CHECKING:
+    import pexpect
 
 PG_URL = os.environ.get("DAGSMITH_TEST_PG", "postgresql+psycopg2://postgres@127.0.0.1:5432/test")
 MARIADB_URL = os.environ.get("DAGSMITH_TEST_MARIADB", "mysql+pymysql://root@127.0.0.1:3306/test")
@@ -42,24 +49,88 @@ class Database:
             ]
 
 
-_SERVICES = ("postgres", "mariadb", "redis")
-"""Markers a test gets from the fixtures it uses (directly, through another fixture, or as a
-parameter of one such as `database`): `make test-fast` leaves these out."""
-_AIRFLOW_FIXTURES = {"airflow_db"}
+_MARKED_BY = {
+    "postgres": "postgres",
+    "mariadb": "mariadb",
+    "redis": "redis",
+    "airflow_db": "airflow",
+    "dagsmith": "cli",
+    "terminal": "pty",
+    "json_server": "node",  # tests/sources_rest/conftest.py
+    "promtool": "prometheus",  # tests/deploy/conftest.py, as is `servers`
+    "servers": "prometheus",
+}
+"""The marker a test gets from each fixture it uses (directly, through another fixture, or as
+a parameter of one such as `database`). `make test-fast` leaves out all of these, and
+hypothesis's own `hypothesis` marker, which it gives every `@given` test."""
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """Mark each test with the services and the Airflow it needs, from what it uses."""
+    """Mark each test with what it needs, from the fixtures it uses."""
     for item in items:
         used = set(getattr(item, "fixturenames", ()))
         callspec = getattr(item, "callspec", None)
         if callspec is not None:
             used |= {str(value) for value in callspec.params.values()}
-        for service in _SERVICES:
-            if service in used:
-                item.add_marker(service)
-        if used & _AIRFLOW_FIXTURES:
-            item.add_marker("airflow")
+        for marker in sorted({_MARKED_BY[name] for name in used & _MARKED_BY.keys()}):
+            item.add_marker(marker)
+
+
+DAGSMITH = str(Path(sys.executable).with_name("dagsmith"))
+
+
+class Cli:
+    """The `dagsmith` command as a user runs it: each call is a process of its own.
+
+    A process costs one to three seconds (the interpreter, then Airflow or LangChain): tests
+    get it from the `dagsmith` fixture, which marks them `cli`, and `make test-fast` skips them.
+    """
+
+    path = DAGSMITH
+
+    def __call__(
+        self, *args: str, cwd: Path, env: Mapping[str, str] | None = None, stdin: str | None = None
+    ) -> subprocess.CompletedProcess[str]:
+        """`dagsmith ARGS` in `cwd`, with `env` over this process's environment."""
+        return subprocess.run(
+            [DAGSMITH, *args],
+            cwd=cwd,
+            env={**os.environ, **(env or {}), "COLUMNS": "200"},
+            input=stdin,
+            capture_output=True,
+            text=True,
+            timeout=300,
+            check=False,
+        )
+
+
+@pytest.fixture(scope="session")
+def dagsmith() -> Cli:
+    """`dagsmith(*args, cwd=..., env=..., stdin=...)`: the command in a process of its own."""
+    return Cli()
+
+
+class Terminal(Protocol):
+    """`dagsmith ARGS` in a pseudo-terminal, `env` over this process's environment."""
+
+    def __call__(
+        self, *args: str, cwd: Path, env: Mapping[str, str] | None = None
+    ) -> pexpect.spawn: ...
+
+
+@pytest.fixture
+def terminal(dagsmith: Cli) -> Terminal:
+    """`terminal(*args, cwd=..., env=...)`: `dagsmith ARGS` in a pseudo-terminal (pexpect), for
+    what only a terminal shows: prompts, key bindings, Ctrl-C."""
+    import pexpect
+
+    def spawn(*args: str, cwd: Path, env: Mapping[str, str] | None = None) -> pexpect.spawn:
+        environment = {**os.environ, **(env or {})}
+        return pexpect.spawn(
+            dagsmith.path, list(args), cwd=str(cwd), env=environment, encoding="utf-8", timeout=90
+        )
+
+    return spawn
 
 
 def read_context(folder: Path, batch_rows: int = 1000) -> ReadContext:

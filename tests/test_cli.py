@@ -12,24 +12,9 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from tests.conftest import Database
+from tests.conftest import Cli, Database
 
 ROOT = Path(__file__).resolve().parents[1]
-DAGSMITH = str(Path(sys.executable).with_name("dagsmith"))
-
-
-def dagsmith(
-    *args: str, cwd: Path, env: dict[str, str] | None = None
-) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [DAGSMITH, *args],
-        cwd=cwd,
-        env={**os.environ, **(env or {}), "COLUMNS": "200"},
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
 
 
 @pytest.fixture
@@ -67,7 +52,7 @@ def test_run_imports_no_module_it_does_not_use(project: Path) -> None:
     assert result.stdout.strip() == "[]", result.stderr
 
 
-def test_version_and_schema(project: Path) -> None:
+def test_version_and_schema(project: Path, dagsmith: Cli) -> None:
     assert dagsmith("--version", cwd=project).stdout.startswith("dagsmith ")
     schema = json.loads(dagsmith("schema", cwd=project).stdout)
     assert schema["title"] == "Pipeline"
@@ -79,7 +64,7 @@ def warehouse(project: Path) -> duckdb.DuckDBPyConnection:
     return duckdb.connect(str(project / ".dagsmith" / "warehouse.duckdb"), read_only=True)
 
 
-def test_example_runs_on_the_embedded_duckdb_target(project: Path) -> None:
+def test_example_runs_on_the_embedded_duckdb_target(project: Path, dagsmith: Cli) -> None:
     result = dagsmith("run", "examples/orders.yaml", "--json", cwd=project)
     assert result.returncode == 0, result.stderr
     summary = json.loads(result.stdout)
@@ -99,7 +84,7 @@ def test_example_runs_on_the_embedded_duckdb_target(project: Path) -> None:
     assert rules == {"required": 1, "range": 2, "type": 2}
 
 
-def test_summary_table_names_the_embedded_target(project: Path) -> None:
+def test_summary_table_names_the_embedded_target(project: Path, dagsmith: Cli) -> None:
     result = dagsmith("run", "examples/orders.yaml", cwd=project)
     assert result.returncode == 0, result.stderr
     assert "embedded DuckDB" in result.stdout
@@ -107,7 +92,7 @@ def test_summary_table_names_the_embedded_target(project: Path) -> None:
     assert "look at the rows: duckdb .dagsmith/warehouse.duckdb" in result.stdout
 
 
-def test_rerun_with_the_same_run_id_loads_nothing_twice(project: Path) -> None:
+def test_rerun_with_the_same_run_id_loads_nothing_twice(project: Path, dagsmith: Cli) -> None:
     args = ("run", "examples/orders.yaml", "--json", "--run-id", "r1")
     first = json.loads(dagsmith(*args, cwd=project).stdout)
     second = json.loads(dagsmith(*args, cwd=project).stdout)
@@ -115,7 +100,7 @@ def test_rerun_with_the_same_run_id_loads_nothing_twice(project: Path) -> None:
     assert second["streams"][0]["status"] == "skipped"
 
 
-def test_bad_spec_exits_2_with_location_and_no_traceback(project: Path) -> None:
+def test_bad_spec_exits_2_with_location_and_no_traceback(project: Path, dagsmith: Cli) -> None:
     spec = project / "examples" / "orders.yaml"
     spec.write_text(spec.read_text().replace("mode: upsert", "mode: upsurt"))
     result = dagsmith("run", str(spec), cwd=project)
@@ -125,19 +110,21 @@ def test_bad_spec_exits_2_with_location_and_no_traceback(project: Path) -> None:
     assert dagsmith("validate", str(spec), cwd=project).returncode == 2
 
 
-def test_missing_connection_exits_2_and_says_what_to_set(project: Path) -> None:
+def test_missing_connection_exits_2_and_says_what_to_set(
+    project: Path, dagsmith: Cli, monkeypatch: pytest.MonkeyPatch
+) -> None:
     spec = project / "examples" / "orders.yaml"
     spec.write_text("target: warehouse\n" + spec.read_text())
-    env = {k: v for k, v in os.environ.items() if k != "AIRFLOW_CONN_WAREHOUSE"}
-    result = subprocess.run(
-        [DAGSMITH, "run", str(spec)], cwd=project, env=env, capture_output=True, text=True
-    )
+    monkeypatch.delenv("AIRFLOW_CONN_WAREHOUSE", raising=False)
+    result = dagsmith("run", str(spec), cwd=project)
     assert result.returncode == 2
     assert "AIRFLOW_CONN_WAREHOUSE" in result.stderr
     assert "Traceback" not in result.stderr
 
 
-def test_reject_limit_fails_the_run_with_exit_1_and_loads_nothing(project: Path) -> None:
+def test_reject_limit_fails_the_run_with_exit_1_and_loads_nothing(
+    project: Path, dagsmith: Cli
+) -> None:
     spec = project / "examples" / "orders.yaml"
     spec.write_text(spec.read_text().replace("max_rejects: 50%", "max_rejects: 2"))
     result = dagsmith("run", str(spec), "--json", cwd=project)
@@ -150,7 +137,9 @@ def test_reject_limit_fails_the_run_with_exit_1_and_loads_nothing(project: Path)
     assert tables == []  # DuckDB's DDL is in the load's transaction: not even a table is left
 
 
-def test_connection_from_dotenv_loads_into_postgres(project: Path, postgres: Database) -> None:
+def test_connection_from_dotenv_loads_into_postgres(
+    project: Path, postgres: Database, dagsmith: Cli
+) -> None:
     spec = project / "examples" / "orders.yaml"
     text = spec.read_text().replace("table: orders", f"table: {postgres.schema}.orders")
     spec.write_text("target: warehouse\n" + text)

@@ -10,7 +10,8 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from tests.test_cli import ROOT, dagsmith
+from tests.conftest import Cli
+from tests.test_cli import ROOT
 
 pytestmark = pytest.mark.slow
 
@@ -26,7 +27,7 @@ def warehouse(project: Path) -> duckdb.DuckDBPyConnection:
     return duckdb.connect(str(project / ".dagsmith" / "warehouse.duckdb"), read_only=True)
 
 
-def test_a_sentence_naming_schema_dot_table_builds_and_runs(project: Path) -> None:
+def test_a_sentence_naming_schema_dot_table_builds_and_runs(project: Path, dagsmith: Cli) -> None:
     sentence = (
         "Load examples/data/orders.csv into table sales.orders, upsert on order_id, "
         "rename OrderID to order_id"
@@ -41,7 +42,7 @@ def test_a_sentence_naming_schema_dot_table_builds_and_runs(project: Path) -> No
     assert runs == [("sales.orders", "upsert")]
 
 
-def test_the_demo_command_runs_on_the_embedded_duckdb(project: Path) -> None:
+def test_the_demo_command_runs_on_the_embedded_duckdb(project: Path, dagsmith: Cli) -> None:
     makefile = (ROOT / "Makefile").read_text()
     demo = re.search(r'^DEMO := (".*")$', makefile, re.MULTILINE)
     command = re.search(r"^\t\$\(BIN\)/dagsmith (build .*)$", makefile, re.MULTILINE)

@@ -11,7 +11,6 @@ nor skipped fails the test.
 
 from __future__ import annotations
 
-import os
 import re
 import shlex
 import shutil
@@ -25,8 +24,8 @@ import sqlalchemy as sa
 import typer.main
 
 from agent.cli.app import app
-from tests.conftest import PG_URL
-from tests.test_cli import DAGSMITH, ROOT, dagsmith
+from tests.conftest import PG_URL, Cli
+from tests.test_cli import ROOT
 
 README = ROOT / "README.md"
 
@@ -89,9 +88,9 @@ def _git(folder: Path, *args: str) -> None:
     subprocess.run(["git", "-C", str(folder), *args], check=True, capture_output=True)
 
 
-def _repo(folder: Path) -> None:
+def _repo(folder: Path, dagsmith: Cli) -> None:
     """A git repository on `main` whose HEAD has the spec and its DAG, and an `origin`."""
-    _spec(folder)
+    _spec(folder, dagsmith)
     assert dagsmith("render", "pipelines/orders.yaml", "--out", "dags", cwd=folder).returncode == 0
     _git(folder, "init", "-q", "-b", "main")
     for key, value in (("user.name", "Reader"), ("user.email", "reader@example.com")):
@@ -103,32 +102,32 @@ def _repo(folder: Path) -> None:
     _git(folder, "fetch", "-q", "origin")
 
 
-def _stale_change(folder: Path) -> None:
+def _stale_change(folder: Path, dagsmith: Cli) -> None:
     """A branch whose spec changed and whose DAG was not rendered again: review fails."""
-    _repo(folder)
+    _repo(folder, dagsmith)
     _git(folder, "switch", "-q", "-c", "hourly")
     spec = folder / "pipelines" / "orders.yaml"
     spec.write_text(spec.read_text().replace('"0 6 * * *"', "'@hourly'"))
     _git(folder, "commit", "-q", "-am", "hourly")
 
 
-def _spec(folder: Path) -> None:
+def _spec(folder: Path, _dagsmith: Cli) -> None:
     (folder / "pipelines").mkdir(exist_ok=True)
     (folder / "pipelines" / "orders.yaml").write_text(SPEC.replace("data/", "../data/"))
 
 
-def _broken(folder: Path) -> None:
+def _broken(folder: Path, _dagsmith: Cli) -> None:
     (folder / "pipelines").mkdir(exist_ok=True)
     (folder / "pipelines" / "orders.yaml").write_text(BROKEN)
 
 
-def _pr(folder: Path) -> None:
-    _repo(folder)
+def _pr(folder: Path, dagsmith: Cli) -> None:
+    _repo(folder, dagsmith)
     spec = folder / "pipelines" / "orders.yaml"
     spec.write_text(spec.read_text().replace("Daily orders", "Daily shop orders"))
 
 
-SETUP: dict[str, Callable[[Path], None]] = {
+SETUP: dict[str, Callable[[Path, Cli], None]] = {
     "console: dagsmith validate pipelines/orders.yaml": _broken,
     "console: dagsmith render pipelines/orders.yaml --out dags": _spec,
     "console: dagsmith pr pipelines/orders.yaml": _pr,
@@ -179,38 +178,21 @@ BLOCKS = [block for block in blocks() if block[1]]
     ("language", "commands"), BLOCKS, ids=[f"{lang}: {c[0][:50]}" for lang, c in BLOCKS]
 )
 def test_readme_block_runs(
-    language: str, commands: list[str], tmp_path: Path, shop_database: str
+    language: str, commands: list[str], tmp_path: Path, shop_database: str, dagsmith: Cli
 ) -> None:
     folder = _project(tmp_path / "project")
     if setup := SETUP.get(f"{language}: {commands[0]}"):
-        setup(folder)
+        setup(folder, dagsmith)
     env = {"AIRFLOW_CONN_SHOP": shop_database, "DAGSMITH_MODEL": "offline", "OPENAI_API_KEY": ""}
     for command in commands:
         if command in SKIPPED:
             continue
         argv = shlex.split(command)
         assert argv[0] == "dagsmith", f"README command not run nor skipped: {command}"
-        stdin = _chat_input() if argv[1:] == ["chat"] else ""
-        done = _run(argv[1:], folder, env, stdin)
+        stdin = _chat_input() if argv[1:] == ["chat"] else None
+        done = dagsmith(*argv[1:], cwd=folder, env=env, stdin=stdin)
         expected = EXIT.get(f"{language}: {command}", 0)
         assert done.returncode == expected, f"$ {command}\n{done.stdout}\n{done.stderr}"
-
-
-def _run(
-    args: list[str], folder: Path, env: dict[str, str], stdin: str
-) -> subprocess.CompletedProcess[str]:
-    if not stdin:
-        return dagsmith(*args, cwd=folder, env=env)
-    return subprocess.run(
-        [DAGSMITH, *args],
-        cwd=folder,
-        env={**os.environ, **env},
-        input=stdin,
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=False,
-    )
 
 
 def test_every_readme_command_is_run_or_skipped_with_a_reason() -> None:
@@ -222,13 +204,13 @@ def test_every_readme_command_is_run_or_skipped_with_a_reason() -> None:
 
 
 @pytest.mark.parametrize("command", sorted(typer.main.get_command(app).commands))  # type: ignore[attr-defined]
-def test_help_of_every_command(command: str, tmp_path: Path) -> None:
+def test_help_of_every_command(command: str, tmp_path: Path, dagsmith: Cli) -> None:
     done = dagsmith(command, "--help", cwd=tmp_path)
     assert done.returncode == 0, done.stderr
     assert f"dagsmith {command}" in done.stdout
 
 
-def test_root_help_and_options_after_the_command(tmp_path: Path) -> None:
+def test_root_help_and_options_after_the_command(tmp_path: Path, dagsmith: Cli) -> None:
     assert dagsmith("--help", cwd=tmp_path).returncode == 0
     folder = _project(tmp_path / "project")
     done = dagsmith("run", "examples/orders.yaml", "-v", "--log-format", "json", cwd=folder)

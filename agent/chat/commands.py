@@ -12,7 +12,7 @@ from rich.table import Table
 from agent import env_file, workspace
 from agent.chat.conversation import Conversation
 from agent.chat.view import on_disk, save_diff, show_diff, show_dry_run, show_python, show_yaml
-from agent.profile_view import print_profile
+from agent.orchestrator.profile_view import print_profile
 from agent.workspace import Checked
 from connectors.errors import DagsmithError, SpecError
 

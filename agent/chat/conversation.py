@@ -16,9 +16,9 @@ from typing import Any
 from langchain_core.language_models import BaseChatModel
 from langchain_core.messages import BaseMessage, HumanMessage
 
-from agent.build import CheckFailure, check_failure
-from agent.orchestrator import Step, choose_model, converse, model_name, steps_of
-from agent.tools import Session
+from agent.orchestrator.agent import Step, choose_model, converse, model_name, steps_of
+from agent.orchestrator.build import CheckFailure, check_failure
+from agent.orchestrator.tools import Session
 from agent.workspace import Checked, DryRun
 from connectors.spec import Pipeline
 

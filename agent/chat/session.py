@@ -28,13 +28,13 @@ from prompt_toolkit.key_binding import KeyBindings, KeyPressEvent
 from rich.console import Console
 from rich.markup import escape
 
-from agent.build import CheckFailure, printer
 from agent.chat.commands import COMMANDS, Commands, Quit
 from agent.chat.conversation import Conversation
 from agent.chat.view import change_diff, show_diff
-from agent.orchestrator import Step
+from agent.orchestrator.agent import Step
+from agent.orchestrator.build import CheckFailure, printer
+from agent.orchestrator.profile_view import print_profile
 from agent.planner import mask_logins
-from agent.profile_view import print_profile
 from connectors.errors import DagsmithError
 from connectors.masking import mask
 from connectors.profiling import Profile

@@ -18,7 +18,7 @@ import connectors
 from agent.cli.group import GlobalOptionsGroup
 
 if TYPE_CHECKING:
-    from agent.dagfiles import CheckResult
+    from agent.dags.dagfiles import CheckResult
     from connectors.errors import DagsmithError
 
 app = typer.Typer(
@@ -207,7 +207,7 @@ def render(
     ),
 ) -> None:
     """Render pipeline specs into Airflow DAG files (checked and imported by Airflow first)."""
-    from agent.dagfiles import render_all, write_dags
+    from agent.dags.dagfiles import render_all, write_dags
     from connectors.errors import DagsmithError
 
     try:
@@ -230,7 +230,7 @@ def check(
     as_json: Annotated[bool, typer.Option("--json", help="Print the results as JSON.")] = False,
 ) -> None:
     """Check specs and their DAGs: valid, up to date, and imported by Airflow as expected."""
-    from agent.dagfiles import check_pipelines, spec_files
+    from agent.dags.dagfiles import check_pipelines, spec_files
 
     specs = spec_files(paths or [Path("pipelines")])
     if not specs:
@@ -332,7 +332,7 @@ def profile(
     ] = False,
 ) -> None:
     """Profile a source: types, nulls, keys, cursors and quirks, from a bounded sample."""
-    from agent.profile_view import agent_summary, print_profile
+    from agent.orchestrator.profile_view import agent_summary, print_profile
     from connectors.errors import DagsmithError
     from connectors.profiling.resolve import Request, profile_request
 
@@ -429,7 +429,7 @@ def build(
     ] = False,
 ) -> None:
     """Build a pipeline from a description: profile, spec, render, check (and run)."""
-    from agent.build import build_pipeline, failed_check, printer, saved_paths
+    from agent.orchestrator.build import build_pipeline, failed_check, printer, saved_paths
     from connectors.errors import DagsmithError
 
     try:

@@ -12,7 +12,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 from agent import env_file
-from agent.profile_view import SAMPLE_ROWS
+from agent.orchestrator.profile_view import SAMPLE_ROWS
 from connectors.errors import SpecError
 from connectors.profiling import draft
 from connectors.profiling.resolve import Request, profile_request, url_connection

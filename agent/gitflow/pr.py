@@ -17,11 +17,11 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from agent.dagfiles import render_all
+from agent.dags.dagfiles import render_all
+from agent.dags.render import RenderedDag
 from agent.gitflow import git
 from agent.gitflow.pr_body import body, commit_message, title
 from agent.gitflow.proposal import check, propose
-from agent.render import RenderedDag
 from connectors.errors import SpecError, TerminalError
 
 Echo = Callable[[str], None]

@@ -11,8 +11,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from agent.checks import STEPS
-from agent.describe import code, describe_schedule, mode_label, pipeline_line, stream_flow
+from agent.dags.checks import STEPS
+from agent.dags.describe import code, describe_schedule, mode_label, pipeline_line, stream_flow
 from agent.gitflow import pr_sections
 from connectors.spec import Pipeline
 from connectors.spec.base import format_duration

@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
-from agent.describe import code, describe_filter, fenced, source_label
+from agent.dags.describe import code, describe_filter, fenced, source_label
 from connectors.errors import DagsmithError
 from connectors.profiling import ColumnProfile, Count, Profile
 from connectors.spec import Range, Stream, Strings

@@ -12,10 +12,10 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from agent.dagfiles import check_pipelines
+from agent.dags.dagfiles import check_pipelines
+from agent.dags.render import RenderedDag
 from agent.gitflow import git, risks
 from agent.gitflow.review import Change, changes
-from agent.render import RenderedDag
 from agent.workspace import DryRun, dry_run, relocate
 from connectors.errors import DagsmithError, SpecError
 from connectors.profiling import Profile

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from agent.dagfiles import CheckResult
+    from agent.dags.dagfiles import CheckResult
     from agent.gitflow.review import Change
 
 RISK = "⚠️"

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
-from agent.describe import describe_filter
+from agent.dags.describe import describe_filter
 from connectors.spec import Filter, Incremental, Pipeline, Range, Retries, Strings
 from connectors.spec.base import format_duration
 from connectors.spec.models import Alert, Dedupe, EmailAlert

@@ -16,7 +16,7 @@ import sqlalchemy as sa
 from croniter import croniter
 
 from agent import workspace
-from agent.describe import code
+from agent.dags.describe import code
 from connectors.errors import DagsmithError
 from connectors.profiling import Profile
 from connectors.spec import Pipeline, Stream

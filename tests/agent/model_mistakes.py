@@ -15,7 +15,7 @@ from typing import Any
 
 from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, ToolMessage
 
-from agent.orchestrator import NUDGE
+from agent.orchestrator.agent import NUDGE
 
 MISTAKE = "call_mistake"
 PROSE = "Sure! I will load the orders file into the orders table for you, every day."

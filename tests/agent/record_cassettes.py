@@ -22,8 +22,8 @@ from typing import Any
 
 import vcr
 
-from agent.build import build_pipeline
-from agent.orchestrator import Outcome
+from agent.orchestrator.agent import Outcome
+from agent.orchestrator.build import build_pipeline
 from tests.agent.fake_openai import serving
 
 ROOT = Path(__file__).resolve().parents[2]

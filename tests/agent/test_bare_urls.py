@@ -20,16 +20,15 @@ from rich.console import Console
 from agent import env_file
 from agent.chat.commands import Commands
 from agent.chat.conversation import Conversation
+from agent.orchestrator.tools import Session
 from agent.planner import plan
-from agent.tools import Session
 from connectors.connections import env_var
 from connectors.spec import load_spec
 from connectors.spec.io import to_plain
 from tests.agent.test_build import build
 from tests.agent.test_tools import call
-from tests.conftest import Database
+from tests.conftest import Cli, Database
 from tests.sources_rest.conftest import running_json_server
-from tests.test_cli import dagsmith
 
 URL = "postgresql://postgres@127.0.0.1:5432/test"
 
@@ -77,11 +76,13 @@ def shop(request: pytest.FixtureRequest) -> tuple[Database, str]:
 
 
 def test_build_saves_the_url_to_env_and_the_spec_runs_as_written(
-    project: Path, shop: tuple[Database, str]
+    project: Path, shop: tuple[Database, str], dagsmith: Cli
 ) -> None:
     db, url = shop
     table = db.table("orders").replace('"', "").replace("`", "")
-    result = build(project, f"Copy the {table} table from {url} into mart.orders every day")
+    result = build(
+        dagsmith, project, f"Copy the {table} table from {url} into mart.orders every day"
+    )
     assert result.returncode == 0, result.stderr
     spec_text = (project / "pipelines" / "orders.yaml").read_text()
     assert "connection: orders_source" in spec_text and url not in spec_text
@@ -95,9 +96,11 @@ def test_build_saves_the_url_to_env_and_the_spec_runs_as_written(
     assert rows == [(1, "paid"), (2, "open"), (3, "paid")]
 
 
-def test_build_will_not_shadow_a_connection_set_to_another_database(project: Path) -> None:
+def test_build_will_not_shadow_a_connection_set_to_another_database(
+    project: Path, dagsmith: Cli
+) -> None:
     (project / ".env").write_text(f"{env_var('orders_source')}='sqlite:///other.db'\n")
-    result = build(project, f"Copy the shop.orders table from {URL} into mart.orders")
+    result = build(dagsmith, project, f"Copy the shop.orders table from {URL} into mart.orders")
     assert result.returncode != 0
     assert "already sets connection 'orders_source'" in result.stderr
     assert not (project / "pipelines").exists()
@@ -124,11 +127,13 @@ def test_chat_save_writes_the_connection_too(
     assert url in (tmp_path / ".env").read_text()
 
 
-def test_a_relative_sqlite_url_is_saved_as_an_absolute_one(project: Path) -> None:
+def test_a_relative_sqlite_url_is_saved_as_an_absolute_one(project: Path, dagsmith: Cli) -> None:
     with sqlite3.connect(project / "shop.db") as conn:
         conn.execute("CREATE TABLE orders (id integer primary key, status text)")
         conn.execute("INSERT INTO orders VALUES (1, 'paid'), (2, 'open')")
-    result = build(project, "Copy the orders table from sqlite:///shop.db into mart.orders")
+    result = build(
+        dagsmith, project, "Copy the orders table from sqlite:///shop.db into mart.orders"
+    )
     assert result.returncode == 0, result.stderr
     saved = (project / ".env").read_text()
     assert saved == f"{env_var('orders_source')}='sqlite:///{project / 'shop.db'}'\n"
@@ -157,10 +162,12 @@ def shop_api(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, in
 
 
 def test_build_from_a_paged_api_url_loads_every_page(
-    project: Path, shop_api: tuple[str, int]
+    project: Path, shop_api: tuple[str, int], dagsmith: Cli
 ) -> None:
     url, count = shop_api
-    result = build(project, f"Load {url}/orders?_page=1&_limit=100 into table shop.orders")
+    result = build(
+        dagsmith, project, f"Load {url}/orders?_page=1&_limit=100 into table shop.orders"
+    )
     assert result.returncode == 0, result.stderr
     source = load_spec(project / "pipelines" / "orders.yaml").streams[0].source
     assert source.model_dump(exclude_defaults=True) == {
@@ -184,7 +191,7 @@ def test_build_from_a_paged_api_url_loads_every_page(
 
 
 def test_a_hosted_model_that_hands_the_tools_a_database_url_gets_a_connection(
-    project: Path, postgres: Database, monkeypatch: pytest.MonkeyPatch
+    project: Path, postgres: Database, monkeypatch: pytest.MonkeyPatch, dagsmith: Cli
 ) -> None:
     """What any tool-calling model does with the user's URL: profile it as written. The
     answer names the connection to write; the spec that names it is checked and saved."""

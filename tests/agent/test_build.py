@@ -8,7 +8,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from tests.test_cli import dagsmith
+from tests.conftest import Cli
 
 ORDERS = (
     "Every day at 06:00 load examples/data/orders.csv into table orders, upsert on order_id, "
@@ -16,12 +16,12 @@ ORDERS = (
 )
 
 
-def build(project: Path, *args: str) -> subprocess.CompletedProcess[str]:
+def build(dagsmith: Cli, project: Path, *args: str) -> subprocess.CompletedProcess[str]:
     return dagsmith("build", *args, cwd=project, env={"DAGSMITH_MODEL": "offline"})
 
 
-def test_build_writes_a_spec_and_a_dag_that_check_passes(project: Path) -> None:
-    result = build(project, ORDERS)
+def test_build_writes_a_spec_and_a_dag_that_check_passes(project: Path, dagsmith: Cli) -> None:
+    result = build(dagsmith, project, ORDERS)
     assert result.returncode == 0, result.stderr
     for step in ("profile_source", "infer_schema", "validate_spec", "render_dag", "dry_run"):
         assert f"→ {step}" in result.stderr
@@ -33,8 +33,8 @@ def test_build_writes_a_spec_and_a_dag_that_check_passes(project: Path) -> None:
     assert checked.returncode == 0, checked.stderr
 
 
-def test_build_run_loads_rows_into_the_embedded_duckdb(project: Path) -> None:
-    result = build(project, ORDERS, "--run")
+def test_build_run_loads_rows_into_the_embedded_duckdb(project: Path, dagsmith: Cli) -> None:
+    result = build(dagsmith, project, ORDERS, "--run")
     assert result.returncode == 0, result.stderr
     warehouse = project / ".dagsmith" / "warehouse.duckdb"
     with duckdb.connect(str(warehouse), read_only=True) as conn:
@@ -44,55 +44,58 @@ def test_build_run_loads_rows_into_the_embedded_duckdb(project: Path) -> None:
     assert rejected == 1  # the row without a customer_id
 
 
-def test_build_without_a_table_fails_with_the_question(project: Path) -> None:
-    result = build(project, "load examples/data/orders.csv every day")
+def test_build_without_a_table_fails_with_the_question(project: Path, dagsmith: Cli) -> None:
+    result = build(dagsmith, project, "load examples/data/orders.csv every day")
     assert result.returncode == 2
     assert "Which table should the rows go into?" in result.stderr
     assert not (project / "pipelines").exists()
 
 
-def test_replacing_a_table_with_data_needs_yes(project: Path) -> None:
-    assert build(project, ORDERS, "--run").returncode == 0
+def test_replacing_a_table_with_data_needs_yes(project: Path, dagsmith: Cli) -> None:
+    assert build(dagsmith, project, ORDERS, "--run").returncode == 0
     replace = "load examples/data/orders.csv into orders, replace it, call it orders_full"
-    refused = build(project, replace)
+    refused = build(dagsmith, project, replace)
     assert refused.returncode == 2
     assert "--yes" in refused.stderr
     assert not (project / "pipelines" / "orders_full.yaml").exists()
-    assert build(project, replace, "--yes").returncode == 0
+    assert build(dagsmith, project, replace, "--yes").returncode == 0
 
 
-def test_overwriting_another_spec_needs_yes(project: Path) -> None:
-    assert build(project, "load examples/data/orders.csv into orders hourly").returncode == 0
+def test_overwriting_another_spec_needs_yes(project: Path, dagsmith: Cli) -> None:
+    assert (
+        build(dagsmith, project, "load examples/data/orders.csv into orders hourly").returncode == 0
+    )
     daily = "load examples/data/orders.csv into orders daily"
-    refused = build(project, daily)
+    refused = build(dagsmith, project, daily)
     assert refused.returncode == 2
     assert "pipelines/orders.yaml exists" in refused.stderr
     assert "@hourly" in (project / "pipelines" / "orders.yaml").read_text()
-    assert build(project, daily, "--yes").returncode == 0
+    assert build(dagsmith, project, daily, "--yes").returncode == 0
     assert "@daily" in (project / "pipelines" / "orders.yaml").read_text()
 
 
-def test_dropping_columns_the_saved_pipeline_loads_needs_yes(project: Path) -> None:
-    assert build(project, "load examples/data/orders.csv into orders").returncode == 0
+def test_dropping_columns_the_saved_pipeline_loads_needs_yes(project: Path, dagsmith: Cli) -> None:
+    assert build(dagsmith, project, "load examples/data/orders.csv into orders").returncode == 0
     narrower = "load examples/data/orders.csv into orders, drop columns note"
-    refused = build(project, narrower)
+    refused = build(dagsmith, project, narrower)
     assert refused.returncode == 2
     assert "drops columns the saved pipeline loads (orders: note)" in refused.stderr
     assert "drop" not in (project / "pipelines" / "orders.yaml").read_text()
-    assert build(project, narrower, "--yes").returncode == 0
+    assert build(dagsmith, project, narrower, "--yes").returncode == 0
     assert "drop:\n    - note" in (project / "pipelines" / "orders.yaml").read_text()
 
 
 @pytest.mark.parametrize("model", ["nonsense", "openai"])
-def test_an_unknown_model_is_a_clear_error(project: Path, model: str) -> None:
-    result = build(project, ORDERS, "--model", model)
+def test_an_unknown_model_is_a_clear_error(project: Path, model: str, dagsmith: Cli) -> None:
+    result = build(dagsmith, project, ORDERS, "--model", model)
     assert result.returncode == 2
     assert "provider:model" in result.stderr
 
 
-def test_a_failed_dry_run_writes_nothing_and_exits_1(project: Path) -> None:
+def test_a_failed_dry_run_writes_nothing_and_exits_1(project: Path, dagsmith: Cli) -> None:
     # The planner checks names against the profile, so the failure is one only the data shows.
     result = build(
+        dagsmith,
         project,
         "load examples/data/orders.csv into table orders, cast note to bigint, "
         "fail if more than 1 rows are rejected",

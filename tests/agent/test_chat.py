@@ -13,7 +13,7 @@ from rich.console import Console
 from agent.chat.commands import Commands
 from agent.chat.conversation import Conversation
 from agent.chat.session import Chat, Transcript
-from agent.orchestrator import Step
+from agent.orchestrator.agent import Step
 from agent.planner import plan
 from connectors.spec import load_spec
 from connectors.spec.io import to_plain

@@ -2,37 +2,43 @@
 
 from __future__ import annotations
 
-import os
 import shutil
+from collections.abc import Callable
 from pathlib import Path
 
 import pexpect
 import pytest
 
 from connectors.spec import load_spec
-from tests.test_cli import DAGSMITH, ROOT
+from tests.conftest import Terminal
+from tests.test_cli import ROOT
 
 FIRST = "Every day at 06:00 load data/orders.csv into table orders, upsert on order_id"
 UP = "\x1b[A"
 PROMPT = "›"
 
 
-def _spawn(project: Path) -> pexpect.spawn:
+@pytest.fixture
+def chat(
+    terminal: Terminal, project: Path, monkeypatch: pytest.MonkeyPatch
+) -> Callable[[], pexpect.spawn]:
+    """Each call: a new `dagsmith chat` in a pseudo-terminal in `project`, at its prompt."""
+    monkeypatch.delenv("OPENAI_API_KEY", raising=False)
     env = {
-        **os.environ,
         "TERM": "xterm",
         "NO_COLOR": "1",
         "PROMPT_TOOLKIT_NO_CPR": "1",  # no cursor-position queries for pexpect to answer
         "DAGSMITH_MODEL": "offline",
     }
-    env.pop("OPENAI_API_KEY", None)
-    child = pexpect.spawn(
-        DAGSMITH, ["chat"], cwd=str(project), env=env, encoding="utf-8", timeout=90
-    )
-    child.setwinsize(50, 200)
-    child.expect_exact("describe a pipeline")
-    child.expect_exact(PROMPT)
-    return child
+
+    def spawn() -> pexpect.spawn:
+        child = terminal("chat", cwd=project, env=env)
+        child.setwinsize(50, 200)
+        child.expect_exact("describe a pipeline")
+        child.expect_exact(PROMPT)
+        return child
+
+    return spawn
 
 
 def _say(child: pexpect.spawn, line: str, *expected: str) -> None:
@@ -48,8 +54,8 @@ def project(tmp_path: Path) -> Path:
     return tmp_path
 
 
-def test_a_whole_session_in_a_terminal(project: Path) -> None:
-    child = _spawn(project)
+def test_a_whole_session_in_a_terminal(project: Path, chat: Callable[[], pexpect.spawn]) -> None:
+    child = chat()
     first, second = FIRST.split(" into ")
     child.send(first + "\x1b\r")  # Esc Enter: a new line, not sent yet
     child.expect_exact("…")  # the continuation prompt
@@ -88,12 +94,12 @@ def test_a_whole_session_in_a_terminal(project: Path) -> None:
     assert "make it weekly" in (project / ".dagsmith" / "chat_history").read_text()
 
 
-def test_history_and_completion_carry_over(project: Path) -> None:
-    child = _spawn(project)
+def test_history_and_completion_carry_over(chat: Callable[[], pexpect.spawn]) -> None:
+    child = chat()
     _say(child, "/model", "model: offline")
     child.sendeof()
     child.expect(pexpect.EOF)
-    child = _spawn(project)
+    child = chat()
     child.send(UP + "\r")  # the last line of the earlier session
     child.expect_exact("model: offline")
     child.expect_exact(PROMPT)

@@ -24,10 +24,10 @@ from typing import Any
 import duckdb
 import pytest
 
+from agent.orchestrator.tools import SAMPLE_ROWS, column_types
 from agent.planner import Facts, plan
 from agent.planner.chat import _typed as type_stream
 from agent.planner.chat import facts_of
-from agent.tools import SAMPLE_ROWS, column_types
 from agent.workspace import SPECS_DIR, relocate
 from connectors.connections import EMBEDDED_PATH
 from connectors.loaders.duckdb import qualify

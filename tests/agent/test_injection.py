@@ -11,8 +11,8 @@ from typing import Any
 
 import pytest
 
-from agent.build import build_pipeline, saved_paths
-from agent.orchestrator import Outcome
+from agent.orchestrator.agent import Outcome
+from agent.orchestrator.build import build_pipeline, saved_paths
 from connectors.spec.io import load_spec
 
 INJECTION = (

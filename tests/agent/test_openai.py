@@ -13,8 +13,8 @@ from pathlib import Path
 
 import pytest
 
-from agent.build import ModelError, build_pipeline, failed_check, saved_paths
-from agent.orchestrator import MAX_MODEL_CALLS, NUDGE, Outcome, Step
+from agent.orchestrator.agent import MAX_MODEL_CALLS, NUDGE, Outcome, Step
+from agent.orchestrator.build import ModelError, build_pipeline, failed_check, saved_paths
 from tests.agent.fake_openai import serving
 from tests.agent.model_mistakes import PROSE
 from tests.agent.record_cassettes import (

@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from agent.chat.conversation import Conversation
-from agent.orchestrator import Step
+from agent.orchestrator.agent import Step
 from agent.planner import Column, Facts, plan
 from connectors.spec.io import to_plain
 

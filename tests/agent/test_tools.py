@@ -10,9 +10,9 @@ from typing import Any
 import pytest
 from langchain_core.messages import ToolMessage
 
-from agent.guardrails import forbidden_host
+from agent.orchestrator.guardrails import forbidden_host
+from agent.orchestrator.tools import MAX_CALLS_PER_TOOL, Session, make_tools
 from agent.planner import plan
-from agent.tools import MAX_CALLS_PER_TOOL, Session, make_tools
 from connectors.spec.io import to_plain
 
 REQUEST = "load examples/data/orders.csv into orders, upsert on order_id"

@@ -14,7 +14,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
-from agent.dagfiles import render_all, write_dags
+from agent.dags.dagfiles import render_all, write_dags
 from tests.dags.conftest import DAGS_FOLDER
 
 LOGICAL_DATE = datetime(2025, 3, 1, tzinfo=UTC)

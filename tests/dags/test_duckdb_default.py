@@ -11,9 +11,8 @@ import pytest
 
 from connectors.airflow_tasks import PROJECT_DIR_ENV
 from connectors.connections import env_var
-from tests.conftest import Database
+from tests.conftest import Cli, Database
 from tests.dags.airflow_helpers import deploy, run, unique
-from tests.test_cli import dagsmith
 
 pytestmark = [pytest.mark.slow, pytest.mark.usefixtures("airflow_db")]
 
@@ -81,7 +80,7 @@ def test_a_dag_without_target_loads_into_the_embedded_duckdb(
 
 
 def test_a_spec_that_build_wrote_from_a_database_url_runs_in_airflow(
-    tmp_path: Path, postgres: Database, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path, postgres: Database, monkeypatch: pytest.MonkeyPatch, dagsmith: Cli
 ) -> None:
     """`build` saved the URL to the project's `.env`: the DAG's tasks find it there."""
     source = postgres.table("orders").replace('"', "")

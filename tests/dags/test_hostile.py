@@ -11,8 +11,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from agent.checks import check_source, import_dags, module_literals, structure_problems
-from agent.render import render
+from agent.dags.checks import check_source, import_dags, module_literals, structure_problems
+from agent.dags.render import render
 from connectors.spec import Pipeline
 
 SNIPPETS = [

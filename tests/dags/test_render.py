@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 from jinja2.exceptions import SecurityError
 
-from agent.checks import check_source, import_dags, module_literals
-from agent.render import RenderError, environment, ident, literal, render
+from agent.dags.checks import check_source, import_dags, module_literals
+from agent.dags.render import RenderError, environment, ident, literal, render
 from connectors.spec import Pipeline, parse_spec
 
 SPEC = """

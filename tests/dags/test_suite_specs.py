@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from agent.checks import structure_problems
-from agent.dagfiles import import_texts
-from agent.render import render
+from agent.dags.checks import structure_problems
+from agent.dags.dagfiles import import_texts
+from agent.dags.render import render
 from connectors.spec import Pipeline, load_spec, parse_spec
 from tests import test_incremental, test_object_storage, test_spec
 from tests.conftest import Database

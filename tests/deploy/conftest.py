@@ -11,7 +11,7 @@ import shutil
 import socket
 import subprocess
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -20,6 +20,7 @@ import requests
 
 ROOT = Path(__file__).resolve().parents[2]
 DEPLOY = ROOT / "deploy"
+PROMETHEUS = DEPLOY / "prometheus"
 APT_HINT = "apt-get install -y prometheus prometheus-pushgateway"
 
 PIPELINE = """\
@@ -68,6 +69,22 @@ def wait_ready(url: str, process: subprocess.Popen[bytes], log: Path) -> None:
     pytest.fail(f"{url} not ready after 30 s:\n{log.read_text()}")
 
 
+Promtool = Callable[..., subprocess.CompletedProcess[str]]
+
+
+@pytest.fixture
+def promtool() -> Promtool:
+    """`promtool(*args)`: Prometheus's checker, run in deploy/prometheus/."""
+    path = binary("promtool")
+
+    def run(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [path, *args], cwd=PROMETHEUS, capture_output=True, text=True, timeout=60
+        )
+
+    return run
+
+
 @dataclass(frozen=True)
 class Server:
     url: str
@@ -78,7 +95,7 @@ def servers(tmp_path: Path) -> Iterator[tuple[Server, Server]]:
     """A Pushgateway and a Prometheus that scrapes it every second with deploy's alert rules."""
     gateway_bin, prometheus_bin = binary("prometheus-pushgateway"), binary("prometheus")
     gateway_port, prometheus_port = free_port(), free_port()
-    shutil.copy(DEPLOY / "prometheus" / "alerts.yml", tmp_path / "alerts.yml")
+    shutil.copy(PROMETHEUS / "alerts.yml", tmp_path / "alerts.yml")
     (tmp_path / "prometheus.yml").write_text(
         "global: {scrape_interval: 1s, evaluation_interval: 1s}\n"
         "rule_files: [alerts.yml]\n"

@@ -3,31 +3,21 @@ pipeline, reject spike) pass `promtool test rules`."""
 
 from __future__ import annotations
 
-import subprocess
-
-from tests.deploy.conftest import DEPLOY, binary
-
-PROMETHEUS = DEPLOY / "prometheus"
+from tests.deploy.conftest import PROMETHEUS, Promtool
 
 
-def promtool(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [binary("promtool"), *args], cwd=PROMETHEUS, capture_output=True, text=True, timeout=60
-    )
-
-
-def test_alert_rules_are_valid() -> None:
+def test_alert_rules_are_valid(promtool: Promtool) -> None:
     result = promtool("check", "rules", "alerts.yml")
     assert result.returncode == 0, result.stdout + result.stderr
     assert "SUCCESS: 4 rules found" in result.stdout
 
 
-def test_prometheus_config_is_valid() -> None:
+def test_prometheus_config_is_valid(promtool: Promtool) -> None:
     result = promtool("check", "config", "prometheus.yml")
     assert result.returncode == 0, result.stdout + result.stderr
 
 
-def test_failed_run_stale_pipeline_and_reject_spike_alerts_fire() -> None:
+def test_failed_run_stale_pipeline_and_reject_spike_alerts_fire(promtool: Promtool) -> None:
     result = promtool("test", "rules", "alerts.test.yml")
     assert result.returncode == 0, result.stdout + result.stderr
     tests = (PROMETHEUS / "alerts.test.yml").read_text()

@@ -5,9 +5,6 @@ from __future__ import annotations
 
 import json
 import logging
-import os
-import subprocess
-import sys
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -19,6 +16,7 @@ from connectors.metrics import PUSHGATEWAY_ENV, push_stream
 from connectors.runner import run_pipeline
 from connectors.runtime import RunInfo, StreamStats
 from connectors.spec import load_spec
+from tests.conftest import Cli
 from tests.deploy.conftest import free_port
 
 
@@ -87,28 +85,15 @@ def test_json_lines_carry_the_run_and_end_with_a_summary(
     assert [(s["stream"], s["rows_loaded"]) for s in streams] == [("orders", 3), ("refunds", 0)]
 
 
-def test_cli_log_format_json(shop: Path, tmp_path: Path) -> None:
-    dagsmith = str(Path(sys.executable).with_name("dagsmith"))
+def test_cli_log_format_json(shop: Path, tmp_path: Path, dagsmith: Cli) -> None:
     (shop.parent / "refunds.csv").write_text("refund_id\n1\n")
-    result = subprocess.run(
-        [dagsmith, "--log-format", "json", "run", str(shop), "--run-id", "cli-1"],
-        cwd=tmp_path,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+    result = dagsmith("--log-format", "json", "run", str(shop), "--run-id", "cli-1", cwd=tmp_path)
     assert result.returncode == 0, result.stderr
     lines = [json.loads(line) for line in result.stderr.splitlines() if line.startswith("{")]
     assert lines[-1]["event"] == "run_summary"
     assert lines[-1]["summary"]["ok"] is True
     assert all(line["run_id"] == "cli-1" and line["pipeline"] == "shop" for line in lines)
-    bad = subprocess.run(
-        [dagsmith, "validate", str(shop)],
-        env={**os.environ, logs.LOG_FORMAT_ENV: "xml"},
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+    bad = dagsmith("validate", str(shop), cwd=tmp_path, env={logs.LOG_FORMAT_ENV: "xml"})
     assert bad.returncode == 2
     assert "unknown log format 'xml'" in bad.stderr
 

@@ -15,8 +15,8 @@ from pathlib import Path
 import duckdb
 import pytest
 
+from tests.conftest import Cli
 from tests.gitflow.conftest import ROOT, SECTIONS, SUBJECT, commit_all, git
-from tests.test_cli import dagsmith
 
 BRANCH = "dagsmith/orders_daily"
 GITHUB = "https://github.com/acme/shop.git"
@@ -53,7 +53,7 @@ def committed_files(repo: Path, revision: str = "HEAD") -> list[str]:
     return git(repo, "show", "--name-only", "--format=", revision).split()
 
 
-def test_a_new_pipeline_is_committed_alone_on_its_branch(repo: Path) -> None:
+def test_a_new_pipeline_is_committed_alone_on_its_branch(repo: Path, dagsmith: Cli) -> None:
     base = git(repo, "rev-parse", "HEAD").strip()
     write_spec(repo, orders_spec())
     (repo / "notes.txt").write_text("not part of the pipeline\n", encoding="utf-8")
@@ -94,7 +94,7 @@ def test_a_new_pipeline_is_committed_alone_on_its_branch(repo: Path) -> None:
     assert "nothing to commit" in again.stderr
 
 
-def test_an_update_to_replace_mode_is_flagged(repo: Path) -> None:
+def test_an_update_to_replace_mode_is_flagged(repo: Path, dagsmith: Cli) -> None:
     write_spec(repo, orders_spec())
     commit_all(repo, "orders pipeline")
     (repo / ".dagsmith").mkdir()
@@ -118,7 +118,7 @@ def test_an_update_to_replace_mode_is_flagged(repo: Path) -> None:
     assert "not opened, as asked; to open the pull request: git push" in result.stderr
 
 
-def test_an_existing_branch_is_refused_and_nothing_changes(repo: Path) -> None:
+def test_an_existing_branch_is_refused_and_nothing_changes(repo: Path, dagsmith: Cli) -> None:
     git(repo, "branch", BRANCH)
     write_spec(repo, orders_spec())
     before = state(repo)
@@ -132,7 +132,7 @@ def test_an_existing_branch_is_refused_and_nothing_changes(repo: Path) -> None:
     assert not (repo / "dags").exists()
 
 
-def test_an_invalid_spec_is_refused_before_any_branch(repo: Path) -> None:
+def test_an_invalid_spec_is_refused_before_any_branch(repo: Path, dagsmith: Cli) -> None:
     write_spec(repo, orders_spec().replace("mode: upsert", "mode: upsrt"))
     before = state(repo)
 
@@ -164,7 +164,7 @@ def fake_gh(tmp_path: Path) -> tuple[dict[str, str], Path]:
 
 
 def test_gh_opens_the_pull_request_after_a_real_push(
-    repo: Path, tmp_path: Path, fake_gh: tuple[dict[str, str], Path]
+    repo: Path, tmp_path: Path, fake_gh: tuple[dict[str, str], Path], dagsmith: Cli
 ) -> None:
     env, record = fake_gh
     bare = tmp_path / "github-shop.git"

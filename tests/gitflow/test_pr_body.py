@@ -8,13 +8,13 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from agent.describe import describe_schedule
+from agent.dags.describe import describe_schedule
+from agent.dags.render import render
 from agent.gitflow.pr import default_branch, is_github
 from agent.gitflow.pr_body import body, commit_message, title
 from agent.gitflow.proposal import Proposal, check
 from agent.gitflow.review import changes
 from agent.gitflow.risks import replaced_tables, risk_flags, shortest_interval
-from agent.render import render
 from agent.workspace import DryRun, dry_run
 from connectors.profiling import Profile
 from connectors.profiling.resolve import Request, profile_request

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import yaml
 
+from tests.conftest import Cli
 from tests.gitflow.conftest import ROOT, commit_all, git
-from tests.test_cli import dagsmith
 
 ORDERS = """\
 pipeline: orders_daily
@@ -40,14 +40,14 @@ def write(repo: Path, name: str, text: str) -> None:
     path.write_text(text, encoding="utf-8")
 
 
-def render(repo: Path, *specs: str) -> None:
+def render(dagsmith: Cli, repo: Path, *specs: str) -> None:
     result = dagsmith("render", *(f"pipelines/{spec}" for spec in specs), "--out", "dags", cwd=repo)
     assert result.returncode == 0, result.stderr
 
 
-def test_a_destructive_change_is_flagged_and_the_checks_pass(repo: Path) -> None:
+def test_a_destructive_change_is_flagged_and_the_checks_pass(repo: Path, dagsmith: Cli) -> None:
     write(repo, "orders.yaml", ORDERS)
-    render(repo, "orders.yaml")
+    render(dagsmith, repo, "orders.yaml")
     commit_all(repo, "orders pipeline")
     git(repo, "switch", "-q", "-c", "feature")
     changed = (
@@ -57,7 +57,7 @@ def test_a_destructive_change_is_flagged_and_the_checks_pass(repo: Path) -> None
         .replace("alerts: {on_failure: [{email: ops@example.com}]}\n", "retries: {count: 0}\n")
     )
     write(repo, "orders.yaml", changed)
-    render(repo, "orders.yaml")
+    render(dagsmith, repo, "orders.yaml")
     commit_all(repo, "orders: hourly, replace")
 
     # No BASE: the merge base with main; --fail-on-risk turns the flags into a failure.
@@ -76,9 +76,11 @@ def test_a_destructive_change_is_flagged_and_the_checks_pass(repo: Path) -> None
     assert "Traceback" not in result.stderr
 
 
-def test_a_hand_edited_dag_and_a_spec_that_does_not_parse_fail_the_review(repo: Path) -> None:
+def test_a_hand_edited_dag_and_a_spec_that_does_not_parse_fail_the_review(
+    repo: Path, dagsmith: Cli
+) -> None:
     write(repo, "orders.yaml", ORDERS)
-    render(repo, "orders.yaml")
+    render(dagsmith, repo, "orders.yaml")
     commit_all(repo, "orders pipeline")
     dag = repo / "dags" / "orders_daily.py"
     lines = dag.read_text(encoding="utf-8").splitlines(keepends=True)
@@ -100,13 +102,13 @@ def test_a_hand_edited_dag_and_a_spec_that_does_not_parse_fail_the_review(repo: 
     assert "Traceback" not in result.stderr
 
 
-def test_pipelines_added_and_removed_and_a_leftover_dag(repo: Path) -> None:
+def test_pipelines_added_and_removed_and_a_leftover_dag(repo: Path, dagsmith: Cli) -> None:
     write(repo, "orders.yaml", ORDERS)
-    render(repo, "orders.yaml")
+    render(dagsmith, repo, "orders.yaml")
     base = commit_all(repo, "orders pipeline")
     (repo / "pipelines" / "orders.yaml").unlink()
     write(repo, "items.yaml", ITEMS)
-    render(repo, "items.yaml")
+    render(dagsmith, repo, "items.yaml")
     commit_all(repo, "items instead of orders")
 
     result = dagsmith("review", base, cwd=repo)
@@ -135,7 +137,7 @@ def test_pipelines_added_and_removed_and_a_leftover_dag(repo: Path) -> None:
     assert "checks pass." in result.stdout
 
 
-def test_bad_input_exits_2_with_a_clear_message(repo: Path, tmp_path: Path) -> None:
+def test_bad_input_exits_2_with_a_clear_message(repo: Path, tmp_path: Path, dagsmith: Cli) -> None:
     result = dagsmith("review", "no-such-branch", cwd=repo)
     assert result.returncode == 2
     assert "unknown revision 'no-such-branch'" in result.stderr

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from agent.dagfiles import CheckResult
+from agent.dags.dagfiles import CheckResult
 from agent.gitflow.review import Change, changes
 from agent.gitflow.review_repo import compare, parse_specs
 from agent.gitflow.review_report import Review, markdown

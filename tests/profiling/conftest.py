@@ -7,9 +7,8 @@ from pathlib import Path
 
 from connectors.profiling import Profile
 from connectors.profiling.resolve import Request, profile_request
-from tests.test_cli import dagsmith
 
-__all__ = ["SITE", "dagsmith", "profile_path"]
+__all__ = ["SITE", "profile_path"]
 
 SITE = (
     Path(sys.executable).parents[1] / "lib" / f"python{sys.version_info[0]}.{sys.version_info[1]}"

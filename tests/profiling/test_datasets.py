@@ -10,7 +10,8 @@ import palmerpenguins
 import pytest
 import vega_datasets
 
-from tests.profiling.conftest import dagsmith, profile_path
+from tests.conftest import Cli
+from tests.profiling.conftest import profile_path
 
 PENGUINS = Path(palmerpenguins.__file__).parent / "data" / "penguins.csv"
 VEGA = Path(vega_datasets.__file__).parent / "_data"
@@ -62,7 +63,7 @@ def test_vega_cars_json_typed_values() -> None:
     assert cars.column("Horsepower").nullable
 
 
-def test_init_then_run_penguins_into_the_embedded_duckdb(tmp_path: Path) -> None:
+def test_init_then_run_penguins_into_the_embedded_duckdb(tmp_path: Path, dagsmith: Cli) -> None:
     made = dagsmith("init", str(PENGUINS), "--name", "penguins", cwd=tmp_path, env=ALLOW)
     assert made.returncode == 0, made.stderr
     spec = (tmp_path / "pipelines" / "penguins.yaml").read_text()
@@ -77,14 +78,14 @@ def test_init_then_run_penguins_into_the_embedded_duckdb(tmp_path: Path) -> None
     assert (count, nulls) == (344, 2)
 
 
-def test_init_refuses_to_overwrite(tmp_path: Path) -> None:
+def test_init_refuses_to_overwrite(tmp_path: Path, dagsmith: Cli) -> None:
     assert dagsmith("init", str(PENGUINS), "--name", "p", cwd=tmp_path, env=ALLOW).returncode == 0
     again = dagsmith("init", str(PENGUINS), "--name", "p", cwd=tmp_path, env=ALLOW)
     assert again.returncode == 2 and "--force" in again.stderr
 
 
 @pytest.mark.parametrize("name", ["airports.csv", "iowa-electricity.csv", "la-riots.csv"])
-def test_more_vega_files_init_and_run(tmp_path: Path, name: str) -> None:
+def test_more_vega_files_init_and_run(tmp_path: Path, name: str, dagsmith: Cli) -> None:
     made = dagsmith("init", str(VEGA / name), "--name", "data", cwd=tmp_path, env=ALLOW)
     assert made.returncode == 0, made.stderr
     ran = dagsmith("run", "pipelines/data.yaml", "--json", cwd=tmp_path, env=ALLOW)

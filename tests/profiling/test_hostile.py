@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from openpyxl import Workbook
 
-from agent.profile_view import agent_summary
+from agent.orchestrator.profile_view import agent_summary
 from connectors.profiling import sample
 from tests.profiling.conftest import profile_path
 
@@ -119,6 +119,8 @@ def test_summary_is_bounded(tmp_path: Path) -> None:
     assert len(text) <= 6100 and "more columns not shown" in text
 
 
+# About 20 s, nearly all of it csv.Sniffer on the sample (connectors/profiling/formats.py).
+@pytest.mark.slow
 def test_large_csv_is_sampled_by_byte_ranges(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

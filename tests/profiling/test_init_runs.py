@@ -20,14 +20,15 @@ import pytest
 import sqlalchemy as sa
 import yaml
 
-from tests.conftest import Database
-from tests.profiling.conftest import dagsmith
+from tests.conftest import Cli, Database
 from tests.sources_rest.conftest import running_json_server
 
 CLEAN_ENV = {k: "" for k in os.environ if k.startswith("AIRFLOW_CONN_")}
 
 
-def init_then_run(folder: Path, *args: str) -> tuple[dict[str, Any], dict[str, Any], str]:
+def init_then_run(
+    dagsmith: Cli, folder: Path, *args: str
+) -> tuple[dict[str, Any], dict[str, Any], str]:
     """Run `dagsmith init ARGS`, then the command it printed; the spec, summary, init output."""
     made = dagsmith("init", *args, cwd=folder, env=CLEAN_ENV)
     assert made.returncode == 0, made.stderr
@@ -53,10 +54,14 @@ def _orders(engine: sa.Engine, table: str, rows: int = 57) -> None:
         )
 
 
-def test_mariadb_url_becomes_a_private_connection(mariadb: Database, tmp_path: Path) -> None:
+def test_mariadb_url_becomes_a_private_connection(
+    mariadb: Database, tmp_path: Path, dagsmith: Cli
+) -> None:
     _orders(mariadb.engine, "orders")
     url = mariadb.url.set(drivername="mysql").render_as_string(hide_password=False)
-    spec, summary, said = init_then_run(tmp_path, url, "--table", "orders", "--name", "maria")
+    spec, summary, said = init_then_run(
+        dagsmith, tmp_path, url, "--table", "orders", "--name", "maria"
+    )
     assert spec["streams"][0]["source"]["connection"] == "maria_source"
     assert loaded(summary) == 57
     dotenv = tmp_path / ".env"
@@ -66,14 +71,16 @@ def test_mariadb_url_becomes_a_private_connection(mariadb: Database, tmp_path: P
 
 
 def test_postgres_password_stays_in_dotenv_which_git_ignores(
-    postgres: Database, tmp_path: Path
+    postgres: Database, tmp_path: Path, dagsmith: Cli
 ) -> None:
     table = postgres.table("orders")
     _orders(postgres.engine, table)
     subprocess.run(["git", "init", "-q", str(tmp_path)], check=True)
     url = postgres.url.set(drivername="postgresql", password="canary-Pw-31")
     rendered = url.render_as_string(hide_password=False)
-    spec, summary, said = init_then_run(tmp_path, rendered, "--table", table, "--name", "pg")
+    spec, summary, said = init_then_run(
+        dagsmith, tmp_path, rendered, "--table", table, "--name", "pg"
+    )
     assert loaded(summary) == 57 and spec["streams"][0]["source"]["connection"] == "pg_source"
     assert "canary-Pw-31" not in said + (tmp_path / "pipelines" / "pg.yaml").read_text()
     assert "added to .gitignore" in said
@@ -81,13 +88,15 @@ def test_postgres_password_stays_in_dotenv_which_git_ignores(
     assert ignored.returncode == 0
 
 
-def test_sqlite_relative_path_and_a_second_init_that_reuses_it(tmp_path: Path) -> None:
+def test_sqlite_relative_path_and_a_second_init_that_reuses_it(
+    tmp_path: Path, dagsmith: Cli
+) -> None:
     with sqlite3.connect(tmp_path / "shop.db") as conn:
         conn.execute("CREATE TABLE orders (id INTEGER PRIMARY KEY, amount REAL)")
         conn.executemany("INSERT INTO orders VALUES (?, ?)", [(i, i / 2) for i in range(1, 58)])
     conn.close()
     spec, summary, _ = init_then_run(
-        tmp_path, "sqlite:///shop.db", "--query", "SELECT * FROM orders", "--name", "lite"
+        dagsmith, tmp_path, "sqlite:///shop.db", "--query", "SELECT * FROM orders", "--name", "lite"
     )
     assert loaded(summary) == 57 and spec["streams"][0]["source"]["connection"] == "lite_source"
     again = dagsmith("init", "sqlite:///shop.db", "--table", "orders", "--name", "lite",
@@ -96,7 +105,7 @@ def test_sqlite_relative_path_and_a_second_init_that_reuses_it(tmp_path: Path) -
     assert (tmp_path / ".env").read_text().count("AIRFLOW_CONN_LITE_SOURCE=") == 1
 
 
-def test_a_connection_set_elsewhere_is_not_overwritten(tmp_path: Path) -> None:
+def test_a_connection_set_elsewhere_is_not_overwritten(tmp_path: Path, dagsmith: Cli) -> None:
     (tmp_path / ".env").write_text("AIRFLOW_CONN_LITE_SOURCE='sqlite:////elsewhere.db'\n")
     (tmp_path / "x.db").touch()
     made = dagsmith("init", "sqlite:///x.db", "--query", "SELECT 1 AS a", "--name", "lite",
@@ -105,7 +114,7 @@ def test_a_connection_set_elsewhere_is_not_overwritten(tmp_path: Path) -> None:
     assert not (tmp_path / "pipelines").exists()
 
 
-def test_print_env_prints_the_line_and_writes_no_dotenv(tmp_path: Path) -> None:
+def test_print_env_prints_the_line_and_writes_no_dotenv(tmp_path: Path, dagsmith: Cli) -> None:
     (tmp_path / "x.db").touch()
     made = dagsmith("init", "sqlite:///x.db", "--query", "SELECT 1 AS a", "--name", "lite",
                     "--print-env", cwd=tmp_path, env=CLEAN_ENV)  # fmt: skip
@@ -117,14 +126,14 @@ def test_print_env_prints_the_line_and_writes_no_dotenv(tmp_path: Path) -> None:
     assert ran.returncode == 0, ran.stderr
 
 
-def test_json_server_pages_all_loaded(tmp_path: Path) -> None:
+def test_json_server_pages_all_loaded(tmp_path: Path, dagsmith: Cli) -> None:
     """1,234 orders, 100 a page, Link headers only while `_page` is in the query."""
     rows = 1234
     orders = [{"id": i, "total": round(i * 1.1, 2)} for i in range(1, rows + 1)]
     (tmp_path / "srv").mkdir()
     with running_json_server(tmp_path / "srv", {"orders": orders}) as url:
         spec, summary, _ = init_then_run(
-            tmp_path, f"{url}/orders?_page=1&_limit=100", "--name", "js"
+            dagsmith, tmp_path, f"{url}/orders?_page=1&_limit=100", "--name", "js"
         )
     source = spec["streams"][0]["source"]
     assert source["connection"] == "js_source" and "params" not in source
@@ -141,7 +150,7 @@ def test_json_server_pages_all_loaded(tmp_path: Path) -> None:
     ],
 )
 def test_build_from_a_bare_url_it_cannot_reach_writes_nothing(
-    tmp_path: Path, description: str
+    tmp_path: Path, description: str, dagsmith: Cli
 ) -> None:
     """The URL becomes `orders_source` only once its source was profiled through it: a
     database or API that is not there leaves no spec and no `.env` (never `profile_url`)."""
@@ -150,12 +159,16 @@ def test_build_from_a_bare_url_it_cannot_reach_writes_nothing(
     assert not (tmp_path / "pipelines").exists() and not (tmp_path / ".env").exists()
 
 
-def test_json_server_limit_alone_pages_by_the_implied_page_param(tmp_path: Path) -> None:
+def test_json_server_limit_alone_pages_by_the_implied_page_param(
+    tmp_path: Path, dagsmith: Cli
+) -> None:
     """`?_limit=` alone: no Link header, one page and X-Total-Count; `_page` is implied."""
     orders = [{"id": i} for i in range(1, 251)]
     (tmp_path / "srv").mkdir()
     with running_json_server(tmp_path / "srv", {"orders": orders}) as url:
-        spec, summary, _ = init_then_run(tmp_path, f"{url}/orders?_limit=100", "--name", "js")
+        spec, summary, _ = init_then_run(
+            dagsmith, tmp_path, f"{url}/orders?_limit=100", "--name", "js"
+        )
     pagination = spec["streams"][0]["source"]["pagination"]
     assert pagination == {
         "type": "page_number",

@@ -10,7 +10,7 @@ import pytest
 from connectors.errors import SourceError
 from connectors.profiling import Count, Profile
 from connectors.profiling.resolve import Request, profile_request
-from tests.profiling.conftest import dagsmith
+from tests.conftest import Cli
 from tests.sources_rest.conftest import SECRET, Answer, ApiServer, Seen, api, json_server
 
 __all__ = ["api", "json_server"]  # fixtures used by name
@@ -78,7 +78,7 @@ def test_url_off_the_connection_host_is_refused(api: ApiServer) -> None:
     assert not api.seen
 
 
-def test_cli_json_never_shows_the_secret(api: ApiServer, tmp_path: Path) -> None:
+def test_cli_json_never_shows_the_secret(api: ApiServer, tmp_path: Path, dagsmith: Cli) -> None:
     api.routes["/v1/items"] = _guarded
     result = dagsmith(
         "profile", f"{api.url}/v1/items", "--connection", "api", "--json", cwd=tmp_path

@@ -10,6 +10,7 @@ import pytest
 
 from connectors.profiling import Count
 from connectors.profiling.resolve import Request, profile_request
+from tests.conftest import Cli
 from tests.profiling.test_init_runs import init_then_run, loaded
 from tests.sources_rest.conftest import Answer, ApiServer, Seen, api
 
@@ -93,11 +94,13 @@ def test_profile_detects_the_style(api: ApiServer, style: str) -> None:
 
 
 @pytest.mark.parametrize("style", sorted(STYLES))
-def test_init_then_run_loads_every_page(api: ApiServer, tmp_path: Path, style: str) -> None:
+def test_init_then_run_loads_every_page(
+    api: ApiServer, tmp_path: Path, style: str, dagsmith: Cli
+) -> None:
     route, query, expected = STYLES[style]
     api.routes["/v1/things"] = route
     url = f"http://127.0.0.1:{api.server_address[1]}/v1/things{query}"
-    spec, summary, _ = init_then_run(tmp_path, url, "--name", "things")
+    spec, summary, _ = init_then_run(dagsmith, tmp_path, url, "--name", "things")
     assert spec["streams"][0]["source"]["pagination"] == expected
     assert loaded(summary) == len(ROWS)
     if style == "offset":

@@ -9,8 +9,7 @@ import sqlalchemy as sa
 
 from connectors.profiling import Profile, sample_sql
 from connectors.profiling.resolve import Request, profile_request
-from tests.conftest import Database
-from tests.profiling.conftest import dagsmith
+from tests.conftest import Cli, Database
 
 
 def _seed(db: Database, table: str, rows: int) -> None:
@@ -92,7 +91,7 @@ def test_large_mariadb_table_estimated_count_and_head(
 
 @pytest.mark.postgres
 def test_init_from_mariadb_table_runs_into_postgres(
-    mariadb: Database, postgres: Database, tmp_path: Path
+    mariadb: Database, postgres: Database, tmp_path: Path, dagsmith: Cli
 ) -> None:
     _seed(mariadb, "orders", 300)
     env = {

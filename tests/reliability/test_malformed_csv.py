@@ -4,16 +4,14 @@ traceback. Hypothesis writes the files; the real `dagsmith run` reads them."""
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 import tempfile
 from pathlib import Path
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-DAGSMITH = str(Path(sys.executable).with_name("dagsmith"))
+from tests.conftest import Cli
+
 MODES = ("error", "reject", "pad")
 SPEC = "pipeline: malformed\nstreams:\n" + "".join(
     f"  - name: {mode}\n"
@@ -50,18 +48,12 @@ def malformed(draw: st.DrawFn) -> bytes:
 
 @settings(max_examples=20, deadline=None)
 @given(malformed())
-def test_malformed_csv_ends_in_a_clean_error_or_documented_rows(data: bytes) -> None:
+def test_malformed_csv_ends_in_a_clean_error_or_documented_rows(dagsmith: Cli, data: bytes) -> None:
     with tempfile.TemporaryDirectory() as folder:
         (Path(folder) / "m.csv").write_bytes(data)
         (Path(folder) / "p.yaml").write_text(SPEC)
-        result = subprocess.run(
-            [DAGSMITH, "run", "p.yaml", "--json"],
-            cwd=folder,
-            env={**os.environ, "DAGSMITH_LOG_FORMAT": "text"},
-            capture_output=True,
-            text=True,
-            timeout=120,
-            check=False,
+        result = dagsmith(
+            "run", "p.yaml", "--json", cwd=Path(folder), env={"DAGSMITH_LOG_FORMAT": "text"}
         )
     output = result.stdout + result.stderr
     assert "Traceback" not in output and "_csv.Error" not in output, output
@@ -76,31 +68,24 @@ def test_malformed_csv_ends_in_a_clean_error_or_documented_rows(data: bytes) -> 
             assert stream["stream"] == "reject" or stream["rows_rejected"] == 0
 
 
-def _failed_streams(folder: Path) -> list[str]:
+def _failed_streams(dagsmith: Cli, folder: Path) -> list[str]:
     """`dagsmith run --json` of SPEC in `folder`: it must fail cleanly; each stream's error."""
     (folder / "p.yaml").write_text(SPEC)
-    result = subprocess.run(
-        [DAGSMITH, "run", "p.yaml", "--json"],
-        cwd=folder,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
+    result = dagsmith("run", "p.yaml", "--json", cwd=folder)
     assert result.returncode == 1 and "Traceback" not in result.stderr, result.stderr
     return [s["error"] for s in json.loads(result.stdout)["streams"]]
 
 
 def test_an_unclosed_quote_in_a_ragged_row_is_a_clean_error_under_every_policy(
-    tmp_path: Path,
+    tmp_path: Path, dagsmith: Cli
 ) -> None:
     (tmp_path / "m.csv").write_text('a,b\n1,2,"x\n')
-    errors = _failed_streams(tmp_path)
+    errors = _failed_streams(dagsmith, tmp_path)
     assert "m.csv: data row 1 has 3 fields, expected 2" in errors[0]
     assert all("never closed" in error for error in errors[1:])
 
 
-def test_a_ragged_row_of_invalid_utf8_is_a_clean_error(tmp_path: Path) -> None:
+def test_a_ragged_row_of_invalid_utf8_is_a_clean_error(tmp_path: Path, dagsmith: Cli) -> None:
     (tmp_path / "m.csv").write_bytes(b'a"bc0,c1\n\xff')
-    errors = _failed_streams(tmp_path)
+    errors = _failed_streams(dagsmith, tmp_path)
     assert all("m.csv: line 2 (byte 9) is not valid UTF-8" in error for error in errors), errors

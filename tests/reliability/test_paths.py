@@ -3,27 +3,13 @@ the user allowed; anything else is refused before it is opened, by every command
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
-DAGSMITH = str(Path(sys.executable).with_name("dagsmith"))
+from tests.conftest import Cli
+
 CONTENT = "root:x:0:0:root:/root:/bin/bash"
-
-
-def dagsmith(*args: str, cwd: Path, **env: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [DAGSMITH, *args],
-        cwd=cwd,
-        env={**os.environ, **env},
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=False,
-    )
 
 
 @pytest.fixture
@@ -47,7 +33,7 @@ def _spec(project: Path, path: str, table: str = "t") -> None:
 @pytest.mark.parametrize(
     "path", ["../outside/secret.csv", "{outside}/secret.csv", "data/link.csv", "../outside/*.csv"]
 )
-def test_run_refuses_a_path_out_of_the_project(project: Path, path: str) -> None:
+def test_run_refuses_a_path_out_of_the_project(project: Path, path: str, dagsmith: Cli) -> None:
     _spec(project, path.format(outside=project.parent / "outside"))
     result = dagsmith("run", "p.yaml", "--json", cwd=project)
     assert result.returncode == 1, result.stderr
@@ -55,16 +41,17 @@ def test_run_refuses_a_path_out_of_the_project(project: Path, path: str) -> None
     assert CONTENT not in result.stdout + result.stderr
 
 
-def test_allowed_folders_are_read(project: Path) -> None:
+def test_allowed_folders_are_read(project: Path, dagsmith: Cli) -> None:
     _spec(project, "../outside/secret.csv")
     outside = str(project.parent / "outside")
     assert dagsmith("--allow-path", outside, "run", "p.yaml", cwd=project).returncode == 0
-    assert dagsmith("run", "p.yaml", cwd=project, DAGSMITH_ALLOW_PATHS=outside).returncode == 0
+    allowed = {"DAGSMITH_ALLOW_PATHS": outside}
+    assert dagsmith("run", "p.yaml", cwd=project, env=allowed).returncode == 0
     _spec(project, "data/ok.csv", "ok")
     assert dagsmith("run", "p.yaml", cwd=project).returncode == 0
 
 
-def test_the_specs_folder_is_allowed_from_anywhere(project: Path) -> None:
+def test_the_specs_folder_is_allowed_from_anywhere(project: Path, dagsmith: Cli) -> None:
     _spec(project, "data/ok.csv")
     assert dagsmith("run", str(project / "p.yaml"), cwd=project.parent / "outside").returncode == 0
 
@@ -77,7 +64,9 @@ def test_the_specs_folder_is_allowed_from_anywhere(project: Path) -> None:
         ["build", "load ../outside/secret.csv into table x", "--out", "o", "--yes"],
     ],
 )
-def test_profile_init_and_build_refuse_it_too(project: Path, args: list[str]) -> None:
+def test_profile_init_and_build_refuse_it_too(
+    project: Path, args: list[str], dagsmith: Cli
+) -> None:
     result = dagsmith(*args, cwd=project)
     assert result.returncode != 0
     assert CONTENT not in result.stdout + result.stderr and "root:x" not in result.stdout

@@ -3,28 +3,20 @@
 from __future__ import annotations
 
 import json
-import os
 import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
 import duckdb
 
-DAGSMITH = str(Path(sys.executable).with_name("dagsmith"))
+from tests.conftest import Cli
 
 
-def run(folder: Path, spec: str, *extra: str) -> subprocess.CompletedProcess[str]:
+def run(dagsmith: Cli, folder: Path, spec: str, *extra: str) -> subprocess.CompletedProcess[str]:
     """`dagsmith run` of a spec written to `folder`, in that folder (embedded target)."""
     (folder / "p.yaml").write_text(spec)
-    return subprocess.run(
-        [DAGSMITH, "run", "p.yaml", "--json", *extra],
-        cwd=folder,
-        env={**os.environ, "DAGSMITH_LOG_FORMAT": "text"},
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
+    return dagsmith(
+        "run", "p.yaml", "--json", *extra, cwd=folder, env={"DAGSMITH_LOG_FORMAT": "text"}
     )
 
 
@@ -48,9 +40,11 @@ streams:
 """
 
 
-def test_every_rule_numbers_data_rows_and_keeps_the_source_row(tmp_path: Path) -> None:
+def test_every_rule_numbers_data_rows_and_keeps_the_source_row(
+    tmp_path: Path, dagsmith: Cli
+) -> None:
     (tmp_path / "d.csv").write_text('ID,amount\n1,"1\n.5"\n2,3,extra\n,4\nx,5\n5,-1\n6\n7, 8\n')
-    result = run(tmp_path, SPEC)
+    result = run(dagsmith, tmp_path, SPEC)
     assert result.returncode == 0, result.stderr
     stream = json.loads(result.stdout)["streams"][0]
     assert (stream["rows_read"], stream["rows_loaded"]) == (7, 1)
@@ -64,9 +58,9 @@ def test_every_rule_numbers_data_rows_and_keeps_the_source_row(tmp_path: Path) -
     ]
 
 
-def test_an_empty_file_says_it_is_empty(tmp_path: Path) -> None:
+def test_an_empty_file_says_it_is_empty(tmp_path: Path, dagsmith: Cli) -> None:
     (tmp_path / "d.csv").write_text("")
-    result = run(tmp_path, SPEC)
+    result = run(dagsmith, tmp_path, SPEC)
     assert result.returncode == 1
     error = json.loads(result.stdout)["streams"][0]["error"]
     assert "the source is empty" in error and "available columns" not in error

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import base64
 import json
-import os
 import subprocess
 import sys
 from pathlib import Path
@@ -22,9 +21,9 @@ import duckdb
 import pytest
 
 from connectors.masking import derived_forms
+from tests.conftest import Cli
 from tests.sources_rest.conftest import Answer, ApiServer, Seen
 
-DAGSMITH = str(Path(sys.executable).with_name("dagsmith"))
 CANARY = 'c4n4ry/Tok+en"é&=x'
 ISSUED = "c4n4ry-issued+token/42"
 AUTHS: dict[str, dict[str, Any]] = {
@@ -91,24 +90,15 @@ def _stored(folder: Path) -> str:
 
 
 @pytest.mark.parametrize("kind", sorted(AUTHS))
-def test_no_canary_leaves_a_run(kind: str, api: ApiServer, tmp_path: Path) -> None:
+def test_no_canary_leaves_a_run(kind: str, api: ApiServer, tmp_path: Path, dagsmith: Cli) -> None:
     _routes(api)
     port = api.server_address[1]
     (tmp_path / "p.yaml").write_text(_spec(AUTHS[kind]))
     env = {
-        **os.environ,
         "AIRFLOW_CONN_API": f"http://client:{quote(CANARY, safe='')}@127.0.0.1:{port}",
         "DAGSMITH_LOG_FORMAT": "json",
     }
-    result = subprocess.run(
-        [DAGSMITH, "-v", "run", "p.yaml", "--json"],
-        cwd=tmp_path,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
+    result = dagsmith("-v", "run", "p.yaml", "--json", cwd=tmp_path, env=env)
     assert result.returncode == 1, result.stderr
     streams = {s["stream"]: s for s in json.loads(result.stdout)["streams"]}
     assert streams["ok"]["rows_rejected"] == 1 and streams["ok"]["status"] == "ok"

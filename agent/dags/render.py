@@ -4,7 +4,7 @@ Templates run in Jinja's sandbox with `StrictUndefined` and no autoescaping. Eve
 reaches the output through the `literal` filter (a Python literal via `repr`/JSON) or the
 `ident` filter (a validated Python identifier); `finalize` refuses any other output, so a
 template cannot print a raw value by mistake. Each output is then parsed and checked
-against an allow-list of imports and calls (`agent.checks.check_source`).
+against an allow-list of imports and calls (`agent.dags.checks.check_source`).
 """
 
 from __future__ import annotations
@@ -19,15 +19,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from jinja2 import FileSystemLoader, StrictUndefined
+from jinja2 import PackageLoader, StrictUndefined
 from jinja2.sandbox import SandboxedEnvironment
 
-from agent.checks import check_source, expected_tasks
+from agent.dags.checks import check_source, expected_tasks
 from connectors.errors import SpecError
 from connectors.spec import Pipeline, spec_hash
 from connectors.spec.io import to_plain
 
-TEMPLATES = Path(__file__).resolve().parents[1] / "templates"
 DAG_TEMPLATE = "dag.py.j2"
 _IDENT = re.compile(r"[a-z][a-z0-9_]{0,79}")
 
@@ -87,7 +86,7 @@ def _finalize(value: Any) -> Any:
 def environment() -> SandboxedEnvironment:
     """The sandboxed Jinja environment the DAG templates render in."""
     env = SandboxedEnvironment(
-        loader=FileSystemLoader(TEMPLATES),
+        loader=PackageLoader("templates", "."),  # the top-level templates/, as package data
         undefined=StrictUndefined,
         autoescape=False,
         trim_blocks=True,

@@ -19,10 +19,9 @@ from urllib.parse import urlsplit
 from agent import env_file
 from connectors.connections import get_connection
 from connectors.errors import SpecError
+from connectors.kinds import kind_of
 from connectors.spec.models import Pipeline
-from connectors.spec.rest import RestSource
-from connectors.spec.sources import FileSource, SourceSpec
-from connectors.spec.sql import SqlSource
+from connectors.spec.sources import SourceSpec
 
 ALLOWED_HOSTS_ENV = "DAGSMITH_ALLOWED_HOSTS"
 _METADATA_NAMES = frozenset({"metadata.google.internal", "metadata", "instance-data"})
@@ -96,17 +95,25 @@ class Guard:
             self.check_location(source)
 
     def check_source(self, source: SourceSpec) -> None:
-        """Raise GuardError unless the user named this source."""
-        if isinstance(source, FileSource):
-            self.check_location(source.path)
-        elif isinstance(source, SqlSource):
-            self._check_connection(source.connection, "source database")
-            if source.query is not None and " ".join(source.query.split()) not in self.text:
-                raise GuardError("a source query must be written by the user, word for word")
-        elif isinstance(source, RestSource):
-            self._check_connection(source.connection, "API")
-            host = get_connection(source.connection, self.project_dir).host or ""
-            self._check_host(host, f"connection {source.connection!r}")
+        """Raise GuardError unless the user named everything this source reaches.
+
+        What a source reaches is its kind's to say (`SourceKind.reaches`); a source of no
+        registered kind is refused.
+        """
+        try:
+            reach = kind_of(source).reaches(source)
+        except SpecError as exc:
+            raise GuardError(f"refused: {exc.message}") from None
+        for conn_id, what in reach.connections:
+            self._check_connection(conn_id, what)
+        for conn_id in reach.hosts_of:
+            host = get_connection(conn_id, self.project_dir).host or ""
+            self._check_host(host, f"connection {conn_id!r}")
+        for text, what in reach.verbatim:
+            if " ".join(text.split()) not in self.text:
+                raise GuardError(f"a source {what} must be written by the user, word for word")
+        for location in reach.locations:
+            self.check_location(location)
 
     def check_spec(self, spec: Pipeline) -> None:
         """Raise GuardError unless every source and the target were named by the user."""

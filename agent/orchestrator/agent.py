@@ -25,8 +25,8 @@ from langchain_core.messages import (
     ToolMessage,
 )
 
+from agent.orchestrator.tools import Session, make_tools
 from agent.planner.chat import OfflineChatModel
-from agent.tools import Session, make_tools
 from connectors.errors import SpecError
 
 MODEL_ENV = "DAGSMITH_MODEL"

@@ -14,8 +14,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from agent.checks import ImportReport, import_dags, structure_problems
-from agent.render import RenderedDag, RenderError, render
+from agent.dags.checks import ImportReport, import_dags, structure_problems
+from agent.dags.render import RenderedDag, RenderError, render
 from connectors.errors import SpecError
 from connectors.spec import Pipeline, load_spec
 

@@ -12,8 +12,8 @@ from langchain_core.exceptions import ModelError as LangChainModelError
 from rich.console import Console
 from rich.markup import escape
 
-from agent.orchestrator import Outcome, Step, choose_model, run_agent
-from agent.tools import TOO_OFTEN, Session
+from agent.orchestrator.agent import Outcome, Step, choose_model, run_agent
+from agent.orchestrator.tools import TOO_OFTEN, Session
 from connectors.errors import TransientError
 
 SHOWN_CHARS = 160

@@ -23,8 +23,8 @@ from pydantic import ValidationError
 from pydantic.v1 import ValidationError as ValidationErrorV1
 
 from agent import env_file, workspace
-from agent.guardrails import Guard
-from agent.profile_view import agent_summary, quote
+from agent.orchestrator.guardrails import Guard
+from agent.orchestrator.profile_view import agent_summary, quote
 from connectors.errors import DagsmithError, SpecError
 from connectors.profiling import Profile, profile
 from connectors.profiling.resolve import Request, context, resolve, url_connection

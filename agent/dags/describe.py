@@ -9,9 +9,8 @@ from __future__ import annotations
 
 import re
 
-from connectors.spec import AllOf, Condition, FileSource, Filter, Load, Pipeline, SourceSpec, Stream
-from connectors.spec.rest import RestSource
-from connectors.spec.sql import SqlSource
+from connectors.kinds import kind_of
+from connectors.spec import AllOf, Condition, Filter, Load, Pipeline, SourceSpec, Stream
 
 _PRESETS = {
     "@once": "once",
@@ -85,16 +84,10 @@ def _sub_daily(minute: str, hour: str) -> str | None:
 
 
 def source_label(source: SourceSpec) -> str:
-    """A file's path, an API endpoint or a database table, as the spec names it."""
-    if isinstance(source, FileSource):
-        return source.path
-    if isinstance(source, RestSource):
-        return f"{source.connection} API {source.endpoint}"
-    if isinstance(source, SqlSource):
-        return (
-            f"{source.connection}.{source.table}" if source.table else f"{source.connection} query"
-        )
-    raise AssertionError(f"unknown source {type(source).__name__}")
+    """A file's path, an API endpoint or a database table, as the spec names it (its kind's
+    `label`); a source of no registered kind is an error."""
+    label: str = kind_of(source).label(source)
+    return label
 
 
 def describe_filter(rule: Filter | None) -> str:

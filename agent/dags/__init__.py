@@ -1,0 +1,2 @@
+"""Generated DAGs: rendering a spec through the sandboxed templates (`render`), checking
+what they emit (`checks`), and the DAG files of a project (`dagfiles`)."""
