@@ -46,9 +46,11 @@ def stream(table: str, mode: str, keys: list[str]) -> Stream:
     )
 
 
-def load_twice(db: Database, url: sa.URL, mode: str, keys: list[str]) -> None:
+def load_twice(
+    db: Database, url: sa.URL, mode: str, keys: list[str], table: str | None = None
+) -> None:
     """Pre-flight, then two loads (the second meets the tables the first made)."""
-    table = db.table(f"orders_{mode}")
+    table = table or db.table(f"orders_{mode}")
     preflight(url, stream(table, mode, keys))
     for run in ("r1", "r2"):
         job = make_job(table, {"id": [1, 2], "name": ["a", run]}, mode=mode, keys=keys, run_id=run)

@@ -17,7 +17,7 @@ from connectors.loaders.preflight import preflight
 from connectors.spec.models import Incremental, Stream
 from tests.conftest import Database
 from tests.loaders.conftest import make_job
-from tests.loaders.test_least_privilege import MODES, stream
+from tests.loaders.test_least_privilege import MODES, load_twice, stream
 
 pytestmark = pytest.mark.mariadb
 
@@ -49,17 +49,6 @@ def grant(db: Database, rights: str, on: str, to: str) -> None:
 def qualified(db: Database, name: str) -> str:
     """`database.name`: the loader then checks the database exists instead of making it."""
     return f"{db.url.database}.{name}"
-
-
-def load_twice(db: Database, url: sa.URL, mode: str, keys: list[str]) -> None:
-    """Pre-flight, then two loads (the second meets the tables the first made)."""
-    table = qualified(db, f"orders_{mode}")
-    preflight(url, stream(table, mode, keys))
-    for run in ("r1", "r2"):
-        job = make_job(table, {"id": [1, 2], "name": ["a", run]}, mode=mode, keys=keys, run_id=run)
-        loader_for(url).load(job)
-    expected = 4 if mode == "append" else 2
-    assert len(db.rows(table)) == expected
 
 
 def seed(db: Database, mode: str, keys: list[str]) -> str:
@@ -95,7 +84,7 @@ def test_a_user_with_rights_on_its_database_only_loads(
         held = "SELECT privilege_type FROM information_schema.user_privileges"
         assert [r[0] for r in conn.exec_driver_sql(held)] == ["USAGE"]  # no global right
     engine.dispose()
-    load_twice(mariadb, url, mode, keys)
+    load_twice(mariadb, url, mode, keys, qualified(mariadb, f"orders_{mode}"))
 
 
 def test_a_missing_database_is_made_with_rights_on_it_alone(
@@ -122,7 +111,7 @@ def test_a_user_with_table_rights_only_loads_into_tables_made_for_it(
 ) -> None:
     name, url = user
     grant_tables(mariadb, seed(mariadb, mode, keys), mode, account(name))
-    load_twice(mariadb, url, mode, keys)
+    load_twice(mariadb, url, mode, keys, qualified(mariadb, f"orders_{mode}"))
 
 
 def test_rights_granted_to_a_default_role_count(
@@ -138,7 +127,7 @@ def test_rights_granted_to_a_default_role_count(
         with mariadb.engine.begin() as conn:
             conn.exec_driver_sql(f"GRANT {role} TO {account(name)}")
             conn.exec_driver_sql(f"SET DEFAULT ROLE {role} FOR {account(name)}")
-        load_twice(mariadb, url, "upsert", ["id"])
+        load_twice(mariadb, url, "upsert", ["id"], qualified(mariadb, "orders_upsert"))
     finally:
         with mariadb.engine.begin() as conn:
             conn.exec_driver_sql(f"DROP ROLE {role}")
