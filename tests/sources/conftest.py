@@ -9,11 +9,11 @@ from typing import Any
 
 import pyarrow as pa
 import pytest
-from connectors.spec.sources import SourceSpec
 from pydantic import TypeAdapter
 
 from connectors.runtime import ReadContext, Rejects, RunInfo, StreamStats
 from connectors.sources import read
+from connectors.spec.sources import SourceSpec
 
 SPEC = TypeAdapter(SourceSpec)
 

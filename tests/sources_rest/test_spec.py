@@ -5,13 +5,13 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from connectors.spec.sources import SourceSpec
 from pydantic import TypeAdapter, ValidationError
 
 from connectors.connections import parse_connection
 from connectors.errors import SourceError
 from connectors.sources.rest import base_url
 from connectors.spec.rest import RestSource
+from connectors.spec.sources import SourceSpec
 
 MINIMAL = {"kind": "rest", "connection": "shop", "endpoint": "v1/orders"}
 
