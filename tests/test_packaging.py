@@ -1,32 +1,59 @@
-"""What the wheel ships: typed packages and one version."""
+"""What a wheel of dagsmith holds: the DAG templates as package data of `agent`, no
+top-level `templates` package, and a build that renders DAGs from them."""
 
 from __future__ import annotations
 
-import re
-import tomllib
+import os
+import subprocess
+import sys
+import zipfile
 from pathlib import Path
 
-import connectors
+ROOT = Path(__file__).resolve().parents[1]
+RENDER = """
+from pathlib import Path
+from agent.dags.render import environment, render
+from connectors.spec import parse_spec
+spec = parse_spec('''
+pipeline: packaged
+streams:
+  - name: orders
+    source: {kind: csv, path: data/orders.csv}
+    load: {table: raw.orders, mode: append}
+''')
+print(environment().get_template("dag.py.j2").filename)
+print(render(spec, Path("pipelines/packaged.yaml"), Path("dags")).text.count("packaged"))
+"""
 
-ROOT = Path(__file__).resolve().parent.parent
-PYPROJECT = tomllib.loads((ROOT / "pyproject.toml").read_text())
+
+def _wheel(out: Path) -> Path:
+    command = [sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation"]
+    command += ["--no-index", "--wheel-dir", str(out), str(ROOT)]
+    subprocess.run(command, check=True, capture_output=True, timeout=300)
+    return next(out.glob("dagsmith-*.whl"))
 
 
-def test_every_python_package_shipped_says_it_is_typed() -> None:
-    shipped = PYPROJECT["tool"]["hatch"]["build"]["targets"]["wheel"]["packages"]
-    # templates/ is a package only so that importlib finds its files: no code to type.
-    packages = [name for name in shipped if _has_code(ROOT / name)]
-    assert sorted(packages) == ["agent", "connectors"]
-    assert [name for name in packages if not (ROOT / name / "py.typed").exists()] == []
+def test_the_wheel_ships_the_templates_inside_agent_and_renders_from_them(tmp_path: Path) -> None:
+    wheel = _wheel(tmp_path / "dist")
+    with zipfile.ZipFile(wheel) as archive:
+        names = archive.namelist()
+        archive.extractall(tmp_path / "site")
+    assert {"agent/templates/dag.py.j2", "agent/templates/stream_tasks.py.j2"} <= set(names)
+    assert [name for name in names if name.startswith("templates/")] == []
+    assert "connectors/py.typed" in names
 
-
-def _has_code(folder: Path) -> bool:
-    return any(path.name != "__init__.py" for path in folder.rglob("*.py"))
-
-
-def test_the_version_is_written_once_and_the_build_reads_it() -> None:
-    assert "version" not in PYPROJECT["project"]
-    assert "version" in PYPROJECT["project"]["dynamic"]
-    source = ROOT / PYPROJECT["tool"]["hatch"]["version"]["path"]
-    assert source == Path(connectors.__file__)
-    assert re.fullmatch(r"\d+\.\d+\.\d+", connectors.__version__)
+    # The unpacked wheel comes first on the path: its agent, not the checkout's.
+    env = {**os.environ, "PYTHONPATH": str(tmp_path / "site")}
+    done = subprocess.run(
+        [sys.executable, "-c", RENDER],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    template, mentions = done.stdout.split()
+    assert template == str(tmp_path / "site" / "agent" / "templates" / "dag.py.j2")
+    assert int(mentions) > 0

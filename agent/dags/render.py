@@ -10,6 +10,7 @@ against an allow-list of imports and calls (`agent.dags.checks.check_source`).
 from __future__ import annotations
 
 import functools
+import importlib.util
 import json
 import keyword
 import math
@@ -82,11 +83,19 @@ def _finalize(value: Any) -> Any:
     return value
 
 
+def _templates() -> PackageLoader:
+    """The DAG templates, package data: `agent/templates` in an installed wheel (pyproject's
+    force-include), the top-level `templates/` package of a source tree or editable install."""
+    if importlib.util.find_spec("agent.templates") is not None:
+        return PackageLoader("agent.templates", ".")
+    return PackageLoader("templates", ".")
+
+
 @functools.cache
 def environment() -> SandboxedEnvironment:
     """The sandboxed Jinja environment the DAG templates render in."""
     env = SandboxedEnvironment(
-        loader=PackageLoader("templates", "."),  # the top-level templates/, as package data
+        loader=_templates(),
         undefined=StrictUndefined,
         autoescape=False,
         trim_blocks=True,

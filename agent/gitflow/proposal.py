@@ -15,7 +15,7 @@ from pathlib import Path
 from agent.dags.dagfiles import check_pipelines
 from agent.dags.render import RenderedDag
 from agent.gitflow import git, risks
-from agent.gitflow.review import Change, changes
+from agent.gitflow.changes import Change, changes
 from agent.workspace import DryRun, dry_run, relocate
 from connectors.errors import DagsmithError, SpecError
 from connectors.profiling import Profile

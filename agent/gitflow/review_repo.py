@@ -19,8 +19,8 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path, PurePosixPath
 
 from agent.dags.dagfiles import CheckResult, check_pipelines, spec_files
+from agent.gitflow.changes import Change, changes
 from agent.gitflow.git import commit_of, default_base, export, files_at, git, toplevel
-from agent.gitflow.review import Change, changes
 from agent.gitflow.review_report import Review
 from connectors.errors import SpecError
 from connectors.spec import Pipeline, parse_spec

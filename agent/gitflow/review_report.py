@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from agent.dags.dagfiles import CheckResult
-    from agent.gitflow.review import Change
+    from agent.gitflow.changes import Change
 
 RISK = "⚠️"
 

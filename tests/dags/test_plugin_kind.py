@@ -46,8 +46,10 @@ streams:
 
 
 def _install(target: Path) -> None:
-    """pip installs the plugin as any package is installed (its entry point included)."""
-    command = [sys.executable, "-m", "pip", "install", "--no-deps", "--target", str(target)]
+    """pip installs the plugin as any package is installed (its entry point included); its
+    build back-end is the one installed here (a dev dependency), not one fetched."""
+    command = [sys.executable, "-m", "pip", "install", "--no-deps", "--no-build-isolation"]
+    command += ["--no-index", "--target", str(target)]
     subprocess.run([*command, str(PLUGIN)], check=True, capture_output=True, timeout=300)
 
 

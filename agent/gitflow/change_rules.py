@@ -1,4 +1,4 @@
-"""The tables `agent.gitflow.review` walks: which parts of a spec it compares, how it words
+"""The tables `agent.gitflow.changes` walks: which parts of a spec it compares, how it words
 a change, and why a change is a risk.
 
 An `Aspect` is one value (the write mode, the schedule), reported as `label old -> new`. An

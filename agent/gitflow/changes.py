@@ -1,6 +1,6 @@
 """What changed between two versions of a pipeline spec, in sentences a reviewer reads.
 
-`changes(old, new)` walks the tables of `agent.gitflow.review_rules` over both specs: streams added
+`changes(old, new)` walks the tables of `agent.gitflow.change_rules` over both specs: streams added
 or removed, sources, columns and types, keys, write mode, schedule, target, retries, alerts,
 and connections or hosts the pipeline newly reaches. A change that can lose, overwrite or
 duplicate rows, silence an alert or reach a new place is flagged as a risk.
@@ -12,7 +12,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from agent.gitflow.review_rules import (
+from agent.gitflow.change_rules import (
     ALERT_ENTRIES,
     PIPELINE_ASPECTS,
     REACH_ENTRIES,
