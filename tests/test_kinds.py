@@ -4,6 +4,7 @@ kind the registry does not hold."""
 
 from __future__ import annotations
 
+import ast
 import typing
 from collections.abc import Iterator
 from pathlib import Path
@@ -33,6 +34,8 @@ EXAMPLES: dict[str, dict[str, Any]] = {
     "rest": {"connection": "shop", "endpoint": "orders"},
     "sql": {"connection": "shop", "table": "orders"},
 }
+
+ROOT = Path(__file__).resolve().parents[1]
 
 
 class FtpSource(SourceModel):
@@ -84,6 +87,63 @@ def test_the_planner_and_format_detection_take_their_suffixes_from_the_kinds() -
         "parquet": "parquet",
     }
     assert kinds.suffixes()[".tab"] == "tsv" and kinds.suffixes()[".pq"] == "parquet"
+
+
+def _owned_by_a_kind() -> set[str]:
+    """The modules a kind names (its model, reader, sampler, detection) and connectors/kinds/."""
+    paths = [
+        path
+        for kind in kinds.BUILTIN
+        for path in (kind.model_path, kind.reader_path, kind.sampler_path, kind.detect_path)
+        if path
+    ]
+    return {path.partition(":")[0].replace(".", "/") + ".py" for path in paths}
+
+
+def _names_a_kind(node: ast.expr) -> bool:
+    values = node.elts if isinstance(node, ast.Tuple | ast.List | ast.Set) else [node]
+    return any(isinstance(v, ast.Constant) and v.value in kinds.names() for v in values)
+
+
+def _kind_dispatches(path: Path, source: str) -> list[str]:
+    """Each comparison of a kind with a kind's name (`source["kind"] == "rest"`) in the code."""
+    found = []
+    for node in ast.walk(ast.parse(source)):
+        if not isinstance(node, ast.Compare):
+            continue
+        sides = [node.left, *node.comparators]
+        text = ast.get_source_segment(source, node) or ""
+        if "kind" in text and any(_names_a_kind(side) for side in sides):
+            found.append(f"{path.relative_to(ROOT)}:{node.lineno}: {text}")
+    return found
+
+
+def test_no_code_outside_a_kinds_own_modules_asks_which_kind_a_source_is() -> None:
+    owned = _owned_by_a_kind()
+    found = [
+        dispatch
+        for package in ("agent", "connectors")
+        for path in sorted((ROOT / package).rglob("*.py"))
+        if not path.relative_to(ROOT).as_posix().startswith("connectors/kinds/")
+        and path.relative_to(ROOT).as_posix() not in owned
+        for dispatch in _kind_dispatches(path, path.read_text())
+    ]
+    assert found == []
+
+
+def test_the_dispatch_check_sees_a_dispatch() -> None:
+    code = 'if source.get("kind") in ("csv", "tsv"):\n    pass\nok = ctype.name == "json"\n'
+    found = _kind_dispatches(ROOT / "x.py", code)
+    assert found == ['x.py:1: source.get("kind") in ("csv", "tsv")']
+
+
+def test_a_kinds_request_hints_come_from_the_kind() -> None:
+    xml = kinds.kind_named("xml").hints("load orders.xml with records at shop/order into t")
+    assert dict(xml.options) == {"record_path": "shop/order"} and xml.question is None
+    assert kinds.kind_named("xml").hints("load orders.xml into t").question
+    sheet = kinds.kind_named("excel").hints('load a.xlsx from the sheet "Q1 sales" into t')
+    assert dict(sheet.options) == {"sheet": "Q1 sales"}
+    assert kinds.kind_named("csv").hints("load a.csv from the sheet Q1 into t").options == {}
 
 
 def test_every_dispatch_refuses_a_kind_the_registry_does_not_hold(tmp_path: Path) -> None:

@@ -23,6 +23,7 @@ from langchain_core.tools import BaseTool
 
 from agent import env_file
 from agent.planner import Column, Facts, Plan, plan
+from connectors import kinds
 from connectors.errors import SpecError
 from connectors.profiling import Profile
 from connectors.spec.filter import filter_columns
@@ -175,11 +176,11 @@ def _calls(
 
 
 def _as_found(source: dict[str, Any], found: dict[str, Any]) -> None:
-    """An API source as its replies showed it: where the records are, how it pages, and the
-    URL's params without the page parameter (the sentence names none of these)."""
-    if source.get("kind") != "rest" or found.get("kind") != "rest":
+    """A source as its profile found it (an API's records path, paging and params without the
+    page parameter): the sentence names none of these."""
+    if source.get("kind") != found.get("kind"):
         return
-    for key in ("records", "pagination", "params"):
+    for key in kinds.kind_named(found["kind"]).found:
         if key in found:
             source[key] = found[key]
         else:

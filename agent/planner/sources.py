@@ -9,6 +9,8 @@ from urllib.parse import urlsplit
 from agent.planner.grammar import TABLE
 from agent.planner.state import Parsed
 from connectors import kinds
+from connectors.kinds.rest import REST
+from connectors.kinds.sql import SQL
 from connectors.profiling.resolve import is_database_url
 
 FILE_KINDS = {
@@ -38,8 +40,6 @@ _TABLE_AFTER = re.compile(
     re.IGNORECASE,
 )
 _USING = re.compile(r"\b(?:using|via|with|through)\s+(?:the\s+)?connection\s+(" + _CONN + r")\b")
-_XML_RECORDS = re.compile(r"\b(?:with\s+)?records?\s+(?:at|path|under)\s+([\w:/-]+)", re.IGNORECASE)
-_SHEET = re.compile(r"\b(?:from\s+|on\s+)?(?:the\s+)?sheet\s+(?:\"([^\"]+)\"|(\w+))", re.IGNORECASE)
 
 
 def read_source(text: str, parsed: Parsed) -> None:
@@ -50,14 +50,14 @@ def read_source(text: str, parsed: Parsed) -> None:
         if isinstance(source, str):
             parsed.ask(source)
             continue
-        parsed.sources.append((start, label, _format_options(text, source, parsed)))
+        parsed.sources.append((start, label, _with_hints(text, source, parsed)))
     if parsed.sources and (using := _USING.search(text)):
         parsed.use(using)
 
 
 def source_args(source: dict[str, Any], label: str) -> dict[str, str]:
     """How the profile_source tool names a source: source, connection, table."""
-    if source["kind"] == "sql":
+    if "table" in source:
         return {"connection": source["connection"], "table": source["table"]}
     return {"source": label, **_connection(source)}
 
@@ -117,7 +117,7 @@ def _database(text: str, url: str, start: int, end: int) -> Found:
         table, end = after.group("t1") or after.group("t2"), end + after.end()
     else:
         return start, end, _masked(url), _table_question(url)
-    source = {"kind": "sql", "connection": BARE, "table": table, "url": url}
+    source = {"kind": SQL.name, "connection": BARE, "table": table, "url": url}
     return start, end, f"table {table}", source
 
 
@@ -134,7 +134,7 @@ def _rest(url: str, text: str) -> dict[str, Any]:
     using = _USING.search(text)
     parts = urlsplit(url)
     source: dict[str, Any] = {
-        "kind": "rest",
+        "kind": REST.name,
         "connection": using.group(1) if using else BARE,
         "endpoint": parts.path.strip("/"),
     }
@@ -150,22 +150,16 @@ def _sql_sources(text: str) -> list[Found]:
     for match in _SQL.finditer(text):
         table = match.group("t1") or match.group("t2") or match.group("t3")
         conn = match.group("c1") or match.group("c2")
-        source = {"kind": "sql", "connection": conn, "table": table}
+        source = {"kind": SQL.name, "connection": conn, "table": table}
         found.append((*match.span(), f"table {table}", source))
     return found
 
 
-def _format_options(text: str, source: dict[str, Any], parsed: Parsed) -> dict[str, Any]:
-    if source["kind"] == "xml":
-        records = _XML_RECORDS.search(text)
-        if records is None:
-            parsed.questions.append(
-                "Which element is one record of the XML file? Say 'records at orders/order'."
-            )
-        else:
-            source["record_path"] = records.group(1)
-            parsed.use(records)
-    if source["kind"] == "excel" and (sheet := _SHEET.search(text)):
-        source["sheet"] = sheet.group(1) or sheet.group(2)
-        parsed.use(sheet)
-    return source
+def _with_hints(text: str, source: dict[str, Any], parsed: Parsed) -> dict[str, Any]:
+    """The source with the options its kind reads from the words (an XML record path)."""
+    hints = kinds.kind_named(source["kind"]).hints(text)
+    for span in hints.spans:
+        parsed.use(span)
+    if hints.question:
+        parsed.ask(hints.question)
+    return {**source, **hints.options}

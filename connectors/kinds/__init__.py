@@ -16,7 +16,7 @@ from typing import Annotated, Any, Union
 from pydantic import Field
 
 from connectors.errors import SpecError
-from connectors.kinds.base import Reach, SourceKind
+from connectors.kinds.base import Hints, Reach, SourceKind
 from connectors.kinds.csv import CSV
 from connectors.kinds.excel import EXCEL
 from connectors.kinds.json import JSON, JSONL
@@ -112,6 +112,7 @@ def suffixes() -> dict[str, str]:
 __all__ = [
     "BUILTIN",
     "ENTRY_POINTS",
+    "Hints",
     "Reach",
     "SourceKind",
     "kind_named",

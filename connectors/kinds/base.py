@@ -43,6 +43,23 @@ class Reach:
 
 
 @dataclass(frozen=True)
+class Hints:
+    """A kind's options read from the words of a request (the offline planner's hints)."""
+
+    options: Mapping[str, Any] = field(default_factory=dict)
+    """Spec fields the words give, e.g. an Excel file's `sheet`."""
+    spans: tuple[tuple[int, int], ...] = ()
+    """The (start, end) of the words read, so no other reader takes them."""
+    question: str | None = None
+    """What to ask when the words leave out an option the kind cannot go without."""
+
+
+def no_hints(_text: str) -> Hints:
+    """A kind whose request names nothing but its location."""
+    return Hints()
+
+
+@dataclass(frozen=True)
 class SourceKind(Generic[M]):
     """One kind of source: its spec model, reader, profiling hooks, guard reach and label."""
 
@@ -66,6 +83,11 @@ class SourceKind(Generic[M]):
     detect_path: str | None = None
     """`module:function` reading a file's head into its spec and findings,
     `(path, kind, location, head) -> (spec, findings)`; None: the path alone."""
+    found: tuple[str, ...] = ()
+    """Spec fields a profile reads off the source itself (an API's records path and paging):
+    a spec written from the profile takes them as found, whatever the request said."""
+    hints: Callable[[str], Hints] = no_hints
+    """The kind's options in the words of a request ("records at orders/order")."""
 
     @cached_property
     def model(self) -> type[M]:

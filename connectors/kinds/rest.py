@@ -25,4 +25,5 @@ REST: SourceKind[RestSource] = SourceKind(
     label=_label,
     reaches=_reaches,
     sampler_path="connectors.profiling.rest:sample",
+    found=("records", "pagination", "params"),
 )

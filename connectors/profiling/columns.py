@@ -170,10 +170,10 @@ def clip(value: Any) -> Any:
 
 
 def _ranges(column: ColumnProfile, typed: Any) -> None:
-    kind = column.inferred.type.split("(")[0]
-    if holds_json(typed.type) or kind == "json":
+    base = column.inferred.type.split("(")[0]
+    if holds_json(typed.type) or base == "json":
         return
     bounds = pc.min_max(typed)
     column.min, column.max = clip(bounds["min"].as_py()), clip(bounds["max"].as_py())
-    if kind in _NUMERIC:
+    if base in _NUMERIC:
         column.negatives = int(pc.sum(pc.less(typed, 0)).as_py() or 0)

@@ -16,6 +16,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from connectors import kinds
 from connectors.errors import SpecError
 from connectors.profiling import quality
 from connectors.profiling.columns import NULL_TOKEN
@@ -66,7 +67,7 @@ def _source(profile: Profile) -> dict[str, Any]:
     if not profile.format.get("rejected_rows"):
         source.pop("ragged", None)  # profiling reads ragged rows leniently; keep the default
     tokens = _null_tokens(profile)
-    if tokens and source.get("kind") in ("csv", "tsv"):
+    if tokens and "null_values" in kinds.kind_named(source["kind"]).model.model_fields:
         source["null_values"] = ["", *tokens]
     return source
 

@@ -22,6 +22,8 @@ from connectors.sources import files
 from connectors.spec.sources import CsvSource, ExcelSource, JsonSource, SourceSpec, XmlSource
 
 HEAD_BYTES = 256 << 10
+SNIFF_LINES = 100
+"""Lines of a delimited file's head its delimiter and header are guessed from."""
 _LATIN = frozenset(
     {"mac-roman", "mac-latin2", "mac-iceland", "mac-turkish", "cp1250", "cp1252", "cp850"}
     | {"iso8859-1", "iso8859-2", "iso8859-15"}
@@ -127,6 +129,9 @@ def csv_spec(
 
 
 def _dialect(text: str, default: str) -> tuple[str, bool]:
+    # csv.Sniffer's quote regexes scan the whole text, and a head of long quoted lines took
+    # seconds; its own guesses look at a few dozen rows at most.
+    text = "".join(text.splitlines(keepends=True)[:SNIFF_LINES])
     sniffer = csv.Sniffer()
     try:
         delimiter = sniffer.sniff(text, delimiters=",;\t|").delimiter
