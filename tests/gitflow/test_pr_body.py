@@ -10,10 +10,10 @@ import pytest
 
 from agent.dags.describe import describe_schedule
 from agent.dags.render import render
+from agent.gitflow.changes import changes
 from agent.gitflow.pr import default_branch, is_github
 from agent.gitflow.pr_body import body, commit_message, title
 from agent.gitflow.proposal import Proposal, check
-from agent.gitflow.review import changes
 from agent.gitflow.risks import replaced_tables, risk_flags, shortest_interval
 from agent.workspace import DryRun, dry_run
 from connectors.profiling import Profile

@@ -1,4 +1,4 @@
-"""`agent.gitflow.review.changes` on spec objects, and the report and pairing around it (no git)."""
+"""`agent.gitflow.changes` on spec objects, and the report and pairing around it (no git)."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from agent.dags.dagfiles import CheckResult
-from agent.gitflow.review import Change, changes
+from agent.gitflow.changes import Change, changes
 from agent.gitflow.review_repo import compare, parse_specs
 from agent.gitflow.review_report import Review, markdown
 from connectors.spec import Pipeline
