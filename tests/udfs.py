@@ -12,6 +12,11 @@ def add_total(frame: pd.DataFrame) -> pd.DataFrame:
     return frame
 
 
+def unchanged(frame: pd.DataFrame) -> pd.DataFrame:
+    """Return the rows as they came."""
+    return frame
+
+
 def explode(frame: pd.DataFrame) -> pd.DataFrame:
     """Fail, as a buggy user function does."""
     raise ValueError(f"cannot handle {len(frame)} rows")

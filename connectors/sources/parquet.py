@@ -1,4 +1,9 @@
-"""Apache Parquet files, read batch by batch (row groups are never loaded whole)."""
+"""Apache Parquet files, read batch by batch (row groups are never loaded whole).
+
+A file's required (non-null) columns are non-nullable fields of its batches; the
+transform and the loader keep that. Several files are read as nullable: the stream's
+schema is the first file's, and a later file may allow nulls where the first did not.
+"""
 
 from __future__ import annotations
 
@@ -18,9 +23,19 @@ def read(spec: SourceSpec, ctx: ReadContext) -> Iterator[pa.RecordBatch]:
     """Stream every Parquet file the spec names, with only the chosen columns."""
     if not isinstance(spec, ParquetSource):
         raise TypeError(f"the parquet reader cannot read a {spec.kind!r} source")
-    for location in files.expand(spec.path, ctx):
+    locations = files.expand(spec.path, ctx)
+    for location in locations:
         with files.open_seekable(location, spec.compression) as handle:
-            yield from _read_file(_open(handle, location), spec.columns, location, ctx)
+            batches = _read_file(_open(handle, location), spec.columns, location, ctx)
+            yield from batches if len(locations) == 1 else map(_nullable, batches)
+
+
+def _nullable(batch: pa.RecordBatch) -> pa.RecordBatch:
+    """The batch with every field nullable (no copy)."""
+    schema = batch.schema
+    for index, field in enumerate(schema):
+        schema = schema.set(index, field.with_nullable(True))
+    return pa.RecordBatch.from_arrays(batch.columns, schema=schema)
 
 
 def _open(handle: IO[bytes], location: files.Location) -> pq.ParquetFile:

@@ -2,10 +2,11 @@
 
 PostgreSQL (through a libpq driver) is read by ADBC, straight into Arrow (`sql_adbc`).
 Other databases' rows come through a server-side cursor (psycopg2 named cursor, PyMySQL
-SSCursor). Either way memory holds a batch, not the result. Every read runs in a
-read-only transaction where the database has one, on top of the query check: defence in
-depth. Driver errors, ADBC's included, are translated in one place, `_errors`, and never
-carry the connection's password.
+SSCursor). Either way memory holds a batch, not the result, and a table's NOT NULL
+columns are non-nullable fields of the batches' schema (a query's never are). Every read
+runs in a read-only transaction where the database has one, on top of the query check:
+defence in depth. Driver errors, ADBC's included, are translated in one place, `_errors`,
+and never carry the connection's password.
 """
 
 from __future__ import annotations
@@ -69,25 +70,25 @@ def _read_rows(
 
     An incremental bound is pushed into a table's SELECT; a query's rows are filtered by
     the runner instead (wrapping arbitrary SQL to bind a parameter is not worth the risk).
+    A table's NOT NULL columns come from its reflection, the one catalog lookup of the
+    read; a query's columns are all nullable, whatever the cursor's description says:
+    MariaDB describes a column of `GROUP BY ... WITH ROLLUP` as NOT NULL, then gives its
+    total row a NULL there, and psycopg2 describes no column's nullability at all.
     """
     with _connect(url) as conn:
         dialect = dialect_for(conn)
         stream = conn.execution_options(stream_results=True)
         if spec.table:
             select, types = _table_select(spec, conn)
-            select = _since(select, types, since, dialect)
-            columns = {name: select.selected_columns[name] for name in types}
-            pushed = sql_filter.where(pushdown, columns, types)
-            if pushed is not None:
-                select = select.where(pushed)
-                log.info("%s: filter pushed into the query: %s", spec.shown, select)
-            result = stream.execute(select)
+            not_null = _not_null(select)
+            result = stream.execute(_narrowed(spec, select, types, since, pushdown, dialect))
         else:
             result = stream.execute(
                 sql_query.as_text(sql_query.checked_query(spec, dialect.sqlglot))
             )
             types = _described(spec, result, dialect)
-        schema = pa.schema([(name, ctype.arrow()) for name, ctype in types.items()])
+            not_null = frozenset()
+        schema = sql_types.arrow_schema(types, not_null)
         parsed_json = spec.table is not None or dialect.query_json_parsed
         empty = True
         for rows in result.yield_per(batch_rows).partitions():
@@ -143,6 +144,31 @@ def _table_select(
     dialect = dialect_for(conn)
     types = {c: sql_types.from_reflected(table.columns[c].type, dialect) for c in wanted}
     return sa.select(*(table.columns[c] for c in wanted)), types
+
+
+def _not_null(select: sa.Select[tuple[object, ...]]) -> frozenset[str]:
+    """The selected columns that the reflected table declares NOT NULL."""
+    columns = select.selected_columns
+    return frozenset(c.name for c in columns if isinstance(c, sa.Column) and not c.nullable)
+
+
+def _narrowed(
+    spec: SqlSource,
+    select: sa.Select[tuple[object, ...]],
+    types: dict[str, ColumnType],
+    since: Since | None,
+    pushdown: Pushdown | None,
+    dialect: Dialect,
+) -> sa.Select[tuple[object, ...]]:
+    """A table's SELECT past the incremental bound, with the pushed-down filter."""
+    select = _since(select, types, since, dialect)
+    columns = {name: select.selected_columns[name] for name in types}
+    pushed = sql_filter.where(pushdown, columns, types)
+    if pushed is None:
+        return select
+    select = select.where(pushed)
+    log.info("%s: filter pushed into the query: %s", spec.shown, select)
+    return select
 
 
 def _since(

@@ -5,7 +5,9 @@ About five times faster than rows through SQLAlchemy (1M rows x 7 columns: 1.4 s
 transaction, and batches have the Arrow schema that `sql_types` gives the SQLAlchemy path.
 ADBC reads most types as their spec type's Arrow type, up to a widening cast; every other
 type is cast by the server to the text psycopg2 would have handed over (JSON for arrays).
-ADBC's errors propagate (as StreamError once rows flow); `sql._errors` translates them.
+A table's NOT NULL columns are read from the catalog, once; a query's are all nullable
+(PostgreSQL's protocol does not describe nullability). ADBC's errors propagate (as
+StreamError once rows flow); `sql._errors` translates them.
 """
 
 from __future__ import annotations
@@ -52,6 +54,14 @@ _SERVER_CASTS = {
     "float4": ("{}::text::float8", ColumnType("float")),
 }
 """Types the server converts first, as SQL templates for the column, with their spec type."""
+_NOT_NULL = (
+    "SELECT a.attname FROM pg_catalog.pg_attribute a "
+    "JOIN pg_catalog.pg_class c ON c.oid = a.attrelid "
+    "WHERE a.attrelid = to_regclass($1) AND a.attnum > 0 AND NOT a.attisdropped "
+    "AND a.attnotnull AND c.relkind IN ('r', 'p')"
+)
+"""A table's NOT NULL columns. Tables only: a view has none, a foreign table's is a promise
+the server does not check."""
 
 
 class StreamError(Exception):
@@ -87,7 +97,9 @@ def read(
         source, fields = _described(spec, cur)
         plans = [_plan(field) for field in fields]
         types = [ctype for _, ctype in plans]
-        schema = pa.schema([(f.name, t.arrow()) for f, t in zip(fields, types, strict=True)])
+        schema = pa.schema(
+            [pa.field(f.name, t.arrow(), f.nullable) for f, t in zip(fields, types, strict=True)]
+        )
         sql = _select(spec, source, fields, [cast for cast, _ in plans])
         names = [f.name for f in fields]
         pushed = sql_filter.where(
@@ -131,15 +143,24 @@ def _stream(cur: adbc.Cursor) -> Iterator[pa.RecordBatch]:
 
 
 def _described(spec: SqlSource, cur: adbc.Cursor) -> tuple[str, list[pa.Field[pa.DataType]]]:
-    """What to select from (a quoted table, or the checked query), and its columns' fields."""
+    """What to select from (a quoted table, or the checked query), and its columns' fields,
+    non-nullable where a table's column is NOT NULL."""
     if spec.table:
         table = ".".join(_quote(part) for part in spec.table.split("."))
         by_name = {f.name: f for f in cur.adbc_execute_schema(f"SELECT * FROM {table}")}
-        return table, [by_name[c] for c in sql_query.selected_columns(spec, list(by_name))]
+        not_null = _not_null(cur, table)
+        selected = sql_query.selected_columns(spec, list(by_name))
+        return table, [by_name[c].with_nullable(c not in not_null) for c in selected]
     query = sql_query.checked_query(spec, POSTGRES.sqlglot)
-    fields = list(cur.adbc_execute_schema(query))
+    fields = [f.with_nullable(True) for f in cur.adbc_execute_schema(query)]
     sql_query.check_unique_names(spec, [f.name for f in fields])
     return query, fields
+
+
+def _not_null(cur: adbc.Cursor, table: str) -> frozenset[str]:
+    """The NOT NULL columns of a table (quoted, as the SELECT names it)."""
+    cur.execute(_NOT_NULL, (table,))
+    return frozenset(str(name) for (name,) in cur.fetchall())
 
 
 def _plan(field: pa.Field[pa.DataType]) -> tuple[str | None, ColumnType]:
@@ -220,7 +241,7 @@ def _converted(
             arrays.append(column if column.type == field.type else column.cast(field.type))
         except pa.ArrowException as exc:
             raise sql_types.unfit(shown, field.name, ctype, exc) from exc
-    return pa.RecordBatch.from_arrays(arrays, schema=schema)
+    return sql_types.checked(pa.RecordBatch.from_arrays(arrays, schema=schema), shown)
 
 
 def _quote(name: str) -> str:

@@ -4,12 +4,13 @@ Types come from the database, never from the values: a table's reflected SQLAlch
 types, or a query's cursor description (read by the dialect: PostgreSQL type OIDs,
 MySQL field codes).
 Whatever has no closer spec type (uuid, interval, arrays, blobs) is read as text.
+A column the catalog declares NOT NULL is a non-nullable Arrow field (`arrow_schema`).
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Collection, Mapping, Sequence
 from datetime import UTC, date, datetime
 from typing import Any
 
@@ -49,6 +50,11 @@ def from_reflected(sql_type: sa.types.TypeEngine[Any], dialect: Dialect) -> Colu
     return _STRING
 
 
+def arrow_schema(types: Mapping[str, ColumnType], not_null: Collection[str]) -> pa.Schema:
+    """The batches' schema: each column's spec type in Arrow, non-nullable where NOT NULL."""
+    return pa.schema([pa.field(n, t.arrow(), nullable=n not in not_null) for n, t in types.items()])
+
+
 def to_batch(
     rows: Sequence[Sequence[Any]],
     schema: pa.Schema,
@@ -66,7 +72,23 @@ def to_batch(
             arrays.append(_array(values, field.type))
         except (pa.ArrowException, TypeError, ValueError, OverflowError) as exc:
             raise unfit(shown, field.name, ctype, exc) from exc
-    return pa.RecordBatch.from_arrays(arrays, schema=schema)
+    return checked(pa.RecordBatch.from_arrays(arrays, schema=schema), shown)
+
+
+def checked(batch: pa.RecordBatch, shown: str) -> pa.RecordBatch:
+    """The batch, once sure that no NOT NULL column holds a NULL (Arrow does not check).
+
+    A catalog that promises more than the database enforces (a foreign table's NOT NULL)
+    must not reach a target table, or a Parquet file, as a lie.
+    """
+    for field, column in zip(batch.schema, batch.columns, strict=True):
+        if not field.nullable and column.null_count:
+            raise SourceError(
+                f"{shown}: column {field.name!r} is NOT NULL in the catalog, "
+                "yet the database gave a NULL",
+                hint="read it through a `query` (a query's columns are read as nullable)",
+            )
+    return batch
 
 
 def unfit(shown: str, column: str, ctype: ColumnType, exc: Exception) -> SourceError:

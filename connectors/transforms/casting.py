@@ -100,6 +100,24 @@ def cast_column(values: pa.Array[Any], target: ColumnType) -> Cast:
         return _PARSERS[target.name](_clean(pc.cast(values, pa.string())), target)
 
 
+def keeps_values(source: pa.DataType, target: ColumnType) -> bool:
+    """Whether casting a column of `source` to `target` turns no value into null, but the
+    ones it flags (whose rows are rejected).
+
+    Not so from text to any type but string, which reads an empty text as null, nor from
+    binary, which can render as empty text. Arrow casts other values keeping each null
+    where it was, or renders them as non-empty text for the parsing rules.
+    """
+    if pa.types.is_dictionary(source):
+        source = source.value_type
+    if isinstance(source, pa.JsonType):
+        return target.name in ("json", "string")
+    if is_text(source):
+        return target.name == "string"
+    binary = pa.types.is_binary(source) or pa.types.is_large_binary(source)
+    return not (binary or pa.types.is_binary_view(source) or pa.types.is_null(source))
+
+
 def is_text(dtype: pa.DataType) -> bool:
     """Whether an Arrow type holds text."""
     return bool(

@@ -22,6 +22,7 @@ from connectors.transforms.arrow import pc
 from connectors.transforms.casting import Cast, cast_column, is_text
 from connectors.transforms.filter import Mask, compile_filter, filter_batch
 from connectors.transforms.names import Layout, plan_layout
+from connectors.transforms.nulls import declared_non_null, non_null
 from connectors.transforms.strings import normalize_text
 from connectors.transforms.udf import Udf, cast_to, empty_batch, load_steps, run_step
 from connectors.transforms.validate import (
@@ -51,11 +52,12 @@ def apply(
     """Apply `spec` to a stream of source batches, lazily, one batch at a time.
 
     Every output batch has the same schema: declared `types` give the Arrow types, other
-    columns keep the source's (a column of nulls only becomes text). At least one batch,
-    possibly empty, is yielded. Rejected rows go to `rejects` with their source values and
-    1-based source data-row numbers (rows the reader rejected counted in). A row whose
-    upsert `keys` hold a null is rejected here too (rule `key`), while its source row is at
-    hand. `dedupe` is left to the loader, which sees the whole stream.
+    columns keep the source's (a column of nulls only becomes text). A column stays
+    non-nullable where the source's field is and no rule can null it (`nulls`). At least
+    one batch, possibly empty, is yielded. Rejected rows go to `rejects` with their source
+    values and 1-based source data-row numbers (rows the reader rejected counted in). A row
+    whose upsert `keys` hold a null is rejected here too (rule `key`), while its source row
+    is at hand. `dedupe` is left to the loader, which sees the whole stream.
 
     Raises:
         TransformError: At once for a step that cannot be imported or a fill/range value
@@ -77,6 +79,7 @@ class _Frame:
         self.rejects = rejects
         self.positions = pa.array(np.arange(raw.num_rows), pa.int64())
         self.hidden: tuple[str, ...] = ()
+        self.non_null: frozenset[str] = frozenset()
 
     def reject(self, rule: str, failures: list[Failure]) -> int:
         """Send rows that fail any of `failures` to rejects (one reason each) and drop them."""
@@ -176,7 +179,7 @@ class _Run:
             self.tally[f"{udf.label} in"] += rows_in
             self.tally[f"{udf.label} out"] += batch.num_rows
         log.debug("transform: batch of %d row(s) gives %d", raw.num_rows, batch.num_rows)
-        return self._conform(batch)
+        return self._conform(declared_non_null(batch, frame.non_null))
 
     def _arrange(self, frame: _Frame) -> pa.RecordBatch:
         """Apply rename, normalize_names and select/drop; columns of nulls become text."""
@@ -190,6 +193,7 @@ class _Run:
                 self._first_layout(self.layouts[key])
         layout = self.layouts[key]
         frame.hidden = layout.hidden
+        frame.non_null = non_null(self.spec, layout, raw.schema)
         arrays = [raw.column(i) for i in layout.sources]
         arrays = [
             pc.cast(a, pa.string()) if pa.types.is_null(a.type) and n not in self.spec.types else a

@@ -5,7 +5,7 @@ from __future__ import annotations
 import importlib
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import pyarrow as pa
 
@@ -93,7 +93,8 @@ def cast_to(table: pa.Table, schema: pa.Schema, what: str) -> pa.RecordBatch:
     """`table` as one batch of `schema`: columns cast by name, missing ones all null.
 
     Raises:
-        TransformError: A column is not in `schema`, or cannot be cast to its type.
+        TransformError: A column is not in `schema`, cannot be cast to its type, or holds
+            a null where `schema` says non-null.
     """
     extra = [name for name in table.column_names if name not in schema.names]
     if extra:
@@ -104,20 +105,32 @@ def cast_to(table: pa.Table, schema: pa.Schema, what: str) -> pa.RecordBatch:
         )
     arrays = []
     for field in schema:
-        if field.name not in table.column_names:
+        if field.name in table.column_names:
+            arrays.append(_cast(table.column(field.name), field, what))
+        else:
             arrays.append(pa.nulls(table.num_rows, field.type))
-            continue
-        column = table.column(field.name)
-        try:
-            arrays.append(column.cast(field.type))
-        except (pa.ArrowInvalid, pa.ArrowNotImplementedError) as exc:
+        if not field.nullable and arrays[-1].null_count:
+            # Arrow would take it: a target table and a Parquet file would not.
             raise TransformError(
-                f"{what} gives column {field.name!r} as {column.type}, which does not cast "
-                f"to {field.type} (its type in the first batch): {exc}",
-                hint="declare the column's type in transform.types",
-            ) from exc
+                f"{what} gives nulls in column {field.name!r}, which the first batch's "
+                "source declared non-null",
+                hint="give every file of the source the same schema (nullable where nulls are)",
+            )
     table = pa.Table.from_arrays(arrays, schema=schema).combine_chunks()
     return next(iter(table.to_batches()), empty_batch(schema))
+
+
+def _cast(
+    column: pa.ChunkedArray[Any], field: pa.Field[pa.DataType], what: str
+) -> pa.ChunkedArray[Any]:
+    try:
+        return column.cast(field.type)
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError) as exc:
+        raise TransformError(
+            f"{what} gives column {field.name!r} as {column.type}, which does not cast "
+            f"to {field.type} (its type in the first batch): {exc}",
+            hint="declare the column's type in transform.types",
+        ) from exc
 
 
 def empty_batch(schema: pa.Schema) -> pa.RecordBatch:

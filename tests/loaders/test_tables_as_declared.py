@@ -313,3 +313,81 @@ streams:
     assert {n for n, c in found.columns.items() if c.not_null} == {"id", "name"}
     assert {n: c.default for n, c in found.columns.items() if c.default is not None} == {}
     assert found.generators == []
+
+
+SOURCE = """CREATE TABLE {table} (id integer NOT NULL, code bigint NOT NULL, label text NOT NULL,
+    amount text NOT NULL, note text, qty integer);
+INSERT INTO {table} VALUES (1, 10, 'Ann', '12', NULL, NULL), (2, 20, 'Bo', '', 'late', 3),
+    (3, 30, 'Cy', 'x', NULL, 4)"""
+"""A source table: NOT NULL columns, nullable ones; `amount` is text, one value empty, one bad."""
+
+
+def _run_from_table(
+    source: Database,
+    target: Database,
+    transform: str,
+    folder: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> Catalog:
+    """Load the SOURCE table of `source` into `target` through a run; the target's catalog."""
+    with source.engine.begin() as conn:
+        for statement in SOURCE.format(table=source.table("src")).split(";\n"):
+            conn.exec_driver_sql(statement)
+    monkeypatch.setenv("AIRFLOW_CONN_SRC", source.url.render_as_string(False))
+    monkeypatch.setenv("AIRFLOW_CONN_WAREHOUSE", target.url.render_as_string(False))
+    spec = parse_spec(
+        f"""
+pipeline: orders
+target: warehouse
+streams:
+  - name: orders
+    source: {{kind: sql, connection: src, table: {source.table("src")}}}
+    transform: {transform}
+    load: {{table: {target.table("orders")}}}
+"""
+    )
+    summary = run_pipeline(spec, base_dir=folder, project_dir=folder)
+    assert summary.ok, summary.to_dict()
+    return catalog(target, "orders")
+
+
+@pytest.mark.parametrize("source", ["postgres", "mariadb"])
+def test_a_source_tables_not_null_reaches_the_created_table(
+    source: str,
+    database: Database,
+    request: pytest.FixtureRequest,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # Rename, a widening cast, drop and trimming only the listed text keep NOT NULL.
+    transform = (
+        "{rename: {code: product_code}, types: {id: bigint}, drop: [amount], "
+        "strings: {columns: [note]}}"
+    )
+    found = _run_from_table(
+        request.getfixturevalue(source), database, transform, tmp_path, monkeypatch
+    )
+
+    assert list(found.columns) == ["id", "product_code", "label", "note", "qty"]
+    assert {n for n, c in found.columns.items() if c.not_null} == {"id", "product_code", "label"}
+    assert found.primary_key == []
+    assert {n: c.default for n, c in found.columns.items() if c.default is not None} == {}
+
+
+@pytest.mark.parametrize("source", ["postgres", "mariadb"])
+def test_a_rule_that_can_null_a_value_leaves_its_column_nullable(
+    source: str,
+    database: Database,
+    request: pytest.FixtureRequest,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # Text cast to integer: a bad value's row is rejected, an empty text reads as null.
+    # The default `strings` rule (empty text as null) would null `label` too: it is off.
+    transform = "{types: {amount: integer}, strings: {empty_as_null: false}, drop: [note, qty]}"
+    found = _run_from_table(
+        request.getfixturevalue(source), database, transform, tmp_path, monkeypatch
+    )
+
+    assert {n for n, c in found.columns.items() if c.not_null} == {"id", "code", "label"}
+    assert [row[-1] for row in database.rows(database.table("orders"), "id")] == [12, None]

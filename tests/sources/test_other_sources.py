@@ -129,6 +129,22 @@ def test_empty_parquet_keeps_its_schema(tmp_path: Path, make_ctx: Any, batches: 
     assert [(b.num_rows, b.schema) for b in out] == [(0, pa.schema([("a", pa.int32())]))]
 
 
+def test_parquet_keeps_a_files_required_columns_non_null(
+    tmp_path: Path, make_ctx: Any, batches: Any
+) -> None:
+    required = pa.schema([pa.field("a", pa.int64(), nullable=False), pa.field("b", pa.string())])
+    pq.write_table(pa.table({"a": [1], "b": ["x"]}, schema=required), tmp_path / "1.parquet")
+    [one] = batches({"kind": "parquet", "path": "1.parquet"}, make_ctx())
+    assert [f.nullable for f in one.schema] == [False, True]
+    # Another file may allow nulls there: files read together are nullable.
+    pq.write_table(
+        pa.table({"a": [None], "b": ["y"]}, schema=required.set(0, pa.field("a", pa.int64()))),
+        tmp_path / "2.parquet",
+    )
+    both = batches({"kind": "parquet", "path": "*.parquet"}, make_ctx())
+    assert [[f.nullable for f in b.schema] for b in both] == [[True, True], [True, True]]
+
+
 def test_glob_reads_matches_in_name_order(tmp_path: Path, make_ctx: Any, rows: Any) -> None:
     (tmp_path / "in").mkdir()
     for name in ("b", "c", "a"):

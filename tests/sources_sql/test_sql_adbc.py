@@ -222,3 +222,12 @@ def test_the_libpq_uri_keeps_the_users_options() -> None:
     assert "sslmode=require" in uri
     assert "connect_timeout=3" in uri
     assert "connect_timeout=15" not in uri
+
+
+def test_only_a_tables_not_null_is_read_from_the_catalog(postgres: Database, reader: Any) -> None:
+    # A view has no NOT NULL of its own; a foreign table's would not be enforced.
+    t, v = postgres.table("people"), postgres.table("people_v")
+    run(postgres, f"CREATE TABLE {t} (id integer NOT NULL, note text)")
+    run(postgres, f"CREATE VIEW {v} AS SELECT * FROM {t}")
+    assert [f.nullable for f in reader(postgres, table=t)[0].schema] == [False, True]
+    assert [f.nullable for f in reader(postgres, table=v)[0].schema] == [True, True]

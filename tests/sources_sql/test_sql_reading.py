@@ -89,3 +89,23 @@ def test_a_query_with_a_join_and_a_cte(database: Database, reader: Any) -> None:
 def test_a_union_of_selects(database: Database, reader: Any) -> None:
     table = pa.Table.from_batches(reader(database, query="SELECT 1 AS n UNION ALL SELECT 2 AS n"))
     assert sorted(int(v) for v in table.column("n").to_pylist()) == [1, 2]
+
+
+def test_a_tables_not_null_columns_are_non_nullable_fields(database: Database, reader: Any) -> None:
+    t = database.table("people")
+    run(database, f"CREATE TABLE {t} (id integer NOT NULL, name varchar(20) NOT NULL, note text)")
+    assert [f.nullable for f in reader(database, table=t)[0].schema] == [False, False, True]
+    picked = reader(database, table=t, columns=["note", "id"])[0].schema
+    assert [f.nullable for f in picked] == [True, False]
+
+
+def test_a_querys_columns_are_nullable_whatever_the_description_says(
+    database: Database, reader: Any
+) -> None:
+    # MariaDB describes `id` of a ROLLUP as NOT NULL, and gives the total row a NULL there.
+    t = database.table("people")
+    run(database, f"CREATE TABLE {t} (id integer NOT NULL, n integer NOT NULL)")
+    run(database, f"INSERT INTO {t} VALUES (1, 2), (2, 3)")
+    rollup = " WITH ROLLUP" if database.engine.dialect.name == "mysql" else ""
+    [batch] = reader(database, query=f"SELECT id, SUM(n) AS total FROM {t} GROUP BY id{rollup}")
+    assert [f.nullable for f in batch.schema] == [True, True]

@@ -10,8 +10,11 @@ from typing import Any
 import pyarrow as pa
 import pytest
 
+from connectors.errors import SourceError
+from connectors.sources import sql_types
 from connectors.sources.sql import column_types
 from connectors.spec.sql import SqlSource
+from connectors.types import ColumnType
 from tests.conftest import Database
 
 from .conftest import make_ctx, run, use
@@ -147,3 +150,11 @@ def test_column_types_reads_no_row(
         "twice": "string",
         "at": "timestamptz",
     }
+
+
+def test_a_null_in_a_not_null_column_is_refused_not_passed_on() -> None:
+    # Arrow takes it; a NOT NULL target column or a Parquet file would not.
+    schema = sql_types.arrow_schema({"id": ColumnType("integer")}, {"id"})
+    assert not schema.field("id").nullable
+    with pytest.raises(SourceError, match="'id' is NOT NULL in the catalog"):
+        sql_types.to_batch([(1,), (None,)], schema, [ColumnType("integer")], True, "src")
