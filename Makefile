@@ -31,7 +31,7 @@ test: install
 # terminal), no json-server, no Prometheus, no property test, nothing marked slow. Markers come
 # from the fixtures a test uses (tests/conftest.py).
 FAST := not postgres and not mariadb and not redis and not airflow and not cli and not pty \
-	and not node and not prometheus and not hypothesis and not slow
+	and not node and not kafka and not prometheus and not hypothesis and not slow
 test-fast: install
 	$(BIN)/pytest -q -n auto -m "$(FAST)"
 

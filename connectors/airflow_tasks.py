@@ -31,7 +31,7 @@ from connectors.connections import resolve_target
 from connectors.errors import DagsmithError, TerminalError
 from connectors.logs import stream_context
 from connectors.metrics import push_stream
-from connectors.plan import StreamPlan, plan_stream
+from connectors.plan import StreamPlan, committed, plan_stream
 from connectors.runtime import Rejects, StreamStats
 from connectors.spec.models import Pipeline
 from connectors.staging import StreamStage, staging_url
@@ -58,9 +58,13 @@ def extract(spec_json: str, stream: str, *, dag_file: str, spec_dir: str) -> dic
         rejects = Rejects(plan.run, StreamStats())
         # The transform filters from the bound the extract read from: one stored value.
         stored = plan.stored_watermark()
-        rows = task.stage.write("extract", plan.extract(rejects, plan.watermark(stored)))
+        position = plan.stored_position()
+        staged = plan.extract(rejects, plan.watermark(stored), position)
+        rows = task.stage.write("extract", staged)
         task.stage.write_rejects("extract", rejects.table())
-        task.stage.write_manifest("extract", {"stored_watermark": stored})
+        # The position the read reached commits with the load, as `dagsmith run` does.
+        moved = position.state() if position is not None else None
+        task.stage.write_manifest("extract", {"stored_watermark": stored, "position": moved})
         return _summary(task, rows_extracted=rows, rows_rejected=rejects.count)
 
 
@@ -70,14 +74,16 @@ def transform(spec_json: str, stream: str, *, dag_file: str, spec_dir: str) -> d
         plan = task.plan
         stats = StreamStats()
         rejects = Rejects(plan.run, stats)
-        watermark = plan.watermark(task.stage.read_manifest("extract").get("stored_watermark"))
+        extracted = task.stage.read_manifest("extract")
+        watermark = plan.watermark(extracted.get("stored_watermark"))
         if (staged := task.stage.read_rejects("extract")) is not None:
             numbers = staged.column("row_number").drop_null().to_pylist()
             rejects.note_source_rows([int(n) for n in numbers if n is not None])
         raw = task.stage.read("extract", plan.stream.batch_rows)
         rows = task.stage.write("transform", plan.transform(raw, rejects, stats, watermark))
         task.stage.write_rejects("transform", rejects.table())
-        state = watermark.state() if watermark is not None else None
+        cursor = watermark.state if watermark is not None else lambda: None
+        state = committed(cursor, lambda: extracted.get("position"))()
         task.stage.write_manifest(
             "transform",
             {"rows_read": stats.rows_read, "rows_filtered": stats.rows_filtered, "state": state},

@@ -23,8 +23,9 @@ SECRET_EXTRAS = ("token", "api_key", "password", "client_secret", "secret_key", 
 QUOTED_CHARS = 200
 """The most characters of a response body that an error message quotes."""
 
-# urllib3 logs every request line, query string included, at DEBUG.
-_LOGGERS = ("urllib3.connectionpool",)
+# urllib3 logs every request line, query string included, at DEBUG; websockets logs the
+# opening handshake's headers (Authorization among them) at DEBUG.
+_LOGGERS = ("urllib3.connectionpool", "websockets.client")
 
 
 def derived_forms(secret: str) -> set[str]:

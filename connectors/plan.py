@@ -20,7 +20,7 @@ from typing import Any
 
 import pyarrow as pa
 
-from connectors import sources, transforms
+from connectors import kinds, sources, transforms
 from connectors.connections import Target, get_connection, storage_options
 from connectors.errors import RejectLimitExceeded
 from connectors.incremental import STATE_KEY, Watermark
@@ -28,7 +28,7 @@ from connectors.loaders import loader_for
 from connectors.loaders.base import LoadJob, LoadResult
 from connectors.loaders.preflight import preflight
 from connectors.loaders.state import read_state
-from connectors.runtime import ReadContext, Rejects, RunInfo, StreamStats
+from connectors.runtime import Position, ReadContext, Rejects, RunInfo, StreamStats
 from connectors.spec.models import Pipeline, Stream, Transform
 from connectors.spec.sources import FileSource
 
@@ -38,6 +38,16 @@ State = dict[str, str] | None
 """A stream's watermark as committed with its load (None: nothing to move)."""
 Interval = tuple[datetime | None, datetime | None]
 """Airflow's data interval of the run (start, end); (None, None) for `dagsmith run`."""
+
+
+def committed(*parts: Callable[[], State]) -> Callable[[], State]:
+    """The state a load commits: a watermark's and a source position's, merged at commit."""
+
+    def state() -> State:
+        merged = {key: value for part in parts for key, value in (part() or {}).items()}
+        return merged or None
+
+    return state
 
 
 @dataclass(frozen=True)
@@ -69,14 +79,29 @@ class StreamPlan:
         )
         return stored
 
+    def stored_position(self) -> Position | None:
+        """Where a positioned source (Kafka offsets) resumes: the position committed with the
+        last load (its start on a first or full-refresh run); None for other kinds."""
+        if not kinds.kind_of(self.stream.source).positioned:
+            return None
+        if self.full_refresh:
+            return Position()
+        state = read_state(
+            self.target.url, self.stream.load.table, self.run.pipeline, self.run.stream
+        )
+        return Position.stored(state)
+
     def watermark(self, stored: str | None) -> Watermark | None:
         """The incremental bounds of this run, from the stored cursor; None if not incremental."""
         if self.stream.incremental is None:
             return None
         return Watermark(self.stream.incremental, stored)
 
-    def read_context(self, rejects: Rejects, watermark: Watermark | None) -> ReadContext:
-        """The source's read context: credentials for remote files and the incremental bound."""
+    def read_context(
+        self, rejects: Rejects, watermark: Watermark | None, position: Position | None = None
+    ) -> ReadContext:
+        """The source's read context: credentials for remote files, the incremental bound and
+        a positioned source's place."""
         since = None
         if watermark is not None:
             since = watermark.pushdown(self._source_name(watermark.spec.cursor))
@@ -88,11 +113,16 @@ class StreamPlan:
             project_dir=self.project_dir,
             since=since,
             where=transforms.pushdown(self.stream.transform),
+            position=position,
         )
 
-    def extract(self, rejects: Rejects, watermark: Watermark | None) -> Iterator[pa.RecordBatch]:
-        """The source's batches, read past the watermark where the source can filter."""
-        return sources.read(self.stream.source, self.read_context(rejects, watermark))
+    def extract(
+        self, rejects: Rejects, watermark: Watermark | None, position: Position | None = None
+    ) -> Iterator[pa.RecordBatch]:
+        """The source's batches, read past the watermark where the source can filter and
+        from a positioned source's place (which the reader moves as it reads)."""
+        context = self.read_context(rejects, watermark, position)
+        return sources.read(self.stream.source, context)
 
     def transform(
         self,

@@ -20,7 +20,7 @@ from connectors.errors import DagsmithError, SpecError
 from connectors.loaders.base import LoadResult
 from connectors.logs import log_run_summary, stream_context
 from connectors.metrics import push_stream
-from connectors.plan import StreamPlan, plan_stream
+from connectors.plan import StreamPlan, committed, plan_stream
 from connectors.results import RunSummary, StreamResult
 from connectors.runtime import Rejects, StreamStats
 from connectors.spec.models import Pipeline
@@ -121,10 +121,12 @@ def _run_plan(plan: StreamPlan, stats: StreamStats, progress: Progress | None) -
     plan.preflight()
     rejects = Rejects(plan.run, stats)
     watermark = plan.watermark(plan.stored_watermark())
-    raw = _timed(plan.extract(rejects, watermark), stats, "extract")
+    position = plan.stored_position()
+    raw = _timed(plan.extract(rejects, watermark, position), stats, "extract")
     shaped = _timed(plan.transform(raw, rejects, stats, watermark), stats, "transform")
     batches = _reported(prefetch(shaped), plan.stream.name, stats, progress)
-    job = plan.load_job(batches, rejects, stats, watermark.state if watermark else lambda: None)
+    state = committed(*(part.state for part in (watermark, position) if part is not None))
+    job = plan.load_job(batches, rejects, stats, state)
     started = time.perf_counter()
     result = plan.load(job)
     # Extract and transform overlap the load (prefetch): their times are their own share,

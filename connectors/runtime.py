@@ -149,6 +149,33 @@ class Since:
     """REST: the query parameter that carries the bound."""
 
 
+POSITION_KEY = "position"
+"""The key of a source's position in `_dagsmith_state` (the watermark's is `cursor`)."""
+
+
+@dataclass
+class Position:
+    """Where a source that keeps its own place (a Kafka consumer's offsets) reads from, and
+    where this run leaves it. Plain JSON, per source kind; it commits with the load, in the
+    load's transaction (`state`), so a run that does not commit leaves it where it was."""
+
+    start: dict[str, Any] = field(default_factory=dict)
+    """Committed by the last load (empty: the source's own start)."""
+    end: dict[str, Any] | None = None
+    """Set by the reader as it reads; None: nothing read."""
+
+    def state(self) -> dict[str, str] | None:
+        """What the load commits: the new position, or None when nothing moved it."""
+        if self.end is None or self.end == self.start:
+            return None
+        return {POSITION_KEY: json.dumps(self.end, sort_keys=True)}
+
+    @classmethod
+    def stored(cls, state: dict[str, str]) -> Position:
+        """The position a stream's committed state holds."""
+        return cls(json.loads(state[POSITION_KEY]) if POSITION_KEY in state else {})
+
+
 @dataclass(frozen=True)
 class Pushdown:
     """Filter tests a database source may run in its query, on columns named as the source
@@ -171,3 +198,5 @@ class ReadContext:
     project_dir: Path = field(default_factory=Path.cwd)
     where: Pushdown | None = None
     """Tests a database source may apply in its query (`transforms.pushdown`)."""
+    position: Position | None = None
+    """A positioned kind's place (`SourceKind.positioned`): read from `start`, set `end`."""

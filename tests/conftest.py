@@ -57,6 +57,7 @@ _MARKED_BY = {
     "dagsmith": "cli",
     "terminal": "pty",
     "json_server": "node",  # tests/sources_rest/conftest.py
+    "kafka": "kafka",  # tests/sources_kafka/conftest.py
     "promtool": "prometheus",  # tests/deploy/conftest.py, as is `servers`
     "servers": "prometheus",
 }

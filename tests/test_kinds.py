@@ -33,6 +33,8 @@ EXAMPLES: dict[str, dict[str, Any]] = {
     "parquet": {"path": "data/a.parquet"},
     "rest": {"connection": "shop", "endpoint": "orders"},
     "sql": {"connection": "shop", "table": "orders"},
+    "kafka": {"connection": "events", "topics": ["orders"]},
+    "websocket": {"connection": "feed", "endpoint": "trades"},
 }
 
 ROOT = Path(__file__).resolve().parents[1]

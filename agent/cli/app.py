@@ -302,13 +302,15 @@ SourceArg = Annotated[
     str | None,
     typer.Argument(
         help="A file path or URL (csv, tsv, json, jsonl, xlsx, xml, parquet), an http(s) URL "
-        "on a connection's host, a database's SQLAlchemy URL with --table or --query, or a "
-        "pipeline spec with --stream."
+        "on a connection's host, a database's SQLAlchemy URL with --table or --query, "
+        "kafka://TOPIC with --connection, or a pipeline spec with --stream."
     ),
 ]
 ConnectionOpt = Annotated[
     str | None,
-    typer.Option("--connection", "-c", help="Connection id of a database or of an API's host."),
+    typer.Option(
+        "--connection", "-c", help="Connection id of a database, an API's host or Kafka brokers."
+    ),
 ]
 TableOpt = Annotated[str | None, typer.Option(help="Source table (with --connection).")]
 QueryOpt = Annotated[str | None, typer.Option(help="Source SELECT query (with --connection).")]

@@ -17,6 +17,7 @@ from pathlib import Path, PurePosixPath
 from urllib.parse import urlsplit
 
 from agent import env_file
+from connectors import kinds
 from connectors.connections import get_connection
 from connectors.errors import SpecError
 from connectors.kinds import kind_of
@@ -91,7 +92,13 @@ class Guard:
         """Raise GuardError unless the user named this path or URL and this connection."""
         if connection is not None:
             self._check_connection(connection, "source")
-        if source is not None:
+        if source is None:
+            return
+        # A URL of a kind's own scheme (kafka://orders) is checked as the source it names.
+        named = kinds.named_by_url(source, connection) if connection is not None else None
+        if named is not None:
+            self.check_source(named)
+        else:
             self.check_location(source)
 
     def check_source(self, source: SourceSpec) -> None:

@@ -9,6 +9,7 @@ from urllib.parse import urlsplit
 from agent.planner.grammar import TABLE
 from agent.planner.state import Parsed
 from connectors import kinds
+from connectors.kinds.kafka import KAFKA
 from connectors.kinds.rest import REST
 from connectors.kinds.sql import SQL
 from connectors.profiling.resolve import is_database_url
@@ -30,6 +31,12 @@ _SQL = re.compile(
 )
 BARE = "bare_url_source"
 """The connection id of a bare URL the text names, until the pipeline has its name."""
+_TOPIC = r"[A-Za-z0-9][A-Za-z0-9._-]{0,248}"
+_KAFKA = re.compile(
+    rf"\b(?:the\s+)?(?:(?:kafka\s+)?topic\s+(?P<t1>{_TOPIC})|(?P<t2>{_TOPIC})\s+(?:kafka\s+)?topic)"
+    rf"(?:\s+(?:from|in|on|of|at)\s+(?:the\s+)?(?:connection|brokers?|cluster)\s+(?P<c>{_CONN}))?\b",
+    re.IGNORECASE,
+)
 _TABLE_BEFORE = re.compile(
     rf"(?:\b(?:the\s+)?table\s+(?P<t1>{TABLE})|\b(?:the\s+)?(?P<t2>{TABLE})\s+table)\s+"
     r"(?:from|in|on|of|at)\s+(?:the\s+)?(?:database\s+)?$",
@@ -44,7 +51,8 @@ _USING = re.compile(r"\b(?:using|via|with|through)\s+(?:the\s+)?connection\s+(" 
 
 def read_source(text: str, parsed: Parsed) -> None:
     """Every source the text names, in order, into `parsed.sources`; a question for a bad one."""
-    found = sorted([*_files_and_urls(text), *_sql_sources(text)], key=lambda item: item[0])
+    found = [*_files_and_urls(text), *_sql_sources(text), *_topics(text)]
+    found.sort(key=lambda item: item[0])
     for start, end, label, source in found:
         parsed.use((start, end))
         if isinstance(source, str):
@@ -152,6 +160,25 @@ def _sql_sources(text: str) -> list[Found]:
         conn = match.group("c1") or match.group("c2")
         source = {"kind": SQL.name, "connection": conn, "table": table}
         found.append((*match.span(), f"table {table}", source))
+    return found
+
+
+def _topics(text: str) -> list[Found]:
+    """Kafka topics ("the orders topic on connection events"); a question without brokers."""
+    found: list[Found] = []
+    for match in _KAFKA.finditer(text):
+        topic = match.group("t1") or match.group("t2")
+        using = _USING.search(text)
+        conn = match.group("c") or (using.group(1) if using else None)
+        if conn is None:
+            question = (
+                f"Which connection holds the Kafka brokers of topic {topic}? Say 'the {topic} "
+                "topic on connection <id>', with AIRFLOW_CONN_<ID>=kafka://broker:9092."
+            )
+            found.append((*match.span(), topic, question))
+            continue
+        source = {"kind": KAFKA.name, "connection": conn, "topics": [topic]}
+        found.append((*match.span(), f"kafka://{topic}", source))
     return found
 
 

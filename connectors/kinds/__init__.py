@@ -13,19 +13,32 @@ from functools import cache
 from importlib.metadata import entry_points
 from typing import Annotated, Any, Union
 
-from pydantic import Field
+from pydantic import Field, ValidationError
 
 from connectors.errors import SpecError
 from connectors.kinds.base import Hints, Reach, SourceKind
 from connectors.kinds.csv import CSV
 from connectors.kinds.excel import EXCEL
 from connectors.kinds.json import JSON, JSONL
+from connectors.kinds.kafka import KAFKA
 from connectors.kinds.parquet import PARQUET
 from connectors.kinds.rest import REST
 from connectors.kinds.sql import SQL
+from connectors.kinds.websocket import WEBSOCKET
 from connectors.kinds.xml import XML
 
-BUILTIN: tuple[SourceKind[Any], ...] = (CSV, JSON, JSONL, EXCEL, XML, PARQUET, REST, SQL)
+BUILTIN: tuple[SourceKind[Any], ...] = (
+    CSV,
+    JSON,
+    JSONL,
+    EXCEL,
+    XML,
+    PARQUET,
+    REST,
+    SQL,
+    KAFKA,
+    WEBSOCKET,
+)
 ENTRY_POINTS = "dagsmith.sources"
 """The entry point group a package declares its kinds in (each names a `SourceKind`)."""
 
@@ -104,6 +117,24 @@ def source_union() -> Any:
     return Annotated[Union[models], Field(discriminator="kind")]  # noqa: UP007
 
 
+def named_by_url(url: str, connection: str | None) -> Any | None:
+    """The source a URL of a kind's own scheme names (`kafka://orders`); None for others.
+
+    Raises:
+        SpecError: The URL or the connection does not make a source of that kind.
+    """
+    scheme = url.partition("://")[0].lower() if "://" in url else ""
+    kind = next((k for k in kinds() if scheme and k.scheme == scheme), None)
+    if kind is None or kind.from_url is None:
+        return None
+    fields = {"kind": kind.name, **kind.from_url(url, connection)}
+    try:
+        return kind.model.model_validate(fields)
+    except ValidationError as exc:
+        problem = exc.errors()[0]
+        raise SpecError(f"{url}: {problem['msg']}") from None
+
+
 def suffixes() -> dict[str, str]:
     """File suffix -> `kind` value, over every kind (format detection)."""
     return {suffix: name for kind in kinds() for suffix, name in kind.suffixes.items()}
@@ -118,6 +149,7 @@ __all__ = [
     "kind_named",
     "kind_of",
     "kinds",
+    "named_by_url",
     "names",
     "source_union",
     "suffixes",

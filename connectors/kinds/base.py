@@ -88,6 +88,13 @@ class SourceKind(Generic[M]):
     a spec written from the profile takes them as found, whatever the request said."""
     hints: Callable[[str], Hints] = no_hints
     """The kind's options in the words of a request ("records at orders/order")."""
+    scheme: str | None = None
+    """The URL scheme that names a source of this kind to `dagsmith profile` (`kafka://`)."""
+    from_url: Callable[[str, str | None], dict[str, Any]] | None = None
+    """The spec fields a URL of `scheme` and a `--connection` give (`kafka://orders`)."""
+    positioned: bool = False
+    """The source keeps its own place (Kafka offsets): its reader starts from the position
+    committed with the last load and the new one commits with this load (`ReadContext`)."""
 
     @cached_property
     def model(self) -> type[M]:

@@ -231,7 +231,8 @@ class _Load:
         ]
         if keys := self.job.load.keys:
             defined.append(f"PRIMARY KEY ({columns(keys)})")
-        self.con.execute(f"CREATE TABLE IF NOT EXISTS {self.target} ({', '.join(defined)})")
+        if not self.extract.columnless:
+            self.con.execute(f"CREATE TABLE IF NOT EXISTS {self.target} ({', '.join(defined)})")
         metadata = tables.new_metadata(DUCKDB.name)
         for table in (
             tables.rejects_table(metadata, self.schema, rejects_table(self.name, DUCKDB)),
@@ -245,7 +246,8 @@ class _Load:
             self.con.execute(
                 f"ALTER TABLE {self.target} ADD COLUMN IF NOT EXISTS {quote(INTERVAL)} VARCHAR"
             )
-        mismatches(self.extract, self._columns(), self.job.load.table)
+        if not self.extract.columnless:
+            mismatches(self.extract, self._columns(), self.job.load.table)
 
     def _add_missing(self, table: sa.Table) -> None:
         """Add the columns a bookkeeping table of an older dagsmith lacks (rows_filtered)."""

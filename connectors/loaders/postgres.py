@@ -225,6 +225,9 @@ def _write(
     """COPY the rows and merge them; `before_commit` runs once the stream is consumed."""
     passes = dedupe_passes(job)
     batches = _conformed(extract.batches, job, plan)
+    if extract.columnless and job.load.mode != "replace":
+        job.before_commit()
+        return {"staged": 0, "loaded": 0, "inserted": 0, "updated": 0}
     if stager is not None:
         return _upsert_chunks(session, job, plan, passes, stager, batches)
     if not passes and job.load.mode != "upsert" and plan.direct_ok:
@@ -258,7 +261,8 @@ def _write_direct(
     if job.load.mode == "replace":
         session.query(f"DELETE FROM {qualify(schema, name)}")
     staged = [0]
-    session.copy(schema, name, plan.wire_schema(False), counted(batches, staged, False))
+    if not extract.columnless:
+        session.copy(schema, name, plan.wire_schema(False), counted(batches, staged, False))
     job.before_commit()
     return {"staged": staged[0], "loaded": staged[0], "inserted": staged[0], "updated": 0}
 

@@ -52,6 +52,12 @@ class Extract:
     empty: bool
     not_null: frozenset[str] = frozenset()
 
+    @property
+    def columnless(self) -> bool:
+        """Nothing was read from a source that cannot tell its columns without rows (an
+        empty topic or API reply): there is nothing to write, and no table to make."""
+        return self.empty and not self.types
+
 
 @dataclass(frozen=True)
 class TargetColumn:
@@ -115,7 +121,7 @@ def _check_names(job: LoadJob, schema: pa.Schema, dialect: Dialect) -> None:
             hint="databases truncate such names (two could collide): rename them in transform",
         )
     wanted = {*job.load.keys, *(job.dedupe.keys if job.dedupe else [])}
-    if missing := sorted(wanted - names):
+    if names and (missing := sorted(wanted - names)):
         raise LoadError(f"{job.load.table}: key column(s) not in the extract: {', '.join(missing)}")
 
 
@@ -125,7 +131,7 @@ def mismatches(extract: Extract, target: list[TargetColumn], table: str) -> None
     problems += [
         f"column {c.name!r} is NOT NULL without a default and the extract does not have it"
         for c in target
-        if c.required and c.name not in extract.types
+        if c.required and c.name not in extract.types and not extract.empty
     ]
     if problems:
         raise LoadError(

@@ -19,7 +19,7 @@ from urllib.parse import parse_qsl, urlsplit, urlunsplit
 
 import sqlalchemy as sa
 
-from connectors import dialects
+from connectors import dialects, kinds
 from connectors.connections import env_var, get_connection
 from connectors.errors import SourceError, SpecError
 from connectors.profiling import formats, profile
@@ -131,6 +131,8 @@ def resolve(request: Request, ctx: ReadContext) -> Resolved:
         return Resolved(_absolute(_stream(path, request.stream), folder), folder)
     if request.source.startswith(("http://", "https://")):
         return Resolved(_rest(request, ctx), ctx.base_dir)
+    if (named := kinds.named_by_url(request.source, request.connection)) is not None:
+        return Resolved(named, ctx.base_dir)
     spec, findings = formats.detect(request.source, ctx)
     return Resolved(_absolute(spec, ctx.base_dir), ctx.base_dir, findings)
 

@@ -13,7 +13,7 @@ import logging
 from collections.abc import Iterator, Mapping
 from functools import partial
 from typing import Any
-from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+from urllib.parse import SplitResult, parse_qsl, urlencode, urlsplit, urlunsplit
 
 import pyarrow as pa
 import requests
@@ -45,7 +45,7 @@ def read(spec: SourceSpec, ctx: ReadContext) -> Iterator[pa.RecordBatch]:
         session.headers["User-Agent"] = "dagsmith"
         client = HttpClient(spec, masker, session)
         auth = authenticator(spec.auth, conn, client, base, masker)
-        params = {name: _param(value) for name, value in spec.params.items()}
+        params = {name: query_value(value) for name, value in spec.params.items()}
         if ctx.since is not None and ctx.since.param is not None:
             params[ctx.since.param] = ctx.since.value
         first = PageRequest(f"{base}/{spec.endpoint.lstrip('/')}", params)
@@ -58,21 +58,29 @@ def read(spec: SourceSpec, ctx: ReadContext) -> Iterator[pa.RecordBatch]:
 
 def base_url(conn: Connection) -> str:
     """`scheme://host[:port][/path]` of an HTTP connection, without a trailing slash."""
-    scheme, host, port, path = conn.conn_type.lower(), conn.host or "", conn.port, conn.schema
-    if "://" in host:  # Airflow lets the host field carry the scheme and a path
-        parts = urlsplit(host)
-        scheme, host, port = parts.scheme, parts.hostname or "", port or parts.port
-        path = "/".join(p for p in (parts.path.strip("/"), path) if p)
-    elif path in _SCHEMES:  # Airflow's HTTP connection: the schema field is the scheme
-        scheme, path = path or "", None
-    if scheme not in _SCHEMES or not host:
+    url = connection_url(conn)
+    if url.scheme not in _SCHEMES or not url.hostname:
         raise SourceError(
             f"connection {conn.conn_id!r} is not an HTTP connection with a host "
             f"(type {conn.conn_type!r})",
             hint="set it to a URL such as https://login:password@api.example.com/v1",
         )
+    return urlunsplit(url).rstrip("/")
+
+
+def connection_url(conn: Connection) -> SplitResult:
+    """The URL a service's connection names, credentials left out: its type is the scheme,
+    unless its host carries one (`https://api.shop.com`, as Airflow allows) or, as in
+    Airflow's HTTP connection, its schema field is `http` or `https`."""
+    scheme, host, port, path = conn.conn_type.lower(), conn.host or "", conn.port, conn.schema
+    if "://" in host:
+        parts = urlsplit(host)
+        scheme, host, port = parts.scheme, parts.hostname or "", port or parts.port
+        path = "/".join(p for p in (parts.path.strip("/"), path) if p)
+    elif path in _SCHEMES:
+        scheme, path = path or "", None
     netloc = f"{host}:{port}" if port else host
-    return urlunsplit((scheme, netloc, (path or "").strip("/"), "", "")).rstrip("/")
+    return SplitResult(scheme, netloc, (path or "").strip("/"), "", "")
 
 
 def _fetch(spec: RestSource, client: HttpClient, auth: Authenticator, page: PageRequest) -> Reply:
@@ -88,7 +96,7 @@ def _fetch(spec: RestSource, client: HttpClient, auth: Authenticator, page: Page
     return client.send(call)
 
 
-def _param(value: str | int | float | bool) -> str | int | float:
+def query_value(value: str | int | float | bool) -> str | int | float:
     """JSON's spelling of booleans, which APIs expect, rather than Python's `True`."""
     return ("true" if value else "false") if isinstance(value, bool) else value
 
@@ -103,11 +111,7 @@ def _without_params(url: str, names: Mapping[str, str]) -> str:
 
 
 def _select(spec: RestSource, body: Any, number: int) -> list[Record]:
-    if body is None:
-        return []
-    found = [match.value for match in compiled(spec.records).find(body)]
-    if len(found) == 1 and isinstance(found[0], list):
-        found = found[0]
+    found = records_in(spec.records, body)
     for index, record in enumerate(found):
         if not isinstance(record, dict):
             raise SourceError(
@@ -115,4 +119,15 @@ def _select(spec: RestSource, body: Any, number: int) -> list[Record]:
                 f"{type(record).__name__}, not an object",
                 hint="point `records` at the objects, e.g. '$.data[*]'",
             )
+    return found
+
+
+def records_in(records: str, body: Any) -> list[Any]:
+    """What a `records` JSONPath selects in a JSON body: the elements of the one array it
+    selects, else every value it matches (each should be an object)."""
+    if body is None:
+        return []
+    found = [match.value for match in compiled(records).find(body)]
+    if len(found) == 1 and isinstance(found[0], list):
+        return found[0]
     return found

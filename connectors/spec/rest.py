@@ -16,7 +16,7 @@ from pydantic import AfterValidator, Field, ValidationInfo, field_validator, mod
 from connectors.spec.base import ConnectionId, SourceModel, SpecModel
 
 # Names that smell of credentials: those belong in the connection, not in the spec.
-_SECRET_NAME = re.compile(
+SECRET_NAME = re.compile(
     r"authorization|cookie|token|secret|password|passwd|api[-_]?key|apikey|signature", re.I
 )
 _FORBIDDEN_PATH = re.compile(r"(^|/)\.\.?(/|$)|%2e|\\|[?#]|[\x00-\x1f]", re.I)
@@ -48,7 +48,7 @@ def relative_path(value: str, field: str) -> str:
 
 def _no_secret_names(values: dict[str, Any], field: str) -> dict[str, Any]:
     for name in values:
-        if _SECRET_NAME.search(name):
+        if SECRET_NAME.search(name):
             raise ValueError(
                 f"{field} {name!r} looks like a credential; secrets live in the connection "
                 "(its password, login or extra) and reach the request through 'auth'"

@@ -1,0 +1,48 @@
+"""Kafka topics (`kind: kafka`): JSON messages, the offsets committed with each load."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from connectors.errors import SpecError
+from connectors.kinds.base import Reach, SourceKind
+
+if TYPE_CHECKING:
+    from connectors.spec.kafka import KafkaSource
+
+
+def _label(spec: KafkaSource) -> str:
+    return f"{spec.connection} topics {', '.join(spec.topics)}"
+
+
+def _reaches(spec: KafkaSource) -> Reach:
+    topics = tuple((topic, "topic") for topic in spec.topics)
+    return Reach(
+        connections=((spec.connection, "Kafka brokers"),),
+        hosts_of=(spec.connection,),
+        verbatim=topics,
+    )
+
+
+def _from_url(url: str, connection: str | None) -> dict[str, Any]:
+    """`kafka://orders` (`kafka://orders,returns`) on `--connection`: the topics to read."""
+    if connection is None:
+        raise SpecError(
+            f"{url}: a topic needs the connection of its brokers",
+            hint="add --connection ID, with AIRFLOW_CONN_<ID>=kafka://broker:9092",
+        )
+    topics = [t for t in url.split("://", 1)[1].strip("/").split(",") if t]
+    return {"connection": connection, "topics": topics}
+
+
+KAFKA: SourceKind[KafkaSource] = SourceKind(
+    name="kafka",
+    model_path="connectors.spec.kafka:KafkaSource",
+    reader_path="connectors.sources.kafka:read",
+    label=_label,
+    reaches=_reaches,
+    sampler_path="connectors.profiling.kafka:sample",
+    scheme="kafka",
+    from_url=_from_url,
+    positioned=True,
+)
