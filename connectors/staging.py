@@ -30,6 +30,9 @@ from connectors.errors import TransientError
 
 STAGING_ENV = "DAGSMITH_STAGING_URL"
 
+_NO_BATCH = b"dagsmith.no_batch"
+"""Schema metadata of a staged file whose stage gave no batch at all."""
+
 
 def staging_url() -> str:
     """The root of the staging area: `DAGSMITH_STAGING_URL`, or a folder in the temp dir."""
@@ -95,6 +98,8 @@ class StreamStage:
             ) from None
         with handle, pq.ParquetFile(handle) as parquet:
             schema = parquet.schema_arrow
+            if (schema.metadata or {}).get(_NO_BATCH):
+                return  # a quiet stream gave no batch: neither does its stage
             yielded = False
             for batch in parquet.iter_batches(batch_size=batch_rows):
                 yielded = True
@@ -140,7 +145,8 @@ class StreamStage:
                     writer = pq.ParquetWriter(handle, batch.schema)
                 writer.write_batch(batch)
                 rows += batch.num_rows
-            if writer is not None:
-                writer.close()
+            if writer is None:  # no batch at all (a quiet stream), told from an empty one
+                writer = pq.ParquetWriter(handle, pa.schema([], metadata={_NO_BATCH: b"1"}))
+            writer.close()
         fs.mv(partial, f"{path}/{name}")
         return rows

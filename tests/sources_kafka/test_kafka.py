@@ -9,9 +9,11 @@ import signal
 import subprocess
 import sys
 import time
+import uuid
 from pathlib import Path
 
 import duckdb
+import psutil
 import pytest
 
 from connectors.errors import SourceError
@@ -293,3 +295,72 @@ def test_a_quiet_first_run_loads_nothing_and_makes_no_table(
     assert _run(project, spec) == (0, 0)
     kafka.produce(topic, ({"id": i} for i in range(5)))
     assert _run(project, spec) == (5, 0)
+
+
+def test_a_broker_restarted_mid_run_loses_and_repeats_nothing(
+    durable_kafka: Broker, tmp_path: Path
+) -> None:
+    """The run goes on through the restart (librdkafka reconnects) or fails having committed
+    nothing; the runs after it load every message once."""
+    broker = durable_kafka
+    topic = broker.topic()
+    broker.produce(topic, ({"id": i} for i in range(200_000)))
+    spec = tmp_path / "events.yaml"
+    spec.write_text(_spec(f"[{topic}]", ", max_messages: 150000, max_seconds: 120"))
+    env = {**os.environ, "AIRFLOW_CONN_EVENTS": broker.url}
+    running = subprocess.Popen(
+        [DAGSMITH, "-v", "run", str(spec), "--json"],
+        cwd=tmp_path,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    _wait_for_reading(running.pid)
+    broker.stop()
+    time.sleep(1.0)
+    broker.start()
+    _, errors = running.communicate(timeout=300)
+    # It saw the broker go (librdkafka's lost connections are logged) and failed or went on.
+    assert running.returncode != 0 or "Connection refused" in errors, errors[-2000:]
+    for _ in range(3):
+        done = subprocess.run(
+            [DAGSMITH, "run", str(spec), "--json"],
+            cwd=tmp_path,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=300,
+            check=False,
+        )
+        assert done.returncode == 0, done.stderr
+    assert _ids(tmp_path) == list(range(200_000))
+
+
+def _wait_for_reading(pid: int) -> None:
+    """Until the run holds a connection to the broker (its consumer is reading)."""
+    process = psutil.Process(pid)
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        if any(c.status == psutil.CONN_ESTABLISHED for c in process.net_connections("tcp")):
+            return
+        time.sleep(0.02)
+    raise AssertionError("the run never connected to the broker")
+
+
+def test_a_topic_that_appears_between_runs_is_read_from_its_start(
+    kafka: Broker, project: Path
+) -> None:
+    """What a pattern matches grows: a new topic's partitions have no committed offset and
+    start at `start`, and none is skipped. (Tansu cannot add partitions to a topic: it does
+    not support CreatePartitions.)"""
+    prefix = f"grow{uuid.uuid4().hex[:6]}"
+    first = kafka.topic(partitions=2, prefix=prefix)
+    kafka.produce(first, ({"id": i} for i in range(100)))
+    spec = _spec(f"['^{prefix}\\..*']")
+    assert _run(project, spec) == (100, 0)
+    second = kafka.topic(partitions=3, prefix=prefix)
+    kafka.produce(second, ({"id": i} for i in range(100, 160)))
+    kafka.produce(first, ({"id": i} for i in range(160, 170)))
+    assert _run(project, spec) == (70, 0)
+    assert _ids(project) == list(range(170))

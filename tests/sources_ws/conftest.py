@@ -155,7 +155,8 @@ def read_table(source: WebSocketSource, folder: Path, batch_rows: int = 1000) ->
 def read_with(
     source: WebSocketSource, folder: Path, batch_rows: int = 1000
 ) -> tuple[pa.Table, pa.Table]:
-    """The records the source reads, and the rejects of the read."""
+    """The records the source reads (a quiet feed gives no batch), and the rejects."""
     ctx = read_context(folder, batch_rows)
-    table = pa.Table.from_batches(list(read(source, ctx)))
+    batches = list(read(source, ctx))
+    table = pa.Table.from_batches(batches) if batches else pa.table({})
     return table, ctx.rejects.table()
