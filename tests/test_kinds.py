@@ -146,6 +146,9 @@ def test_a_kinds_request_hints_come_from_the_kind() -> None:
     sheet = kinds.kind_named("excel").hints('load a.xlsx from the sheet "Q1 sales" into t')
     assert dict(sheet.options) == {"sheet": "Q1 sales"}
     assert kinds.kind_named("csv").hints("load a.csv from the sheet Q1 into t").options == {}
+    stream = kinds.kind_named("kafka").hints("load it for 5 minutes, at most 900 messages")
+    assert dict(stream.options) == {"max_seconds": 300, "max_messages": 900}
+    assert kinds.kind_named("websocket").hints("for 45 seconds").options == {"max_seconds": 45}
 
 
 def test_every_dispatch_refuses_a_kind_the_registry_does_not_hold(tmp_path: Path) -> None:

@@ -33,8 +33,14 @@ BARE = "bare_url_source"
 """The connection id of a bare URL the text names, until the pipeline has its name."""
 _TOPIC = r"[A-Za-z0-9][A-Za-z0-9._-]{0,248}"
 _KAFKA = re.compile(
-    rf"\b(?:the\s+)?(?:(?:kafka\s+)?topic\s+(?P<t1>{_TOPIC})|(?P<t2>{_TOPIC})\s+(?:kafka\s+)?topic)"
+    rf"\b(?:the\s+)?(?:(?:kafka\s+)?topic\s+(?P<t1>{_TOPIC})|(?P<t2>{_TOPIC})\s+(?:kafka\s+)?topic"
+    # "the orders topic on ...", but not "copy topic payments": then the name follows
+    rf"(?!\s+(?!(?:from|in|on|of|at|into|to|using|via|with|and)\b)[A-Za-z0-9]))"
     rf"(?:\s+(?:from|in|on|of|at)\s+(?:the\s+)?(?:connection|brokers?|cluster)\s+(?P<c>{_CONN}))?\b",
+    re.IGNORECASE,
+)
+_NAMED_BEFORE = re.compile(
+    r"(?:\bthe\s+)?(?:[\w.-]+\s+)?\b(?:feed|websocket|socket|stream|topic)\s+(?:at\s+)?$",
     re.IGNORECASE,
 )
 _TABLE_BEFORE = re.compile(
@@ -83,9 +89,13 @@ def _files_and_urls(text: str) -> list[Found]:
             found.append(_database(text, token, start, end))
         elif scheme in ("http", "https"):
             found.append((start, end, token, _rest(token, text)))
-        elif kind := _file_kind(token):
+        elif (kind := kinds.kind_of_url(token)) is not None and kind.from_url is not None:
+            if named := _NAMED_BEFORE.search(text, 0, start):  # "the trades feed wss://..."
+                start = named.start()
+            found.append((start, end, token, _kind_url(kind, token, text)))
+        elif file_kind := _file_kind(token):
             found.append(
-                (start, end, token, {"kind": kind, "path": token, **_storage(token, text)})
+                (start, end, token, {"kind": file_kind, "path": token, **_storage(token, text)})
             )
     return found
 
@@ -151,6 +161,20 @@ def _rest(url: str, text: str) -> dict[str, Any]:
     if parts.query:
         source["params"] = dict(p.split("=", 1) for p in parts.query.split("&") if "=" in p)
     return source
+
+
+def _kind_url(kind: kinds.SourceKind[Any], url: str, text: str) -> dict[str, Any] | str:
+    """A source a URL of its kind's scheme names (`wss://host/trades`, `kafka://orders`) on
+    the connection the text names; a feed's origin, else, is a connection of its own."""
+    using, fields = _USING.search(text), kind.from_url
+    assert fields is not None  # only kinds that read a URL are asked
+    if using is None and not kind.origin_is_connection:
+        return (
+            f"Which connection does {url} need? Say '{url} using connection <id>', with "
+            "AIRFLOW_CONN_<ID> set to it."
+        )
+    source = {"kind": kind.name, **fields(url, using.group(1) if using else BARE)}
+    return source if using else {**source, "url": url}
 
 
 def _sql_sources(text: str) -> list[Found]:

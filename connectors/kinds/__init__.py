@@ -123,8 +123,7 @@ def named_by_url(url: str, connection: str | None) -> Any | None:
     Raises:
         SpecError: The URL or the connection does not make a source of that kind.
     """
-    scheme = url.partition("://")[0].lower() if "://" in url else ""
-    kind = next((k for k in kinds() if scheme and k.scheme == scheme), None)
+    kind = kind_of_url(url)
     if kind is None or kind.from_url is None:
         return None
     fields = {"kind": kind.name, **kind.from_url(url, connection)}
@@ -133,6 +132,12 @@ def named_by_url(url: str, connection: str | None) -> Any | None:
     except ValidationError as exc:
         problem = exc.errors()[0]
         raise SpecError(f"{url}: {problem['msg']}") from None
+
+
+def kind_of_url(url: str) -> SourceKind[Any] | None:
+    """The kind whose scheme a URL has (`kafka://`, `wss://`); None for any other URL."""
+    scheme = url.partition("://")[0].lower() if "://" in url else ""
+    return next((k for k in kinds() if scheme in k.schemes), None)
 
 
 def suffixes() -> dict[str, str]:
@@ -148,6 +153,7 @@ __all__ = [
     "SourceKind",
     "kind_named",
     "kind_of",
+    "kind_of_url",
     "kinds",
     "named_by_url",
     "names",

@@ -88,10 +88,14 @@ class SourceKind(Generic[M]):
     a spec written from the profile takes them as found, whatever the request said."""
     hints: Callable[[str], Hints] = no_hints
     """The kind's options in the words of a request ("records at orders/order")."""
-    scheme: str | None = None
-    """The URL scheme that names a source of this kind to `dagsmith profile` (`kafka://`)."""
+    schemes: frozenset[str] = frozenset()
+    """URL schemes that name a source of this kind in a request or to `dagsmith profile`
+    (`kafka://orders`, `wss://feeds.example.com/trades`)."""
     from_url: Callable[[str, str | None], dict[str, Any]] | None = None
-    """The spec fields a URL of `scheme` and a `--connection` give (`kafka://orders`)."""
+    """The spec fields a URL of one of `schemes` and a connection id give."""
+    origin_is_connection: bool = False
+    """A bare URL of the kind stands for a connection holding its origin (a feed's
+    `wss://host`), as an API's does; the rest of the URL is the source."""
     positioned: bool = False
     """The source keeps its own place (Kafka offsets): its reader starts from the position
     committed with the last load and the new one commits with this load (`ReadContext`)."""

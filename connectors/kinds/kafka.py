@@ -6,6 +6,7 @@ from typing import TYPE_CHECKING, Any
 
 from connectors.errors import SpecError
 from connectors.kinds.base import Reach, SourceKind
+from connectors.kinds.streams import bounds
 
 if TYPE_CHECKING:
     from connectors.spec.kafka import KafkaSource
@@ -42,7 +43,8 @@ KAFKA: SourceKind[KafkaSource] = SourceKind(
     label=_label,
     reaches=_reaches,
     sampler_path="connectors.profiling.kafka:sample",
-    scheme="kafka",
+    schemes=frozenset({"kafka"}),
     from_url=_from_url,
     positioned=True,
+    hints=bounds,
 )

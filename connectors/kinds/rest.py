@@ -26,4 +26,6 @@ REST: SourceKind[RestSource] = SourceKind(
     reaches=_reaches,
     sampler_path="connectors.profiling.rest:sample",
     found=("records", "pagination", "params"),
+    schemes=frozenset({"http", "https"}),
+    origin_is_connection=True,
 )

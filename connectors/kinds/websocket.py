@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
+from urllib.parse import parse_qsl, urlsplit
 
+from connectors.errors import SpecError
 from connectors.kinds.base import Reach, SourceKind
+from connectors.kinds.streams import bounds
 
 if TYPE_CHECKING:
     from connectors.spec.websocket import WebSocketSource
@@ -18,6 +21,21 @@ def _reaches(spec: WebSocketSource) -> Reach:
     return Reach(connections=((spec.connection, "feed"),), hosts_of=(spec.connection,))
 
 
+def _from_url(url: str, connection: str | None) -> dict[str, Any]:
+    """`wss://host/v1/trades?depth=5` on a connection holding `wss://host`: the endpoint
+    and params; the connection's base URL comes first when the feed is read."""
+    if connection is None:
+        raise SpecError(
+            f"{url}: a feed needs the connection of its host",
+            hint="add --connection ID, with AIRFLOW_CONN_<ID>=wss://host",
+        )
+    parts = urlsplit(url)
+    fields: dict[str, Any] = {"connection": connection, "endpoint": parts.path.strip("/")}
+    if parts.query:
+        fields["params"] = dict(parse_qsl(parts.query, keep_blank_values=True))
+    return fields
+
+
 WEBSOCKET: SourceKind[WebSocketSource] = SourceKind(
     name="websocket",
     model_path="connectors.spec.websocket:WebSocketSource",
@@ -25,4 +43,8 @@ WEBSOCKET: SourceKind[WebSocketSource] = SourceKind(
     label=_label,
     reaches=_reaches,
     sampler_path="connectors.profiling.websocket:sample",
+    schemes=frozenset({"ws", "wss"}),
+    from_url=_from_url,
+    origin_is_connection=True,
+    hints=bounds,
 )

@@ -83,13 +83,14 @@ def is_database_url(url: str) -> bool:
 
 def connection_value(url: str) -> str | None:
     """The connection a bare URL stands for: a database URL itself (a relative SQLite path
-    made absolute), an http(s) URL's origin; None for anything else."""
+    made absolute), an http(s) URL's origin, and a feed's (`wss://host`); None otherwise."""
     if is_database_url(url):
         return sqlite_absolute(url)
+    kind = kinds.kind_of_url(url)
+    if kind is None or not kind.origin_is_connection:
+        return None
     parts = urlsplit(url)
-    if parts.scheme.lower() in ("http", "https"):
-        return urlunsplit((parts.scheme, parts.netloc, "", "", ""))
-    return None
+    return urlunsplit((parts.scheme, parts.netloc, "", "", ""))
 
 
 def sqlite_absolute(url: str) -> str:
