@@ -151,17 +151,7 @@ def test_a_run_killed_at_any_point_neither_loses_nor_repeats_a_message(
         time.sleep(delay)
         started.send_signal(signal.SIGKILL)
         started.wait(30)
-    for _ in range(4):
-        done = subprocess.run(
-            [DAGSMITH, "run", str(spec), "--json"],
-            cwd=project,
-            env=env,
-            capture_output=True,
-            text=True,
-            timeout=300,
-            check=False,
-        )
-        assert done.returncode == 0, done.stderr
+    _run_again(spec, project, env, times=4)
     assert _ids(project) == list(range(60_000))
 
 
@@ -323,10 +313,16 @@ def test_a_broker_restarted_mid_run_loses_and_repeats_nothing(
     _, errors = running.communicate(timeout=300)
     # It saw the broker go (librdkafka's lost connections are logged) and failed or went on.
     assert running.returncode != 0 or "Connection refused" in errors, errors[-2000:]
-    for _ in range(3):
+    _run_again(spec, tmp_path, env, times=3)
+    assert _ids(tmp_path) == list(range(200_000))
+
+
+def _run_again(spec: Path, cwd: Path, env: dict[str, str], times: int) -> None:
+    """`dagsmith run` the spec `times` times, each to a successful end."""
+    for _ in range(times):
         done = subprocess.run(
             [DAGSMITH, "run", str(spec), "--json"],
-            cwd=tmp_path,
+            cwd=cwd,
             env=env,
             capture_output=True,
             text=True,
@@ -334,7 +330,6 @@ def test_a_broker_restarted_mid_run_loses_and_repeats_nothing(
             check=False,
         )
         assert done.returncode == 0, done.stderr
-    assert _ids(tmp_path) == list(range(200_000))
 
 
 def _wait_for_reading(pid: int) -> None:
