@@ -155,6 +155,7 @@ class StreamPlan:
             declared=dict(self.stream.transform.types),
             required=list(self.stream.transform.required),
             dedupe=self.stream.transform.dedupe,
+            contract=self.stream.contract,
             interval=self.interval_key,
         )
 

@@ -96,6 +96,20 @@ def _mode_risk(old: str, new: str) -> str | None:
     return _MODE_RISKS.get((old, new))
 
 
+_CONTRACT_RISKS = {
+    "add": "the load alters the table when the source gains a column",
+    "ignore": "columns the source gains are not loaded",
+    "reject_rows": "rows whose value no longer fits the table go to the rejects",
+    "null": "columns the source loses are loaded as NULL",
+    "fail": "a change in the source's columns stops the load",
+}
+"""Why a change of the stream's schema contract is a risk, by its new setting."""
+
+
+def _contract_risk(_old: str, new: str) -> str | None:
+    return _CONTRACT_RISKS[new]
+
+
 def _keys_risk(old: list[str], new: list[str]) -> str | None:
     # Keys appear or vanish with a switch to or from upsert, which the mode's line explains.
     if old and new:
@@ -272,6 +286,9 @@ STREAM_ASPECTS = (
     ),
     Aspect("dedupe", lambda s: s.transform.dedupe, _dedupe),
     Aspect("max rejects", lambda s: s.transform.max_rejects, _max_rejects),
+    Aspect("new columns", lambda s: s.contract.new_columns, risk=_contract_risk),
+    Aspect("type changes", lambda s: s.contract.type_change, risk=_contract_risk),
+    Aspect("missing columns", lambda s: s.contract.missing_columns, risk=_contract_risk),
     Aspect("batch rows", lambda s: s.batch_rows),
 )
 STREAM_ENTRIES = (

@@ -9,7 +9,7 @@ from typing import Protocol
 import pyarrow as pa
 
 from connectors.runtime import Rejects, RunInfo, StreamStats
-from connectors.spec.models import Dedupe, Load
+from connectors.spec.models import Contract, Dedupe, Load
 from connectors.types import ColumnType
 
 RUNS_TABLE = "_dagsmith_runs"
@@ -29,6 +29,7 @@ class LoadJob:
     `state` is the watermark to store with the load, in the same transaction.
     `interval` is the data interval the run covers (Airflow's, as `start/end`), or None:
     an append stream's rows carry it, and a later load of the interval replaces them.
+    `contract` says what to do when an existing table's columns differ from the extract's.
     """
 
     run: RunInfo
@@ -39,6 +40,7 @@ class LoadJob:
     declared: dict[str, ColumnType] = field(default_factory=dict)
     required: list[str] = field(default_factory=list)
     dedupe: Dedupe | None = None
+    contract: Contract = field(default_factory=Contract)
     before_commit: Callable[[], None] = lambda: None
     state: dict[str, str] | None = None
     interval: str | None = None

@@ -52,6 +52,7 @@ from connectors.loaders.prepare import (
     reject_null_keys,
     rejects_table,
     run_record,
+    settle,
     skip_empty_replace,
     split_table,
 )
@@ -247,6 +248,12 @@ class _Load:
                 f"ALTER TABLE {self.target} ADD COLUMN IF NOT EXISTS {quote(INTERVAL)} VARCHAR"
             )
         if not self.extract.columnless:
+            settled = settle(self.extract, self._columns(), self.job)
+            self.extract, self.names = settled.extract, list(settled.extract.types)
+            for name, ctype in settled.added.items():
+                self.con.execute(
+                    f"ALTER TABLE {self.target} ADD COLUMN {quote(name)} {column_type(ctype)}"
+                )
             mismatches(self.extract, self._columns(), self.job.load.table)
 
     def _add_missing(self, table: sa.Table) -> None:

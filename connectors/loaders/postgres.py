@@ -49,6 +49,7 @@ from connectors.loaders.prepare import (
     Extract,
     Passes,
     SortedKey,
+    TargetColumn,
     counted,
     dedupe_passes,
     keyed_by_interval,
@@ -58,6 +59,7 @@ from connectors.loaders.prepare import (
     reject_null_keys,
     rejects_table,
     run_record,
+    settle,
     skip_empty_replace,
     split_table,
 )
@@ -90,7 +92,7 @@ class PostgresLoader:
         session: PgSession = kind(self._url, where)
         stager = None
         try:
-            plan, created = _prepare(session, job, extract)
+            extract, plan, created = _prepare(session, job, extract)
             passes = dedupe_passes(job)
             if _merges_in_chunks(job, passes) and _may_stage_apart(session, job, created):
                 named = _named(self._url, "dagsmith-stager")
@@ -128,21 +130,31 @@ def _named(url: sa.URL, application: str) -> sa.URL:
     return url.update_query_dict({"application_name": application})
 
 
-def _prepare(session: PgSession, job: LoadJob, extract: Extract) -> tuple[Plan, Created]:
-    """Lock the table, create what is missing (uncommitted), check the target's columns."""
+def _prepare(session: PgSession, job: LoadJob, extract: Extract) -> tuple[Extract, Plan, Created]:
+    """Lock the table, create what is missing (uncommitted), settle the stream's contract
+    with the target's columns and check them; the extract to load."""
     schema, name = split_table(job.load.table)
     # Staging lives in local buffers: the 8MB default spills a million rows to disk.
     session.query("SET temp_buffers = '256MB'")
     postgres_ddl.lock_table(session, job.load.table)
     created = postgres_ddl.create_missing(session, job, extract)
-    rows = session.query(TARGET_COLUMNS, [qualify(schema, name)])
-    columns = [target_column(*row) for row in rows]
+    columns = _target_columns(session, schema, name)
+    settled = settle(extract, columns, job)
+    if settled.added:
+        postgres_ddl.add_columns(session, job.load.table, settled.added)
+        columns = _target_columns(session, schema, name)
+    extract = settled.extract
     mismatches(extract, columns, job.load.table)
     if job.load.mode == "upsert":
         _check_unique_key(session, job)
     by_name = {c.name: c for c in columns}
     plan = Plan(job.load.table, columns, {n: copy_type(by_name[n]) for n in extract.types})
-    return plan, created
+    return extract, plan, created
+
+
+def _target_columns(session: PgSession, schema: str | None, name: str) -> list[TargetColumn]:
+    rows = session.query(TARGET_COLUMNS, [qualify(schema, name)])
+    return [target_column(*row) for row in rows]
 
 
 def _may_stage_apart(session: PgSession, job: LoadJob, created: Created) -> bool:

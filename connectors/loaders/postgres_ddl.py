@@ -32,6 +32,7 @@ from connectors.loaders.postgres_driver import PgSession
 from connectors.loaders.postgres_sql import DIALECT, TARGET_COLUMNS, qualify, quote
 from connectors.loaders.prepare import INTERVAL, Extract, rejects_table, split_table
 from connectors.runtime import log
+from connectors.types import ColumnType
 
 LOCK = "SELECT pg_advisory_xact_lock(hashtextextended($1, 0))"
 # The catalog read with the statement's snapshot, not through to_regclass: its cache is not
@@ -135,3 +136,11 @@ def retrying(session: PgSession, stream: str, step: Callable[[], T]) -> T:
         session.query("RELEASE SAVEPOINT dagsmith_merge")
         return result
     raise AssertionError("unreachable: the last attempt returns or raises")
+
+
+def add_columns(session: PgSession, table: str, added: dict[str, ColumnType]) -> None:
+    """Add new columns (nullable) in the open transaction: the contract's `add`."""
+    schema, name = split_table(table)
+    for column, ctype in added.items():
+        sql_type = POSTGRES.ddl_type(ctype).compile(dialect=DIALECT)
+        session.query(f"ALTER TABLE {qualify(schema, name)} ADD COLUMN {quote(column)} {sql_type}")

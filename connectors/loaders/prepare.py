@@ -5,7 +5,7 @@ from __future__ import annotations
 import itertools
 import json
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Any
 
@@ -17,6 +17,7 @@ from connectors.dialects.base import REJECTS_SUFFIX, Dialect
 from connectors.errors import LoadError
 from connectors.loaders.base import LoadJob
 from connectors.runtime import log
+from connectors.transforms.casting import cast_column
 from connectors.types import ColumnType
 
 SEQ = "_dagsmith_seq"
@@ -39,6 +40,16 @@ _COMPATIBLE: dict[str, set[str]] = {
     "json": {"json", "text"},
 }
 """Spec type -> target type families that can hold it without losing meaning."""
+_HELD_AS = {
+    "int": "bigint",
+    "numeric": "decimal(38,9)",
+    "float": "float",
+    "text": "string",
+    "bool": "boolean",
+    "date": "date",
+    "json": "json",
+}
+"""Target type family -> the spec type its values are cast to (`type_change: reject_rows`)."""
 
 
 @dataclass(frozen=True)
@@ -125,6 +136,113 @@ def _check_names(job: LoadJob, schema: pa.Schema, dialect: Dialect) -> None:
         raise LoadError(f"{job.load.table}: key column(s) not in the extract: {', '.join(missing)}")
 
 
+@dataclass(frozen=True)
+class Settled:
+    """An extract and an existing table, reconciled by the stream's contract."""
+
+    extract: Extract
+    """The extract to load: without the new columns the contract ignores."""
+    added: dict[str, ColumnType]
+    """New columns the contract adds to the table (nullable), in the extract's order."""
+
+
+def settle(extract: Extract, target: list[TargetColumn], job: LoadJob) -> Settled:
+    """Apply the stream's contract to a table that exists (`target`, its columns).
+
+    Raises:
+        LoadError: The table has columns the extract lacks and the contract says fail.
+    """
+    contract, table = job.contract, job.load.table
+    if not target or extract.columnless:
+        return Settled(extract, {})
+    have = {c.name: c for c in target}
+    missing = [name for name in have if name not in {*extract.types, INTERVAL}]
+    if missing and contract.missing_columns == "fail":
+        raise LoadError(
+            f"table {table} has column(s) the extract does not: {', '.join(missing)}",
+            hint="set the stream's contract: {missing_columns: null} to load them as NULL",
+        )
+    if contract.type_change == "reject_rows":
+        changed = {
+            name: held
+            for name, ctype in extract.types.items()
+            if name in have
+            and have[name].family not in _COMPATIBLE[ctype.name]
+            and (held := _held_as(have[name])) is not None
+        }
+        extract = _recast(extract, changed, job) if changed else extract
+    new = [name for name in extract.types if name not in have and name != INTERVAL]
+    if new and contract.new_columns == "ignore":
+        log.info("%s: new column(s) not loaded (contract): %s", table, ", ".join(new))
+        return Settled(_without(extract, new), {})
+    if new and contract.new_columns == "add":
+        log.info("%s: adding the new column(s) (contract): %s", table, ", ".join(new))
+        return Settled(extract, {name: extract.types[name] for name in new})
+    return Settled(extract, {})
+
+
+def _held_as(column: TargetColumn) -> ColumnType | None:
+    """The spec type of the values a table's column holds; None for a type dagsmith does
+    not cast to (a value of it cannot be told good or bad here)."""
+    if column.family == "timestamp":
+        zoned = "zone" in column.sql_type.lower() or column.sql_type.lower() == "timestamptz"
+        return ColumnType("timestamptz" if zoned else "timestamp")
+    name = _HELD_AS.get(column.family)
+    return ColumnType.parse(name) if name else None
+
+
+def _recast(extract: Extract, changed: dict[str, ColumnType], job: LoadJob) -> Extract:
+    """The extract with `changed` columns cast to the table's types, rows whose value does
+    not cast going to the rejects (the contract's `type_change: reject_rows`)."""
+    log.info(
+        "%s: column(s) cast to the table's type, rows that do not fit rejected (contract): %s",
+        job.load.table,
+        ", ".join(f"{name} as {ctype}" for name, ctype in changed.items()),
+    )
+    schema = pa.schema(
+        [
+            pa.field(f.name, changed[f.name].arrow()) if f.name in changed else f
+            for f in extract.schema
+        ]
+    )
+    batches = (_cast_rows(batch, changed, job) for batch in extract.batches)
+    return replace(extract, schema=schema, types={**extract.types, **changed}, batches=batches)
+
+
+def _cast_rows(
+    batch: pa.RecordBatch, changed: dict[str, ColumnType], job: LoadJob
+) -> pa.RecordBatch:
+    reasons: dict[int, str] = {}
+    columns = dict(zip(batch.schema.names, batch.columns, strict=True))
+    for name, ctype in changed.items():
+        cast = cast_column(batch.column(name), ctype)
+        for problem in cast.problems:
+            for row in np.flatnonzero(problem.mask.to_numpy(zero_copy_only=False)):
+                value = batch.column(name)[int(row)].as_py()
+                reasons.setdefault(int(row), f"column {name!r}: {value!r} {problem.message}")
+        columns[name] = cast.values
+    cast_batch = pa.RecordBatch.from_arrays(list(columns.values()), names=list(columns))
+    if not reasons:
+        return cast_batch
+    bad = np.zeros(batch.num_rows, dtype=bool)
+    bad[list(reasons)] = True
+    rows = sorted(reasons)
+    raw = batch.take(pa.array(rows)).to_pylist()
+    job.rejects.add("contract", [reasons[row] for row in rows], raw, [None] * len(rows))
+    return cast_batch.filter(pa.array(~bad))
+
+
+def _without(extract: Extract, names: list[str]) -> Extract:
+    gone = set(names)
+    return replace(
+        extract,
+        schema=pa.schema([f for f in extract.schema if f.name not in gone]),
+        types={name: ctype for name, ctype in extract.types.items() if name not in gone},
+        batches=(batch.drop_columns(names) for batch in extract.batches),
+        not_null=extract.not_null - gone,
+    )
+
+
 def mismatches(extract: Extract, target: list[TargetColumn], table: str) -> None:
     """Raise a LoadError listing every way the extract does not fit an existing table."""
     problems = type_problems(extract.types, target)
@@ -136,7 +254,9 @@ def mismatches(extract: Extract, target: list[TargetColumn], table: str) -> None
     if problems:
         raise LoadError(
             f"table {table} does not match the extract: " + "; ".join(problems),
-            hint="alter the table (add or retype the columns), or change the spec's types",
+            hint="set the stream's contract: {new_columns: add} (or ignore) for new columns, "
+            "{type_change: reject_rows} for changed types; or alter the table, or change the "
+            "spec's types",
         )
 
 

@@ -37,6 +37,7 @@ from connectors.loaders.prepare import (
     reject_null_keys,
     rejects_table,
     run_record,
+    settle,
     skip_empty_replace,
     split_table,
 )
@@ -120,6 +121,8 @@ class _Load:
         self.target = tables.target_table(self.metadata, self.schema, self.name, extract, keys)
         self.dedupes = dedupe_passes(job)
         self.direct = job.load.mode != "upsert" and not self.dedupes
+        self.added: list[str] = []
+        """Columns the contract added to the table (dropped again if a MariaDB load fails)."""
 
     def run(self) -> LoadResult:
         """DDL in the transaction where it can be undone, else before it (see sql_ddl)."""
@@ -135,6 +138,8 @@ class _Load:
                     return self._transaction(target)
             except BaseException:
                 sql_ddl.drop_created(self.conn, created)
+                if self.target not in created:
+                    sql_ddl.drop_columns(self.conn, self.target, self.added)
                 raise
 
     def _transaction(self, target: sa.TableClause) -> LoadResult:
@@ -179,6 +184,14 @@ class _Load:
             sql_ddl.add_column(self.conn, self.target, INTERVAL)
             reflected = sa.inspect(self.conn).get_columns(self.name, schema=self.schema)
         reflected = [{**c, "name": self.dialect.reflected_name(c["name"])} for c in reflected]
+        settled = settle(self.extract, [sql_merge.target_column(c) for c in reflected], self.job)
+        self.extract = settled.extract
+        for column, ctype in settled.added.items():
+            sql_ddl.add_column(self.conn, self.target, column, self.dialect.ddl_type(ctype))
+            self.added.append(column)
+        if settled.added:
+            reflected = sa.inspect(self.conn).get_columns(self.name, schema=self.schema)
+            reflected = [{**c, "name": self.dialect.reflected_name(c["name"])} for c in reflected]
         mismatches(
             self.extract, [sql_merge.target_column(c) for c in reflected], self.job.load.table
         )

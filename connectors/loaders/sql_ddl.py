@@ -14,8 +14,10 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy.types import TypeEngine
 
 from connectors import dberrors
 from connectors.dialects import dialect_for
@@ -92,10 +94,29 @@ def drop_created(conn: sa.Connection, tables: list[sa.Table]) -> None:
         log.warning("could not drop %s, created by the failed run: %s", names, exc)
 
 
-def add_column(conn: sa.Connection, table: sa.Table, column: str) -> None:
-    """ALTER TABLE ... ADD COLUMN `column` TEXT, identifiers quoted by the dialect."""
+def add_column(
+    conn: sa.Connection, table: sa.Table, column: str, type_: TypeEngine[Any] | None = None
+) -> None:
+    """ALTER TABLE ... ADD COLUMN `column` (TEXT by default), nullable, identifiers quoted by
+    the dialect."""
     preparer = conn.dialect.identifier_preparer
-    text = sa.Text().compile(dialect=conn.dialect)
+    text = (type_ if type_ is not None else sa.Text()).compile(dialect=conn.dialect)
     conn.exec_driver_sql(
         f"ALTER TABLE {preparer.format_table(table)} ADD COLUMN {preparer.quote(column)} {text}"
     )
+
+
+def drop_columns(conn: sa.Connection, table: sa.Table, columns: list[str]) -> None:
+    """Drop the columns a failed run added (MySQL/MariaDB, whose DDL committed at once)."""
+    if not columns:
+        return
+    preparer = conn.dialect.identifier_preparer
+    try:
+        conn.rollback()
+        for column in columns:
+            conn.exec_driver_sql(
+                f"ALTER TABLE {preparer.format_table(table)} DROP COLUMN {preparer.quote(column)}"
+            )
+        conn.commit()
+    except sa.exc.SQLAlchemyError as exc:  # the run's own error matters more
+        log.warning("could not drop %s, added by the failed run: %s", ", ".join(columns), exc)

@@ -6,6 +6,7 @@ from connectors.spec.filter import AllOf, AnyOf, Condition, Filter
 from connectors.spec.io import dump_spec, load_spec, parse_spec, spec_hash
 from connectors.spec.models import (
     Alerts,
+    Contract,
     Dedupe,
     Incremental,
     Load,
@@ -33,6 +34,7 @@ __all__ = [
     "AllOf",
     "AnyOf",
     "Condition",
+    "Contract",
     "CsvSource",
     "Dedupe",
     "ExcelSource",

@@ -231,6 +231,27 @@ class Incremental(SpecModel):
     )
 
 
+class Contract(SpecModel):
+    """What a load does when the table and the extract no longer have the same columns
+    (dlt's `schema_contract`, dbt's `on_schema_change`; docs/contracts.md)."""
+
+    new_columns: Literal["add", "ignore", "fail"] = Field(
+        default="fail",
+        description="A column the extract has and the table lacks: add it to the table "
+        "(nullable, in the load's transaction), ignore it (not loaded), or fail the load.",
+    )
+    type_change: Literal["fail", "reject_rows"] = Field(
+        default="fail",
+        description="A column whose type the table cannot hold: fail the load, or cast its "
+        "values to the table's type and send the rows whose value does not cast to the rejects.",
+    )
+    missing_columns: Literal["null", "fail"] = Field(
+        default="null",
+        description="A column the table has and the extract lacks: load it as NULL, or fail "
+        "the load.",
+    )
+
+
 class Stream(SpecModel):
     """One source -> transform -> load flow."""
 
@@ -239,6 +260,7 @@ class Stream(SpecModel):
     transform: Transform = Field(default_factory=Transform)
     load: Load
     incremental: Incremental | None = None
+    contract: Contract = Field(default_factory=Contract)
     batch_rows: int = Field(
         default=131_072, ge=1_000, le=10_000_000, description="Rows per in-flight batch."
     )

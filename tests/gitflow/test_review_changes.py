@@ -315,3 +315,16 @@ def test_a_row_filter_change_is_described_and_flagged() -> None:
     assert added.risk and added.text.startswith(f"orders: row filter none -> {rule} (other rows")
     [removed] = changes(spec(add), spec())
     assert removed.text == f"orders: row filter {rule} -> none (rows the filter left out now load)"
+
+
+def test_a_schema_contract_change_is_a_risk() -> None:
+    def contract(data: dict[str, Any]) -> None:
+        stream(data)["contract"] = {"new_columns": "add", "type_change": "reject_rows"}
+
+    found = texts(changes(spec(), spec(contract)))
+    assert found == {
+        "orders: new columns `fail` -> `add` "
+        "(the load alters the table when the source gains a column)": True,
+        "orders: type changes `fail` -> `reject_rows` "
+        "(rows whose value no longer fits the table go to the rejects)": True,
+    }
