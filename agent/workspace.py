@@ -8,6 +8,7 @@ user typed them; on disk a spec's paths are relative to the spec's own folder.
 from __future__ import annotations
 
 import os
+import shutil
 import tempfile
 from contextlib import closing
 from dataclasses import dataclass, field
@@ -176,6 +177,9 @@ def dry_run(spec: Pipeline, project_dir: Path, rows: int = DRY_RUN_ROWS) -> DryR
     """
     with tempfile.TemporaryDirectory(prefix="dagsmith-dry-") as tmp:
         root = Path(tmp)
+        if (dotenv := project_dir / ".env").is_file():
+            # The rules' own connections (a `protect` hash key) are looked up from here.
+            shutil.copyfile(dotenv, root / ".env")
         scratch = _on_samples(spec, context(project_dir), root, rows)
         summary = run_pipeline(scratch, base_dir=root, project_dir=root)
         database = str(resolve_target(None, root).url.database)

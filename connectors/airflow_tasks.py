@@ -29,6 +29,7 @@ from typing import Any
 
 from connectors.connections import resolve_target
 from connectors.errors import DagsmithError, TerminalError
+from connectors.lineage import report as lineage
 from connectors.logs import stream_context
 from connectors.metrics import push_stream
 from connectors.plan import StreamPlan, committed, plan_stream
@@ -54,6 +55,7 @@ def extract(spec_json: str, stream: str, *, dag_file: str, spec_dir: str) -> dic
     """Read the stream's source (past its watermark) into the staging area."""
     with _running(spec_json, stream, dag_file, spec_dir) as task:
         plan = task.plan
+        lineage.started(plan)
         plan.preflight()
         rejects = Rejects(plan.run, StreamStats())
         # The transform filters from the bound the extract read from: one stored value.
@@ -86,7 +88,12 @@ def transform(spec_json: str, stream: str, *, dag_file: str, spec_dir: str) -> d
         state = committed(cursor, lambda: extracted.get("position"))()
         task.stage.write_manifest(
             "transform",
-            {"rows_read": stats.rows_read, "rows_filtered": stats.rows_filtered, "state": state},
+            {
+                "rows_read": stats.rows_read,
+                "rows_filtered": stats.rows_filtered,
+                "state": state,
+                "columns": stats.columns,
+            },
         )
         return _summary(
             task,
@@ -111,6 +118,9 @@ def _load(task: StreamTask) -> dict[str, Any]:
     stats = StreamStats(
         rows_read=int(manifest.get("rows_read", 0)),
         rows_filtered=int(manifest.get("rows_filtered", 0)),
+        columns={
+            key: [(n, t) for n, t in cols] for key, cols in manifest.get("columns", {}).items()
+        },
     )
     rejects = Rejects(plan.run, stats)
     for stage in ("extract", "transform"):
@@ -119,6 +129,7 @@ def _load(task: StreamTask) -> dict[str, Any]:
     batches = task.stage.read("transform", plan.stream.batch_rows)
     result = plan.load(plan.load_job(batches, rejects, stats, lambda: manifest.get("state")))
     stats.rows_loaded = result.rows_loaded
+    lineage.completed(plan, stats)
     push_stream(
         plan.run, stats, "skipped" if result.skipped else "ok", time.perf_counter() - started
     )
@@ -180,8 +191,12 @@ def _running(spec_json: str, stream: str, dag_file: str, spec_dir: str) -> Itera
         with stream_context(task.plan.run):
             try:
                 yield task
-            except DagsmithError:
+            except DagsmithError as exc:
                 push_stream(task.plan.run, StreamStats(), "failed", time.perf_counter() - started)
+                lineage.failed(task.plan, StreamStats(), exc)
+                raise
+            except Exception as exc:
+                lineage.failed(task.plan, StreamStats(), exc)
                 raise
 
 

@@ -90,8 +90,9 @@ def _configured(conn_id: str, project_dir: Path) -> str:
         return value
     raise ConnectionNotFound(
         f"connection {conn_id!r} is not configured",
-        hint=f"set {name}=postgresql://user:password@host:5432/db in the environment or in "
-        f"{dotenv} (or create the connection in Airflow)",
+        hint=f"set {name} to its URL (postgresql://user:password@host:5432/db, "
+        f"https://api.example.com, kafka://broker:9092...) in the environment or in {dotenv} "
+        "(or create the connection in Airflow)",
     )
 
 

@@ -15,6 +15,7 @@ import logging
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
@@ -28,7 +29,14 @@ from connectors.loaders import loader_for
 from connectors.loaders.base import LoadJob, LoadResult
 from connectors.loaders.preflight import preflight
 from connectors.loaders.state import read_state
-from connectors.runtime import Position, ReadContext, Rejects, RunInfo, StreamStats
+from connectors.runtime import (
+    Position,
+    ReadContext,
+    Rejects,
+    RunInfo,
+    StreamStats,
+    noting_columns,
+)
 from connectors.spec.models import Pipeline, Stream, Transform
 from connectors.spec.sources import FileSource
 
@@ -97,11 +105,17 @@ class StreamPlan:
             return None
         return Watermark(self.stream.incremental, stored)
 
+    @cached_property
+    def protector(self) -> transforms.Protector:
+        """The stream's `protect` rules with their hash keys, read once from connections."""
+        return transforms.protector(self.stream.transform, self.project_dir)
+
     def read_context(
         self, rejects: Rejects, watermark: Watermark | None, position: Position | None = None
     ) -> ReadContext:
         """The source's read context: credentials for remote files, the incremental bound and
-        a positioned source's place."""
+        a positioned source's place. The reader's rejects are protected like the rules'."""
+        rejects.protector = self.protector
         since = None
         if watermark is not None:
             since = watermark.pushdown(self._source_name(watermark.spec.cursor))
@@ -133,10 +147,13 @@ class StreamPlan:
     ) -> Iterator[pa.RecordBatch]:
         """The stream's rules, then the watermark's filter (which also tracks the new cursor)."""
         keys = transforms.upsert_keys(self.stream.load)
-        shaped = transforms.apply(batches, self.stream.transform, rejects, stats, keys)
-        if watermark is None:
-            return shaped
-        return (watermark.apply(batch) for batch in shaped)
+        rejects.protector = self.protector
+        read = noting_columns(batches, stats, "source")
+        shaped = transforms.apply(read, self.stream.transform, rejects, stats, keys, self.protector)
+        if watermark is not None:
+            shaped = (watermark.apply(batch) for batch in shaped)
+        # The columns in and out, for lineage (`connectors.lineage`).
+        return noting_columns(shaped, stats, "target")
 
     def load_job(
         self,
@@ -175,7 +192,9 @@ class StreamPlan:
         return f"{start.astimezone(UTC).isoformat()}/{end.astimezone(UTC).isoformat()}"
 
     def preflight(self) -> None:
-        """Fail before anything is read when the load is bound to fail (target, columns, rights)."""
+        """Fail before anything is read when the load is bound to fail (target, columns, rights,
+        a missing hash key)."""
+        _ = self.protector
         preflight(self.target.url, self.stream, keyed_by_interval=self.interval_key is not None)
 
     def load(self, job: LoadJob) -> LoadResult:

@@ -17,6 +17,7 @@ import pyarrow as pa
 from connectors import dberrors
 from connectors.connections import resolve_target
 from connectors.errors import DagsmithError, SpecError
+from connectors.lineage import report as lineage
 from connectors.loaders.base import LoadResult
 from connectors.logs import log_run_summary, stream_context
 from connectors.metrics import push_stream
@@ -77,11 +78,25 @@ def run_pipeline(
                 full_refresh=full_refresh,
             )
             with stream_context(plan.run):
-                result = run_stream(plan, progress)
+                lineage.started(plan)
+                try:
+                    result = run_stream(plan, progress)
+                except Exception as exc:  # a bug, not a user's error: FAIL, then raise it
+                    lineage.failed(plan, StreamStats(), exc)
+                    raise
+                _lineage(plan, result)
             push_stream(plan.run, result.stats, result.status, result.seconds)
             summary.streams.append(result)
     log_run_summary(summary)
     return summary
+
+
+def _lineage(plan: StreamPlan, result: StreamResult) -> None:
+    """The stream run's last OpenLineage event: COMPLETE, or FAIL with its error."""
+    if result.error is None:
+        lineage.completed(plan, result.stats)
+    else:
+        lineage.failed(plan, result.stats, result.error)
 
 
 def run_stream(plan: StreamPlan, progress: Progress | None = None) -> StreamResult:

@@ -5,10 +5,11 @@ from __future__ import annotations
 import json
 import logging
 from collections import Counter
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 import numpy as np
 import pyarrow as pa
@@ -50,6 +51,26 @@ class StreamStats:
     rows_loaded: int = 0
     by_rule: Counter[str] = field(default_factory=Counter)
     seconds: dict[str, float] = field(default_factory=dict)
+    columns: dict[str, list[tuple[str, str]]] = field(default_factory=dict)
+    """(name, Arrow type) of the rows as read (`source`) and as loaded (`target`), for lineage."""
+
+
+def noting_columns(
+    batches: Iterator[pa.RecordBatch], stats: StreamStats, key: str
+) -> Iterator[pa.RecordBatch]:
+    """Pass the batches on, keeping the columns of the first in `stats.columns[key]`."""
+    for batch in batches:
+        if key not in stats.columns:
+            stats.columns[key] = [(f.name, str(f.type)) for f in batch.schema]
+        yield batch
+
+
+class RowProtector(Protocol):
+    """The stream's `transform.protect`, applied to rejected rows (`transforms.protect`)."""
+
+    def rows(self, rows: list[dict[str, Any]], *, at_source: bool) -> list[dict[str, Any]]:
+        """The rows with their protected values hashed, masked, nulled or removed."""
+        ...
 
 
 class Rejects:
@@ -61,6 +82,8 @@ class Rejects:
         self._tables: list[pa.Table] = []
         self.at_source: list[int] = []
         """Data-row numbers the source reader rejected, so later rules number rows alike."""
+        self.protector: RowProtector | None = None
+        """Set by the stream's plan: every raw row added is protected before it is kept."""
 
     def add(
         self,
@@ -70,14 +93,18 @@ class Rejects:
         row_numbers: list[int | None],
         *,
         at_source: bool = False,
+        protected: bool = False,
     ) -> None:
         """Record rejected rows: one reason, raw row and 1-based source data-row number each.
 
         `at_source`: the reader rejected them before any rule saw them; they count as read.
+        `protected`: the rows are the transform's output, already protected (a loader's).
         """
         if not rows:
             return
         count = len(rows)
+        if self.protector is not None and not protected:
+            rows = self.protector.rows(rows, at_source=at_source)
         if at_source:
             self.note_source_rows([n for n in row_numbers if n is not None])
         self._tables.append(

@@ -303,7 +303,7 @@ SourceArg = Annotated[
     typer.Argument(
         help="A file path or URL (csv, tsv, json, jsonl, xlsx, xml, parquet), an http(s) URL "
         "on a connection's host, a database's SQLAlchemy URL with --table or --query, "
-        "kafka://TOPIC with --connection, or a pipeline spec with --stream."
+        "kafka://TOPIC with --connection, a ws:// or wss:// feed, or a pipeline spec with --stream."
     ),
 ]
 ConnectionOpt = Annotated[
@@ -379,11 +379,21 @@ def init(
             "writing it to .env (the line holds the URL's credentials).",
         ),
     ] = False,
+    protect: Annotated[
+        bool,
+        typer.Option(
+            "--protect",
+            help="Write the proposed transform.protect rules for columns the profile flags as "
+            "personal data (without it, the spec's description lists them).",
+        ),
+    ] = False,
 ) -> None:
     """Profile a source and write a pipeline spec for it, ready for `dagsmith run`.
 
     A URL as SOURCE (a database's, with --table or --query, or an API's) becomes the
-    connection NAME_source, saved in the project's .env (mode 0600, ignored by git)."""
+    connection NAME_source, saved in the project's .env (mode 0600, ignored by git).
+    Columns that look like personal data get a proposed `protect` rule: listed in the
+    description, or written with --protect."""
     from agent.cli.init_pipeline import write_draft
     from connectors.errors import DagsmithError
     from connectors.profiling.resolve import Request
@@ -391,7 +401,14 @@ def init(
     request = Request(source, connection, table, query, stream)
     try:
         written = write_draft(
-            request, name, folder, into=into, target=target, force=force, save_env=not print_env
+            request,
+            name,
+            folder,
+            into=into,
+            target=target,
+            force=force,
+            save_env=not print_env,
+            protect=protect,
         )
     except DagsmithError as exc:
         fail(exc)
@@ -409,6 +426,8 @@ def init(
             highlight=False,
         )
         typer.echo(written.export)
+    if written.protection:
+        out.print(escape(written.protection), highlight=False)
     out.print(f"run it with: dagsmith run {escape(str(written.spec))}", highlight=False)
 
 

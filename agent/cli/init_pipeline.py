@@ -13,10 +13,14 @@ from pathlib import Path
 
 from agent import env_file
 from agent.orchestrator.profile_view import SAMPLE_ROWS
-from connectors.errors import SpecError
+from connectors.connections import env_var, lookup
+from connectors.errors import ConnectionNotFound, SpecError
 from connectors.profiling import draft
+from connectors.profiling.model import Profile
 from connectors.profiling.resolve import Request, profile_request, url_connection
 from connectors.spec.io import dump_spec
+from connectors.spec.models import Pipeline
+from connectors.spec.protect import action, hash_key
 
 
 @dataclass(frozen=True)
@@ -28,6 +32,8 @@ class Written:
     saved: env_file.Saved | None = None
     export: str | None = None
     """The line to set the connection, when it was not saved (it holds the secret)."""
+    protection: str = ""
+    """What to know of the personal data the profile found (empty: none found)."""
 
 
 def write_draft(
@@ -39,6 +45,7 @@ def write_draft(
     target: str | None = None,
     force: bool = False,
     save_env: bool = True,
+    protect: bool = False,
 ) -> Written:
     """Profile a source and write `folder/NAME.yaml`, a pipeline that runs as written.
 
@@ -61,11 +68,44 @@ def write_draft(
     if isinstance(local, str) and "://" not in local and Path(local).is_relative_to(project):
         # Relative paths in a spec start at the spec's folder, wherever it is run from.
         found.source["path"] = os.path.relpath(local, folder.resolve())
-    pipeline = draft.pipeline(found, name, table=into, target=target)
+    pipeline = draft.pipeline(found, name, table=into, target=target, protect=protect)
     folder.mkdir(parents=True, exist_ok=True)
     spec_path.write_text(dump_spec(pipeline), encoding="utf-8")
+    said = _protection(pipeline, found, project)
     if bare is None:
-        return Written(spec_path)
+        return Written(spec_path, protection=said)
     if save_env:
-        return Written(spec_path, bare[0], saved=env_file.save(project, *bare))
-    return Written(spec_path, bare[0], export=env_file.export_line(*bare))
+        saved = env_file.save(project, *bare)
+        return Written(spec_path, bare[0], saved=saved, protection=said)
+    return Written(spec_path, bare[0], export=env_file.export_line(*bare), protection=said)
+
+
+def _protection(pipeline: Pipeline, found: Profile, project: Path) -> str:
+    """The personal data found: protected (and whether the hash key is set), or not."""
+    flagged = [column.name for column in found.columns if column.pii]
+    if not flagged:
+        return ""
+    protect = pipeline.streams[0].transform.protect
+    if not protect:
+        return (
+            f"! likely personal data, not protected: {', '.join(flagged)} (the spec's "
+            "description has the rules to add; --protect writes them)"
+        )
+    keys = sorted({key for rule in protect.values() if (key := hash_key(rule)) is not None})
+    missing = [key for key in keys if not _configured(key, project)]
+    said = "✓ personal data protected: " + ", ".join(f"{c} {action(r)}" for c, r in protect.items())
+    if missing:
+        said += (
+            f"; hashing needs a secret key: set {env_var(missing[0])}="
+            '\'{"conn_type": "generic", "password": "<16+ random characters>"}\' '
+            "(docs/protect.md)"
+        )
+    return said
+
+
+def _configured(conn_id: str, project: Path) -> bool:
+    try:
+        lookup(conn_id, project)
+    except ConnectionNotFound:
+        return False
+    return True

@@ -18,6 +18,7 @@ from agent.dags.describe import describe_filter
 from connectors.spec import Filter, Incremental, Pipeline, Range, Retries, Strings
 from connectors.spec.base import format_duration
 from connectors.spec.models import Alert, Dedupe, EmailAlert
+from connectors.spec.protect import action
 
 _USERINFO = re.compile(r"(\b[a-z][a-z0-9+.-]*://)[^/@\s]*@", re.I)
 NEW_REACH = "a place this pipeline did not reach before"
@@ -334,5 +335,13 @@ STREAM_ENTRIES = (
         lambda s: _keyset(step.udf for step in s.transform.steps),
         added="runs user function {key}",
         removed="no longer runs user function {key}",
+    ),
+    Entries(
+        lambda s: {column: action(rule) for column, rule in s.transform.protect.items()},
+        added="protects column {key}: {new}",
+        removed="no longer protects column {key} (was {old})",
+        changed="protection of column {key} {old} -> {new}",
+        risk_removed="its clear values reach the table and the rejects",
+        risk_changed="the loaded values change (a hash no longer matches older rows)",
     ),
 )

@@ -22,6 +22,7 @@ from agent.gitflow.change_rules import (
     Entries,
     shown,
 )
+from connectors.profiling.patterns import pii_reason
 from connectors.spec import Pipeline, Stream
 
 Finding = tuple[str, str | None]
@@ -104,6 +105,7 @@ def _streams(old: list[Stream], new: list[Stream]) -> Iterator[tuple[str, Findin
     for stream in new:
         if stream.name not in before:
             yield stream.name, (f"new stream: {_describe(stream)}", None)
+            yield from ((stream.name, finding) for finding in _unprotected(None, stream))
             continue
         for finding in _stream(before[stream.name], stream):
             yield stream.name, finding
@@ -118,6 +120,35 @@ def _stream(old: Stream, new: Stream) -> Iterator[Finding]:
     yield from _aspects(STREAM_ASPECTS, old, new)
     yield from _entries(STREAM_ENTRIES, old, new)
     yield from _select(old.transform.select, new.transform.select)
+    yield from _unprotected(old, new)
+
+
+def named_pii(stream: Stream) -> set[str]:
+    """Columns the spec names whose names suggest personal data and that it loads in the
+    clear: what a review can tell without reading the source."""
+    transform = stream.transform
+    named = {
+        *transform.types,
+        *transform.rename.values(),
+        *(transform.select or []),
+        *transform.required,
+        *stream.load.keys,
+    }
+    return {
+        name
+        for name in named
+        if pii_reason(name, {}) and name not in transform.protect and name not in transform.drop
+    }
+
+
+def _unprotected(old: Stream | None, new: Stream) -> Iterator[Finding]:
+    """Columns whose names suggest personal data, newly loaded in the clear."""
+    before = named_pii(old) if old is not None else set()
+    for column in sorted(named_pii(new) - before):
+        yield (
+            f"loads column {shown(column)} unprotected",
+            "its name suggests personal data: protect it with transform.protect",
+        )
 
 
 # Source fields shown with their values; other settings are only named (a query is long).

@@ -7,10 +7,13 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
 from agent.dags.describe import code, describe_filter, fenced, source_label
+from agent.gitflow.risks import unprotected_pii
 from connectors.errors import DagsmithError
 from connectors.profiling import ColumnProfile, Count, Profile
+from connectors.profiling.draft import proposed_rule
 from connectors.spec import Range, Stream, Strings
 from connectors.spec.models import Pipeline
+from connectors.spec.protect import action
 from connectors.transforms.names import plan_layout
 
 if TYPE_CHECKING:
@@ -27,7 +30,7 @@ def profile_section(spec: Pipeline, profiles: Mapping[str, Profile | str]) -> st
             lines.append(f"{head}, not profiled: {code(found, 300)}")
             continue
         lines.append(f"{head}, {_count(found.rows)} rows, {found.sampled_rows} sampled")
-        lines += [f"  - {fact}" for fact in _profile_facts(found)]
+        lines += [f"  - {fact}" for fact in _profile_facts(found) + _protection(stream, found)]
     return "\n".join(lines)
 
 
@@ -51,6 +54,20 @@ def _profile_facts(found: Profile) -> list[str]:
         f"(rule `{issue.rule}`)"
         for issue in found.issues
     ]
+    return facts
+
+
+def _protection(stream: Stream, found: Profile) -> list[str]:
+    """Which personal data the stream protects, and the rule to add for what it does not."""
+    facts = []
+    if protect := stream.transform.protect:
+        facts.append("protected: " + ", ".join(f"`{c}` {action(r)}" for c, r in protect.items()))
+    if clear := unprotected_pii(stream, found):
+        rules = ", ".join(f"{name}: {proposed_rule(column)}" for name, column in clear.items())
+        facts.append(
+            f"**personal data loaded unprotected**: {', '.join(map(code, clear))}; "
+            f"to protect it, add `transform.protect: {{{rules}}}` (docs/protect.md)"
+        )
     return facts
 
 
@@ -172,6 +189,9 @@ def _values(stream: Stream) -> list[str]:
         rules.append("keep only rows where " + code(describe_filter(transform.filter), 200))
     if transform.required:
         rules.append("reject rows without " + _names(transform.required))
+    if transform.protect:
+        protected = (f"`{column}` {action(rule)}" for column, rule in transform.protect.items())
+        rules.append("protect personal data (target and rejects): " + ", ".join(protected))
     if transform.ranges:
         bounds = (f"`{column}` {_range(r)}" for column, r in transform.ranges.items())
         rules.append("reject rows outside: " + "; ".join(bounds))

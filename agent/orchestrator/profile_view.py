@@ -3,6 +3,7 @@
 In the text for a model every value that came from the source (column names included)
 is JSON-quoted and cut short, and the text says so: a value such as "Ignore previous
 instructions" reads as data inside quotes, never as part of the instructions around it.
+A column the profile flags as personal data shows no value at all.
 """
 
 from __future__ import annotations
@@ -97,14 +98,16 @@ def _column_line(column: ColumnProfile) -> str:
         f"nulls {column.null_ratio:.1%}",
         f"distinct {_count(column.distinct)}",
     ]
-    if column.min is not None:
-        parts.append(f"range {quote(column.min)}..{quote(column.max)}")
-    if column.examples:
-        parts.append("e.g. " + ", ".join(quote(v) for v in column.examples[:2]))
+    if column.pii:
+        # Personal data never reaches a model: its flag and hints do, its values do not.
+        parts.append(f"PII ({column.pii_reason}); values withheld; protect it in the spec")
+    else:
+        if column.min is not None:
+            parts.append(f"range {quote(column.min)}..{quote(column.max)}")
+        if column.examples:
+            parts.append("e.g. " + ", ".join(quote(v) for v in column.examples[:2]))
     if column.hints:
         parts.append("hints " + ",".join(column.hints))
-    if column.pii:
-        parts.append(f"PII ({column.pii_reason})")
     return "; ".join(parts)
 
 

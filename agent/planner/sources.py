@@ -39,6 +39,10 @@ _KAFKA = re.compile(
     rf"(?:\s+(?:from|in|on|of|at)\s+(?:the\s+)?(?:connection|brokers?|cluster)\s+(?P<c>{_CONN}))?\b",
     re.IGNORECASE,
 )
+_ON_CONNECTION = re.compile(
+    rf"\b(?:on|using|via|with|through|from|in)\s+(?:the\s+)?connection\s+({_CONN})\b",
+    re.IGNORECASE,
+)
 _NAMED_BEFORE = re.compile(
     r"(?:\bthe\s+)?(?:[\w.-]+\s+)?\b(?:feed|websocket|socket|stream|topic)\s+(?:at\s+)?$",
     re.IGNORECASE,
@@ -92,6 +96,8 @@ def _files_and_urls(text: str) -> list[Found]:
         elif (kind := kinds.kind_of_url(token)) is not None and kind.from_url is not None:
             if named := _NAMED_BEFORE.search(text, 0, start):  # "the trades feed wss://..."
                 start = named.start()
+            if (conn := _ON_CONNECTION.match(text, end + 1)) and text[end : end + 1] == " ":
+                end = conn.end()  # "kafka://orders on connection events"
             found.append((start, end, token, _kind_url(kind, token, text)))
         elif file_kind := _file_kind(token):
             found.append(
@@ -166,7 +172,7 @@ def _rest(url: str, text: str) -> dict[str, Any]:
 def _kind_url(kind: kinds.SourceKind[Any], url: str, text: str) -> dict[str, Any] | str:
     """A source a URL of its kind's scheme names (`wss://host/trades`, `kafka://orders`) on
     the connection the text names; a feed's origin, else, is a connection of its own."""
-    using, fields = _USING.search(text), kind.from_url
+    using, fields = _ON_CONNECTION.search(text), kind.from_url
     assert fields is not None  # only kinds that read a URL are asked
     if using is None and not kind.origin_is_connection:
         return (

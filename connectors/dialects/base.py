@@ -10,15 +10,18 @@ from __future__ import annotations
 
 import importlib
 from collections.abc import Sequence
+from pathlib import PurePath
 from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
 import sqlalchemy as sa
 from sqlalchemy.types import TypeEngine
 
 from connectors.errors import LoadError
+from connectors.lineage import names as lineage_names
 from connectors.types import ColumnType
 
 if TYPE_CHECKING:
+    from connectors.lineage.names import DatasetName
     from connectors.loaders.base import Loader
     from connectors.spec.models import Stream
 
@@ -99,6 +102,12 @@ class Dialect:
     """`module:class` of the loader (its bulk-load path)."""
     rights_path: ClassVar[str | None] = None
     """`module:function` listing the rights a load lacks; None: not checked."""
+    lineage_scheme: ClassVar[str] = ""
+    """The scheme of its datasets' namespace in OpenLineage ('' is `name`): `postgres`."""
+    default_port: ClassVar[int | None] = None
+    """The server's port when a URL names none (a dataset's namespace always has one)."""
+    default_schema: ClassVar[str | None] = None
+    """The schema a table without one is in (`public`), named in its lineage dataset."""
 
     def __repr__(self) -> str:
         return f"<dialect {self.name}>"
@@ -179,6 +188,23 @@ class Dialect:
     def quoted(self, name: str) -> str:
         """A checked identifier (or `schema.table`) quoted, part by part."""
         return ".".join(f"{self.quote}{part}{self.quote}" for part in name.split("."))
+
+    # Lineage
+
+    def dataset(self, url: sa.URL, table: str) -> DatasetName:
+        """A table as OpenLineage names it: `scheme://host:port` and `database.schema.table`
+        (a file database: `scheme://path`, and `file.schema.table`, the file's stem being
+        its catalog). Never a user or password."""
+        schema, _, name = table.rpartition(".")
+        scheme = self.lineage_scheme or self.name
+        if self.file_database:
+            catalog = PurePath(url.database or "").stem if self.schemas else None
+            return lineage_names.table(
+                f"{scheme}://{url.database}", catalog, schema or self.default_schema, name
+            )
+        port = url.port or self.default_port
+        namespace = f"{scheme}://{url.host or 'localhost'}" + (f":{port}" if port else "")
+        return lineage_names.table(namespace, url.database, schema or self.default_schema, name)
 
     # Connections and loads
 

@@ -24,6 +24,7 @@ class DuckDB(Dialect):
     max_identifier = None
     sqlglot = "duckdb"
     loader_path = "connectors.loaders.duckdb:DuckDBLoader"
+    default_schema = "main"
 
     def is_transient_error(self, exc: BaseException) -> bool:
         """A lock held by another process, or a write conflict with another connection."""

@@ -7,14 +7,18 @@ what a failed run created (`connectors.loaders.sql_ddl`).
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 import sqlalchemy as sa
 from sqlalchemy.dialects import mysql
 from sqlalchemy.types import TypeEngine
 
 from connectors.dialects.base import STRING, Dialect, decimal_or_text
+from connectors.lineage import names as lineage_names
 from connectors.types import ColumnType
+
+if TYPE_CHECKING:
+    from connectors.lineage.names import DatasetName
 
 KEY = sa.String(255)
 """Key-sized text: MySQL/MariaDB cannot index an unbounded TEXT column."""
@@ -60,6 +64,13 @@ class MySQL(Dialect):
     naive_utc = True
     query_json_parsed = False
     rights_path = "connectors.loaders.preflight:mariadb_missing"
+    default_port = 3306
+
+    def dataset(self, url: sa.URL, table: str) -> DatasetName:
+        """`mysql://host:port` and `database.table`: a `schema.table` names its database."""
+        schema, _, name = table.rpartition(".")
+        namespace = f"mysql://{url.host or 'localhost'}:{url.port or self.default_port}"
+        return lineage_names.table(namespace, schema or url.database, name)
 
     def reflected_name(self, name: str) -> str:
         """SQLAlchemy's MySQL reflection leaves a backtick in a name doubled."""

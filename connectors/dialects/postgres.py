@@ -55,6 +55,9 @@ class Postgres(Dialect):
     arrow_drivers = frozenset({"psycopg2", "psycopg"})
     loader_path = "connectors.loaders.postgres:PostgresLoader"
     rights_path = "connectors.loaders.preflight:postgres_missing"
+    lineage_scheme = "postgres"
+    default_port = 5432
+    default_schema = "public"
 
     def ddl_type(self, ctype: ColumnType, key: bool = False) -> TypeEngine[Any]:
         """JSON is stored as JSONB."""

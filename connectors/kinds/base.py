@@ -15,8 +15,12 @@ from functools import cached_property
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 if TYPE_CHECKING:
+    from pathlib import Path
+
     import pyarrow as pa
 
+    from connectors.connections import Connection
+    from connectors.lineage.names import DatasetName
     from connectors.profiling.sample import Sample
     from connectors.runtime import ReadContext
     from connectors.spec.base import SourceModel
@@ -96,9 +100,16 @@ class SourceKind(Generic[M]):
     origin_is_connection: bool = False
     """A bare URL of the kind stands for a connection holding its origin (a feed's
     `wss://host`), as an API's does; the rest of the URL is the source."""
+    watermarks: bool = True
+    """A profile's candidate cursor makes a drafted spec incremental; False for streams
+    (a topic keeps its own place, a feed has no past to skip)."""
     positioned: bool = False
     """The source keeps its own place (Kafka offsets): its reader starts from the position
     committed with the last load and the new one commits with this load (`ReadContext`)."""
+    datasets: Callable[[M, Connection | None, Path], tuple[DatasetName, ...]] | None = None
+    """The datasets it reads, named as OpenLineage names them (`connectors.lineage.names`),
+    from the spec, its connection (if it names one) and the folder paths start from; None:
+    a plugin that does not say (lineage then names it by its kind and label)."""
 
     @cached_property
     def model(self) -> type[M]:

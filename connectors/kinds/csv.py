@@ -16,6 +16,7 @@ CSV: SourceKind[CsvSource] = SourceKind(
     reader_path="connectors.sources.csv:read",
     label=files.label,
     reaches=files.reaches,
+    datasets=files.datasets,
     sampler_path="connectors.profiling.sample:csv",
     suffixes={".csv": "csv", ".txt": "csv", ".tsv": "tsv", ".tab": "tsv"},
     named_by=frozenset({".csv", ".tsv"}),

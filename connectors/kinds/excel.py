@@ -28,6 +28,7 @@ EXCEL: SourceKind[ExcelSource] = SourceKind(
     reader_path="connectors.sources.excel:read",
     label=files.label,
     reaches=files.reaches,
+    datasets=files.datasets,
     suffixes={".xlsx": "excel", ".xlsm": "excel"},
     named_by=frozenset({".xlsx"}),
     detect_path="connectors.profiling.formats:excel_spec",

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from connectors.kinds.base import Reach
+from connectors.lineage import names
 
 if TYPE_CHECKING:
+    from connectors.connections import Connection
     from connectors.spec.files import FileSource
 
 
@@ -18,3 +21,13 @@ def label(spec: FileSource) -> str:
 def reaches(spec: FileSource) -> Reach:
     """The path or URL (a glob as written)."""
     return Reach(locations=(spec.path,))
+
+
+def datasets(
+    spec: FileSource, _connection: Connection | None, base_dir: Path
+) -> tuple[names.DatasetName, ...]:
+    """The file (or glob, as written) as a path from the spec's folder, or its URL."""
+    path = spec.path
+    if "://" not in path:
+        path = str((base_dir / path).resolve())
+    return (names.location(path),)

@@ -16,6 +16,7 @@ JSON: SourceKind[JsonSource] = SourceKind(
     reader_path="connectors.sources.json:read",
     label=files.label,
     reaches=files.reaches,
+    datasets=files.datasets,
     suffixes={".json": "json"},
     named_by=frozenset({".json"}),
     detect_path="connectors.profiling.formats:json_spec",
@@ -27,6 +28,7 @@ JSONL: SourceKind[JsonlSource] = SourceKind(
     reader_path="connectors.sources.json:read",
     label=files.label,
     reaches=files.reaches,
+    datasets=files.datasets,
     suffixes={".jsonl": "jsonl", ".ndjson": "jsonl"},
     named_by=frozenset({".jsonl", ".ndjson"}),
 )

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from connectors.errors import SpecError
 from connectors.kinds.base import Reach, SourceKind
 from connectors.kinds.streams import bounds
+from connectors.lineage.names import DatasetName
 
 if TYPE_CHECKING:
+    from connectors.connections import Connection
     from connectors.spec.kafka import KafkaSource
 
 
@@ -36,6 +39,20 @@ def _from_url(url: str, connection: str | None) -> dict[str, Any]:
     return {"connection": connection, "topics": topics}
 
 
+def _datasets(
+    spec: KafkaSource, connection: Connection | None, _base_dir: Path
+) -> tuple[DatasetName, ...]:
+    """Each topic, in the namespace of the first bootstrap server (`kafka://host:port`)."""
+    if connection is None:
+        raise SpecError(f"{spec.connection}: a Kafka source needs its connection")
+    servers = str(connection.extra.get("bootstrap.servers") or "")
+    first = (
+        servers.split(",", maxsplit=1)[0].strip() or f"{connection.host}:{connection.port or 9092}"
+    )
+    server = first.rpartition("://")[2].rpartition("@")[2]
+    return tuple(DatasetName(f"kafka://{server}", topic) for topic in spec.topics)
+
+
 KAFKA: SourceKind[KafkaSource] = SourceKind(
     name="kafka",
     model_path="connectors.spec.kafka:KafkaSource",
@@ -47,4 +64,6 @@ KAFKA: SourceKind[KafkaSource] = SourceKind(
     from_url=_from_url,
     positioned=True,
     hints=bounds,
+    watermarks=False,
+    datasets=_datasets,
 )

@@ -16,6 +16,7 @@ PARQUET: SourceKind[ParquetSource] = SourceKind(
     reader_path="connectors.sources.parquet:read",
     label=files.label,
     reaches=files.reaches,
+    datasets=files.datasets,
     sampler_path="connectors.profiling.sample:parquet",
     suffixes={".parquet": "parquet", ".pq": "parquet"},
     named_by=frozenset({".parquet"}),

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import TYPE_CHECKING
 
+from connectors.errors import SpecError
 from connectors.kinds.base import Reach, SourceKind
+from connectors.lineage import names
 
 if TYPE_CHECKING:
+    from connectors.connections import Connection
     from connectors.spec.rest import RestSource
 
 
@@ -16,6 +20,17 @@ def _label(spec: RestSource) -> str:
 
 def _reaches(spec: RestSource) -> Reach:
     return Reach(connections=((spec.connection, "API"),), hosts_of=(spec.connection,))
+
+
+def _datasets(
+    spec: RestSource, connection: Connection | None, _base_dir: Path
+) -> tuple[names.DatasetName, ...]:
+    """The endpoint under the connection's base URL (which holds no login or token)."""
+    from connectors.sources.rest import base_url
+
+    if connection is None:
+        raise SpecError(f"{spec.connection}: a rest source needs its connection")
+    return (names.endpoint(base_url(connection), spec.endpoint),)
 
 
 REST: SourceKind[RestSource] = SourceKind(
@@ -28,4 +43,5 @@ REST: SourceKind[RestSource] = SourceKind(
     found=("records", "pagination", "params"),
     schemes=frozenset({"http", "https"}),
     origin_is_connection=True,
+    datasets=_datasets,
 )

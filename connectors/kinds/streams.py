@@ -7,7 +7,12 @@ from typing import Any
 
 from connectors.kinds.base import Hints
 
-_FOR = re.compile(r"\bfor\s+(\d{1,5})\s+(seconds?|secs?|s|minutes?|mins?)\b", re.IGNORECASE)
+_FOR = re.compile(
+    r"\bfor\s+(?:at\s+most\s+|up\s+to\s+)?(\d{1,5}|an?|one|two|three|four|five|ten|half\s+an?)"
+    r"\s+(seconds?|secs?|s|minutes?|mins?)\b",
+    re.IGNORECASE,
+)
+_WORDS = {"a": 1, "an": 1, "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "ten": 10}
 _UP_TO = re.compile(r"\b(?:at\s+most|up\s+to)\s+(\d{1,9})\s+messages?\b", re.IGNORECASE)
 
 
@@ -17,7 +22,9 @@ def bounds(text: str) -> Hints:
     options: dict[str, Any] = {}
     spans = []
     if during := _FOR.search(text):
-        seconds = int(during.group(1)) * (60 if during.group(2).lower().startswith("m") else 1)
+        count, unit = during.group(1).lower(), during.group(2).lower()
+        amount = 0.5 if count.startswith("half") else _WORDS.get(count) or int(count)
+        seconds = int(amount * (60 if unit.startswith("m") else 1))
         options["max_seconds"] = seconds
         spans.append(during.span())
     if most := _UP_TO.search(text):

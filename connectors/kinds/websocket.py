@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qsl, urlsplit
 
 from connectors.errors import SpecError
 from connectors.kinds.base import Reach, SourceKind
 from connectors.kinds.streams import bounds
+from connectors.lineage import names
 
 if TYPE_CHECKING:
+    from connectors.connections import Connection
     from connectors.spec.websocket import WebSocketSource
 
 
@@ -36,6 +39,18 @@ def _from_url(url: str, connection: str | None) -> dict[str, Any]:
     return fields
 
 
+def _datasets(
+    spec: WebSocketSource, connection: Connection | None, _base_dir: Path
+) -> tuple[names.DatasetName, ...]:
+    """The feed's endpoint under the connection's origin (`wss://host`, no credentials)."""
+    from connectors.sources.rest import connection_url
+
+    if connection is None:
+        raise SpecError(f"{spec.connection}: a feed needs its connection")
+    origin = connection_url(connection)
+    return (names.endpoint(f"{origin.scheme}://{origin.netloc}{origin.path}", spec.endpoint),)
+
+
 WEBSOCKET: SourceKind[WebSocketSource] = SourceKind(
     name="websocket",
     model_path="connectors.spec.websocket:WebSocketSource",
@@ -47,4 +62,6 @@ WEBSOCKET: SourceKind[WebSocketSource] = SourceKind(
     from_url=_from_url,
     origin_is_connection=True,
     hints=bounds,
+    watermarks=False,
+    datasets=_datasets,
 )

@@ -30,6 +30,7 @@ XML: SourceKind[XmlSource] = SourceKind(
     reader_path="connectors.sources.xml:read",
     label=files.label,
     reaches=files.reaches,
+    datasets=files.datasets,
     suffixes={".xml": "xml"},
     named_by=frozenset({".xml"}),
     detect_path="connectors.profiling.formats:xml_spec",

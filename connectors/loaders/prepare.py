@@ -228,7 +228,10 @@ def _cast_rows(
     bad[list(reasons)] = True
     rows = sorted(reasons)
     raw = batch.take(pa.array(rows)).to_pylist()
-    job.rejects.add("contract", [reasons[row] for row in rows], raw, [None] * len(rows))
+    # The rows are the transform's output: protected already (`transform.protect`).
+    job.rejects.add(
+        "contract", [reasons[row] for row in rows], raw, [None] * len(rows), protected=True
+    )
     return cast_batch.filter(pa.array(~bad))
 
 
@@ -304,7 +307,7 @@ def reject_null_keys(batches: Iterator[pa.RecordBatch], job: LoadJob) -> Iterato
         reasons = [
             f"key {', '.join(k for k in keys if row[k] is None)} is null" for row in rejected
         ]
-        job.rejects.add("key", reasons, rejected, [None] * len(rejected))
+        job.rejects.add("key", reasons, rejected, [None] * len(rejected), protected=True)
         yield batch.filter(pc.invert(bad))
 
 

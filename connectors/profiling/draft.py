@@ -7,7 +7,10 @@ inferred ones, and keys, mode and cursor follow the profile's candidates:
 - a candidate key (an id-named one first) makes the stream an upsert on it, else append;
 - required columns are the key's, plus, on a fully read source, every column without
   nulls (a sample cannot promise that);
-- a candidate cursor becomes the incremental cursor.
+- a candidate cursor becomes the incremental cursor;
+- columns the profile flags as personal data get a proposed `protect` rule (`proposals`):
+  off by default, the description lists them with the line to add; `protect=True` writes
+  them (hash and mask columns are then typed `string`).
 """
 
 from __future__ import annotations
@@ -20,29 +23,48 @@ from connectors import kinds
 from connectors.errors import SpecError
 from connectors.profiling import quality
 from connectors.profiling.columns import NULL_TOKEN
-from connectors.profiling.model import Profile
+from connectors.profiling.model import ColumnProfile, Profile
 from connectors.spec.models import Pipeline
 from connectors.transforms.names import normalize_name
 
+_MASKED = ("phone", "mobile", "iban", "card")
+_REDACTED = ("name", "address", "street", "birth", "dob")
+
 
 def pipeline(
-    profile: Profile, name: str, table: str | None = None, target: str | None = None
+    profile: Profile,
+    name: str,
+    table: str | None = None,
+    target: str | None = None,
+    *,
+    protect: bool = False,
 ) -> Pipeline:
-    """The pipeline `name`, one stream loading the profiled source into `table` (or `name`)."""
+    """The pipeline `name`, one stream loading the profiled source into `table` (or `name`);
+    with `protect`, the proposed protection of personal data is written too."""
     names = {c.name: normalize_name(c.name, i) for i, c in enumerate(profile.columns, start=1)}
     likely = quality.likely_key(profile)
     key = [names[column] for column in likely] if likely in profile.keys else []
+    follows = kinds.kind_named(profile.source["kind"]).watermarks
+    cursor = names[profile.cursors[0]] if profile.cursors and follows else None
+    proposed = proposals(profile, names, key, cursor)
+    transform = _transform(profile, names, key)
+    if protect and proposed:
+        transform["protect"] = proposed
+        transform["types"].update({c: "string" for c, rule in proposed.items() if rule != "redact"})
+        # A redacted column loads nulls: it cannot be NOT NULL in the table.
+        transform["required"] = [c for c in transform["required"] if proposed.get(c) != "redact"]
     stream: dict[str, Any] = {
         "name": name,
         "source": _source(profile),
-        "transform": _transform(profile, names, key),
+        "transform": transform,
         "load": {"table": table or name, "mode": "upsert" if key else "append", "keys": key},
     }
-    if profile.cursors:
-        stream["incremental"] = {"cursor": names[profile.cursors[0]]}
+    if cursor is not None:
+        stream["incremental"] = {"cursor": cursor}
     document: dict[str, Any] = {
         "pipeline": name,
-        "description": f"Drafted by `dagsmith init` from a profile of {_rows(profile)}",
+        "description": f"Drafted by `dagsmith init` from a profile of {_rows(profile)}"
+        + _protection_note(proposed, protect),
         "target": target,
         "streams": [stream],
     }
@@ -51,6 +73,46 @@ def pipeline(
     except ValidationError as exc:
         problems = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())
         raise SpecError(f"cannot draft pipeline {name!r}: {problems}") from None
+
+
+def proposals(
+    profile: Profile, names: dict[str, str], key: list[str], cursor: str | None
+) -> dict[str, str]:
+    """A `protect` rule for each column the profile flags as personal data, by output name:
+    phone, card and IBAN numbers are masked, names, addresses and birth dates redacted,
+    the rest (e-mails, ids such as an SSN, IP addresses) hashed, so they still join. A key
+    can only be hashed; the incremental cursor is left alone."""
+    proposed = {}
+    for column in profile.columns:
+        name = names[column.name]
+        if not column.pii or name == cursor:
+            continue
+        rule = proposed_rule(column)
+        proposed[name] = "hash" if name in key else rule
+    return proposed
+
+
+def proposed_rule(column: ColumnProfile) -> str:
+    """hash, mask or redact, from the column's pattern hints, else its name."""
+    name = column.name.lower()
+    if {"email", "ipv4"} & set(column.hints) or any(w in name for w in ("mail", "ip_")):
+        return "hash"
+    if "phone" in column.hints or any(word in name for word in _MASKED):
+        return "mask"
+    return "redact" if any(word in name for word in _REDACTED) else "hash"
+
+
+def _protection_note(proposed: dict[str, str], written: bool) -> str:
+    """What the description says of personal data: protected as proposed, or how to."""
+    if not proposed:
+        return ""
+    rules = ", ".join(f"{column}: {rule}" for column, rule in proposed.items())
+    if written:
+        return f". Personal data protected as proposed: protect: {{{rules}}}"
+    return (
+        f". Likely personal data, NOT protected: {', '.join(proposed)}; to protect it, add "
+        f"transform.protect: {{{rules}}} (or draft with `dagsmith init --protect`)"
+    )[:1000]
 
 
 def _rows(profile: Profile) -> str:

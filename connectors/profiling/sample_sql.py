@@ -12,9 +12,10 @@ from __future__ import annotations
 
 import pyarrow as pa
 
-from connectors import sources
+from connectors import kinds, sources
 from connectors.connections import lookup, to_sqlalchemy_url
 from connectors.dialects import Dialect, dialect_for
+from connectors.errors import SourceError
 from connectors.profiling.model import Count
 from connectors.runtime import ReadContext
 from connectors.spec.sources import SourceSpec
@@ -81,6 +82,13 @@ def head(spec: SourceSpec, ctx: ReadContext, limit: int | None) -> tuple[pa.Tabl
         close = getattr(reader, "close", None)
         if close is not None:
             close()  # stops a database cursor or an open file at once
+    if not batches:  # a quiet topic or feed gives no batch at all
+        raise SourceError(
+            f"{kinds.kind_of(spec).label(spec)}: nothing to sample: no record arrived while "
+            "it was read",
+            hint="profile it again once it holds records, or write the spec by hand "
+            "(docs/sources.md)",
+        )
     return pa.Table.from_batches(batches), True
 
 

@@ -110,8 +110,31 @@ def _config(spec: KafkaSource, conn: Connection) -> dict[str, Any]:
         # Where a committed offset is gone (past the topic's retention).
         "auto.offset.reset": spec.start,
         "client.id": settings.get("client.id", "dagsmith"),
-        "logger": log,
+        "logger": _librdkafka_log(),
     }
+
+
+class _Once(logging.Filter):
+    """Lets each distinct line through once: librdkafka says "Connect ... failed" every
+    few milliseconds while a broker is down."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._seen: set[str] = set()
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        line = record.getMessage()
+        if line in self._seen:
+            return False
+        self._seen.add(line)
+        return True
+
+
+def _librdkafka_log() -> logging.Logger:
+    """The logger librdkafka writes to: dagsmith's, each distinct line once per read."""
+    logger = logging.getLogger("dagsmith.kafka")
+    logger.filters = [_Once()]
+    return logger
 
 
 def _consume(
@@ -125,12 +148,18 @@ def _consume(
     a message was read from."""
     partitions = _partitions(spec, consumer)
     consumer.assign([_at(spec, start, topic, number) for topic, number in partitions])
-    pending, offsets = set(partitions), {}
+    pending = set(partitions)
+    offsets: dict[Partition, int] = {}
     read, deadline = 0, time.monotonic() + spec.max_seconds
     while pending and read < spec.max_messages and (left := deadline - time.monotonic()) > 0:
         batch = consumer.consume(min(10_000, spec.max_messages - read), min(left, _POLL_SECONDS))
         for message in batch:
             if (error := message.error()) is not None:
+                if error.code() == KafkaError._PARTITION_EOF:
+                    # Its end is where the next run starts, a partition that began at
+                    # `latest` and read nothing included: what arrives meanwhile is read.
+                    topic, number, offset = _place(message)
+                    offsets[(topic, number)] = max(offsets.get((topic, number), 0), offset)
                 _on_error(spec, error, message, pending)
                 continue
             read += 1

@@ -20,6 +20,12 @@ from connectors.spec.base import (
     TableName,
 )
 from connectors.spec.filter import Filter
+from connectors.spec.protect import (
+    PROTECT_DESCRIPTION,
+    ProtectRule,
+    protect_problems,
+    stream_problems,
+)
 from connectors.spec.sources import SourceSpec
 
 SCHEDULE_PRESETS = ("@once", "@hourly", "@daily", "@weekly", "@monthly", "@yearly")
@@ -115,7 +121,7 @@ class Step(SpecModel):
 
 class Transform(SpecModel):
     """Rules applied to each record, in this order: rename, normalize_names, select/drop,
-    strings, types, fill, filter, required, ranges, steps, dedupe.
+    strings, types, fill, filter, required, ranges, protect, steps, dedupe.
 
     A column that only `filter` reads survives select/drop until the filter has run, so a
     filter may test a column that is not loaded.
@@ -160,6 +166,9 @@ class Transform(SpecModel):
             "null; 'keep' keeps them. Either way they never satisfy `required` or `ranges`."
         ),
     )
+    protect: dict[Identifier, ProtectRule] = Field(
+        default_factory=dict, description=PROTECT_DESCRIPTION
+    )
     steps: list[Step] = Field(default_factory=list)
     dedupe: Dedupe | None = None
     max_rejects: int | float | None = Field(
@@ -185,6 +194,12 @@ class Transform(SpecModel):
         if isinstance(value, int) and value < 0:
             raise ValueError("a count of rejects cannot be negative")
         return value
+
+    @model_validator(mode="after")
+    def _protect(self) -> Transform:
+        if problems := protect_problems(self):
+            raise ValueError("; ".join(problems))
+        return self
 
 
 class Load(SpecModel):
@@ -264,6 +279,12 @@ class Stream(SpecModel):
     batch_rows: int = Field(
         default=131_072, ge=1_000, le=10_000_000, description="Rows per in-flight batch."
     )
+
+    @model_validator(mode="after")
+    def _protected_keys(self) -> Stream:
+        if problems := stream_problems(self):
+            raise ValueError("; ".join(problems))
+        return self
 
     @model_validator(mode="after")
     def _incremental_mode(self) -> Stream:

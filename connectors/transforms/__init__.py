@@ -1,6 +1,7 @@
 """Transforms: the spec's `transform` rules applied to a stream of Arrow batches.
 
-`apply` is the entry point; `pushdown` is the part of a filter a database source may run
+`apply` is the entry point; `protector` reads the keys of `protect` (docs/protect.md);
+`pushdown` is the part of a filter a database source may run
 in its query; `output_types` tells a loader which spec type each output
 column has (a declared type wins: json and timestamptz travel as Arrow text and
 timestamps).
@@ -14,9 +15,18 @@ from connectors.spec.models import Load, Transform
 from connectors.transforms.engine import apply
 from connectors.transforms.filter import pushdown
 from connectors.transforms.names import normalize_name
+from connectors.transforms.protect import Protector, protector
 from connectors.types import ColumnType
 
-__all__ = ["apply", "normalize_name", "output_types", "pushdown", "upsert_keys"]
+__all__ = [
+    "Protector",
+    "apply",
+    "normalize_name",
+    "output_types",
+    "protector",
+    "pushdown",
+    "upsert_keys",
+]
 
 
 def upsert_keys(load: Load) -> list[str]:

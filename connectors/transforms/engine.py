@@ -9,6 +9,7 @@ from collections import Counter
 from collections.abc import Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from functools import reduce
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -23,6 +24,7 @@ from connectors.transforms.casting import Cast, cast_column, is_text
 from connectors.transforms.filter import Mask, compile_filter, filter_batch
 from connectors.transforms.names import Layout, plan_layout
 from connectors.transforms.nulls import declared_non_null, non_null
+from connectors.transforms.protect import Protector, protector
 from connectors.transforms.strings import normalize_text
 from connectors.transforms.udf import Udf, cast_to, empty_batch, load_steps, run_step
 from connectors.transforms.validate import (
@@ -48,6 +50,7 @@ def apply(
     rejects: Rejects,
     stats: StreamStats,
     keys: Sequence[str] = (),
+    guard: Protector | None = None,
 ) -> Iterator[pa.RecordBatch]:
     """Apply `spec` to a stream of source batches, lazily, one batch at a time.
 
@@ -59,21 +62,32 @@ def apply(
     whose upsert `keys` hold a null is rejected here too (rule `key`), while its source row
     is at hand. `dedupe` is left to the loader, which sees the whole stream.
 
+    `protect` is applied after the checks (which see the clear values) and before the
+    steps; `guard` holds its keys (read from the working folder's connections when None),
+    and protects every row `rejects` keeps. A reason never quotes a protected value.
+
     Raises:
-        TransformError: At once for a step that cannot be imported or a fill/range value
-            that does not fit its declared type; on the first batch for a rule naming a
-            missing column; later for a failing step or an unstable step output.
+        TransformError: At once for a step that cannot be imported, a fill/range value
+            that does not fit its declared type, or a hash key that is not configured; on
+            the first batch for a rule naming a missing column; later for a failing step or
+            an unstable step output.
     """
     steps = load_steps(spec.steps)
     check_declared_values(spec)
-    return _Run(spec, steps, rejects, stats, list(keys)).stream(batches)
+    guard = guard or protector(spec, Path.cwd())
+    if rejects.protector is None:
+        rejects.protector = guard
+    return _Run(spec, steps, rejects, stats, list(keys), guard).stream(batches)
 
 
 class _Frame:
     """One batch in flight, and where each of its rows sits in the source batch."""
 
-    def __init__(self, raw: pa.RecordBatch, offset: int, rejects: Rejects) -> None:
+    def __init__(
+        self, raw: pa.RecordBatch, offset: int, rejects: Rejects, protected: frozenset[str]
+    ) -> None:
         self.raw = raw
+        self.protected = protected
         self.batch = raw
         self.offset = offset
         self.rejects = rejects
@@ -91,9 +105,11 @@ class _Frame:
         reasons: dict[int, list[str]] = {row: [] for row in rows.to_pylist()}
         for failure in failures:
             where = pc.indices_nonzero(failure.mask)
-            shown = failure.values.take(where).to_pylist() if failure.values is not None else None
+            values = None if failure.column in self.protected else failure.values
+            shown = values.take(where).to_pylist() if values is not None else None
             for i, row in enumerate(where.to_pylist()):
-                reasons[row].append(_reason(failure, shown[i] if shown is not None else None))
+                value = shown[i] if shown is not None else None
+                reasons[row].append(_reason(failure, shown is not None, value))
         source = self.positions.take(rows)
         self.rejects.add(
             rule,
@@ -118,8 +134,9 @@ def _as_given(batch: pa.RecordBatch) -> list[dict[str, Any]]:
     return rows
 
 
-def _reason(failure: Failure, value: object) -> str:
-    if failure.values is None:
+def _reason(failure: Failure, quoted: bool, value: object) -> str:
+    """Why a row failed, quoting its value unless the value is protected."""
+    if not quoted:
         return f"column {failure.column!r} {failure.message}"
     text = value if isinstance(value, str) else str(value)
     if len(text) > _SHOWN_CHARS:
@@ -138,8 +155,10 @@ class _Run:
         rejects: Rejects,
         stats: StreamStats,
         keys: list[str],
+        guard: Protector,
     ):
         self.spec = spec
+        self.guard = guard
         self.keys = keys
         self.steps = steps
         self.rejects = rejects
@@ -167,12 +186,12 @@ class _Run:
 
     def _batch(self, raw: pa.RecordBatch) -> pa.RecordBatch:
         self.stats.rows_read += raw.num_rows
-        frame = _Frame(raw, self.offset, self.rejects)
+        frame = _Frame(raw, self.offset, self.rejects, frozenset(self.spec.protect))
         self.offset += raw.num_rows
         frame.batch = self._strings(self._arrange(frame))
         self._types(frame)
         self._check(frame)
-        batch = frame.batch
+        batch = self.guard.batch(frame.batch)
         for udf in self.steps:
             rows_in = batch.num_rows
             batch = run_step(udf, batch, self.declared)
@@ -188,6 +207,7 @@ class _Run:
         if not key:
             _refuse_empty(self.spec)
         if key not in self.layouts:
+            self.guard.check_names(list(key))
             self.layouts[key] = plan_layout(self.spec, list(key))
             if len(self.layouts) == 1:
                 self._first_layout(self.layouts[key])
@@ -302,6 +322,7 @@ class _Run:
             (spec.filter, "filter: %d row(s) filtered out", (tally["filtered"],)),
             (spec.required, "required: %d row(s) rejected", (tally["required"],)),
             (spec.ranges, "ranges: %d row(s) rejected", (tally["range"],)),
+            (spec.protect, "protect: %s", (self.guard.summary(),)),
         ]
         for active, message, args in lines:
             if active:

@@ -13,6 +13,7 @@ import pyarrow as pa
 
 from connectors.errors import TransformError
 from connectors.spec.models import Strings, Transform
+from connectors.spec.protect import action
 from connectors.transforms.casting import is_text, keeps_values
 from connectors.transforms.names import Layout
 
@@ -32,6 +33,8 @@ def non_null(spec: Transform, layout: Layout, source: pa.Schema) -> frozenset[st
 def _nulls(spec: Transform, name: str, dtype: pa.DataType) -> bool:
     """Whether a rule may turn a value of the column into null."""
     if is_text(dtype) and _emptied(spec.strings, name):
+        return True
+    if name in spec.protect and action(spec.protect[name]) in ("redact", "drop"):
         return True
     declared = spec.types.get(name)
     if declared is not None and not keeps_values(dtype, declared):

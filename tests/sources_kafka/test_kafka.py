@@ -173,7 +173,7 @@ def test_into_postgres_the_offsets_commit_beside_the_table(
 
 
 def test_an_unknown_topic_and_a_silent_broker_are_clear_errors(
-    kafka: Broker, project: Path, monkeypatch: pytest.MonkeyPatch
+    kafka: Broker, project: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
 ) -> None:
     known = kafka.topic()
     with pytest.raises(SourceError, match=r"holds no topic 'nope'.*") as caught:
@@ -182,6 +182,9 @@ def test_an_unknown_topic_and_a_silent_broker_are_clear_errors(
     monkeypatch.setenv("AIRFLOW_CONN_EVENTS", "kafka://127.0.0.1:1")
     with pytest.raises(SourceError, match="the brokers did not answer"):
         _run(project, _spec("[nope]"))
+    # librdkafka retries every few milliseconds: each distinct line is logged once.
+    refused = [r for r in caplog.records if "Connection refused" in r.getMessage()]
+    assert 0 < len(refused) <= 3
 
 
 def test_connection_settings_beyond_security_are_refused(
@@ -258,6 +261,10 @@ def test_init_writes_a_kafka_spec_that_runs_as_written(
     )
     assert made.returncode == 0, made.stderr
     spec = project / "pipelines" / "events.yaml"
+    stream = parse_spec(spec.read_text()).streams[0]
+    # A sample of a topic is never all of it: only a key is required; no cursor drafted.
+    assert set(stream.transform.required) <= set(stream.load.keys)
+    assert stream.incremental is None
     ran = dagsmith("run", str(spec), "--json", cwd=project, env=env)
     assert ran.returncode == 0, ran.stderr
     assert json.loads(ran.stdout)["streams"][0]["rows_loaded"] == 25
@@ -359,3 +366,29 @@ def test_a_topic_that_appears_between_runs_is_read_from_its_start(
     kafka.produce(first, ({"id": i} for i in range(160, 170)))
     assert _run(project, spec) == (70, 0)
     assert _ids(project) == list(range(170))
+
+
+def test_start_latest_reads_what_arrives_after_the_first_run(kafka: Broker, project: Path) -> None:
+    """A partition that read nothing keeps the end it reached: the messages that arrive
+    before the next run are read by it. (The topic starts empty: Tansu answers a
+    ListOffsets request, which `latest` sends, with an end short of the true one.)"""
+    topic = kafka.topic()
+    spec = _spec(f"[{topic}]", ", start: latest")
+    assert _run(project, spec) == (0, 0)
+    kafka.produce(topic, ({"id": i} for i in range(6)))
+    assert _run(project, spec) == (6, 0)
+    assert _ids(project) == list(range(6))
+
+
+def test_a_quiet_topic_cannot_be_profiled_and_says_so(
+    kafka: Broker, project: Path, dagsmith: Cli
+) -> None:
+    topic = kafka.topic()
+    env = {"AIRFLOW_CONN_EVENTS": kafka.url}
+    for command in ("profile", "init"):
+        args = [command, f"kafka://{topic}", "--connection", "events"]
+        done = dagsmith(
+            *args, *(["--name", "quiet"] if command == "init" else []), cwd=project, env=env
+        )
+        assert done.returncode != 0
+        assert "nothing to sample" in done.stderr and "Traceback" not in done.stderr
