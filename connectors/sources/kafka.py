@@ -154,18 +154,20 @@ def _consume(
     while pending and read < spec.max_messages and (left := deadline - time.monotonic()) > 0:
         batch = consumer.consume(min(10_000, spec.max_messages - read), min(left, _POLL_SECONDS))
         for message in batch:
-            if (error := message.error()) is not None:
-                if error.code() == KafkaError._PARTITION_EOF:
-                    # Its end is where the next run starts, a partition that began at
-                    # `latest` and read nothing included: what arrives meanwhile is read.
-                    topic, number, offset = _place(message)
-                    offsets[(topic, number)] = max(offsets.get((topic, number), 0), offset)
-                _on_error(spec, error, message, pending)
+            error = message.error()
+            if error is not None and error.code() != KafkaError._PARTITION_EOF:
+                _on_error(spec, error)  # such an event may name no partition
+                continue
+            place = topic, number, offset = _place(message)
+            if error is not None:
+                # A partition's end is where the next run starts, one that began at `latest`
+                # and read nothing included: what arrives meanwhile is read.
+                offsets[(topic, number)] = max(offsets.get((topic, number), 0), offset)
+                pending.discard((topic, number))
                 continue
             read += 1
-            topic, number, offset = _place(message)
             offsets[(topic, number)] = offset + 1
-            if (line := _line(spec, message, read, ctx)) is not None:
+            if line := _line(spec, message, place, read, ctx):
                 out.write(line)
     log.info(
         "%s: %d message(s) read, %d partition(s) at their end",
@@ -213,40 +215,36 @@ def _at(spec: KafkaSource, start: dict[str, Any], topic: str, number: int) -> To
 
 
 def _place(message: Message) -> tuple[str, int, int]:
-    """A message's topic, partition and offset (only an error event goes without them)."""
+    """A message's (or a partition end's) topic, partition and offset."""
     topic, number, offset = message.topic(), message.partition(), message.offset()
     assert topic is not None and number is not None and offset is not None
     return topic, number, offset
 
 
-def _on_error(
-    spec: KafkaSource, error: KafkaError, message: Message, pending: set[Partition]
-) -> None:
-    if error.code() == KafkaError._PARTITION_EOF:
-        pending.discard((message.topic(), message.partition()))
-    elif error.fatal() or not error.retriable():
+def _on_error(spec: KafkaSource, error: KafkaError) -> None:
+    if error.fatal() or not error.retriable():
         raise SourceError(
             f"connection {spec.connection!r}: {error.str()}",
             hint="check the topic and the connection's rights to read it",
         )
-    else:  # a broker restarting or a rebalance of leaders: librdkafka carries on
-        log.warning("%s: %s (retrying)", spec.connection, error.str())
+    # A broker restarting or a rebalance of leaders: librdkafka carries on.
+    log.warning("%s: %s (retrying)", spec.connection, error.str())
 
 
-def _line(spec: KafkaSource, message: Message, number: int, ctx: ReadContext) -> bytes | None:
+def _line(
+    spec: KafkaSource, message: Message, place: tuple[str, int, int], number: int, ctx: ReadContext
+) -> bytes | None:
     """The message's record as one JSON line, with the metadata asked for; None when the
     value is not a JSON object (then it is rejected)."""
-    topic, partition, offset = _place(message)
-    where = f"{topic}[{partition}] offset {offset}"
     value = message.value()
     try:
         record = orjson.loads(value) if value is not None else None
     except orjson.JSONDecodeError as exc:
-        _reject(ctx, f"{where}: the value is not JSON ({exc})", value, number)
+        _reject(ctx, place, f"the value is not JSON ({exc})", value, number)
         return None
     if not isinstance(record, dict):
         what = "no value (a tombstone)" if value is None else f"a JSON {type(record).__name__}"
-        _reject(ctx, f"{where}: {what}, not an object", value, number)
+        _reject(ctx, place, f"{what}, not an object", value, number)
         return None
     if not spec.metadata and value is not None and b"\n" not in value:
         return value + b"\n"  # already one line of JSON: no need to write it again
@@ -265,7 +263,10 @@ def _metadata(message: Message, name: str) -> Any:
     return message.topic() if name == "topic" else getattr(message, name)()
 
 
-def _reject(ctx: ReadContext, reason: str, value: bytes | None, number: int) -> None:
+def _reject(
+    ctx: ReadContext, place: tuple[str, int, int], why: str, value: bytes | None, number: int
+) -> None:
+    reason = "{}[{}] offset {}: ".format(*place) + why
     raw = value.decode("utf-8", errors="replace") if value is not None else None
     ctx.rejects.add("kafka_message", [reason], [{"value": raw}], [number], at_source=True)
 
