@@ -18,6 +18,7 @@ from connectors.errors import LoadError
 from connectors.loaders.base import LoadJob
 from connectors.runtime import log
 from connectors.transforms.casting import cast_column
+from connectors.transforms.validate import Failure, failure_reasons
 from connectors.types import ColumnType
 
 SEQ = "_dagsmith_seq"
@@ -212,26 +213,24 @@ def _recast(extract: Extract, changed: dict[str, ColumnType], job: LoadJob) -> E
 def _cast_rows(
     batch: pa.RecordBatch, changed: dict[str, ColumnType], job: LoadJob
 ) -> pa.RecordBatch:
-    reasons: dict[int, str] = {}
-    columns = dict(zip(batch.schema.names, batch.columns, strict=True))
+    failures = []
+    cast_batch = batch
     for name, ctype in changed.items():
         cast = cast_column(batch.column(name), ctype)
-        for problem in cast.problems:
-            for row in np.flatnonzero(problem.mask.to_numpy(zero_copy_only=False)):
-                value = batch.column(name)[int(row)].as_py()
-                reasons.setdefault(int(row), f"column {name!r}: {value!r} {problem.message}")
-        columns[name] = cast.values
-    cast_batch = pa.RecordBatch.from_arrays(list(columns.values()), names=list(columns))
-    if not reasons:
+        failures += [Failure(name, p.mask, p.message, batch.column(name)) for p in cast.problems]
+        cast_batch = cast_batch.set_column(batch.schema.get_field_index(name), name, cast.values)
+    if not failures:
         return cast_batch
-    bad = np.zeros(batch.num_rows, dtype=bool)
-    bad[list(reasons)] = True
+    # The rows are the transform's output, protected already (`transform.protect`): the
+    # values quoted are the ones that would have been loaded.
+    reasons = failure_reasons(failures, frozenset())
     rows = sorted(reasons)
     raw = batch.take(pa.array(rows)).to_pylist()
-    # The rows are the transform's output: protected already (`transform.protect`).
     job.rejects.add(
         "contract", [reasons[row] for row in rows], raw, [None] * len(rows), protected=True
     )
+    bad = np.zeros(batch.num_rows, dtype=bool)
+    bad[rows] = True
     return cast_batch.filter(pa.array(~bad))
 
 

@@ -32,6 +32,7 @@ from connectors.transforms.validate import (
     Failure,
     check_declared_values,
     compile_checks,
+    failure_reasons,
     fill,
     missing_required,
     null_keys,
@@ -41,7 +42,6 @@ from connectors.transforms.validate import (
 )
 
 log = logging.getLogger("dagsmith")
-_SHOWN_CHARS = 60
 
 
 def apply(
@@ -102,18 +102,11 @@ class _Frame:
             return 0
         bad = reduce(pc.or_, [failure.mask for failure in failures])
         rows = pc.indices_nonzero(bad)
-        reasons: dict[int, list[str]] = {row: [] for row in rows.to_pylist()}
-        for failure in failures:
-            where = pc.indices_nonzero(failure.mask)
-            values = None if failure.column in self.protected else failure.values
-            shown = values.take(where).to_pylist() if values is not None else None
-            for i, row in enumerate(where.to_pylist()):
-                value = shown[i] if shown is not None else None
-                reasons[row].append(_reason(failure, shown is not None, value))
+        reasons = failure_reasons(failures, self.protected)
         source = self.positions.take(rows)
         self.rejects.add(
             rule,
-            ["; ".join(reason) for reason in reasons.values()],
+            [reasons[row] for row in rows.to_pylist()],
             _as_given(self.raw.take(source)),
             self.rejects.data_rows(source.to_numpy() + self.offset + 1).tolist(),
         )
@@ -132,17 +125,6 @@ def _as_given(batch: pa.RecordBatch) -> list[dict[str, Any]]:
                 text = row[field.name]
                 row[field.name] = None if text is None else json.loads(text)
     return rows
-
-
-def _reason(failure: Failure, quoted: bool, value: object) -> str:
-    """Why a row failed, quoting its value unless the value is protected."""
-    if not quoted:
-        return f"column {failure.column!r} {failure.message}"
-    text = value if isinstance(value, str) else str(value)
-    if len(text) > _SHOWN_CHARS:
-        text = text[: _SHOWN_CHARS - 3] + "..."
-    shown = repr(text) if isinstance(value, str) else text
-    return f"column {failure.column!r}: {shown} {failure.message}"
 
 
 class _Run:

@@ -19,6 +19,7 @@ from connectors.transforms.casting import cast_column
 from connectors.types import ColumnType
 
 _SHOWN_ALLOWED = 5
+_SHOWN_CHARS = 60
 
 
 @dataclass(frozen=True)
@@ -223,3 +224,28 @@ def _not_one_of(bound: Range) -> str:
     shown = ", ".join(repr(value) for value in allowed[:_SHOWN_ALLOWED])
     more = f" (and {len(allowed) - _SHOWN_ALLOWED} more)" if len(allowed) > _SHOWN_ALLOWED else ""
     return f"is not one of the allowed values {shown}{more}"
+
+
+def failure_reasons(failures: list[Failure], protected: frozenset[str]) -> dict[int, str]:
+    """Why each failing row of a batch failed (row index -> reasons joined by `; `),
+    quoting its values except a protected column's."""
+    reasons: dict[int, list[str]] = {}
+    for failure in failures:
+        where = pc.indices_nonzero(failure.mask)
+        values = None if failure.column in protected else failure.values
+        shown = values.take(where).to_pylist() if values is not None else None
+        for i, row in enumerate(where.to_pylist()):
+            value = shown[i] if shown is not None else None
+            reasons.setdefault(row, []).append(_reason(failure, shown is not None, value))
+    return {row: "; ".join(found) for row, found in reasons.items()}
+
+
+def _reason(failure: Failure, quoted: bool, value: object) -> str:
+    """Why a row failed, quoting its value unless the value is protected."""
+    if not quoted:
+        return f"column {failure.column!r} {failure.message}"
+    text = value if isinstance(value, str) else str(value)
+    if len(text) > _SHOWN_CHARS:
+        text = text[: _SHOWN_CHARS - 3] + "..."
+    shown = repr(text) if isinstance(value, str) else text
+    return f"column {failure.column!r}: {shown} {failure.message}"
