@@ -198,7 +198,7 @@ def _topics(text: str) -> list[Found]:
     found: list[Found] = []
     for match in _KAFKA.finditer(text):
         topic = match.group("t1") or match.group("t2")
-        using = _USING.search(text)
+        using = _ON_CONNECTION.search(text)
         conn = match.group("c") or (using.group(1) if using else None)
         if conn is None:
             question = (
