@@ -18,15 +18,14 @@ new run of the same interval (a re-trigger, a backfill again) replaces them.
 from __future__ import annotations
 
 import logging
-import os
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
-from pathlib import Path
 from typing import Any
 
+from connectors import dagfile
 from connectors.connections import resolve_target
 from connectors.errors import DagsmithError, TerminalError
 from connectors.lineage import report as lineage
@@ -38,9 +37,6 @@ from connectors.spec.models import Pipeline
 from connectors.staging import StreamStage, staging_url
 
 log = logging.getLogger("dagsmith")
-
-BASE_DIR_ENV = "DAGSMITH_BASE_DIR"
-PROJECT_DIR_ENV = "DAGSMITH_PROJECT_DIR"
 
 
 @dataclass(frozen=True)
@@ -149,15 +145,14 @@ def stream_task(spec_json: str, stream: str, dag_file: str, spec_dir: str) -> St
 
     context = get_current_context()
     spec = Pipeline.model_validate_json(spec_json)
-    here = Path(dag_file).resolve().parent
     run_id = str(context["run_id"])
-    project_dir = Path(os.environ.get(PROJECT_DIR_ENV) or here.parent)
+    project_dir = dagfile.project_dir(dag_file)
     plan = plan_stream(
         spec,
         stream,
         run_id=run_id,
         target=resolve_target(spec.target, project_dir),
-        base_dir=Path(os.environ.get(BASE_DIR_ENV) or here / spec_dir).resolve(),
+        base_dir=dagfile.base_dir(dag_file, spec_dir),
         project_dir=project_dir,
         interval=(context.get("data_interval_start"), context.get("data_interval_end")),
     )

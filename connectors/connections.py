@@ -11,6 +11,9 @@ from __future__ import annotations
 import json
 import logging
 import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -62,10 +65,29 @@ def env_var(conn_id: str) -> str:
 def resolve_target(conn_id: str | None, project_dir: Path) -> Target:
     """The database behind a spec's `target`; the embedded DuckDB file when it is null."""
     if conn_id is None:
-        path = (project_dir / EMBEDDED_PATH).resolve()
-        path.parent.mkdir(parents=True, exist_ok=True)
-        return Target(sa.URL.create(DUCKDB.driver, database=str(path)), None)
+        url = embedded_url(project_dir)
+        Path(str(url.database)).parent.mkdir(parents=True, exist_ok=True)
+        return Target(url, None)
     return Target(to_sqlalchemy_url(lookup(conn_id, project_dir), conn_id), conn_id)
+
+
+def embedded_url(project_dir: Path) -> sa.URL:
+    """The URL of the project's embedded DuckDB file (which may not exist yet)."""
+    return sa.URL.create(DUCKDB.driver, database=str((project_dir / EMBEDDED_PATH).resolve()))
+
+
+_ASK_AIRFLOW: ContextVar[bool] = ContextVar("ask_airflow", default=False)
+
+
+@contextmanager
+def asking_airflow() -> Iterator[None]:
+    """Look connections up in Airflow's store outside a task too: while Airflow parses a DAG
+    file, whose DAG processor reads the deployment's connections and secrets backends."""
+    token = _ASK_AIRFLOW.set(True)
+    try:
+        yield
+    finally:
+        _ASK_AIRFLOW.reset(token)
 
 
 def lookup(conn_id: str, project_dir: Path) -> str:
@@ -97,14 +119,14 @@ def _configured(conn_id: str, project_dir: Path) -> str:
 
 
 def _from_airflow(conn_id: str) -> Connection | None:
-    """The connection from Airflow's own store, when running inside an Airflow task.
+    """The connection from Airflow's own store, inside an Airflow task (or `asking_airflow`).
 
     Read from the Connection object's fields and `extra_dejson`, never from `get_uri()`,
     which loses meaning (a host holding a scheme, extras that are not strings). None when
     not in a task, or when Airflow has no such connection: the environment and `.env` are
     asked next, as outside Airflow.
     """
-    if "AIRFLOW_CTX_DAG_ID" not in os.environ:
+    if "AIRFLOW_CTX_DAG_ID" not in os.environ and not _ASK_AIRFLOW.get():
         return None
     from airflow.sdk import BaseHook  # only inside a worker: Airflow is installed there
     from airflow.sdk.exceptions import AirflowNotFoundException

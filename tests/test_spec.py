@@ -91,6 +91,23 @@ def test_bad_values_are_refused_with_what_is_allowed(
     assert expected in str(caught.value)
 
 
+def test_a_schedule_runs_after_other_pipelines_outputs() -> None:
+    after = 'schedule: {after: [sales.orders, "s3://landing/refunds.csv"]}'
+    spec = parse_spec(FULL.replace('schedule: "0 6 * * *"', after))
+    assert spec.upstream == ["sales.orders", "s3://landing/refunds.csv"]
+    assert parse_spec(FULL).upstream == []
+    for bad, expected in (
+        ("{after: []}", "p.yaml:3: schedule.after: List should have at least 1 item"),
+        ("{after: [Sales]}", "p.yaml:3: schedule.after[0]: 'Sales' is not another pipeline's"),
+        ("{after: [a.b, a.b]}", "each upstream output once; repeated: a.b"),
+        ("{after: [orders_daily.x]}", "names this pipeline's own output (orders_daily.x)"),
+        ("{cron: '0 6 * * *'}", "schedule.cron: unknown field"),
+    ):
+        with pytest.raises(SpecError) as caught:
+            parse_spec(FULL.replace('"0 6 * * *"', bad, 1), "p.yaml")
+        assert expected in str(caught.value)
+
+
 def test_yaml_syntax_error_and_duplicate_keys_give_line_and_column() -> None:
     with pytest.raises(SpecError, match=r"p.yaml:4:1: invalid YAML"):
         parse_spec("pipeline: x\nstreams:\n  - name: [unclosed\n", "p.yaml")

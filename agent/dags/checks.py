@@ -24,6 +24,7 @@ ALLOWED_IMPORTS = {
     "datetime": {"datetime", "timedelta", "timezone"},
     "airflow.sdk": {"dag", "task"},
     "connectors": {"airflow_tasks", "alerts"},
+    "connectors.lineage": {"assets"},
 }
 ALLOWED_CALLS = {
     "dag",
@@ -34,8 +35,13 @@ ALLOWED_CALLS = {
     "airflow_tasks.transform",
     "airflow_tasks.load",
     "alerts.notify",
+    "assets.inlets",
+    "assets.outlets",
+    "assets.after",
 }
-ALLOWED_ATTRIBUTES = {"utc", "extract", "transform", "load", "notify"}
+ALLOWED_ATTRIBUTES = {
+    "utc", "extract", "transform", "load", "notify", "inlets", "outlets", "after"
+}  # fmt: skip
 ALLOWED_BUILTINS = {"dict", "str", "object", "__file__"}
 _NODES = (
     ast.Module, ast.ImportFrom, ast.alias, ast.Assign, ast.Name, ast.Load, ast.Store,

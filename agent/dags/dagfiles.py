@@ -8,14 +8,18 @@ problem that names the differing lines.
 
 from __future__ import annotations
 
+import contextlib
 import difflib
+import os
 import tempfile
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from agent.dags.checks import ImportReport, import_dags, structure_problems
 from agent.dags.render import RenderedDag, RenderError, render
+from connectors import dagfile
 from connectors.errors import SpecError
 from connectors.spec import Pipeline, load_spec
 
@@ -67,7 +71,7 @@ def render_all(specs: list[Path], out_dir: Path) -> list[RenderedDag]:
 
 def write_dags(dags: list[RenderedDag]) -> None:
     """Write the DAGs, after Airflow's DagBag imported each with the expected tasks."""
-    reports = import_texts([(dag.path.name, dag.text) for dag in dags])
+    reports = import_texts([(dag.path, dag.text) for dag in dags])
     problems = [
         f"{dag.path.name}: {problem}"
         for dag, report in zip(dags, reports, strict=True)
@@ -80,20 +84,39 @@ def write_dags(dags: list[RenderedDag]) -> None:
         dag.path.write_text(dag.text, encoding="utf-8")
 
 
-def import_texts(files: list[tuple[str, str]]) -> list[ImportReport]:
-    """Import DAG sources with DagBag in a scratch folder; one report per file, in order."""
-    with tempfile.TemporaryDirectory(prefix="dagsmith-") as tmp:
+def import_texts(files: list[tuple[Path, str]]) -> list[ImportReport]:
+    """Import DAG sources with DagBag in a scratch folder; one report per file, in order.
+
+    Each is imported as if it were at its path: the project a DAG file finds its
+    connections in (`.env`) and its embedded database is that of its real folder.
+    """
+    names = [path.name for path, _ in files]
+    with tempfile.TemporaryDirectory(prefix="dagsmith-") as tmp, _project_of(files):
         folder = Path(tmp).resolve()
-        for name, text in files:
-            (folder / name).write_text(text, encoding="utf-8")
+        for path, text in files:
+            (folder / path.name).write_text(text, encoding="utf-8")
         reports = import_dags(folder)
-        return [reports.get(folder / name) or ImportReport(folder / name) for name, _ in files]
+        return [reports.get(folder / name) or ImportReport(folder / name) for name in names]
+
+
+@contextlib.contextmanager
+def _project_of(files: list[tuple[Path, str]]) -> Iterator[None]:
+    """`DAGSMITH_PROJECT_DIR` set to the files' project (unless the user set it), meanwhile."""
+    projects = {dagfile.project_dir(str(path)) for path, _ in files}
+    if os.environ.get(dagfile.PROJECT_DIR_ENV) or len(projects) != 1:
+        yield
+        return
+    os.environ[dagfile.PROJECT_DIR_ENV] = str(projects.pop())
+    try:
+        yield
+    finally:
+        os.environ.pop(dagfile.PROJECT_DIR_ENV, None)
 
 
 def check_pipelines(specs: list[Path], dags_dir: Path) -> list[CheckResult]:
     """Validate, re-render and compare each spec's DAG, then import the DAGs on disk."""
     results: list[CheckResult] = []
-    on_disk: list[tuple[CheckResult, Pipeline, str, str]] = []
+    on_disk: list[tuple[CheckResult, Pipeline, Path, str]] = []
     for path in specs:
         result = CheckResult(path)
         results.append(result)
@@ -108,8 +131,8 @@ def check_pipelines(specs: list[Path], dags_dir: Path) -> list[CheckResult]:
             continue
         text = dag.path.read_text(encoding="utf-8")
         result.problems += stale_lines(text, dag.text, dag.path)
-        on_disk.append((result, dag.spec, dag.path.name, text))
-    reports = import_texts([(name, text) for _, _, name, text in on_disk])
+        on_disk.append((result, dag.spec, dag.path, text))
+    reports = import_texts([(path, text) for _, _, path, text in on_disk])
     for (result, spec, _, _), report in zip(on_disk, reports, strict=True):
         result.problems += structure_problems(report, spec)
     return results

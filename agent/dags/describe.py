@@ -10,7 +10,16 @@ from __future__ import annotations
 import re
 
 from connectors.kinds import kind_of
-from connectors.spec import AllOf, Condition, Filter, Load, Pipeline, SourceSpec, Stream
+from connectors.spec import (
+    AfterSchedule,
+    AllOf,
+    Condition,
+    Filter,
+    Load,
+    Pipeline,
+    SourceSpec,
+    Stream,
+)
 
 _PRESETS = {
     "@once": "once",
@@ -42,10 +51,21 @@ def fenced(text: str) -> str:
     return f"{fence}text\n{text.rstrip()}\n{fence}"
 
 
-def describe_schedule(schedule: str | None) -> str:
-    """`daily at 06:00`, `every 15 minutes`, `weekdays at 07:30`...; else the cron itself."""
+def schedule_text(schedule: str | AfterSchedule | None) -> str | None:
+    """A schedule as the spec writes it, on one line: the cron, or `after: a.b, c.d`."""
+    if isinstance(schedule, AfterSchedule):
+        return "after: " + ", ".join(schedule.after)
+    return schedule
+
+
+def describe_schedule(schedule: str | AfterSchedule | None) -> str:
+    """`daily at 06:00`, `every 15 minutes`, `weekdays at 07:30`, `after `a.b` has new
+    data`...; else the cron itself."""
     if schedule is None:
         return "no schedule (manual runs)"
+    if isinstance(schedule, AfterSchedule):
+        outputs = " and ".join(code(item) for item in schedule.after)
+        return f"after {outputs} {'has' if len(schedule.after) == 1 else 'have'} new data"
     if schedule in _PRESETS:
         return _PRESETS[schedule]
     minute, hour, day, month, weekday = schedule.split()

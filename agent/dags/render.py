@@ -25,7 +25,7 @@ from jinja2.sandbox import SandboxedEnvironment
 
 from agent.dags.checks import check_source, expected_tasks
 from connectors.errors import SpecError
-from connectors.spec import Pipeline, spec_hash
+from connectors.spec import Pipeline, load_spec, spec_hash
 from connectors.spec.io import to_plain
 
 DAG_TEMPLATE = "dag.py.j2"
@@ -144,7 +144,8 @@ def _context(spec: Pipeline, spec_path: Path, out_dir: Path) -> dict[str, Any]:
         "dag_id": spec.pipeline,
         "function": f"{spec.pipeline}_dag",
         "description": spec.description.splitlines()[0][:200] if spec.description else None,
-        "schedule": spec.schedule,
+        "schedule": spec.schedule if isinstance(spec.schedule, str) else None,
+        "upstream": upstream(spec, spec_file.parent),
         "tags": ["dagsmith", *spec.tags],
         "owner": spec.owner,
         "retries": _retries(spec),
@@ -156,6 +157,47 @@ def _context(spec: Pipeline, spec_path: Path, out_dir: Path) -> dict[str, Any]:
     }
 
 
+def upstream(spec: Pipeline, folder: Path) -> list[dict[str, Any]]:
+    """What `schedule.after` names, resolved: an Asset URI as written, a `pipeline.stream` as
+    that stream's target connection and table, read from the spec of that pipeline in the
+    spec's folder."""
+    found: list[dict[str, Any]] = []
+    specs: dict[str, Pipeline] | None = None
+    for item in spec.upstream:
+        if "://" in item:
+            found.append({"uri": item})
+            continue
+        specs = specs if specs is not None else _pipelines(folder, spec.pipeline)
+        name, _, stream = item.partition(".")
+        if name not in specs:
+            known = ", ".join(sorted(specs)) or "none"
+            raise RenderError(
+                f"schedule.after: no spec in {folder} defines pipeline {name!r} "
+                f"(pipelines there: {known})"
+            )
+        try:
+            table = specs[name].stream(stream).load.table
+        except KeyError as exc:
+            raise RenderError(f"schedule.after: {item!r}: {exc.args[0]}") from None
+        found.append(
+            {"pipeline": name, "stream": stream, "target": specs[name].target, "table": table}
+        )
+    return found
+
+
+def _pipelines(folder: Path, own: str) -> dict[str, Pipeline]:
+    """The other specs in a folder by pipeline name; one that does not load is not a match."""
+    specs: dict[str, Pipeline] = {}
+    for path in sorted([*folder.glob("*.yaml"), *folder.glob("*.yml")]):
+        try:
+            other = load_spec(path)
+        except SpecError:
+            continue
+        if other.pipeline != own:
+            specs.setdefault(other.pipeline, other)
+    return specs
+
+
 def _retries(spec: Pipeline) -> dict[str, Any]:
     retries = spec.retries
     return {
@@ -164,6 +206,12 @@ def _retries(spec: Pipeline) -> dict[str, Any]:
         "backoff": 2.0 if retries.exponential else 0.0,
         "max_delay": int(retries.max_delay.total_seconds()),
     }
+
+
+def _schedule_md(spec: Pipeline) -> str:
+    if spec.upstream:
+        return "after " + ", ".join(f"`{item}`" for item in spec.upstream)
+    return f"`{spec.schedule or 'manual'}`"
 
 
 def _relative(path: Path, start: Path) -> str:
@@ -179,7 +227,7 @@ def doc_md(spec: Pipeline) -> str:
     if spec.description:
         lines += [spec.description, ""]
     lines += [
-        f"- schedule: `{spec.schedule or 'manual'}`",
+        f"- schedule: {_schedule_md(spec)}",
         f"- target: `{spec.target or 'embedded DuckDB'}`",
         f"- retries: {spec.retries.count}",
         "",

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
-from agent.dags.describe import describe_filter
+from agent.dags.describe import describe_filter, schedule_text
 from connectors.spec import Filter, Incremental, Pipeline, Range, Retries, Strings
 from connectors.spec.base import format_duration
 from connectors.spec.models import Alert, Dedupe, EmailAlert
@@ -226,7 +226,7 @@ def _host(url: str) -> str | None:
 
 
 PIPELINE_ASPECTS = (
-    Aspect("schedule", lambda p: p.schedule, _or("manual")),
+    Aspect("schedule", lambda p: schedule_text(p.schedule), _or("manual")),
     Aspect("target", lambda p: p.target, _or("embedded DuckDB"), _always("rows land elsewhere")),
     Aspect("retries", lambda p: p.retries, _retries, _retries_risk),
     Aspect("owner", lambda p: p.owner),

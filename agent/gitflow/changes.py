@@ -12,6 +12,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
+from agent.dags.describe import schedule_text
 from agent.gitflow.change_rules import (
     ALERT_ENTRIES,
     PIPELINE_ASPECTS,
@@ -180,7 +181,7 @@ def _select(old: list[str] | None, new: list[str] | None) -> Iterator[Finding]:
 
 
 def _summary(spec: Pipeline) -> str:
-    schedule = shown(spec.schedule) if spec.schedule else "manual"
+    schedule = shown(text) if (text := schedule_text(spec.schedule)) else "manual"
     target = shown(spec.target) if spec.target else "embedded DuckDB"
     return f"{len(spec.streams)} stream(s), schedule {schedule}, target {target}"
 

@@ -12,7 +12,14 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from agent.dags.checks import STEPS
-from agent.dags.describe import code, describe_schedule, mode_label, pipeline_line, stream_flow
+from agent.dags.describe import (
+    code,
+    describe_schedule,
+    mode_label,
+    pipeline_line,
+    schedule_text,
+    stream_flow,
+)
 from agent.gitflow import pr_sections
 from connectors.spec import Pipeline
 from connectors.spec.base import format_duration
@@ -117,7 +124,7 @@ def _schedule(spec: Pipeline) -> str:
         "### Schedule",
         "",
         f"- runs: {describe_schedule(spec.schedule)}"
-        + (f" ({code(spec.schedule)})" if spec.schedule else ""),
+        + (f" ({code(text)})" if (text := schedule_text(spec.schedule)) else ""),
         f"- retries: {retries.count}, {format_duration(retries.delay)} apart{backoff}",
     ]
     for event, alerts in (("failure", spec.alerts.on_failure), ("success", spec.alerts.on_success)):

@@ -19,7 +19,7 @@ from agent import workspace
 from agent.dags.describe import code
 from connectors.errors import DagsmithError
 from connectors.profiling import ColumnProfile, Profile
-from connectors.spec import Pipeline, Stream
+from connectors.spec import AfterSchedule, Pipeline, Stream
 from connectors.transforms.names import plan_layout
 
 HOURLY = timedelta(hours=1)
@@ -119,9 +119,10 @@ def _operation_flags(spec: Pipeline) -> list[str]:
     return flags
 
 
-def shortest_interval(schedule: str | None) -> timedelta | None:
-    """The shortest time between two runs of a schedule; None for a manual or one-off DAG."""
-    if schedule is None or schedule == "@once":
+def shortest_interval(schedule: str | AfterSchedule | None) -> timedelta | None:
+    """The shortest time between two runs of a schedule; None for a manual or one-off DAG,
+    and for one that runs after other pipelines (as often as they load)."""
+    if schedule is None or isinstance(schedule, AfterSchedule) or schedule == "@once":
         return None
     runs = croniter(schedule, _START)
     times: list[datetime] = [runs.get_next(datetime) for _ in range(_RUNS_SEEN)]

@@ -30,10 +30,9 @@ from openlineage.client.facet_v2 import (
     schema_dataset,
 )
 
-from connectors import __version__, kinds
-from connectors.connections import get_connection
-from connectors.dialects import dialect_for
+from connectors import __version__
 from connectors.lineage import columns as column_lineage
+from connectors.lineage import datasets
 from connectors.lineage.names import DatasetName
 from connectors.masking import mask
 
@@ -58,20 +57,14 @@ def run_uuid(*parts: str) -> str:
 
 
 def inputs(plan: StreamPlan) -> tuple[DatasetName, ...]:
-    """What the stream's source reads, as its kind names it."""
-    source = plan.stream.source
-    kind = kinds.kind_of(source)
-    if kind.datasets is None:
-        return (DatasetName(f"dagsmith://{kind.name}", kind.label(source)),)
-    conn_id = getattr(source, "connection", None)
-    conn = get_connection(conn_id, plan.project_dir) if conn_id else None
-    return kind.datasets(source, conn, plan.base_dir)
+    """What the stream's source reads."""
+    connection = datasets.source_connection(plan.stream, plan.project_dir)
+    return datasets.source(plan.stream, plan.base_dir, connection)
 
 
 def output(plan: StreamPlan) -> DatasetName:
     """The target table."""
-    url = plan.target.url
-    return dialect_for(url).dataset(url, plan.stream.load.table)
+    return datasets.table(plan.target.url, plan.stream.load.table)
 
 
 def run_event(

@@ -5,6 +5,7 @@ from __future__ import annotations
 from connectors.spec.filter import AllOf, AnyOf, Condition, Filter
 from connectors.spec.io import dump_spec, load_spec, parse_spec, spec_hash
 from connectors.spec.models import (
+    AfterSchedule,
     Alerts,
     Contract,
     Dedupe,
@@ -30,6 +31,7 @@ from connectors.spec.sources import (
 )
 
 __all__ = [
+    "AfterSchedule",
     "Alerts",
     "AllOf",
     "AnyOf",

@@ -60,6 +60,16 @@ ConnectionId = Annotated[
 ]
 """An Airflow connection id; its URL lives in `AIRFLOW_CONN_<ID>`, never in the spec."""
 
+UpstreamOutput = Annotated[
+    str,
+    _matching(
+        rf"{_NAME}\.{_NAME}|[a-z][a-z0-9+.-]*://[^\s]{{1,500}}",
+        "another pipeline's stream ('pipeline.stream') or an Asset URI ('postgres://host:5432/db/"
+        "schema/table')",
+    ),
+]
+"""What a pipeline runs after: `pipeline.stream` (its target table) or an Airflow Asset URI."""
+
 ImportPath = Annotated[
     str, _matching(r"[A-Za-z_]\w*(\.[A-Za-z_]\w*)*:[A-Za-z_]\w*", "'package.module:function'")
 ]

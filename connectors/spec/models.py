@@ -6,7 +6,7 @@ from datetime import timedelta
 from typing import Annotated, Any, Literal
 
 from croniter import croniter
-from pydantic import EmailStr, Field, field_validator, model_validator
+from pydantic import Discriminator, EmailStr, Field, Tag, field_validator, model_validator
 
 from connectors.spec.base import (
     ColumnKey,
@@ -18,6 +18,7 @@ from connectors.spec.base import (
     SpecModel,
     SpecType,
     TableName,
+    UpstreamOutput,
 )
 from connectors.spec.filter import Filter
 from connectors.spec.protect import (
@@ -80,6 +81,38 @@ class Alerts(SpecModel):
 
     on_failure: list[Alert] = Field(default_factory=list)
     on_success: list[Alert] = Field(default_factory=list)
+
+
+class AfterSchedule(SpecModel):
+    """Run when other pipelines' outputs have new data: Airflow's data-aware scheduling."""
+
+    after: list[UpstreamOutput] = Field(
+        min_length=1,
+        max_length=50,
+        description=(
+            "'pipeline.stream' (that stream's target table, from the spec of that name in the "
+            "same folder) or an Airflow Asset URI; the DAG runs once each has been updated "
+            "since its last run."
+        ),
+    )
+
+    @field_validator("after")
+    @classmethod
+    def _unique(cls, value: list[str]) -> list[str]:
+        if dupes := sorted({item for item in value if value.count(item) > 1}):
+            raise ValueError(f"each upstream output once; repeated: {', '.join(dupes)}")
+        return value
+
+
+def _schedule_form(value: object) -> str:
+    return "after" if isinstance(value, dict | AfterSchedule) else "cron"
+
+
+Schedule = Annotated[
+    Annotated[str, Tag("cron")] | Annotated[AfterSchedule, Tag("after")],
+    Discriminator(_schedule_form),
+]
+"""A time schedule (cron or preset), or `{after: [...]}`; an error speaks of the form used."""
 
 
 class Range(SpecModel):
@@ -302,8 +335,12 @@ class Pipeline(SpecModel):
 
     pipeline: PipelineName = Field(description="The DAG id and file name.")
     description: str = Field(default="", max_length=2000)
-    schedule: str | None = Field(
-        default=None, description="Cron ('0 6 * * *') or @hourly/@daily/...; null = manual."
+    schedule: Schedule | None = Field(
+        default=None,
+        description=(
+            "Cron ('0 6 * * *') or @hourly/@daily/...; {after: [other_pipeline.stream]} to run "
+            "when another pipeline has loaded; null = manual."
+        ),
     )
     target: ConnectionId | None = Field(
         default=None,
@@ -320,8 +357,8 @@ class Pipeline(SpecModel):
 
     @field_validator("schedule")
     @classmethod
-    def _schedule(cls, value: str | None) -> str | None:
-        if value is None or value in SCHEDULE_PRESETS:
+    def _schedule(cls, value: str | AfterSchedule | None) -> str | AfterSchedule | None:
+        if value is None or isinstance(value, AfterSchedule) or value in SCHEDULE_PRESETS:
             return value
         if not croniter.is_valid(value) or len(value.split()) != 5:
             raise ValueError(
@@ -339,6 +376,25 @@ class Pipeline(SpecModel):
             if dupes:
                 raise ValueError(f"each {label} must be unique; repeated: {', '.join(dupes)}")
         return self
+
+    @model_validator(mode="after")
+    def _not_after_itself(self) -> Pipeline:
+        own = [
+            item
+            for item in self.upstream
+            if item.partition(".")[0] == self.pipeline and "://" not in item
+        ]
+        if own:
+            raise ValueError(
+                f"schedule.after names this pipeline's own output ({', '.join(own)}): each load "
+                "would trigger the next run"
+            )
+        return self
+
+    @property
+    def upstream(self) -> list[str]:
+        """The outputs the schedule runs after (`schedule.after`); empty for a time schedule."""
+        return self.schedule.after if isinstance(self.schedule, AfterSchedule) else []
 
     def stream(self, name: str) -> Stream:
         """The stream called `name`; KeyError lists the known names."""

@@ -9,7 +9,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from connectors.airflow_tasks import PROJECT_DIR_ENV
+from connectors.dagfile import PROJECT_DIR_ENV
 from tests.dags.airflow_helpers import LOGICAL_DATE, deploy, run, unique
 
 pytestmark = [pytest.mark.slow, pytest.mark.usefixtures("airflow_db")]

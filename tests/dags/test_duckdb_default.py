@@ -9,8 +9,8 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from connectors.airflow_tasks import PROJECT_DIR_ENV
 from connectors.connections import env_var
+from connectors.dagfile import PROJECT_DIR_ENV
 from tests.conftest import Cli, Database
 from tests.dags.airflow_helpers import deploy, run, unique
 

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from connectors.airflow_tasks import PROJECT_DIR_ENV
+from connectors.dagfile import PROJECT_DIR_ENV
 from tests.dags.airflow_helpers import deploy, run, unique
 from tests.lineage import olschema
 from tests.lineage.receiver import receiver

@@ -13,7 +13,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from connectors.airflow_tasks import PROJECT_DIR_ENV
+from connectors.dagfile import PROJECT_DIR_ENV
 from tests.dags.airflow_helpers import unique
 
 pytestmark = pytest.mark.slow

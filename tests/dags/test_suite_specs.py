@@ -30,7 +30,7 @@ def test_every_suite_spec_renders_and_imports_with_its_tasks(tmp_path: Path) -> 
     problems = []
     for spec in specs:  # one DagBag each: several suite specs share a DAG id
         dag = render(spec, ROOT / "examples" / f"{spec.pipeline}.yaml", tmp_path)
-        (report,) = import_texts([(dag.path.name, dag.text)])
+        (report,) = import_texts([(dag.path, dag.text)])
         problems += [f"{spec.pipeline}: {p}" for p in structure_problems(report, spec)]
     assert len(specs) >= 6
     assert problems == []

@@ -18,7 +18,7 @@ from agent.gitflow.risks import replaced_tables, risk_flags, shortest_interval
 from agent.workspace import DryRun, dry_run
 from connectors.profiling import Profile
 from connectors.profiling.resolve import Request, profile_request
-from connectors.spec import Pipeline, parse_spec
+from connectors.spec import AfterSchedule, Pipeline, parse_spec
 from tests.gitflow.conftest import ROOT, SECTIONS, SUBJECT
 
 EXAMPLES = ROOT / "examples"
@@ -187,6 +187,13 @@ def test_titles_and_commit_message_of_several_pipelines(
 )
 def test_schedules_in_words(schedule: str | None, words: str) -> None:
     assert describe_schedule(schedule) == words
+
+
+def test_a_schedule_after_other_pipelines_in_words() -> None:
+    one = AfterSchedule(after=["sales.orders"])
+    two = AfterSchedule(after=["sales.orders", "s3://x/`y`.csv"])
+    assert describe_schedule(one) == "after `sales.orders` has new data"
+    assert describe_schedule(two) == "after `sales.orders` and `s3://x/'y'.csv` have new data"
 
 
 def test_the_risk_rules(spec: Pipeline, found: Profile, tried: DryRun) -> None:

@@ -207,6 +207,8 @@ def test_schedule_target_retries_and_alerts() -> None:
         "(a place this pipeline did not reach before)": True,
     }
     assert "schedule `@hourly` -> `0 6 * * *`" in texts(changes(spec(edit), spec()))
+    after = texts(changes(spec(), spec(lambda d: d.update(schedule={"after": ["sales.x"]}))))
+    assert "schedule `0 6 * * *` -> `after: sales.x`" in after
 
 
 def test_incremental_cursor_change_is_a_risk() -> None:
