@@ -98,9 +98,10 @@ def test_a_schedule_runs_after_other_pipelines_outputs() -> None:
     assert parse_spec(FULL).upstream == []
     for bad, expected in (
         ("{after: []}", "p.yaml:3: schedule.after: List should have at least 1 item"),
-        ("{after: [Sales]}", "p.yaml:3: schedule.after[0]: 'Sales' is not another pipeline's"),
+        ("{after: [Sales]}", "schedule.after[0]: 'Sales' is not another pipeline ('pipeline')"),
         ("{after: [a.b, a.b]}", "each upstream output once; repeated: a.b"),
         ("{after: [orders_daily.x]}", "names this pipeline's own output (orders_daily.x)"),
+        ("{after: [orders_daily]}", "names this pipeline's own output (orders_daily)"),
         ("{cron: '0 6 * * *'}", "schedule.cron: unknown field"),
     ):
         with pytest.raises(SpecError) as caught:

@@ -159,8 +159,8 @@ def _context(spec: Pipeline, spec_path: Path, out_dir: Path) -> dict[str, Any]:
 
 def upstream(spec: Pipeline, folder: Path) -> list[dict[str, Any]]:
     """What `schedule.after` names, resolved: an Asset URI as written, a `pipeline.stream` as
-    that stream's target connection and table, read from the spec of that pipeline in the
-    spec's folder."""
+    that stream's target connection and table (a bare `pipeline`: each of its streams'), read
+    from the spec of that pipeline in the spec's folder."""
     found: list[dict[str, Any]] = []
     specs: dict[str, Pipeline] | None = None
     for item in spec.upstream:
@@ -175,14 +175,16 @@ def upstream(spec: Pipeline, folder: Path) -> list[dict[str, Any]]:
                 f"schedule.after: no spec in {folder} defines pipeline {name!r} "
                 f"(pipelines there: {known})"
             )
+        other = specs[name]
         try:
-            table = specs[name].stream(stream).load.table
+            streams = [other.stream(stream)] if stream else other.streams
         except KeyError as exc:
             raise RenderError(f"schedule.after: {item!r}: {exc.args[0]}") from None
-        found.append(
-            {"pipeline": name, "stream": stream, "target": specs[name].target, "table": table}
-        )
-    return found
+        found += [
+            {"pipeline": name, "stream": s.name, "target": other.target, "table": s.load.table}
+            for s in streams
+        ]
+    return [entry for i, entry in enumerate(found) if entry not in found[:i]]
 
 
 def _pipelines(folder: Path, own: str) -> dict[str, Pipeline]:

@@ -1,5 +1,6 @@
 """When a pipeline runs: a rhythm (hourly, daily, weekdays, Mondays...) and a time, each
-found wherever it stands ("at 7 every morning", "every morning at 7"), or a cron literal."""
+found wherever it stands ("at 7 every morning", "every morning at 7"), a cron literal, or
+after other pipelines ("once the sales pipeline has loaded", "after sales.orders")."""
 
 from __future__ import annotations
 
@@ -79,6 +80,21 @@ _AT = re.compile(
     r"|\b(?P<t3>\d{1,2}:\d{2})\b",
     re.IGNORECASE,
 )
+_NAME = r"[a-z][a-z0-9_]{0,62}"
+_NAMES = rf"{_NAME}(?:\.{_NAME})?(?:\s*(?:,\s*(?:and\s+)?|and\s+|&\s*){_NAME}(?:\.{_NAME})?)*"
+_DONE = (
+    r"(?:\s+(?:(?:has|have)\s+(?:been\s+)?)?(?:loaded|finished|run|ran|completed|succeeded|"
+    r"updated|new\s+data|(?:is|are)\s+(?:done|loaded|updated)|loads|finishes|completes|"
+    r"succeeds|runs))?"
+)
+_FILES = r"csv|tsv|txt|jsonl?|ndjson|xml|xlsx?|parquet|gz|zip|yaml|yml"
+_AFTER = re.compile(
+    r"\b(?:(?:right|just|directly)\s+)?(?:after|once|when(?:ever)?)\s+"
+    rf"(?:(?:the|both)\s+)?(?P<names>{_NAMES})\s+pipelines?\b{_DONE}"
+    rf"|\b(?:after|once|when(?:ever)?)\s+(?P<dotted>{_NAME}\.(?!(?:{_FILES})\b){_NAME})"
+    rf"(?![\w./]){_DONE}",
+    re.IGNORECASE,
+)
 _RETRY_CLAUSE = re.compile(
     r"\bretr(?:y|ies)\b(?:\s+(?!and\b)\w+){0,3}?\s+(?:every|after|waiting)\s+\d+\s*[a-z]+",
     re.IGNORECASE,
@@ -101,8 +117,27 @@ def read_schedule(text: str, parsed: Parsed) -> None:
                 return
             rhythms.setdefault(found, match.group(0))
     times = _times(hidden, parsed)
-    if rhythms or times:
+    after = _after(hidden, parsed)
+    if after and (rhythms or times):
+        said = " ".join(s.strip() for s in [*rhythms.values(), *times.values()])
+        parsed.ask(f"Should it run {said!r}, or after {', '.join(after)} has loaded? Not both.")
+    elif after:
+        parsed.pipeline["schedule"] = {"after": after}
+    elif rhythms or times:
         _combine(rhythms, times, parsed)
+
+
+def _after(text: str, parsed: Parsed) -> list[str]:
+    """The pipelines (or `pipeline.stream`s) the text says to run after."""
+    found: list[str] = []
+    for match in _AFTER.finditer(text):
+        if not parsed.free_at(match):
+            continue
+        parsed.use(match)
+        said = match.group("names") or match.group("dotted")
+        names = re.findall(rf"{_NAME}(?:\.{_NAME})?", said.lower())
+        found += [name for name in names if name not in {"and", *found}]
+    return found
 
 
 def _times(text: str, parsed: Parsed) -> dict[tuple[int, int] | None, str]:

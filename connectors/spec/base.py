@@ -63,12 +63,13 @@ ConnectionId = Annotated[
 UpstreamOutput = Annotated[
     str,
     _matching(
-        rf"{_NAME}\.{_NAME}|[a-z][a-z0-9+.-]*://[^\s]{{1,500}}",
-        "another pipeline's stream ('pipeline.stream') or an Asset URI ('postgres://host:5432/db/"
-        "schema/table')",
+        rf"{_NAME}(\.{_NAME})?|[a-z][a-z0-9+.-]*://[^\s]{{1,500}}",
+        "another pipeline ('pipeline'), one of its streams ('pipeline.stream') or an Asset URI "
+        "('postgres://host:5432/db/schema/table')",
     ),
 ]
-"""What a pipeline runs after: `pipeline.stream` (its target table) or an Airflow Asset URI."""
+"""What a pipeline runs after: another pipeline (every stream's target table), one stream's
+(`pipeline.stream`), or an Airflow Asset URI."""
 
 ImportPath = Annotated[
     str, _matching(r"[A-Za-z_]\w*(\.[A-Za-z_]\w*)*:[A-Za-z_]\w*", "'package.module:function'")

@@ -90,9 +90,9 @@ class AfterSchedule(SpecModel):
         min_length=1,
         max_length=50,
         description=(
-            "'pipeline.stream' (that stream's target table, from the spec of that name in the "
-            "same folder) or an Airflow Asset URI; the DAG runs once each has been updated "
-            "since its last run."
+            "'pipeline' (every stream's target table, from the spec of that name in the same "
+            "folder), 'pipeline.stream' (that stream's) or an Airflow Asset URI; the DAG runs "
+            "once each has been updated since its last run."
         ),
     )
 

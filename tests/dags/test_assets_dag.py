@@ -15,10 +15,10 @@ from typing import Any
 import pytest
 
 from agent.dags.dagfiles import render_all, write_dags
-from agent.dags.render import RenderError, render
+from agent.dags.render import RenderError, render, upstream
 from connectors.dagfile import PROJECT_DIR_ENV
 from connectors.lineage.names import DatasetName
-from connectors.spec import load_spec
+from connectors.spec import load_spec, parse_spec
 from tests.conftest import Database
 from tests.dags.airflow_helpers import deploy, run, unique
 from tests.dags.conftest import DAGS_FOLDER
@@ -85,9 +85,7 @@ streams:
     assert [event_uri(d) for d in complete["outputs"]] == uris(load.outlets)
 
 
-def test_a_load_queues_the_pipeline_that_runs_after_it(
-    project: Path, postgres: Database
-) -> None:
+def test_a_load_queues_the_pipeline_that_runs_after_it(project: Path, postgres: Database) -> None:
     from airflow.dag_processing.dagbag import DagBag, sync_bag_to_db
     from airflow.models.asset import AssetDagRunQueue, AssetEvent, AssetModel
     from airflow.models.dag import DagModel
@@ -214,6 +212,23 @@ def test_an_upstream_is_found_by_its_pipeline_name_or_refused_clearly(project: P
     )
     with pytest.raises(RenderError, match=r"defines pipeline 'finance' \(pipelines there: sales\)"):
         render(load_spec(folder / "b.yaml"), folder / "b.yaml", DAGS_FOLDER)
+
+
+def test_a_pipeline_named_alone_is_each_of_its_streams(project: Path) -> None:
+    folder = project / "pipelines"
+    (folder / "sales.yaml").write_text(
+        "pipeline: sales\ntarget: warehouse\nstreams:\n"
+        "  - {name: orders, source: {kind: csv, path: o.csv}, load: {table: s.orders}}\n"
+        "  - {name: refunds, source: {kind: csv, path: r.csv}, load: {table: refunds}}\n"
+    )
+    spec = parse_spec(
+        "pipeline: report\nschedule: {after: [sales, sales.orders]}\nstreams:\n"
+        "  - {name: r, source: {kind: csv, path: x.csv}, load: {table: r}}\n"
+    )
+    assert upstream(spec, folder) == [
+        {"pipeline": "sales", "stream": "orders", "target": "warehouse", "table": "s.orders"},
+        {"pipeline": "sales", "stream": "refunds", "target": "warehouse", "table": "refunds"},
+    ]
 
 
 def test_parsing_a_dag_loads_no_data_libraries(project: Path) -> None:
