@@ -20,7 +20,7 @@ import pyarrow.parquet as pq
 import sqlalchemy as sa
 
 from agent.dags.checks import quiet_airflow
-from agent.dags.dagfiles import check_pipelines
+from agent.dags.dagfiles import check_pipelines, spec_files
 from agent.dags.render import render
 from connectors.connections import resolve_target
 from connectors.errors import SpecError
@@ -78,10 +78,15 @@ def render_checked(spec: Pipeline, project_dir: Path, out_dir: Path) -> Checked:
         root = Path(tmp)
         (root / SPECS_DIR).mkdir()
         (root / DAGS_DIR).mkdir()
+        # The project's other specs: a spec that runs after one of them renders from it.
+        if spec_path.parent.is_dir():
+            for other in spec_files([spec_path.parent]):
+                shutil.copyfile(other, root / SPECS_DIR / other.name)
         scratch_spec = root / SPECS_DIR / spec_path.name
         scratch_spec.write_text(spec_text, encoding="utf-8")
         (root / DAGS_DIR / dag.path.name).write_text(dag.text, encoding="utf-8")
-        problems = [p for r in check_pipelines([scratch_spec], root / DAGS_DIR) for p in r.problems]
+        checked = check_pipelines([scratch_spec], root / DAGS_DIR, project=project_dir)
+        problems = [p for r in checked for p in r.problems]
     return Checked(saved, spec_path, spec_text, dag.path, dag.text, problems)
 
 

@@ -84,14 +84,16 @@ def write_dags(dags: list[RenderedDag]) -> None:
         dag.path.write_text(dag.text, encoding="utf-8")
 
 
-def import_texts(files: list[tuple[Path, str]]) -> list[ImportReport]:
+def import_texts(files: list[tuple[Path, str]], project: Path | None = None) -> list[ImportReport]:
     """Import DAG sources with DagBag in a scratch folder; one report per file, in order.
 
     Each is imported as if it were at its path: the project a DAG file finds its
-    connections in (`.env`) and its embedded database is that of its real folder.
+    connections in (`.env`) and its embedded database is `project`, by default that of
+    the files' real folder.
     """
     names = [path.name for path, _ in files]
-    with tempfile.TemporaryDirectory(prefix="dagsmith-") as tmp, _project_of(files):
+    projects = {project} if project else {dagfile.project_dir(str(path)) for path, _ in files}
+    with tempfile.TemporaryDirectory(prefix="dagsmith-") as tmp, _project_of(projects):
         folder = Path(tmp).resolve()
         for path, text in files:
             (folder / path.name).write_text(text, encoding="utf-8")
@@ -100,9 +102,8 @@ def import_texts(files: list[tuple[Path, str]]) -> list[ImportReport]:
 
 
 @contextlib.contextmanager
-def _project_of(files: list[tuple[Path, str]]) -> Iterator[None]:
-    """`DAGSMITH_PROJECT_DIR` set to the files' project (unless the user set it), meanwhile."""
-    projects = {dagfile.project_dir(str(path)) for path, _ in files}
+def _project_of(projects: set[Path]) -> Iterator[None]:
+    """`DAGSMITH_PROJECT_DIR` set to the one project (unless the user set it), meanwhile."""
     if os.environ.get(dagfile.PROJECT_DIR_ENV) or len(projects) != 1:
         yield
         return
@@ -113,8 +114,11 @@ def _project_of(files: list[tuple[Path, str]]) -> Iterator[None]:
         os.environ.pop(dagfile.PROJECT_DIR_ENV, None)
 
 
-def check_pipelines(specs: list[Path], dags_dir: Path) -> list[CheckResult]:
-    """Validate, re-render and compare each spec's DAG, then import the DAGs on disk."""
+def check_pipelines(
+    specs: list[Path], dags_dir: Path, project: Path | None = None
+) -> list[CheckResult]:
+    """Validate, re-render and compare each spec's DAG, then import the DAGs on disk (as
+    DAGs of `project`, by default the parent of `dags_dir`)."""
     results: list[CheckResult] = []
     on_disk: list[tuple[CheckResult, Pipeline, Path, str]] = []
     for path in specs:
@@ -132,7 +136,7 @@ def check_pipelines(specs: list[Path], dags_dir: Path) -> list[CheckResult]:
         text = dag.path.read_text(encoding="utf-8")
         result.problems += stale_lines(text, dag.text, dag.path)
         on_disk.append((result, dag.spec, dag.path, text))
-    reports = import_texts([(path, text) for _, _, path, text in on_disk])
+    reports = import_texts([(path, text) for _, _, path, text in on_disk], project)
     for (result, spec, _, _), report in zip(on_disk, reports, strict=True):
         result.problems += structure_problems(report, spec)
     return results

@@ -110,3 +110,24 @@ def test_a_failed_dry_run_writes_nothing_and_exits_1(project: Path, dagsmith: Cl
     assert "what to change:" in result.stderr
     assert "nothing was written: no spec, no DAG" in result.stderr
     assert not (project / "pipelines").exists() and not (project / "dags").exists()
+
+
+def test_a_pipeline_built_to_run_after_another_renders_its_upstream(
+    project: Path, dagsmith: Cli
+) -> None:
+    assert build(dagsmith, project, ORDERS).returncode == 0
+    after = "load examples/data/orders.csv into order_copy once the orders pipeline has loaded"
+    result = build(dagsmith, project, after)
+    assert result.returncode == 0, result.stderr
+    assert (
+        "schedule:\n  after:\n  - orders\n"
+        in (project / "pipelines" / "order_copy.yaml").read_text()
+    )
+    dag = (project / "dags" / "order_copy.py").read_text()
+    upstream = "{'pipeline': 'orders', 'stream': 'orders', 'target': None, 'table': 'orders'}"
+    assert f"UPSTREAM = [{upstream}]" in dag
+    assert dagsmith("check", cwd=project).returncode == 0
+    # Without the upstream's spec, nothing is written: the question names what is missing.
+    missing = build(dagsmith, project, after.replace("orders pipeline", "returns pipeline"))
+    assert missing.returncode != 0
+    assert "no spec in" in missing.stderr and "defines pipeline 'returns'" in missing.stderr
