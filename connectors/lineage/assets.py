@@ -15,16 +15,17 @@ import functools
 import logging
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
-
-from airflow.sdk import Asset
+from typing import TYPE_CHECKING, Any
 
 from connectors import dagfile
 from connectors.connections import asking_airflow, embedded_url, lookup, to_sqlalchemy_url
-from connectors.errors import ConnectionNotFound
+from connectors.errors import DagsmithError
 from connectors.lineage import datasets
 from connectors.lineage.names import DatasetName
 from connectors.spec.models import Pipeline
+
+if TYPE_CHECKING:
+    from airflow.sdk import Asset
 
 log = logging.getLogger("dagsmith")
 
@@ -59,6 +60,8 @@ def outlets(spec_json: str, stream: str, *, dag_file: str) -> list[Asset]:
 
 def after(upstream: list[Upstream], *, dag_file: str) -> list[Asset]:
     """The schedule of a DAG that runs once each upstream output has new data."""
+    from airflow.sdk import Asset  # Airflow (and its Jinja) only where a DAG file is parsed
+
     project = dagfile.project_dir(dag_file)
     with asking_airflow():
         return [
@@ -79,11 +82,12 @@ def _table(target: str | None, table: str, project: Path) -> DatasetName:
 
 
 def _resolved(what: str, names: Callable[[], tuple[DatasetName, ...]]) -> tuple[DatasetName, ...]:
-    """The names, looked up through Airflow's connections too; none when one is missing."""
+    """The names, looked up through Airflow's connections too; none when one cannot be
+    named (a connection missing, a path the system refuses): lineage never fails a parse."""
     try:
         with asking_airflow():
             return names()
-    except ConnectionNotFound as exc:
+    except (DagsmithError, ValueError, OSError) as exc:
         log.warning("lineage: no Airflow asset for %s: %s", what, exc)
         return ()
 
@@ -93,6 +97,8 @@ def _assets(names: tuple[DatasetName, ...]) -> list[Asset]:
 
 
 def _asset(name: DatasetName) -> Asset:
+    from airflow.sdk import Asset
+
     return Asset(name.uri)
 
 

@@ -86,6 +86,7 @@ streams:
 
 
 def test_a_load_queues_the_pipeline_that_runs_after_it(project: Path, postgres: Database) -> None:
+    from airflow.dag_processing.bundles.manager import DagBundlesManager
     from airflow.dag_processing.dagbag import DagBag, sync_bag_to_db
     from airflow.models.asset import AssetDagRunQueue, AssetEvent, AssetModel
     from airflow.models.dag import DagModel
@@ -121,6 +122,7 @@ streams:
     bag = DagBag(dag_folder=DAGS_FOLDER, safe_mode=False, load_op_links=False)
     upstream, downstream = bag.dags[first], bag.dags[second]
     # As the scheduler would find them; a new DAG starts paused, and a paused one is not queued.
+    DagBundlesManager().sync_bundles_to_db()
     sync_bag_to_db(bag, "dags-folder", None)
     with create_session() as session:
         session.query(DagModel).filter_by(dag_id=second).update({"is_paused": False})
