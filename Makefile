@@ -28,10 +28,10 @@ test: install
 	$(BIN)/pytest -q -n auto
 
 # Under a minute: no database server, no Airflow, no process of `dagsmith` (nor its chat in a
-# terminal), no json-server, no Prometheus, no property test, nothing marked slow. Markers come
-# from the fixtures a test uses (tests/conftest.py).
+# terminal), no json-server, no Prometheus, no browser, no property test, nothing marked slow.
+# Markers come from the fixtures a test uses (tests/conftest.py).
 FAST := not postgres and not mariadb and not redis and not airflow and not cli and not pty \
-	and not node and not kafka and not prometheus and not hypothesis and not slow
+	and not node and not kafka and not prometheus and not browser and not hypothesis and not slow
 test-fast: install
 	$(BIN)/pytest -q -n auto -m "$(FAST)"
 

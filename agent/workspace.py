@@ -32,6 +32,7 @@ from connectors.runner import run_pipeline
 from connectors.runtime import ReadContext
 from connectors.spec import Pipeline, Transform, dump_spec, load_spec
 from connectors.spec.sources import FileSource
+from connectors.transforms import protector
 
 SPECS_DIR = "pipelines"
 DAGS_DIR = "dags"
@@ -203,6 +204,8 @@ def _on_samples(spec: Pipeline, ctx: ReadContext, root: Path, rows: int) -> Pipe
     """The spec reading a Parquet sample of each source, into the embedded target."""
     streams = []
     for stream in spec.streams:
+        # The stream's protection guards what the sample's reader rejects or says.
+        ctx.rejects.protector = protector(stream.transform, ctx.project_dir)
         sample, _ = head(stream.source, ctx, rows)
         pq.write_table(sample, root / f"{stream.name}.parquet")
         source = {"kind": "parquet", "path": f"{stream.name}.parquet"}

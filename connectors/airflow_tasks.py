@@ -25,13 +25,14 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from connectors import dagfile
+from connectors import dagfile, report
 from connectors.connections import resolve_target
 from connectors.errors import DagsmithError, TerminalError
 from connectors.lineage import report as lineage
 from connectors.logs import stream_context
 from connectors.metrics import push_stream
 from connectors.plan import StreamPlan, committed, plan_stream
+from connectors.results import RunSummary, StreamResult
 from connectors.runtime import Rejects, StreamStats
 from connectors.spec.models import Pipeline
 from connectors.staging import StreamStage, staging_url
@@ -53,16 +54,19 @@ def extract(spec_json: str, stream: str, *, dag_file: str, spec_dir: str) -> dic
         plan = task.plan
         lineage.started(plan)
         plan.preflight()
-        rejects = Rejects(plan.run, StreamStats())
+        stats = StreamStats()
+        rejects = Rejects(plan.run, stats)
         # The transform filters from the bound the extract read from: one stored value.
         stored = plan.stored_watermark()
         position = plan.stored_position()
-        staged = plan.extract(rejects, plan.watermark(stored), position)
+        staged = plan.extract(rejects, stats, plan.watermark(stored), position)
         rows = task.stage.write("extract", staged)
         task.stage.write_rejects("extract", rejects.table())
         # The position the read reached commits with the load, as `dagsmith run` does.
         moved = position.state() if position is not None else None
-        task.stage.write_manifest("extract", {"stored_watermark": stored, "position": moved})
+        task.stage.write_manifest(
+            "extract", {"stored_watermark": stored, "position": moved, "seconds": stats.seconds}
+        )
         return _summary(task, rows_extracted=rows, rows_rejected=rejects.count)
 
 
@@ -89,6 +93,7 @@ def transform(spec_json: str, stream: str, *, dag_file: str, spec_dir: str) -> d
                 "rows_filtered": stats.rows_filtered,
                 "state": state,
                 "columns": stats.columns,
+                "seconds": {**extracted.get("seconds", {}), **stats.seconds},
             },
         )
         return _summary(
@@ -107,7 +112,8 @@ def load(spec_json: str, stream: str, *, dag_file: str, spec_dir: str) -> dict[s
 
 
 def _load(task: StreamTask) -> dict[str, Any]:
-    """The load itself; its outcome is pushed as metrics (a failure by `_running`)."""
+    """The load itself; its outcome is pushed as metrics (a failure by `_running`) and written
+    as the run report, whether it committed or failed."""
     started = time.perf_counter()
     plan = task.plan
     manifest = task.stage.read_manifest("transform")
@@ -117,18 +123,26 @@ def _load(task: StreamTask) -> dict[str, Any]:
         columns={
             key: [(n, t) for n, t in cols] for key, cols in manifest.get("columns", {}).items()
         },
+        seconds=dict(manifest.get("seconds", {})),
     )
     rejects = Rejects(plan.run, stats)
     for stage in ("extract", "transform"):
         if (staged := task.stage.read_rejects(stage)) is not None:
             rejects.add_table(staged)
     batches = task.stage.read("transform", plan.stream.batch_rows)
-    result = plan.load(plan.load_job(batches, rejects, stats, lambda: manifest.get("state")))
+    outcome = StreamResult(plan.stream.name, plan.stream.load.table, plan.stream.load.mode, stats)
+    try:
+        outcome.load = result = plan.load(
+            plan.load_job(batches, rejects, stats, lambda: manifest.get("state"))
+        )
+    except DagsmithError as exc:
+        outcome.error = exc
+        _publish(task, outcome)
+        raise
     stats.rows_loaded = result.rows_loaded
     lineage.completed(plan, stats)
-    push_stream(
-        plan.run, stats, "skipped" if result.skipped else "ok", time.perf_counter() - started
-    )
+    push_stream(plan.run, stats, outcome.status, time.perf_counter() - started)
+    _publish(task, outcome)
     task.stage.clean()
     return _summary(
         task,
@@ -137,6 +151,27 @@ def _load(task: StreamTask) -> dict[str, Any]:
         rows_filtered=stats.rows_filtered,
         already_loaded=result.skipped,
     )
+
+
+def _publish(task: StreamTask, outcome: StreamResult) -> None:
+    """Write the stream's run report and JUnit file into the staging area, and log where.
+
+    The load has committed (or failed) by now: a report that cannot be written costs a
+    warning, never the task.
+    """
+    plan = task.plan
+    # The stream's time is its three tasks' own: the time between them is Airflow's.
+    outcome.seconds = sum(outcome.stats.seconds.values())
+    summary = RunSummary(plan.spec.pipeline, plan.run.run_id, plan.target, [outcome])
+    page, tests = task.stage.report(".html"), task.stage.report(".junit.xml")
+    try:
+        report.write(summary, plan.spec, page=page, tests=tests)
+    except OSError as exc:
+        log.warning(
+            "%s: the run report could not be written to %s: %s", plan.stream.name, page, exc
+        )
+        return
+    log.info("run report: %s (JUnit XML: %s)", report.link(page), report.link(tests))
 
 
 def stream_task(spec_json: str, stream: str, dag_file: str, spec_dir: str) -> StreamTask:
@@ -178,8 +213,9 @@ def _iso(moment: datetime | None) -> str | None:
 
 @contextmanager
 def _running(spec_json: str, stream: str, dag_file: str, spec_dir: str) -> Iterator[StreamTask]:
-    """A task's setting: its log context, and a failure pushed as metrics before it is raised
-    (so an extract that fails shows as a failed run, not only as a stale one)."""
+    """A task's setting: its log context, and a failure pushed as metrics and recorded in the
+    target before it is raised (so an extract that fails shows as a failed run, not only as a
+    stale one)."""
     with _failing_terminal_errors():
         task = stream_task(spec_json, stream, dag_file, spec_dir)
         started = time.perf_counter()
@@ -189,9 +225,11 @@ def _running(spec_json: str, stream: str, dag_file: str, spec_dir: str) -> Itera
             except DagsmithError as exc:
                 push_stream(task.plan.run, StreamStats(), "failed", time.perf_counter() - started)
                 lineage.failed(task.plan, StreamStats(), exc)
+                task.plan.record_failure(StreamStats(), exc)
                 raise
             except Exception as exc:
                 lineage.failed(task.plan, StreamStats(), exc)
+                task.plan.record_failure(StreamStats(), exc)
                 raise
 
 

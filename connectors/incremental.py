@@ -16,7 +16,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from connectors.errors import SpecError
-from connectors.runtime import Since
+from connectors.runtime import POSITION_KEY, Since
 from connectors.spec.models import Incremental
 
 STATE_KEY = "cursor"
@@ -84,6 +84,12 @@ class Watermark:
         if self.stored is not None and not _later(text, self.stored, self.highest):
             return None
         return {STATE_KEY: text}
+
+
+def shown_watermark(state: dict[str, str]) -> str | None:
+    """A stream's committed state as its run record shows it: the cursor, else a positioned
+    source's place (JSON); None for a stream that keeps neither."""
+    return state.get(STATE_KEY, state.get(POSITION_KEY))
 
 
 def _check_type(dtype: pa.DataType, name: str) -> None:

@@ -107,7 +107,7 @@ def stream_registry(
         registry=registry,
     )
     for stage, spent in stats.seconds.items():
-        # The runner derives transform's share by subtraction, which can dip below zero.
+        # A stage's own share is derived by subtraction (`stage_time`), which can dip below zero.
         stages.labels(stage=stage).set(max(spent, 0.0))
     return registry
 

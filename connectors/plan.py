@@ -12,6 +12,7 @@ decides anything about reading, transforming or loading on its own.
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -27,6 +28,7 @@ from connectors.errors import RejectLimitExceeded
 from connectors.incremental import STATE_KEY, Watermark
 from connectors.loaders import loader_for
 from connectors.loaders.base import LoadJob, LoadResult
+from connectors.loaders.failed import failure_record, record_failure
 from connectors.loaders.preflight import preflight
 from connectors.loaders.state import read_state
 from connectors.runtime import (
@@ -36,6 +38,8 @@ from connectors.runtime import (
     RunInfo,
     StreamStats,
     noting_columns,
+    stage_time,
+    timed,
 )
 from connectors.spec.models import Pipeline, Stream, Transform
 from connectors.spec.sources import FileSource
@@ -71,14 +75,21 @@ class StreamPlan:
     full_refresh: bool = False
     interval: Interval = (None, None)
 
+    @cached_property
+    def stored_state(self) -> dict[str, str]:
+        """The stream's committed state (cursor, position) as the run found it, read once;
+        empty for a stream that keeps none."""
+        if self.stream.incremental is None and not kinds.kind_of(self.stream.source).positioned:
+            return {}
+        return read_state(
+            self.target.url, self.stream.load.table, self.run.pipeline, self.run.stream
+        )
+
     def stored_watermark(self) -> str | None:
         """The committed cursor this run starts from (None on a first or full-refresh run)."""
         if self.stream.incremental is None or self.full_refresh:
             return None
-        state = read_state(
-            self.target.url, self.stream.load.table, self.run.pipeline, self.run.stream
-        )
-        stored = state.get(STATE_KEY)
+        stored = self.stored_state.get(STATE_KEY)
         log.info(
             "%s: incremental on %s from %s",
             self.stream.name,
@@ -94,10 +105,7 @@ class StreamPlan:
             return None
         if self.full_refresh:
             return Position()
-        state = read_state(
-            self.target.url, self.stream.load.table, self.run.pipeline, self.run.stream
-        )
-        return Position.stored(state)
+        return Position.stored(self.stored_state)
 
     def watermark(self, stored: str | None) -> Watermark | None:
         """The incremental bounds of this run, from the stored cursor; None if not incremental."""
@@ -131,12 +139,17 @@ class StreamPlan:
         )
 
     def extract(
-        self, rejects: Rejects, watermark: Watermark | None, position: Position | None = None
+        self,
+        rejects: Rejects,
+        stats: StreamStats,
+        watermark: Watermark | None,
+        position: Position | None = None,
     ) -> Iterator[pa.RecordBatch]:
         """The source's batches, read past the watermark where the source can filter and
-        from a positioned source's place (which the reader moves as it reads)."""
+        from a positioned source's place (which the reader moves as it reads); the time the
+        reading takes is `stats.seconds["extract"]`."""
         context = self.read_context(rejects, watermark, position)
-        return sources.read(self.stream.source, context)
+        return timed(sources.read(self.stream.source, context), stats.seconds, "extract")
 
     def transform(
         self,
@@ -145,15 +158,21 @@ class StreamPlan:
         stats: StreamStats,
         watermark: Watermark | None,
     ) -> Iterator[pa.RecordBatch]:
-        """The stream's rules, then the watermark's filter (which also tracks the new cursor)."""
+        """The stream's rules, then the watermark's filter (which also tracks the new cursor);
+        the time they take, their input's left out, is `stats.seconds["transform"]`."""
         keys = transforms.upsert_keys(self.stream.load)
         rejects.protector = self.protector
-        read = noting_columns(batches, stats, "source")
-        shaped = transforms.apply(read, self.stream.transform, rejects, stats, keys, self.protector)
-        if watermark is not None:
-            shaped = (watermark.apply(batch) for batch in shaped)
-        # The columns in and out, for lineage (`connectors.lineage`).
-        return noting_columns(shaped, stats, "target")
+
+        def rules(read: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
+            spec = self.stream.transform
+            read = noting_columns(read, stats, "source")
+            shaped = transforms.apply(read, spec, rejects, stats, keys, self.protector)
+            if watermark is not None:
+                shaped = (watermark.apply(batch) for batch in shaped)
+            # The columns in and out, for lineage (`connectors.lineage`).
+            return noting_columns(shaped, stats, "target")
+
+        return stage_time("transform", stats.seconds, batches, rules)
 
     def load_job(
         self,
@@ -173,6 +192,7 @@ class StreamPlan:
             required=list(self.stream.transform.required),
             dedupe=self.stream.transform.dedupe,
             contract=self.stream.contract,
+            stored_state=self.stored_state,
             interval=self.interval_key,
         )
 
@@ -198,8 +218,23 @@ class StreamPlan:
         preflight(self.target.url, self.stream, keyed_by_interval=self.interval_key is not None)
 
     def load(self, job: LoadJob) -> LoadResult:
-        """Load in one transaction into the target (a no-op for a committed run key)."""
-        return loader_for(self.target.url).load(job)
+        """Load in one transaction into the target (a no-op for a committed run key); the time
+        it takes, pulling its batches included, is `job.stats.seconds["load"]`."""
+        started = time.perf_counter()
+        try:
+            return loader_for(self.target.url).load(job)
+        finally:
+            job.stats.seconds["load"] = time.perf_counter() - started
+
+    def record_failure(self, stats: StreamStats, error: BaseException) -> None:
+        """Record this failed attempt in the target, after its load (if it began) rolled back
+        (`connectors.loaders.failed`). A record that cannot be written is logged, never
+        raised over the run's own error."""
+        try:
+            record = failure_record(self.run, self.stream.load, stats, self.stored_state, error)
+            record_failure(self.target.url, record)
+        except Exception as exc:
+            log.warning("%s: the failed run was not recorded: %s", self.stream.name, exc)
 
     def _storage_options(self) -> dict[str, Any]:
         """Credentials for a file source on remote storage, from its connection."""

@@ -83,6 +83,7 @@ def run_pipeline(
                     result = run_stream(plan, progress)
                 except Exception as exc:  # a bug, not a user's error: FAIL, then raise it
                     lineage.failed(plan, StreamStats(), exc)
+                    plan.record_failure(StreamStats(), exc)
                     raise
                 _lineage(plan, result)
             push_stream(plan.run, result.stats, result.status, result.seconds)
@@ -111,6 +112,7 @@ def run_stream(plan: StreamPlan, progress: Progress | None = None) -> StreamResu
             return result
         if not dberrors.is_conflict(result.error.code) or attempt == dberrors.CONFLICT_RETRIES:
             log.error("%s: %s", plan.stream.name, result.error)
+            plan.record_failure(result.stats, result.error)
             return result
         log.warning("%s: %s; running the stream again", plan.stream.name, result.error)
         dberrors.conflict_pause(attempt)
@@ -137,18 +139,13 @@ def _run_plan(plan: StreamPlan, stats: StreamStats, progress: Progress | None) -
     rejects = Rejects(plan.run, stats)
     watermark = plan.watermark(plan.stored_watermark())
     position = plan.stored_position()
-    raw = _timed(plan.extract(rejects, watermark, position), stats, "extract")
-    shaped = _timed(plan.transform(raw, rejects, stats, watermark), stats, "transform")
+    raw = plan.extract(rejects, stats, watermark, position)
+    shaped = plan.transform(raw, rejects, stats, watermark)
     batches = _reported(prefetch(shaped), plan.stream.name, stats, progress)
     state = committed(*(part.state for part in (watermark, position) if part is not None))
-    job = plan.load_job(batches, rejects, stats, state)
-    started = time.perf_counter()
-    result = plan.load(job)
     # Extract and transform overlap the load (prefetch): their times are their own share,
     # `load` is the wall time of the whole pull, staging and commit.
-    stats.seconds["transform"] -= stats.seconds.get("extract", 0.0)
-    stats.seconds["load"] = time.perf_counter() - started
-    return result
+    return plan.load(plan.load_job(batches, rejects, stats, state))
 
 
 def prefetch(batches: Iterator[pa.RecordBatch], depth: int = 2) -> Iterator[pa.RecordBatch]:
@@ -196,20 +193,6 @@ def prefetch(batches: Iterator[pa.RecordBatch], depth: int = 2) -> Iterator[pa.R
         # The consumer may stop early (a load error): let the producer see it and exit.
         stop.set()
         worker.join()
-
-
-def _timed(
-    batches: Iterator[pa.RecordBatch], stats: StreamStats, stage: str
-) -> Iterator[pa.RecordBatch]:
-    """Accumulate the time spent producing batches (including upstream stages)."""
-    stats.seconds.setdefault(stage, 0.0)
-    while True:
-        started = time.perf_counter()
-        batch = next(batches, None)
-        stats.seconds[stage] += time.perf_counter() - started
-        if batch is None:
-            return
-        yield batch
 
 
 def _reported(

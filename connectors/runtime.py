@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import json
 import logging
+import time
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -15,6 +16,7 @@ import numpy as np
 import pyarrow as pa
 
 from connectors.masking import mask
+from connectors.reasons import Reasons
 from connectors.spec.filter import Filter
 from connectors.types import ColumnType
 
@@ -51,8 +53,11 @@ class StreamStats:
     rows_loaded: int = 0
     by_rule: Counter[str] = field(default_factory=Counter)
     seconds: dict[str, float] = field(default_factory=dict)
+    """Each stage's own time: `extract`, `transform`, `load` (`stage_time`, `StreamPlan`)."""
     columns: dict[str, list[tuple[str, str]]] = field(default_factory=dict)
     """(name, Arrow type) of the rows as read (`source`) and as loaded (`target`), for lineage."""
+    reasons: Reasons = field(default_factory=Reasons)
+    """The commonest reasons of the rejects, with sample rows (the run report's)."""
 
 
 def noting_columns(
@@ -65,8 +70,56 @@ def noting_columns(
         yield batch
 
 
+def timed(
+    batches: Iterator[pa.RecordBatch], seconds: dict[str, float], key: str
+) -> Iterator[pa.RecordBatch]:
+    """Pass the batches on, adding to `seconds[key]` the time spent producing them (the time
+    of the stages upstream included)."""
+    seconds.setdefault(key, 0.0)
+    while True:
+        started = time.perf_counter()
+        batch = next(batches, None)
+        seconds[key] += time.perf_counter() - started
+        if batch is None:
+            return
+        yield batch
+
+
+def stage_time(
+    stage: str,
+    seconds: dict[str, float],
+    batches: Iterator[pa.RecordBatch],
+    run: Callable[[Iterator[pa.RecordBatch]], Iterator[pa.RecordBatch]],
+) -> Iterator[pa.RecordBatch]:
+    """`run(batches)`, adding to `seconds[stage]` the stage's own time: the time to produce its
+    batches less the time its input took (a source read, or a staged file in Airflow)."""
+    spent: dict[str, float] = {}
+    # Called now, not on the first batch: a stage that cannot start fails before the load.
+    output = timed(run(timed(batches, spent, "input")), spent, "output")
+    return _adding_up(output, spent, seconds, stage)
+
+
+def _adding_up(
+    batches: Iterator[pa.RecordBatch],
+    spent: dict[str, float],
+    seconds: dict[str, float],
+    stage: str,
+) -> Iterator[pa.RecordBatch]:
+    try:
+        yield from batches
+    finally:
+        seconds[stage] = (
+            seconds.get(stage, 0.0) + spent.get("output", 0.0) - spent.get("input", 0.0)
+        )
+
+
 class RowProtector(Protocol):
     """The stream's `transform.protect`, applied to rejected rows (`transforms.protect`)."""
+
+    @property
+    def hides(self) -> bool:
+        """Whether the stream protects a column: a reader's message then quotes no row."""
+        ...
 
     def rows(self, rows: list[dict[str, Any]], *, at_source: bool) -> list[dict[str, Any]]:
         """The rows with their protected values hashed, masked, nulled or removed."""
@@ -107,20 +160,24 @@ class Rejects:
             rows = self.protector.rows(rows, at_source=at_source)
         if at_source:
             self.note_source_rows([n for n in row_numbers if n is not None])
+        reasons = [mask(reason) for reason in reasons]
+        raws = [mask(json.dumps(row, default=str, ensure_ascii=False)) for row in rows]
         self._tables.append(
             pa.table(
                 {
                     "run_id": [self._run.run_id] * count,
                     "row_number": row_numbers,
                     "rule": [rule] * count,
-                    "reason": [mask(reason) for reason in reasons],
-                    "raw": [mask(json.dumps(row, default=str, ensure_ascii=False)) for row in rows],
+                    "reason": reasons,
+                    "raw": raws,
                 },
                 schema=REJECTS_SCHEMA,
             )
         )
         self._stats.rows_rejected += count
         self._stats.by_rule[rule] += count
+        for reason, raw, number in zip(reasons, raws, row_numbers, strict=True):
+            self._stats.reasons.add(rule, reason, raw, number)
         log.info(
             "%s: %d row(s) rejected by %s (first: %s)", self._run.stream, count, rule, reasons[0]
         )
@@ -146,7 +203,12 @@ class Rejects:
         table = table.select(REJECTS_SCHEMA.names).cast(REJECTS_SCHEMA)
         self._tables.append(table)
         self._stats.rows_rejected += table.num_rows
-        self._stats.by_rule.update(str(rule) for rule in table.column("rule").to_pylist())
+        columns = (
+            table.column(name).to_pylist() for name in ("rule", "reason", "raw", "row_number")
+        )
+        for rule, reason, raw, number in zip(*columns, strict=True):
+            self._stats.by_rule[rule] += 1
+            self._stats.reasons.add(rule, reason, raw, number)
 
     @property
     def count(self) -> int:

@@ -8,7 +8,10 @@ Each stage writes its batches to one Parquet file under a per-run folder:
 
 The URL is any fsspec URL (a local folder by default; s3://... when workers do not share
 a disk). A retry of a stage overwrites its own files, so reruns are idempotent; the load
-removes the stream's folder once its transaction has committed.
+removes the stream's folder once its transaction has committed. The run's report stays
+(`connectors.report`), out of that folder:
+
+    <DAGSMITH_STAGING_URL>/_reports/<dag id>/<run key>/<stream>.html   (and .junit.xml)
 """
 
 from __future__ import annotations
@@ -29,6 +32,8 @@ import pyarrow.parquet as pq
 from connectors.errors import TransientError
 
 STAGING_ENV = "DAGSMITH_STAGING_URL"
+REPORTS = "_reports"
+"""The staging area's folder of run reports: no DAG id starts with `_`, so no run's data."""
 
 _NO_BATCH = b"dagsmith.no_batch"
 """Schema metadata of a staged file whose stage gave no batch at all."""
@@ -58,6 +63,12 @@ class StreamStage:
     def folder(self) -> str:
         """`<root>/<dag id>/<run key>/<stream>`."""
         return "/".join((self.root.rstrip("/"), self.dag_id, run_key(self.run_id), self.stream))
+
+    def report(self, suffix: str) -> str:
+        """Where the stream's run report is kept: `<root>/_reports/<dag id>/<run key>/<stream>`
+        and `suffix`, which the load's `clean` leaves."""
+        parts = (self.root.rstrip("/"), REPORTS, self.dag_id, run_key(self.run_id))
+        return "/".join((*parts, self.stream + suffix))
 
     def _fs(self) -> tuple[fsspec.AbstractFileSystem, str]:
         fs, path = fsspec.core.url_to_fs(self.folder)

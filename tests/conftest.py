@@ -61,6 +61,7 @@ _MARKED_BY = {
     "durable_kafka": "kafka",
     "promtool": "prometheus",  # tests/deploy/conftest.py, as is `servers`
     "servers": "prometheus",
+    "browser": "browser",  # tests/report/conftest.py: Debian's Chromium
 }
 """The marker a test gets from each fixture it uses (directly, through another fixture, or as
 a parameter of one such as `database`). `make test-fast` leaves out all of these, and

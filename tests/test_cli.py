@@ -134,7 +134,11 @@ def test_reject_limit_fails_the_run_with_exit_1_and_loads_nothing(
     assert "max_rejects is 2" in stream["error"]
     with warehouse(project) as conn:
         tables = conn.execute("SELECT table_name FROM duckdb_tables()").fetchall()
-    assert tables == []  # DuckDB's DDL is in the load's transaction: not even a table is left
+        failed = conn.execute("SELECT run_id, error FROM _dagsmith_failed_runs").fetchall()
+    # DuckDB's DDL is in the load's transaction: no table is left but the failure's record.
+    assert tables == [("_dagsmith_failed_runs",)]
+    assert [run_id for run_id, _ in failed] == [json.loads(result.stdout)["run_id"]]
+    assert "max_rejects is 2" in failed[0][1]
 
 
 def test_connection_from_dotenv_loads_into_postgres(

@@ -8,12 +8,14 @@ import hashlib
 import hmac
 import json
 import logging
+import os
 from pathlib import Path
 from typing import Any
 
 import pyarrow as pa
 import pytest
 import sqlalchemy as sa
+import yaml
 from pydantic import ValidationError
 
 from agent.orchestrator.profile_view import agent_summary
@@ -28,7 +30,8 @@ from connectors.spec.models import Pipeline, Transform
 from connectors.spec.protect import MaskOptions
 from connectors.spec.sources import CsvSource
 from connectors.transforms.protect import hmac_text, mask_text
-from tests.conftest import Database
+from tests.conftest import Cli, Database
+from tests.lineage.receiver import receiver
 
 KEY = "k3y-for-tests-0123456789"
 OTHER_KEY = "another-key-for-tests-9876"
@@ -160,6 +163,35 @@ def _loaded_rejects(db: Database, table: str) -> list[dict[str, Any]]:
     with db.engine.connect() as conn:
         rows = conn.execute(sa.text(f"SELECT * FROM {table} ORDER BY row_number")).mappings()
         return [dict(row) for row in rows]
+
+
+def test_no_clear_value_reaches_lineage_events_or_the_cli_log(
+    project: Path, dagsmith: Cli, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`dagsmith -v run` (the most the command logs) with OpenLineage pointed at a real
+    receiver: no event and no line of its output holds a protected clear value, the rows it
+    rejects included, nor does the FAIL event of a run that rejects too many."""
+    document = yaml.safe_load(dump_spec(spec("people", None)))
+    (project / "people.yaml").write_text(yaml.safe_dump(document, sort_keys=False))
+    document["pipeline"] = "strict"
+    document["streams"][0]["transform"]["max_rejects"] = 0
+    (project / "strict.yaml").write_text(yaml.safe_dump(document, sort_keys=False))
+    for name in [n for n in os.environ if n.startswith("OPENLINEAGE")]:
+        monkeypatch.delenv(name)
+    with receiver() as got:
+        env = {"OPENLINEAGE_URL": got.url, "DAGSMITH_LINEAGE_TIMEOUT": "10"}
+        ran = dagsmith("-v", "--log-format", "json", "run", "people.yaml", cwd=project, env=env)
+        failed = dagsmith("-v", "run", "strict.yaml", cwd=project, env=env)
+        events = got.wait_for(4)
+    assert ran.returncode == 0, ran.stderr
+    assert failed.returncode != 0 and "max_rejects" in failed.stderr
+    assert "protect: email hash, phone mask, ssn redact, notes drop" in ran.stderr
+    assert "rejected by ragged" in ran.stderr and "rejected by type" in ran.stderr
+    assert [e["eventType"] for e in events] == ["START", "COMPLETE", "START", "FAIL"]
+    said = json.dumps(events) + ran.stdout + ran.stderr + failed.stdout + failed.stderr
+    for clear in CLEAR:
+        assert clear not in said
+    assert KEY not in said
 
 
 def test_same_key_same_hash_across_pipelines_other_key_other_hash(
@@ -305,6 +337,25 @@ def test_a_hashed_email_can_be_an_upsert_key(project: Path, duckdb: Database) ->
     )
     _run(project, pipeline)
     _run(project, pipeline)
+
+
+def test_a_ragged_row_that_stops_the_read_is_not_quoted_when_columns_are_protected(
+    project: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    document = yaml.safe_load(dump_spec(spec("people", None)))
+    del document["streams"][0]["source"]["ragged"]  # the default: a ragged row stops the read
+    [result] = run_pipeline(
+        Pipeline.model_validate(document), base_dir=project, project_dir=project
+    ).streams
+    assert result.error is not None
+    assert "data row 5 has 7 fields, expected 6 (not shown" in result.error.message
+    for clear in CLEAR:
+        assert clear not in result.error.message and clear not in caplog.text
+    document["streams"][0]["transform"].pop("protect")
+    [plain] = run_pipeline(
+        Pipeline.model_validate(document), base_dir=project, project_dir=project
+    ).streams
+    assert plain.error is not None and "'5,dan@example.com," in plain.error.message
 
 
 def test_a_protect_rule_naming_no_column_says_which_exist(project: Path) -> None:

@@ -7,6 +7,7 @@ import gc
 import json
 import logging
 import os
+from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, NoReturn
 
@@ -15,11 +16,13 @@ from rich.console import Console
 from rich.markup import escape
 
 import connectors
-from agent.cli.group import GlobalOptionsGroup
+from agent.cli.group import DefaultCommandGroup, GlobalOptionsGroup
 
 if TYPE_CHECKING:
     from agent.dags.dagfiles import CheckResult
     from connectors.errors import DagsmithError
+    from connectors.results import RunSummary
+    from connectors.spec.models import Pipeline
 
 app = typer.Typer(
     name="dagsmith",
@@ -101,13 +104,22 @@ def _root(
 
 def fail(exc: DagsmithError) -> NoReturn:
     """Print an expected error without a traceback and exit with its code."""
-    from connectors.errors import ConnectionNotFound, SpecError
+    print_error(exc)
+    raise typer.Exit(exit_code(exc))
 
+
+def print_error(exc: DagsmithError) -> None:
+    """An expected error and its hint, on stderr, without a traceback."""
     err.print(f"[bold red]error:[/] {escape(exc.message)}", highlight=False)
     if exc.hint:
         err.print(f"[yellow]hint:[/] {escape(exc.hint)}", highlight=False)
-    bad_input = isinstance(exc, SpecError | ConnectionNotFound)
-    raise typer.Exit(EXIT_BAD_INPUT if bad_input else EXIT_FAILED)
+
+
+def exit_code(exc: DagsmithError) -> int:
+    """2 for bad input (a spec, a connection id), else 1."""
+    from connectors.errors import ConnectionNotFound, SpecError
+
+    return EXIT_BAD_INPUT if isinstance(exc, SpecError | ConnectionNotFound) else EXIT_FAILED
 
 
 @app.command()
@@ -162,6 +174,24 @@ def run(
         typer.Option(help="Ignore stored watermarks: read incremental streams in full."),
     ] = False,
     as_json: Annotated[bool, typer.Option("--json", help="Print the summary as JSON.")] = False,
+    report: Annotated[
+        Path | None,
+        typer.Option(
+            "--report",
+            help="Write an HTML report of the run here: rows per rule, top reasons with "
+            "sample rows, timings, column lineage (docs/report.md).",
+            dir_okay=False,
+        ),
+    ] = None,
+    junit: Annotated[
+        Path | None,
+        typer.Option(
+            "--junit",
+            help="Write the streams' data-quality rules here as JUnit XML test cases, failed "
+            "where they rejected rows (for CI).",
+            dir_okay=False,
+        ),
+    ] = None,
 ) -> None:
     """Run a pipeline now, outside Airflow."""
     # Imports allocate much and free little: collecting during them is wasted work.
@@ -195,8 +225,28 @@ def run(
         typer.echo(json.dumps(summary.to_dict(), indent=2))
     else:
         print_summary(out, summary)
+    if report or junit:
+        _write_report(summary, spec, report, junit, err if as_json else out)
     if not summary.ok:
         raise typer.Exit(EXIT_FAILED)
+
+
+def _write_report(
+    summary: RunSummary, spec: Pipeline, page: Path | None, tests: Path | None, console: Console
+) -> None:
+    """Write the run's HTML report and JUnit XML where `dagsmith run` was asked to."""
+    from connectors import report
+    from connectors.errors import DagsmithError
+
+    try:
+        report.write(
+            summary, spec, page=str(page) if page else None, tests=str(tests) if tests else None
+        )
+    except OSError as exc:
+        fail(DagsmithError(f"cannot write the run report: {exc}", hint="give a writable path"))
+    for label, path in (("report", page), ("JUnit XML", tests)):
+        if path is not None:
+            console.print(f"{label}: {escape(str(path))}", highlight=False)
 
 
 @app.command()
@@ -545,6 +595,145 @@ def chat(
     except DagsmithError as exc:
         fail(exc)
     Chat(conversation, out).loop()
+
+
+runs_app = typer.Typer(
+    name="runs",
+    cls=DefaultCommandGroup,
+    help="Run history from the targets' run records: `dagsmith runs [PIPELINE]` lists runs "
+    "(`list` is implied), `dagsmith runs show RUN_ID` gives one whole.",
+)
+app.add_typer(runs_app)
+PipelineArg = Annotated[
+    str | None,
+    typer.Argument(
+        help="A pipeline's name (its spec in --specs) or a spec file; default: every spec "
+        "in --specs, grouped by target."
+    ),
+]
+SpecsOpt = Annotated[Path, typer.Option("--specs", help="Folder of pipeline specs.")]
+
+
+def _since(text: str) -> datetime:
+    from connectors.history import since
+
+    try:
+        return since(text)
+    except ValueError as exc:
+        raise typer.BadParameter(str(exc)) from None
+
+
+@runs_app.command("list")
+def list_runs(
+    pipeline: PipelineArg = None,
+    stream: Annotated[str | None, typer.Option("--stream", "-s", help="Only this stream.")] = None,
+    since: Annotated[
+        datetime | None,
+        typer.Option(
+            parser=_since,
+            metavar="WHEN",
+            help="Only runs started since: 7d, 24h, 30m or 2w ago, or an ISO date or time (UTC).",
+        ),
+    ] = None,
+    limit: Annotated[int, typer.Option(min=1, help="Most runs listed per target.")] = 20,
+    specs: SpecsOpt = Path("pipelines"),
+    as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object per run.")] = False,
+) -> None:
+    """List runs, newest first: status, rows, duration, watermark, error."""
+    from agent.cli.runs_view import print_runs
+    from connectors.errors import DagsmithError
+    from connectors.history import Query, RunRecord, runs, target_of
+
+    codes: list[int] = []
+    found: list[RunRecord] = []
+    for conn_id, group in _targets(pipeline, specs, stream).items():
+        try:
+            target = target_of(conn_id, Path.cwd())
+            records = runs(target, Query(group, stream, since, limit))
+        except DagsmithError as exc:  # one target out of reach: the others are still listed
+            print_error(exc)
+            codes.append(exit_code(exc))
+            continue
+        found += records
+        if not as_json:
+            print_runs(out, target.label, records)
+    if as_json:
+        typer.echo(json.dumps([record.to_dict() for record in found], indent=2))
+    if codes:
+        raise typer.Exit(max(codes))
+
+
+@runs_app.command()
+def show(
+    run_id: Annotated[str, typer.Argument(help="The run's id, as `dagsmith runs` lists it.")],
+    pipeline: Annotated[
+        str | None,
+        typer.Argument(
+            help="The run's pipeline: its name (its spec in --specs) or its spec file; "
+            "default: look in the targets of every spec in --specs."
+        ),
+    ] = None,
+    samples: Annotated[int, typer.Option(min=0, help="Most rejected rows shown per stream.")] = 5,
+    specs: SpecsOpt = Path("pipelines"),
+    as_json: Annotated[bool, typer.Option("--json", help="Print the run as JSON.")] = False,
+) -> None:
+    """Show one run whole: per stream its counts, times, watermark and error, its rejects by
+    rule and sample rejected rows."""
+    from agent.cli.runs_view import print_details
+    from connectors.errors import DagsmithError
+    from connectors.history import Query, RunDetails, RunNotFound, run_details, target_of
+
+    found: list[RunDetails] = []
+    problems: list[DagsmithError] = []
+    for conn_id, group in _targets(pipeline, specs, None).items():
+        try:
+            target = target_of(conn_id, Path.cwd())
+            found += run_details(target, Query(group, limit=None, run_id=run_id), samples)
+        except DagsmithError as exc:
+            problems.append(exc)
+    if not found and len(problems) == 1:
+        fail(problems[0])
+    for problem in problems:
+        if not isinstance(problem, RunNotFound):  # a target out of reach may hold the run
+            print_error(problem)
+    if not found:
+        fail(
+            RunNotFound(
+                f"no run {run_id!r} in the targets of the specs in {specs}/",
+                hint="`dagsmith runs` lists the runs and their ids",
+            )
+        )
+    if as_json:
+        typer.echo(json.dumps([details.to_dict() for details in found], indent=2))
+    else:
+        print_details(out, found)
+
+
+def _targets(
+    named: str | None, folder: Path, stream: str | None
+) -> dict[str | None, list[Pipeline]]:
+    """The specs asked for, grouped by their target's connection id (None: embedded)."""
+    from connectors.errors import SpecError
+    from connectors.spec.io import find_spec, project_specs
+
+    try:
+        if named is not None:
+            specs = [find_spec(named, folder)]
+        else:
+            specs, problems = project_specs(folder)
+            for problem in problems:
+                err.print(f"[yellow]skipped:[/] {escape(str(problem))}", highlight=False)
+            if not specs:
+                raise SpecError(f"no valid pipeline spec in {folder}/", hint="name one: PIPELINE")
+        if stream is not None and all(s.name != stream for p in specs for s in p.streams):
+            names = ", ".join(spec.pipeline for spec in specs)
+            raise SpecError(f"no stream {stream!r} in pipeline {names}")
+    except SpecError as exc:
+        fail(exc)
+    grouped: dict[str | None, list[Pipeline]] = {}
+    for spec in specs:
+        grouped.setdefault(spec.target, []).append(spec)
+    return grouped
 
 
 def main() -> None:

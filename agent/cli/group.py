@@ -53,3 +53,14 @@ def _option_names(params: list[Any]) -> tuple[set[str], set[str]]:
             names = set(param.opts) | set(param.secondary_opts)
             (flags if param.is_flag else valued).update(names)
     return flags, valued
+
+
+class DefaultCommandGroup(TyperGroup):
+    """A group that runs its first command when the arguments name none of its commands:
+    `dagsmith runs orders` is `dagsmith runs list orders`, beside `dagsmith runs show ID`."""
+
+    def parse_args(self, ctx: Any, args: list[str]) -> list[str]:
+        """Put the default command's name in front unless a command or `--help` leads."""
+        if not args or (args[0] not in self.commands and args[0] not in ctx.help_option_names):
+            args = [next(iter(self.commands)), *args]
+        return super().parse_args(ctx, args)

@@ -7,10 +7,9 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
 from agent.dags.describe import code, describe_filter, fenced, source_label
-from agent.gitflow.risks import unprotected_pii
 from connectors.errors import DagsmithError
 from connectors.profiling import ColumnProfile, Count, Profile
-from connectors.profiling.draft import proposed_rule
+from connectors.profiling.draft import clear_pii, stream_proposals
 from connectors.spec import Range, Stream, Strings
 from connectors.spec.models import Pipeline
 from connectors.spec.protect import action
@@ -62,11 +61,13 @@ def _protection(stream: Stream, found: Profile) -> list[str]:
     facts = []
     if protect := stream.transform.protect:
         facts.append("protected: " + ", ".join(f"`{c}` {action(r)}" for c, r in protect.items()))
-    if clear := unprotected_pii(stream, found):
-        rules = ", ".join(f"{name}: {proposed_rule(column)}" for name, column in clear.items())
+    if clear := clear_pii(stream, found):
+        proposed = stream_proposals(stream, found)
+        rules = ", ".join(f"{name}: {rule}" for name, rule in proposed.items())
         facts.append(
-            f"**personal data loaded unprotected**: {', '.join(map(code, clear))}; "
-            f"to protect it, add `transform.protect: {{{rules}}}` (docs/protect.md)"
+            f"**personal data loaded unprotected**: {', '.join(map(code, clear))}"
+            + (f"; to protect it, add `transform.protect: {{{rules}}}`" if rules else "")
+            + " (docs/protect.md)"
         )
     return facts
 

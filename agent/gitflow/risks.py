@@ -18,7 +18,8 @@ from croniter import croniter
 from agent import workspace
 from agent.dags.describe import code
 from connectors.errors import DagsmithError
-from connectors.profiling import ColumnProfile, Profile
+from connectors.profiling import Profile
+from connectors.profiling.draft import clear_pii
 from connectors.spec import AfterSchedule, Pipeline, Stream
 from connectors.transforms.names import plan_layout
 
@@ -56,7 +57,7 @@ def _stream_flags(stream: Stream, profile: Profile | str | None) -> list[str]:
             f"`{stream.name}` replaces the whole content of `{load.table}` on every run"
             + (empty if load.allow_empty_replace else "")
         )
-    if isinstance(profile, Profile) and (clear := unprotected_pii(stream, profile)):
+    if isinstance(profile, Profile) and (clear := clear_pii(stream, profile)):
         named = ", ".join(f"{name} ({column.pii_reason})" for name, column in clear.items())
         flags.append(
             f"`{stream.name}` loads likely personal data unprotected: {named}; "
@@ -89,21 +90,6 @@ def duplicate_keys(stream: Stream, profile: Profile) -> int:
     key = ", ".join(source_of.get(name, name) for name in stream.load.keys)
     found = [i.count for i in profile.issues if i.check == "duplicate key" and i.column == key]
     return found[0] if found else 0
-
-
-def unprotected_pii(stream: Stream, profile: Profile) -> dict[str, ColumnProfile]:
-    """The loaded columns (by output name) the profile flags as personal data and that
-    `protect` leaves clear, with their profiles."""
-    try:
-        layout = plan_layout(stream.transform, [column.name for column in profile.columns])
-    except DagsmithError:
-        return {}
-    loaded = zip(layout.sources, layout.names, strict=True)
-    return {
-        name: profile.columns[i]
-        for i, name in loaded
-        if profile.columns[i].pii and name not in stream.transform.protect
-    }
 
 
 def _operation_flags(spec: Pipeline) -> list[str]:

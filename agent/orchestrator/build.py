@@ -13,7 +13,7 @@ from rich.console import Console
 from rich.markup import escape
 
 from agent.orchestrator.agent import Outcome, Step, choose_model, run_agent
-from agent.orchestrator.tools import TOO_OFTEN, Session
+from agent.orchestrator.tools import NOTE, TOO_OFTEN, Session
 from connectors.errors import TransientError
 
 SHOWN_CHARS = 160
@@ -124,7 +124,8 @@ def saved_paths(outcome: Outcome) -> list[Path] | None:
 
 
 def printer(console: Console) -> Callable[[Step], None]:
-    """Show agent steps as one line each: calls, results, errors."""
+    """Show agent steps as one line each (calls, results, errors), and the notes of a
+    tool's answer meant for the user."""
 
     def show(step: Step) -> None:
         if step.kind == "call":
@@ -133,6 +134,8 @@ def printer(console: Console) -> Callable[[Step], None]:
             lines = step.text.splitlines() or [""]
             line = lines[min(_HEADLINE.get(step.name, 0), len(lines) - 1)]
             console.print(f"  [green]✓[/] {escape(_short(line))}", highlight=False)
+            for note in (n.removeprefix(NOTE) for n in lines if n.startswith(NOTE)):
+                console.print(f"  [yellow]![/] {escape(note)}", highlight=False)
         elif step.kind == "error":
             text = step.text.removeprefix("error: ")
             console.print(f"  [red]✗[/] {escape(_short(text))}", highlight=False)

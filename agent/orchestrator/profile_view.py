@@ -3,12 +3,14 @@
 In the text for a model every value that came from the source (column names included)
 is JSON-quoted and cut short, and the text says so: a value such as "Ignore previous
 instructions" reads as data inside quotes, never as part of the instructions around it.
-A column the profile flags as personal data shows no value at all.
+A column the profile flags as personal data, or that the user asks to protect, shows no
+value at all.
 """
 
 from __future__ import annotations
 
 import json
+from collections.abc import Collection
 from typing import Any
 
 from rich.console import Console
@@ -17,6 +19,8 @@ from rich.table import Table
 
 from connectors import kinds
 from connectors.profiling import ColumnProfile, Count, Profile
+from connectors.profiling.draft import proposed_rule
+from connectors.transforms.names import normalize_name
 
 QUOTED_CHARS = 40
 """Longest sampled value, in characters, in the text for a model."""
@@ -39,8 +43,12 @@ def quote(value: Any, limit: int = QUOTED_CHARS) -> str:
     return json.dumps(text, ensure_ascii=False)
 
 
-def agent_summary(profile: Profile, limit: int = SUMMARY_CHARS) -> str:
-    """The compact text a language model gets: bounded, every sampled value quoted."""
+def agent_summary(
+    profile: Profile, limit: int = SUMMARY_CHARS, withheld: Collection[str] = ()
+) -> str:
+    """The compact text a language model gets: bounded, every sampled value quoted; no value
+    of a column flagged as personal data, or named in `withheld` (lower case, as the source
+    or the pipeline names it)."""
     lines = [_PREAMBLE, _shape(profile)]
     if profile.format:
         lines.append("format: " + "; ".join(f"{k} {quote(v)}" for k, v in profile.format.items()))
@@ -60,7 +68,8 @@ def agent_summary(profile: Profile, limit: int = SUMMARY_CHARS) -> str:
     lines.append("columns:")
     used = sum(len(line) + 1 for line in lines)
     for shown, column in enumerate(profile.columns):
-        line = _column_line(column)
+        names = {column.name.lower(), normalize_name(column.name, shown + 1)}
+        line = _column_line(column, bool(names & set(withheld)))
         if used + len(line) > limit:
             lines.append(f"... {len(profile.columns) - shown} more columns not shown")
             break
@@ -91,7 +100,7 @@ def _count(count: Count) -> str:
     return f"~{count.value}" if count.estimated else str(count.value)
 
 
-def _column_line(column: ColumnProfile) -> str:
+def _column_line(column: ColumnProfile, withheld: bool) -> str:
     guess = column.inferred
     parts = [
         f"- {quote(column.name)}: {guess.type} ({guess.share:.0%} parse)",
@@ -100,7 +109,13 @@ def _column_line(column: ColumnProfile) -> str:
     ]
     if column.pii:
         # Personal data never reaches a model: its flag and hints do, its values do not.
-        parts.append(f"PII ({column.pii_reason}); values withheld; protect it in the spec")
+        # Protection is the user's call: proposed in the description, written when asked.
+        parts.append(
+            f"PII ({column.pii_reason}); values withheld; if the user asks to protect it: "
+            f"transform.protect {proposed_rule(column)}"
+        )
+    elif withheld:
+        parts.append("values withheld (the user asks to protect it)")
     else:
         if column.min is not None:
             parts.append(f"range {quote(column.min)}..{quote(column.max)}")

@@ -19,6 +19,7 @@ from agent.planner.cleaning import read_cleaning
 from agent.planner.filters import read_filters
 from agent.planner.modes import read_mode
 from agent.planner.options import read_alerts, read_retries
+from agent.planner.protect import read_protect
 from agent.planner.schedule import read_schedule
 from agent.planner.sources import BARE, read_source, source_args
 from agent.planner.state import Column, Facts, Parsed
@@ -27,7 +28,7 @@ from agent.planner.words import mend, nouns_of, unplaced
 from connectors.spec import Pipeline
 from connectors.spec.io import to_plain
 
-_READERS = (read_retries, read_alerts, read_cleaning, read_mode, read_filters)
+_READERS = (read_retries, read_alerts, read_cleaning, read_mode, read_protect, read_filters)
 _URL_WITH_LOGIN = re.compile(r"(\b[a-z][a-z0-9+.-]*://[^\s/@:]+:)[^\s/@]+@", re.IGNORECASE)
 _ROW_NOUNS = {"row", "record", "entry", "line", "item", "one", "anyone", "everyone"}
 

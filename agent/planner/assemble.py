@@ -7,6 +7,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from agent.planner.state import Parsed
+from connectors.profiling.draft import fitted
 from connectors.spec import Pipeline
 from connectors.spec.io import to_plain
 
@@ -31,7 +32,9 @@ def assemble(text: str, parsed: Parsed, base: Pipeline | None) -> Result:
         sources = sources or [earlier["streams"][0]["source"]]
         tables = tables or [earlier["streams"][0]["load"]["table"]]
     _pairing(sources, tables, parsed)
-    if len(sources) > 1 and (parsed.transform or parsed.filters or parsed.incremental):
+    if len(sources) > 1 and (
+        parsed.transform or parsed.filters or parsed.incremental or parsed.proposed
+    ):
         parsed.ask(_PER_STREAM)
     dedupe = parsed.transform.get("dedupe")
     if dedupe is not None and not dedupe["keys"]:
@@ -101,10 +104,15 @@ def _stream(
         transform["filter"] = (
             {"all": [old_filter, *parsed.filters]} if old_filter else parsed.filters[0]
         )
+    incremental = {**old.get("incremental", {}), **parsed.incremental}
+    if parsed.proposed:
+        # What the user named explicitly stays as said; the proposals fit the keys and cursor.
+        proposed = fitted(parsed.proposed, load.get("keys", []), incremental.get("cursor"))
+        transform["protect"] = {**proposed, **transform.get("protect", {})}
     if transform:
         stream["transform"] = transform
     if parsed.incremental:
-        stream["incremental"] = {**old.get("incremental", {}), **parsed.incremental}
+        stream["incremental"] = incremental
     return stream
 
 

@@ -26,9 +26,11 @@ from agent.planner import Column, Facts, Plan, plan
 from connectors import kinds
 from connectors.errors import SpecError
 from connectors.profiling import Profile
+from connectors.profiling.draft import proposed_rule
 from connectors.spec.filter import filter_columns
 from connectors.spec.io import to_plain
 from connectors.spec.models import Transform
+from connectors.spec.protect import action
 from connectors.transforms.names import normalize_name
 
 STEPS = (
@@ -125,13 +127,15 @@ def label(args: dict[str, Any]) -> str:
 
 
 def facts_of(found: Profile) -> Facts:
-    """A profile's columns as the planner checks names and places values with them."""
+    """A profile's columns as the planner checks names and places values with them, and
+    the protection proposed for those it flags as personal data."""
     return {
         (name := normalize_name(c.name, i)): Column(
             name,
             c.inferred.type,
             tuple(str(v) for v, _ in c.top if isinstance(v, str | int)),
             raw=c.name,
+            protect=proposed_rule(c) if c.pii else "",
         )
         for i, c in enumerate(found.columns, start=1)
     }
@@ -192,7 +196,10 @@ def _typed(stream: dict[str, Any], inferred: dict[str, str]) -> None:
     keep = set(transform.get("select") or inferred) - set(transform.get("drop", []))
     # The filter reads its columns before select/drop leaves them out; left untyped, a CSV
     # column is text and `amount > 20` would compare text ("3.95" > "20").
-    rule = Transform.model_validate(transform).filter
-    keep |= filter_columns(rule) if rule is not None else set()
+    rules = Transform.model_validate(transform)
+    keep |= filter_columns(rules.filter) if rules.filter is not None else set()
     types = {column: kind for column, kind in inferred.items() if column in keep}
+    # A hashed or masked column is text, as `dagsmith init --protect` types it.
+    texts = {c for c, rule in rules.protect.items() if action(rule) in ("hash", "mask")}
+    types |= {column: "string" for column in texts & set(types)}
     stream["transform"] = {**transform, "types": {**types, **transform.get("types", {})}}

@@ -24,7 +24,8 @@ STOP_WORDS = frozenset(
     refresh sync merge please fail fill filter from hourly if in incremental
     incrementally into it keep key keys load monthly named new no notify on only or
     overwrite rename replace require retries retry rows run schedule select skip table target
-    the then to upsert using via weekdays weekly when where with""".split()  # noqa: SIM905
+    the then to upsert using via weekdays weekly when where with hash mask redact protect
+    anonymize anonymise pseudonymize pseudonymise""".split()  # noqa: SIM905
 )
 """Words that start or join a clause: a bare list of columns stops before them."""
 

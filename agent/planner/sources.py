@@ -32,15 +32,35 @@ _SQL = re.compile(
 BARE = "bare_url_source"
 """The connection id of a bare URL the text names, until the pipeline has its name."""
 _TOPIC = r"[A-Za-z0-9][A-Za-z0-9._-]{0,248}"
-_KAFKA = re.compile(
-    rf"\b(?:the\s+)?(?:(?:kafka\s+)?topic\s+(?P<t1>{_TOPIC})|(?P<t2>{_TOPIC})\s+(?:kafka\s+)?topic"
-    # "the orders topic on ...", but not "copy topic payments": then the name follows
-    rf"(?!\s+(?!(?:from|in|on|of|at|into|to|using|via|with|and)\b)[A-Za-z0-9]))"
-    rf"(?:\s+(?:from|in|on|of|at)\s+(?:the\s+)?(?:connection|brokers?|cluster)\s+(?P<c>{_CONN}))?\b",
-    re.IGNORECASE,
+_AT = (
+    r"\s+(?:from|in|on|of|at)\s+(?:the\s+)?(?:(?:connection|brokers?|cluster)\s+"
+    rf"(?P<c>{_CONN})|(?P<c2>{_CONN})\s+(?:connection|brokers|cluster))\b"
 )
+"""Where topics are: "on connection events", "from the events connection"."""
+_TOPIC_LIST = rf"{_TOPIC}(?:\s*,\s*{_TOPIC})*\s*,?\s+and\s+{_TOPIC}"
+_KAFKA = [
+    re.compile(
+        rf"\bconsum(?:e|es|ed|ing)\s+(?:the\s+)?(?:(?:kafka\s+)?topics?\s+)?"
+        rf"(?P<list>{_TOPIC_LIST}|{_TOPIC})(?:\s+(?:kafka\s+)?topics?)?{_AT}",
+        re.IGNORECASE,
+    ),
+    re.compile(
+        rf"\b(?:the\s+)?(?:(?:kafka\s+)?topics\s+(?P<list>{_TOPIC_LIST})|"
+        rf"(?P<list2>{_TOPIC_LIST})\s+(?:kafka\s+)?topics)(?:{_AT})?\b",
+        re.IGNORECASE,
+    ),
+    re.compile(
+        rf"\b(?:the\s+)?(?:(?:kafka\s+)?topic\s+(?P<t1>{_TOPIC})|(?P<t2>{_TOPIC})\s+(?:kafka\s+)?topic"
+        # "the orders topic on ...", but not "copy topic payments": then the name follows
+        rf"(?!\s+(?!(?:from|in|on|of|at|into|to|using|via|with|and)\b)[A-Za-z0-9]))(?:{_AT})?\b",
+        re.IGNORECASE,
+    ),
+]
+"""Topics: "consume orders from the events connection" (a topic by its verb), "the a and b
+topics", "topics a, b and c", "the orders topic", "topic orders"."""
 _ON_CONNECTION = re.compile(
-    rf"\b(?:on|using|via|with|through|from|in)\s+(?:the\s+)?connection\s+({_CONN})\b",
+    rf"\b(?:on|using|via|with|through|from|in)\s+(?:the\s+)?(?:connection\s+(?P<c>{_CONN})|"
+    rf"(?P<c2>{_CONN})\s+connection)\b",
     re.IGNORECASE,
 )
 _NAMED_BEFORE = re.compile(
@@ -172,15 +192,20 @@ def _rest(url: str, text: str) -> dict[str, Any]:
 def _kind_url(kind: kinds.SourceKind[Any], url: str, text: str) -> dict[str, Any] | str:
     """A source a URL of its kind's scheme names (`wss://host/trades`, `kafka://orders`) on
     the connection the text names; a feed's origin, else, is a connection of its own."""
-    using, fields = _ON_CONNECTION.search(text), kind.from_url
+    using, fields = _connection_in(_ON_CONNECTION.search(text)), kind.from_url
     assert fields is not None  # only kinds that read a URL are asked
     if using is None and not kind.origin_is_connection:
         return (
             f"Which connection does {url} need? Say '{url} using connection <id>', with "
             "AIRFLOW_CONN_<ID> set to it."
         )
-    source = {"kind": kind.name, **fields(url, using.group(1) if using else BARE)}
+    source = {"kind": kind.name, **fields(url, using or BARE)}
     return source if using else {**source, "url": url}
+
+
+def _connection_in(match: re.Match[str] | None) -> str | None:
+    """The connection id a match of `_ON_CONNECTION` or a topic's `_AT` names, if any."""
+    return (match.group("c") or match.group("c2")) if match is not None else None
 
 
 def _sql_sources(text: str) -> list[Found]:
@@ -196,20 +221,28 @@ def _sql_sources(text: str) -> list[Found]:
 def _topics(text: str) -> list[Found]:
     """Kafka topics ("the orders topic on connection events"); a question without brokers."""
     found: list[Found] = []
-    for match in _KAFKA.finditer(text):
-        topic = match.group("t1") or match.group("t2")
-        using = _ON_CONNECTION.search(text)
-        conn = match.group("c") or (using.group(1) if using else None)
-        if conn is None:
-            question = (
-                f"Which connection holds the Kafka brokers of topic {topic}? Say 'the {topic} "
-                "topic on connection <id>', with AIRFLOW_CONN_<ID>=kafka://broker:9092."
-            )
-            found.append((*match.span(), topic, question))
-            continue
-        source = {"kind": KAFKA.name, "connection": conn, "topics": [topic]}
-        found.append((*match.span(), f"kafka://{topic}", source))
+    for pattern in _KAFKA:
+        for match in pattern.finditer(text):
+            if any(start < match.end() and match.start() < end for start, end, *_ in found):
+                continue  # "consume the orders topic": read once, by the first pattern
+            named = match.groupdict()
+            words = next(named[g] for g in ("list", "list2", "t1", "t2") if named.get(g))
+            topics = [t for t in re.split(r"\s*,\s*(?:and\s+)?|\s+and\s+", words) if t]
+            conn = _connection_in(match) or _connection_in(_ON_CONNECTION.search(text))
+            if conn is None:
+                found.append((*match.span(), topics[0], _brokers_question(topics)))
+                continue
+            source = {"kind": KAFKA.name, "connection": conn, "topics": topics}
+            found.append((*match.span(), f"kafka://{','.join(topics)}", source))
     return found
+
+
+def _brokers_question(topics: list[str]) -> str:
+    named = f"topic {topics[0]}" if len(topics) == 1 else f"topics {', '.join(topics)}"
+    return (
+        f"Which connection holds the Kafka brokers of {named}? Say 'the {topics[0]} "
+        "topic on connection <id>', with AIRFLOW_CONN_<ID>=kafka://broker:9092."
+    )
 
 
 def _with_hints(text: str, source: dict[str, Any], parsed: Parsed) -> dict[str, Any]:

@@ -16,6 +16,8 @@ class Column:
     values: tuple[str, ...] = ()
     raw: str = ""
     """The name in the source, before normalize_names ("OrderID"): what `rename` takes."""
+    protect: str = ""
+    """The `protect` rule proposed for it when the profile flags it as personal data."""
 
 
 Facts = dict[str, Column]
@@ -39,6 +41,9 @@ class Parsed:
     transform: dict[str, Any] = field(default_factory=dict)
     filters: list[dict[str, Any]] = field(default_factory=list)
     incremental: dict[str, Any] = field(default_factory=dict)
+    proposed: dict[str, str] = field(default_factory=dict)
+    """The `protect` rules proposed for the profile's personal data ("protect personal
+    data"), fitted to the stream's keys and cursor when it is assembled."""
     name: str | None = None
     questions: list[str] = field(default_factory=list)
     used: list[tuple[int, int]] = field(default_factory=list)

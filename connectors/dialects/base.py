@@ -108,6 +108,8 @@ class Dialect:
     """The server's port when a URL names none (a dataset's namespace always has one)."""
     default_schema: ClassVar[str | None] = None
     """The schema a table without one is in (`public`), named in its lineage dataset."""
+    read_only_args: ClassVar[dict[str, Any]] = {}
+    """Connect arguments that open the database read-only (a file: neither created nor locked)."""
 
     def __repr__(self) -> str:
         return f"<dialect {self.name}>"
@@ -210,6 +212,10 @@ class Dialect:
 
     def prepare_engine(self, engine: sa.Engine) -> None:
         """Set up an engine of the generic loader (SQLite leaves BEGIN to SQLAlchemy)."""
+
+    def lock_schema(self, conn: sa.Connection, schema: str | None) -> None:
+        """Hold, until the transaction ends, the lock loads create a schema's tables under; a
+        no-op where `CREATE ... IF NOT EXISTS` cannot collide with their DDL."""
 
     def loader(self, url: sa.URL) -> Loader:
         """The loader of a target URL of this database."""

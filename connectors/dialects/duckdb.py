@@ -6,6 +6,8 @@ holds DuckDB's own type names and merge; this object holds the facts other code 
 
 from __future__ import annotations
 
+from typing import Any, ClassVar
+
 from connectors.dialects.base import Dialect
 
 
@@ -25,6 +27,7 @@ class DuckDB(Dialect):
     sqlglot = "duckdb"
     loader_path = "connectors.loaders.duckdb:DuckDBLoader"
     default_schema = "main"
+    read_only_args: ClassVar[dict[str, Any]] = {"read_only": True}
 
     def is_transient_error(self, exc: BaseException) -> bool:
         """A lock held by another process, or a write conflict with another connection."""

@@ -32,6 +32,8 @@ _OIDS = {
     3802: ColumnType("json"),
 }
 _NUMERIC = 1700
+SCHEMA_LOCK = "dagsmith-schema"
+"""Prefix of the advisory lock a load takes to create a schema and its shared tables."""
 
 
 class Postgres(Dialect):
@@ -80,6 +82,17 @@ class Postgres(Dialect):
     def sample(self, columns: str, quoted: str, percent: float) -> str | None:
         """`TABLESAMPLE SYSTEM`: whole pages picked at random, no scan, no sort."""
         return f"SELECT {columns} FROM {quoted} TABLESAMPLE SYSTEM ({percent:.6f})"
+
+    def lock_schema(self, conn: sa.Connection, schema: str | None) -> None:
+        """The advisory lock under which loads create a schema and its shared tables
+        (`connectors.loaders.postgres_ddl`): two creations at once collide in the catalog."""
+        conn.execute(
+            sa.text(
+                "SELECT pg_advisory_xact_lock(hashtextextended("
+                ":lock || chr(31) || coalesce(CAST(:schema AS text), current_schema()), 0))"
+            ),
+            {"lock": SCHEMA_LOCK, "schema": schema},
+        )
 
     def libpq_url(self, url: sa.URL) -> sa.URL:
         """The URL as libpq reads it (no SQLAlchemy driver name)."""

@@ -31,6 +31,8 @@ class Step:
     subtype: str
     """IDENTITY, TRANSFORMATION (DIRECT); FILTER, GROUP_BY (INDIRECT)."""
     description: str
+    how: str
+    """The step in a word or two, as an edge of a lineage graph is labelled (`cast bigint`)."""
     masking: bool = False
 
 
@@ -82,24 +84,30 @@ def _origins(spec: Transform, source: list[str] | None, target: list[str]) -> di
 
 
 def _steps(spec: Transform, column: str, origin: str, source_type: str) -> tuple[Step, ...]:
-    steps = [Step("DIRECT", "IDENTITY", _naming(spec, column, origin))]
+    steps = [Step("DIRECT", "IDENTITY", *_naming(spec, column, origin))]
     strings = spec.strings
     if strings is not None and source_type in _TEXT and column in (strings.columns or [column]):
-        steps.append(Step("DIRECT", "TRANSFORMATION", "text cleaned (strings)"))
+        steps.append(Step("DIRECT", "TRANSFORMATION", "text cleaned (strings)", "strings"))
     if column in spec.types:
-        steps.append(Step("DIRECT", "TRANSFORMATION", f"cast to {spec.types[column]}"))
+        cast = spec.types[column]
+        steps.append(Step("DIRECT", "TRANSFORMATION", f"cast to {cast}", f"cast {cast}"))
     if column in spec.fill:
-        steps.append(Step("DIRECT", "TRANSFORMATION", "nulls filled with a constant (fill)"))
+        steps.append(
+            Step("DIRECT", "TRANSFORMATION", "nulls filled with a constant (fill)", "fill")
+        )
     if column in spec.protect:
         how = action(spec.protect[column])
-        steps.append(Step("DIRECT", "TRANSFORMATION", f"protected: {how}", masking=True))
+        steps.append(Step("DIRECT", "TRANSFORMATION", f"protected: {how}", how, masking=True))
     return tuple(steps)
 
 
-def _naming(spec: Transform, column: str, origin: str) -> str:
+def _naming(spec: Transform, column: str, origin: str) -> tuple[str, str]:
+    """How a column got its name: (description, how)."""
     if origin in spec.rename:
-        return f"renamed from {origin}"
-    return "copied" if column == origin else f"name normalized from {origin}"
+        return f"renamed from {origin}", "rename"
+    if column == origin:
+        return "copied", "copy"
+    return f"name normalized from {origin}", "normalize"
 
 
 def _row_steps(stream: Stream) -> list[tuple[str, Step]]:
@@ -108,15 +116,19 @@ def _row_steps(stream: Stream) -> list[tuple[str, Step]]:
     steps: list[tuple[str, Step]] = []
     if spec.filter is not None:
         for column in sorted(filter_columns(spec.filter)):
-            steps.append((column, Step("INDIRECT", "FILTER", "filter")))
+            steps.append((column, Step("INDIRECT", "FILTER", "filter", "filter")))
     for column in spec.required:
-        steps.append((column, Step("INDIRECT", "FILTER", "required: rows without it rejected")))
+        steps.append(
+            (column, Step("INDIRECT", "FILTER", "required: rows without it rejected", "required"))
+        )
     for column in spec.ranges:
-        steps.append((column, Step("INDIRECT", "FILTER", "ranges: rows outside rejected")))
+        steps.append((column, Step("INDIRECT", "FILTER", "ranges: rows outside rejected", "range")))
     if spec.dedupe is not None:
         for column in spec.dedupe.keys:
-            steps.append((column, Step("INDIRECT", "GROUP_BY", f"dedupe, keep {spec.dedupe.keep}")))
+            keep = spec.dedupe.keep
+            steps.append((column, Step("INDIRECT", "GROUP_BY", f"dedupe, keep {keep}", "dedupe")))
     if stream.incremental is not None:
         cursor = stream.incremental.cursor
-        steps.append((cursor, Step("INDIRECT", "FILTER", "incremental: rows past the watermark")))
+        past = "incremental: rows past the watermark"
+        steps.append((cursor, Step("INDIRECT", "FILTER", past, "incremental")))
     return steps

@@ -13,7 +13,10 @@ from connectors.spec.models import Contract, Dedupe, Load
 from connectors.types import ColumnType
 
 RUNS_TABLE = "_dagsmith_runs"
+FAILED_RUNS_TABLE = "_dagsmith_failed_runs"
 STATE_TABLE = "_dagsmith_state"
+RUN_KEY = ("run_id", "pipeline", "stream")
+"""What identifies a stream run in the run records."""
 
 
 @dataclass
@@ -26,7 +29,8 @@ class LoadJob:
     table the loader creates declares NOT NULL. `before_commit` runs after the last batch
     is staged and before the transaction commits; raising there (too many rejects) rolls
     everything back.
-    `state` is the watermark to store with the load, in the same transaction.
+    `state` is the watermark to store with the load, in the same transaction;
+    `stored_state` the one committed before this run (both go in its run record).
     `interval` is the data interval the run covers (Airflow's, as `start/end`), or None:
     an append stream's rows carry it, and a later load of the interval replaces them.
     `contract` says what to do when an existing table's columns differ from the extract's.
@@ -43,6 +47,7 @@ class LoadJob:
     contract: Contract = field(default_factory=Contract)
     before_commit: Callable[[], None] = lambda: None
     state: dict[str, str] | None = None
+    stored_state: dict[str, str] = field(default_factory=dict)
     interval: str | None = None
 
 

@@ -24,7 +24,7 @@ from typing import TypeVar
 from sqlalchemy.schema import CreateSchema, CreateTable, DDLElement
 
 from connectors import dberrors
-from connectors.dialects.postgres import POSTGRES
+from connectors.dialects.postgres import POSTGRES, SCHEMA_LOCK
 from connectors.errors import DagsmithError
 from connectors.loaders import tables
 from connectors.loaders.base import RUNS_TABLE, STATE_TABLE, LoadJob
@@ -77,7 +77,7 @@ def create_missing(session: PgSession, job: LoadJob, extract: Extract) -> Create
     missing = _missing(session, schema, name)
     if {"schema", RUNS_TABLE, STATE_TABLE} & set(missing):
         ((resolved,),) = session.query(_SCHEMA_NAME, [schema])
-        session.query(LOCK, [f"dagsmith-schema\x1f{resolved}"])
+        session.query(LOCK, [f"{SCHEMA_LOCK}\x1f{resolved}"])
         missing = _missing(session, schema, name)  # another load may have made them meanwhile
     metadata = tables.new_metadata(POSTGRES.name)
     made = {

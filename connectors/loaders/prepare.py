@@ -15,6 +15,7 @@ import pyarrow.compute as pc
 
 from connectors.dialects.base import REJECTS_SUFFIX, Dialect
 from connectors.errors import LoadError
+from connectors.incremental import shown_watermark
 from connectors.loaders.base import LoadJob
 from connectors.runtime import log
 from connectors.transforms.casting import cast_column
@@ -362,6 +363,7 @@ class SortedKey:
 
 def run_record(job: LoadJob, counts: dict[str, int]) -> dict[str, Any]:
     """The row of `_dagsmith_runs` for this load."""
+    after = {**job.stored_state, **(job.state or {})}
     return {
         "run_id": job.run.run_id,
         "pipeline": job.run.pipeline,
@@ -376,6 +378,8 @@ def run_record(job: LoadJob, counts: dict[str, int]) -> dict[str, Any]:
         "rows_loaded": counts["loaded"],
         "inserted": counts["inserted"],
         "updated": counts["updated"],
+        "watermark_before": shown_watermark(job.stored_state),
+        "watermark_after": shown_watermark(after),
     }
 
 

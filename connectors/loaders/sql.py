@@ -169,7 +169,8 @@ class _Load:
     def _ddl(self) -> sa.TableClause:
         """Create what is missing, check the target, create staging (nothing committed)."""
         if self.schema and not sa.inspect(self.conn).has_schema(self.schema):
-            self.conn.execute(sa.schema.CreateSchema(self.schema))
+            # IF NOT EXISTS: a failed run's record (`failed`) may have made it meanwhile.
+            self.conn.execute(sa.schema.CreateSchema(self.schema, if_not_exists=True))
         absent = sql_ddl.missing(self.conn, [self.target, self.rejects, self.runs, self.state])
         sql_ddl.create(self.conn, absent)
         if self.runs not in absent:
@@ -272,7 +273,7 @@ class _Load:
         if rejected:
             self.conn.execute(sa.insert(self.rejects), rejected)
         record = run_record(self.job, counts)
-        record.update({k: _utc(record[k]) for k in ("started_at", "finished_at")})
+        record.update({k: utc_naive(record[k]) for k in ("started_at", "finished_at")})
         self.conn.execute(sa.insert(self.runs), [record])
         run, state = self.job.run, self.state
         for key, value in (self.job.state or {}).items():
@@ -306,6 +307,6 @@ def _python_rows(batch: pa.RecordBatch) -> list[dict[str, Any]]:
     return pa.RecordBatch.from_arrays(arrays, names=batch.schema.names).to_pylist()
 
 
-def _utc(value: datetime) -> datetime:
+def utc_naive(value: datetime) -> datetime:
     """A naive UTC datetime (naive input is taken as UTC already)."""
     return value.astimezone(UTC).replace(tzinfo=None) if value.tzinfo else value

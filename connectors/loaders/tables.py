@@ -13,7 +13,7 @@ from sqlalchemy.engine import Dialect
 from sqlalchemy.types import TypeEngine
 
 from connectors.dialects import dialect_for
-from connectors.loaders.base import RUNS_TABLE, STATE_TABLE
+from connectors.loaders.base import FAILED_RUNS_TABLE, RUN_KEY, RUNS_TABLE, STATE_TABLE
 from connectors.loaders.prepare import Extract
 from connectors.types import ColumnType
 
@@ -65,22 +65,53 @@ def rejects_table(metadata: sa.MetaData, schema: str | None, name: str) -> sa.Ta
 
 def runs_table(metadata: sa.MetaData, schema: str | None) -> sa.Table:
     """One row per committed load; its key makes a rerun of the same run a no-op."""
-    counts = ("rows_read", "rows_rejected", "rows_loaded", "inserted", "updated")
     return sa.Table(
         RUNS_TABLE,
         metadata,
-        sa.Column("run_id", _KEY, primary_key=True),
-        sa.Column("pipeline", _KEY, primary_key=True),
-        sa.Column("stream", _KEY, primary_key=True),
+        *_run_columns(metadata, key=True),
+        *(
+            sa.Column(n, sa.BigInteger(), nullable=False)
+            for n in ("rows_loaded", "inserted", "updated")
+        ),
+        # Added after the first release: a table created before them gets them by
+        # `added_columns`.
+        sa.Column("rows_filtered", sa.BigInteger(), nullable=False, server_default="0"),
+        sa.Column("watermark_before", sa.Text()),
+        sa.Column("watermark_after", sa.Text()),
+        schema=schema,
+    )
+
+
+def failed_runs_table(metadata: sa.MetaData, schema: str | None) -> sa.Table:
+    """One row per failed attempt of a stream run (`connectors.loaders.failed`).
+
+    No key: each attempt is a row of its own (an Airflow task may fail, be retried and fail
+    again), and writing one never needs more than INSERT.
+    """
+    return sa.Table(
+        FAILED_RUNS_TABLE,
+        metadata,
+        *_run_columns(metadata, key=False),
+        sa.Column("rows_filtered", sa.BigInteger(), nullable=False),
+        sa.Column("watermark_before", sa.Text()),
+        sa.Column("error", sa.Text(), nullable=False),
+        schema=schema,
+    )
+
+
+def _run_columns(metadata: sa.MetaData, *, key: bool) -> list[sa.Column[Any]]:
+    """What a record of a committed load and of a failed attempt both hold."""
+    return [
+        *(sa.Column(name, _KEY, primary_key=key, nullable=False) for name in RUN_KEY),
         sa.Column("target_table", _KEY, nullable=False),
         sa.Column("mode", sa.String(16), nullable=False),
         sa.Column("started_at", _timestamp(metadata), nullable=False),
         sa.Column("finished_at", _timestamp(metadata), nullable=False),
-        *(sa.Column(name, sa.BigInteger(), nullable=False) for name in counts),
-        # Added after the first release: a table created before it gets it by `added_columns`.
-        sa.Column("rows_filtered", sa.BigInteger(), nullable=False, server_default="0"),
-        schema=schema,
-    )
+        *(
+            sa.Column(name, sa.BigInteger(), nullable=False)
+            for name in ("rows_read", "rows_rejected")
+        ),
+    ]
 
 
 def added_columns(

@@ -15,20 +15,25 @@ inferred ones, and keys, mode and cursor follow the profile's candidates:
 
 from __future__ import annotations
 
+from collections.abc import Collection, Mapping
 from typing import Any
 
 from pydantic import ValidationError
 
 from connectors import kinds
-from connectors.errors import SpecError
+from connectors.errors import DagsmithError, SpecError
 from connectors.profiling import quality
 from connectors.profiling.columns import NULL_TOKEN
 from connectors.profiling.model import ColumnProfile, Profile
-from connectors.spec.models import Pipeline
-from connectors.transforms.names import normalize_name
+from connectors.spec.models import Pipeline, Stream
+from connectors.transforms.names import normalize_name, plan_layout
 
 _MASKED = ("phone", "mobile", "iban", "card")
 _REDACTED = ("name", "address", "street", "birth", "dob")
+UNPROTECTED = "Likely personal data"
+"""How a description's note on personal data left clear starts (`protection_note`)."""
+INIT_SWITCH = "or draft with `dagsmith init --protect`"
+NOTE_CHARS = 1000
 
 
 def pipeline(
@@ -64,7 +69,7 @@ def pipeline(
     document: dict[str, Any] = {
         "pipeline": name,
         "description": f"Drafted by `dagsmith init` from a profile of {_rows(profile)}"
-        + _protection_note(proposed, protect),
+        + protection_note(proposed, protect),
         "target": target,
         "streams": [stream],
     }
@@ -76,20 +81,51 @@ def pipeline(
 
 
 def proposals(
-    profile: Profile, names: dict[str, str], key: list[str], cursor: str | None
+    profile: Profile, names: Mapping[str, str], key: Collection[str], cursor: str | None
 ) -> dict[str, str]:
-    """A `protect` rule for each column the profile flags as personal data, by output name:
+    """A `protect` rule for each column the profile flags as personal data, by output name
+    (`names`: source column -> output name; a column it leaves out is not loaded):
     phone, card and IBAN numbers are masked, names, addresses and birth dates redacted,
-    the rest (e-mails, ids such as an SSN, IP addresses) hashed, so they still join. A key
-    can only be hashed; the incremental cursor is left alone."""
-    proposed = {}
-    for column in profile.columns:
-        name = names[column.name]
-        if not column.pii or name == cursor:
-            continue
-        rule = proposed_rule(column)
-        proposed[name] = "hash" if name in key else rule
-    return proposed
+    the rest (e-mails, ids such as an SSN, IP addresses) hashed, so they still join."""
+    rules = {names[c.name]: proposed_rule(c) for c in profile.columns if c.pii and c.name in names}
+    return fitted(rules, key, cursor)
+
+
+def fitted(rules: Mapping[str, str], key: Collection[str], cursor: str | None) -> dict[str, str]:
+    """Proposed rules a stream can hold: a key can only be hashed (the same value, the same
+    hash), and the incremental cursor is left alone."""
+    return {
+        column: "hash" if column in key else rule
+        for column, rule in rules.items()
+        if column != cursor
+    }
+
+
+def clear_pii(stream: Stream, profile: Profile) -> dict[str, ColumnProfile]:
+    """The columns a stream loads (by output name) that the profile flags as personal data
+    and its `protect` leaves clear, with their profiles; none when its naming rules do not
+    fit the profiled columns (the dry run says why)."""
+    try:
+        layout = plan_layout(stream.transform, [column.name for column in profile.columns])
+    except DagsmithError:
+        return {}
+    loaded = zip(layout.sources, layout.names, strict=True)
+    return {
+        name: profile.columns[i]
+        for i, name in loaded
+        if profile.columns[i].pii
+        and name not in stream.transform.protect
+        and name not in layout.hidden
+    }
+
+
+def stream_proposals(stream: Stream, profile: Profile) -> dict[str, str]:
+    """The `protect` rules proposed for a stream's personal data left clear (`clear_pii`),
+    as `proposals` makes them for `dagsmith init`."""
+    clear = clear_pii(stream, profile)
+    cursor = stream.incremental.cursor if stream.incremental else None
+    rules = {name: proposed_rule(column) for name, column in clear.items()}
+    return fitted(rules, stream.load.keys, cursor)
 
 
 def proposed_rule(column: ColumnProfile) -> str:
@@ -102,17 +138,20 @@ def proposed_rule(column: ColumnProfile) -> str:
     return "redact" if any(word in name for word in _REDACTED) else "hash"
 
 
-def _protection_note(proposed: dict[str, str], written: bool) -> str:
-    """What the description says of personal data: protected as proposed, or how to."""
+def protection_note(
+    proposed: Mapping[str, str], written: bool, switch: str = INIT_SWITCH, where: str = ""
+) -> str:
+    """What a description says of personal data: protected as proposed, or how to (`switch`
+    says how else to have the rules written; `where` names the stream of several)."""
     if not proposed:
         return ""
     rules = ", ".join(f"{column}: {rule}" for column, rule in proposed.items())
     if written:
-        return f". Personal data protected as proposed: protect: {{{rules}}}"
+        return f". Personal data protected as proposed{where}: protect: {{{rules}}}"
     return (
-        f". Likely personal data, NOT protected: {', '.join(proposed)}; to protect it, add "
-        f"transform.protect: {{{rules}}} (or draft with `dagsmith init --protect`)"
-    )[:1000]
+        f". {UNPROTECTED}{where}, NOT protected: {', '.join(proposed)}; to protect it, add "
+        f"transform.protect: {{{rules}}} ({switch})"
+    )[:NOTE_CHARS]
 
 
 def _rows(profile: Profile) -> str:

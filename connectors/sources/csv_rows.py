@@ -67,9 +67,16 @@ class RaggedRows:
         if self._failed is None:
             return None
         bad = self._failed
+        protector = self._rejects.protector
+        # A ragged row's fields cannot be told apart: a stream that protects any shows none.
+        quoted = (
+            " (not shown: the stream protects personal data)"
+            if protector is not None and protector.hides
+            else f": {bad.text[:80]!r}"
+        )
         return SourceError(
             f"{self._shown}: data row {bad.number - self._before} has {bad.actual} fields, "
-            f"expected {bad.expected}: {bad.text[:80]!r}",
+            f"expected {bad.expected}{quoted}",
             hint="fix the row, or set `ragged: reject` (rejects table) or `ragged: pad`",
         )
 

@@ -13,6 +13,9 @@ from pydantic import ValidationError
 from connectors.errors import SpecError
 from connectors.spec.models import Pipeline
 
+SUFFIXES = (".yaml", ".yml")
+"""What a spec file's name ends with."""
+
 
 class _StrictLoader(yaml.SafeLoader):
     """SafeLoader that refuses duplicate keys, which YAML would silently overwrite."""
@@ -121,3 +124,38 @@ def spec_hash(pipeline: Pipeline) -> str:
     """A short stable hash of the spec's meaning (not its formatting)."""
     canonical = json.dumps(pipeline.model_dump(mode="json"), sort_keys=True)
     return hashlib.sha256(canonical.encode()).hexdigest()[:16]
+
+
+def project_specs(folder: Path) -> tuple[list[Pipeline], list[SpecError]]:
+    """The valid specs in a folder (`*.yaml`, `*.yml`), and what is wrong with the others."""
+    specs: list[Pipeline] = []
+    problems: list[SpecError] = []
+    paths = sorted(p for p in folder.iterdir() if p.suffix in SUFFIXES) if folder.is_dir() else []
+    for path in paths:
+        try:
+            specs.append(load_spec(path))
+        except SpecError as exc:
+            problems.append(exc)
+    return specs, problems
+
+
+def find_spec(named: str, folder: Path) -> Pipeline:
+    """A spec by its file's path, or by its pipeline's name among the specs in `folder`.
+
+    Raises:
+        SpecError: No such file, an invalid one, or no spec of that pipeline in `folder`.
+    """
+    path = Path(named)
+    if path.suffix in SUFFIXES or path.is_file():
+        return load_spec(path)
+    for candidate in (folder / f"{named}{suffix}" for suffix in SUFFIXES):
+        if candidate.is_file():
+            return load_spec(candidate)
+    specs, _ = project_specs(folder)
+    if found := [spec for spec in specs if spec.pipeline == named]:
+        return found[0]
+    known = ", ".join(sorted(spec.pipeline for spec in specs)) or "none"
+    raise SpecError(
+        f"unknown pipeline {named!r}: no spec of it in {folder}/ (pipelines there: {known})",
+        hint="name a pipeline of that folder, or give its spec file's path",
+    )

@@ -47,6 +47,11 @@ class Protector:
     """HMAC keys by connection id."""
 
     @property
+    def hides(self) -> bool:
+        """Whether any column is protected: a reader's message then quotes no row."""
+        return bool(self.spec.protect)
+
+    @property
     def actions(self) -> dict[str, Action]:
         """What is done to each protected column."""
         return {column: action(rule) for column, rule in self.spec.protect.items()}

@@ -24,6 +24,25 @@ from connectors.spec.websocket import WebSocketSource
         ),
         ("copy topic payments-eu from the cluster prod into raw.payments", ["payments-eu"], "prod"),
         ("load kafka://returns using connection events into raw.r", ["returns"], "events"),
+        (
+            "load the returns.eu and returns.us topics on connection events into raw.returns",
+            ["returns.eu", "returns.us"],
+            "events",
+        ),
+        (
+            "load topics returns.eu, returns.us and returns.uk from the events connection "
+            "into raw.returns",
+            ["returns.eu", "returns.us", "returns.uk"],
+            "events",
+        ),
+        ("consume orders from the events connection into raw.orders", ["orders"], "events"),
+        (
+            "every 5 minutes consume the orders and refunds topics from the events cluster "
+            "into raw.money",
+            ["orders", "refunds"],
+            "events",
+        ),
+        ("load kafka://returns from the events connection into raw.r", ["returns"], "events"),
     ],
 )
 def test_a_topic_on_a_connection(request_text: str, topics: list[str], connection: str) -> None:
@@ -35,7 +54,12 @@ def test_a_topic_on_a_connection(request_text: str, topics: list[str], connectio
 
 
 @pytest.mark.parametrize(
-    "request_text", ["load the orders topic into raw.o", "load kafka://orders into raw.o"]
+    "request_text",
+    [
+        "load the orders topic into raw.o",
+        "load kafka://orders into raw.o",
+        "load the returns.eu and returns.us topics into raw.returns",
+    ],
 )
 def test_a_topic_without_brokers_is_a_question(request_text: str) -> None:
     planned = plan(request_text)

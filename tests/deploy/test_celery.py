@@ -226,11 +226,15 @@ def test_a_two_stream_dag_runs_on_two_celery_workers_as_dagsmith_run_does(
     assert outcome(on_airflow) == expected
 
     # Each stream's extract and transform handed their Parquet over through the bucket,
-    # and each load removed its stream's files once committed.
+    # and each load removed its stream's files once committed; its run report stays.
     versions = client.list_object_versions(Bucket=BUCKET, Prefix=f"dagsmith/{DAG}/")
     staged = {v["Key"].split("/", 3)[3] for v in versions.get("Versions", [])}
     assert {
         f"{s}/{stage}.parquet" for s in ("penguins", "stocks") for stage in ("extract", "transform")
     } <= staged
-    assert client.list_objects_v2(Bucket=BUCKET, Prefix="dagsmith/").get("KeyCount") == 0
+    left = client.list_objects_v2(Bucket=BUCKET, Prefix="dagsmith/").get("Contents", [])
+    assert all(item["Key"].startswith(f"dagsmith/_reports/{DAG}/") for item in left)
+    assert sorted(item["Key"].rsplit("/", 1)[1] for item in left) == [
+        f"{s}.{suffix}" for s in ("penguins", "stocks") for suffix in ("html", "junit.xml")
+    ]
     assert not list(folder.rglob("*.parquet"))

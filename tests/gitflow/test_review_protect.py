@@ -94,3 +94,32 @@ def test_pull_request_flags_profiled_personal_data_left_clear(tmp_path: Path) ->
     assert "add `transform.protect: {email: hash}`" in section
     section = profile_section(people({"email": "hash"}), {"people": found})
     assert "protected: `email` hash" in section and "unprotected" not in section
+
+
+def test_the_rules_a_pull_request_proposes_fit_the_keys(tmp_path: Path) -> None:
+    """The proposal is `dagsmith init`'s: a phone is masked, unless it is the upsert key (a
+    key can only be hashed)."""
+    (tmp_path / "people.csv").write_text(
+        "phone,email\n+1 555 123 4567,ann@example.com\n555-987-6543,bo@example.org\n"
+        "555-000-1111,cy@example.net\n"
+    )
+    found = profile(CsvSource(kind="csv", path="people.csv"), context(tmp_path))
+
+    def people(load: dict[str, Any]) -> Pipeline:
+        return Pipeline.model_validate(
+            {
+                "pipeline": "people",
+                "streams": [
+                    {
+                        "name": "people",
+                        "source": {"kind": "csv", "path": "people.csv"},
+                        "load": {"table": "people", **load},
+                    }
+                ],
+            }
+        )
+
+    appended = profile_section(people({}), {"people": found})
+    assert "add `transform.protect: {phone: mask, email: hash}`" in appended
+    keyed = profile_section(people({"mode": "upsert", "keys": ["phone"]}), {"people": found})
+    assert "add `transform.protect: {phone: hash, email: hash}`" in keyed

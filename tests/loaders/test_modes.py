@@ -35,7 +35,8 @@ def test_append_twice_adds_rows_and_records_runs(database: Database) -> None:
         ("r1", "pipe", "orders", "append"),
         ("r2", "pipe", "orders", "append"),
     ]
-    assert [r[-4:] for r in runs] == [(3, 3, 0, 0), (1, 1, 0, 0)]
+    # rows_loaded, inserted, updated, rows_filtered
+    assert [r[9:13] for r in runs] == [(3, 3, 0, 0), (1, 1, 0, 0)]
 
 
 def test_append_of_an_interval_again_replaces_its_rows(database: Database) -> None:
@@ -49,7 +50,7 @@ def test_append_of_an_interval_again_replaces_its_rows(database: Database) -> No
     assert [r[0] for r in _runs(database)] == ["a", "b", "c"]
 
 
-def test_runs_table_of_an_older_release_gains_rows_filtered(database: Database) -> None:
+def test_runs_table_of_an_older_release_gains_the_newer_columns(database: Database) -> None:
     runs = database.table("_dagsmith_runs")
     old = sa.Table(
         "_dagsmith_runs",
@@ -91,12 +92,16 @@ def test_runs_table_of_an_older_release_gains_rows_filtered(database: Database) 
         )
     job = make_job(database.table("orders"), {"id": [1, 2]}, run_id="new")
     job.stats.rows_filtered = 5
+    job.stored_state = {"cursor": "7"}
+    job.state = {"cursor": "9"}
     loader_for(database.url).load(job)
-    by_run = {row[0]: row for row in database.rows(runs, "run_id")}
-    assert (by_run["old"][-1], by_run["new"][-1]) == (0, 5)
     with database.engine.connect() as conn:
         names = list(conn.execute(sa.select(sa.text("*")).select_from(old).limit(0)).keys())
-    assert names[-1] == "rows_filtered"
+    assert names[-3:] == ["rows_filtered", "watermark_before", "watermark_after"]
+    by_run = {row[0]: dict(zip(names, row, strict=True)) for row in database.rows(runs, "run_id")}
+    newer = ("rows_filtered", "watermark_before", "watermark_after")
+    assert [by_run["old"][name] for name in newer] == [0, None, None]
+    assert [by_run["new"][name] for name in newer] == [5, "7", "9"]
 
 
 def test_rerun_of_a_committed_run_is_skipped(database: Database) -> None:
