@@ -52,6 +52,10 @@ def test_yaml_round_trip_is_stable_and_hash_ignores_formatting() -> None:
     assert dump_spec(again) == text
     assert spec_hash(again) == spec_hash(spec)
     assert "decimal(12,2)" in text and "delay: 2m" in text
+    # A release that adds a field with a default changes no hash (no DAG turns stale).
+    later = type("Later", (Pipeline,), {"__annotations__": {"note": str}, "note": ""})
+    assert spec_hash(later.model_validate(spec.model_dump())) == spec_hash(spec)
+    assert spec_hash(parse_spec(FULL.replace("0 6 * * *", "0 7 * * *"))) != spec_hash(spec)
 
 
 def test_errors_name_file_line_and_field_path() -> None:

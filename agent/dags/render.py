@@ -9,6 +9,7 @@ against an allow-list of imports and calls (`agent.dags.checks.check_source`).
 
 from __future__ import annotations
 
+import difflib
 import functools
 import importlib.util
 import json
@@ -16,6 +17,7 @@ import keyword
 import math
 import os
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -154,6 +156,7 @@ def _context(spec: Pipeline, spec_path: Path, out_dir: Path) -> dict[str, Any]:
             "on_success": bool(spec.alerts.on_success),
         },
         "streams": [stream.name for stream in spec.streams],
+        "health_task": spec.monitor.task,
     }
 
 
@@ -173,18 +176,30 @@ def upstream(spec: Pipeline, folder: Path) -> list[dict[str, Any]]:
             known = ", ".join(sorted(specs)) or "none"
             raise RenderError(
                 f"schedule.after: no spec in {folder} defines pipeline {name!r} "
-                f"(pipelines there: {known})"
+                f"(pipelines there: {known})",
+                hint=_did_you_mean(name, specs)
+                + "name a pipeline whose spec is in that folder, or write the Asset URI of "
+                "the table it should run after",
             )
         other = specs[name]
         try:
             streams = [other.stream(stream)] if stream else other.streams
         except KeyError as exc:
-            raise RenderError(f"schedule.after: {item!r}: {exc.args[0]}") from None
+            raise RenderError(
+                f"schedule.after: {item!r}: {exc.args[0]}",
+                hint=_did_you_mean(stream, [s.name for s in other.streams])
+                + f"name one of {name}'s streams, or {name!r} alone for all of them",
+            ) from None
         found += [
             {"pipeline": name, "stream": s.name, "target": other.target, "table": s.load.table}
             for s in streams
         ]
     return [entry for i, entry in enumerate(found) if entry not in found[:i]]
+
+
+def _did_you_mean(name: str, known: Iterable[str]) -> str:
+    close = difflib.get_close_matches(name, list(known), n=1)
+    return f"did you mean {close[0]!r}? " if close else ""
 
 
 def _pipelines(folder: Path, own: str) -> dict[str, Pipeline]:

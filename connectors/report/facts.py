@@ -50,6 +50,24 @@ class StreamFacts:
         return f"{self.result.table}__rejects"
 
     @property
+    def kept(self) -> bool:
+        """Whether the rejected rows were kept: a failed load rolls them back with it."""
+        return self.result.error is None
+
+    @property
+    def judged(self) -> bool:
+        """Whether the rules judged any row: not when the stream failed (or was skipped as
+        committed already) before reading one."""
+        return self.result.stats.rows_read > 0 or self.result.status == "ok"
+
+    @property
+    def where_rejected(self) -> str:
+        """Where the rejected rows are, or that the failed load rolled them back."""
+        if self.kept:
+            return f"in {self.rejects_table}"
+        return f"not kept: the failed load rolled them back (not in {self.rejects_table})"
+
+    @property
     def error(self) -> str | None:
         """Why the stream failed, secrets masked; None when it did not."""
         return mask(str(self.result.error)) if self.result.error is not None else None

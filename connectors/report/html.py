@@ -121,21 +121,21 @@ def _rules(facts: StreamFacts) -> Element:
             rule.name,
             rule.declared,
             _number(rule.rows),
-            _verdict(rule.rows),
+            _verdict(rule.rows, facts.judged),
         )
         for rule in facts.rules
     ]
-    caption = f"Rejected rows are in {facts.rejects_table}."
+    caption = f"Rejected rows are {facts.where_rejected}."
     return _table(("rule", "columns", "rows rejected", "result"), rows, "rules", caption)
 
 
-def _verdict(rejected: int) -> Element:
-    """A rule as a test: failed when it rejected rows."""
-    return (
-        el("span", "failed", class_="failed-rule")
-        if rejected
-        else el("span", "passed", class_="passed")
-    )
+def _verdict(rejected: int, judged: bool) -> Element:
+    """A rule as a test: failed when it rejected rows, not run when no row reached it."""
+    if rejected:
+        return el("span", "failed", class_="failed-rule")
+    if not judged:
+        return el("span", "not run", class_="not-run")
+    return el("span", "passed", class_="passed")
 
 
 def _reasons(facts: StreamFacts) -> Element:

@@ -48,16 +48,18 @@ def _suite(facts: StreamFacts) -> TestSuite:
     for key, value in properties.items():
         suite.add_property(key, _text(str(value)))
     for rule in facts.rules:
-        suite.add_testcase(_rule_case(name, rule, facts.rejects_table))
+        suite.add_testcase(_rule_case(name, rule, facts))
     suite.add_testcase(_load_case(name, facts))
     return suite
 
 
-def _rule_case(classname: str, rule: Rule, rejects_table: str) -> TestCase:
+def _rule_case(classname: str, rule: Rule, facts: StreamFacts) -> TestCase:
     case = TestCase(rule.name, classname=classname, time=0.0)
     if not rule.rows:
+        if not facts.judged:
+            case.result = [Skipped("not run: the stream stopped before a row reached it")]
         return case
-    message = f"{rule.rows} row(s) rejected by {rule.name} into {rejects_table}"
+    message = f"{rule.rows} row(s) rejected by {rule.name}, {facts.where_rejected}"
     if rule.reasons and rule.reasons[0].samples:
         first = rule.reasons[0].samples[0]
         message += f"; first, {_where(first)}: {first.reason}: {first.raw}"

@@ -26,6 +26,7 @@ td { overflow-wrap: break-word; }
 .status.failed { background: var(--bad); }
 .passed { color: var(--ok); font-weight: 600; }
 .failed-rule { color: var(--bad); font-weight: 600; }
+.not-run { color: var(--dim); font-style: italic; }
 .none { color: var(--dim); }
 pre { margin: 2px 0 6px; padding: 6px 8px; background: var(--tile); border-radius: 4px;
   white-space: pre-wrap; overflow-wrap: anywhere; font-size: 12px; max-width: 640px; }

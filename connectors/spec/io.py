@@ -121,8 +121,9 @@ def dump_spec(pipeline: Pipeline) -> str:
 
 
 def spec_hash(pipeline: Pipeline) -> str:
-    """A short stable hash of the spec's meaning (not its formatting)."""
-    canonical = json.dumps(pipeline.model_dump(mode="json"), sort_keys=True)
+    """A short stable hash of the spec's meaning (not its formatting): of what it sets, so
+    a release that adds a field with a default leaves every hash, and every DAG, as it was."""
+    canonical = json.dumps(to_plain(pipeline), sort_keys=True)
     return hashlib.sha256(canonical.encode()).hexdigest()[:16]
 
 

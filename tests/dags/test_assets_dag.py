@@ -214,6 +214,10 @@ def test_an_upstream_is_found_by_its_pipeline_name_or_refused_clearly(project: P
     )
     with pytest.raises(RenderError, match=r"defines pipeline 'finance' \(pipelines there: sales\)"):
         render(load_spec(folder / "b.yaml"), folder / "b.yaml", DAGS_FOLDER)
+    (folder / "b.yaml").write_text((folder / "b.yaml").read_text().replace("finance", "sale"))
+    with pytest.raises(RenderError) as typo:
+        render(load_spec(folder / "b.yaml"), folder / "b.yaml", DAGS_FOLDER)
+    assert typo.value.hint is not None and typo.value.hint.startswith("did you mean 'sales'?")
 
 
 def test_a_pipeline_named_alone_is_each_of_its_streams(project: Path) -> None:

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import lxml.html
 import pytest
-from junitparser import Error, Failure, JUnitXml
+from junitparser import Error, Failure, JUnitXml, Skipped
 
 from connectors import report
 from connectors.results import RunSummary
@@ -102,7 +102,7 @@ def test_the_report_of_a_run_into_the_embedded_duckdb(tmp_path: Path) -> None:
     assert list(cases) == ["type", "required", "range", "load"]
     failure = cases["range"].result[0]
     assert isinstance(failure, Failure)
-    assert failure.message.startswith("1 row(s) rejected by range into people__rejects; first")
+    assert failure.message.startswith("1 row(s) rejected by range, in people__rejects; first")
     assert "row 2" in failure.message and "-3" in failure.message
     assert cases["load"].is_passed
     assert (suites[0].tests, suites[0].failures, suites[0].errors) == (4, 3, 0)
@@ -125,6 +125,26 @@ def test_a_failed_stream_is_reported_with_its_error(tmp_path: Path) -> None:
     assert isinstance(outcome, Error)
     assert outcome.type == "RejectLimitExceeded"
     assert "3 of 5 rows rejected" in (outcome.message or "")
+    # The failed load rolled its rejected rows back: neither the page nor the tests say they
+    # are in the rejects table.
+    (caption,) = _texts(page, f"//table[{of('rules')}]/caption")
+    assert caption == (
+        "Rejected rows are not kept: the failed load rolled them back (not in people__rejects)."
+    )
+    failure = next(case for case in suite if case.name == "range").result[0]
+    assert "rejected by range, not kept: the failed load rolled them back" in failure.message
+
+
+def test_rules_of_a_stream_that_read_nothing_did_not_run(tmp_path: Path) -> None:
+    spec_path = write_project(tmp_path / "project", "people_gone", "people")
+    (spec_path.parent / "people.csv").unlink()
+    summary, page, xml = _run(spec_path, tmp_path / "out")
+    assert not summary.ok
+    assert [row[-1] for row in _rows(page, "rules")] == ["not run"] * 3
+    (suite,) = JUnitXml.fromstring(xml.encode())
+    outcomes = {case.name: case.result for case in suite}
+    assert all(isinstance(outcomes[rule][0], Skipped) for rule in ("type", "required", "range"))
+    assert isinstance(outcomes["load"][0], Error)
 
 
 def test_the_report_of_a_run_into_postgres(
