@@ -171,7 +171,7 @@ def runs(target: Target, query: Query) -> list[RunRecord]:
     found: list[RunRecord] = []
     with _session(target) as session:
         if session is not None:
-            for schema in _schemas(query.pipelines, session.dialect):
+            for schema in _schemas(query.pipelines, session.database):
                 found += session.records(schema, query)
     found.sort(key=lambda r: (r.started_at, r.finished_at), reverse=True)
     return found[: query.limit]
@@ -187,7 +187,7 @@ def run_details(target: Target, query: Query, samples: int) -> list[RunDetails]:
     details: list[RunDetails] = []
     with _session(target) as session:
         if session is not None:
-            for schema in _schemas(query.pipelines, session.dialect):
+            for schema in _schemas(query.pipelines, session.database):
                 for record in session.records(schema, query):
                     details.append(session.details(schema, record, samples))
     if not details:
@@ -231,7 +231,7 @@ class _Session:
     """Queries of the run records, over one connection."""
 
     def __init__(self, conn: sa.Connection, dialect: Dialect, label: str) -> None:
-        self.conn, self.dialect, self.label = conn, dialect, label
+        self.conn, self.database, self.label = conn, dialect, label
         self.metadata = tables.new_metadata(dialect.name)
 
     def records(self, schema: str | None, query: Query) -> list[RunRecord]:
@@ -248,7 +248,7 @@ class _Session:
     def details(self, schema: str | None, record: RunRecord, samples: int) -> RunDetails:
         """The record with its rejects (a failed attempt wrote none: its load rolled back)."""
         name = split_table(record.table)[1]
-        table = tables.rejects_table(self.metadata, schema, rejects_table(name, self.dialect))
+        table = tables.rejects_table(self.metadata, schema, rejects_table(name, self.database))
         if record.status == "failed" or not self._has(table):
             return RunDetails(record)
         mine = table.c.run_id == record.run_id
@@ -285,7 +285,7 @@ class _Session:
         if query.stream is not None:
             select = select.where(table.c.stream == query.stream)
         if query.since is not None:
-            select = select.where(table.c.started_at >= stored_time(query.since, self.dialect))
+            select = select.where(table.c.started_at >= stored_time(query.since, self.database))
         if query.run_id is not None:
             select = select.where(table.c.run_id == query.run_id)
         return select.order_by(table.c.started_at.desc()).limit(query.limit)

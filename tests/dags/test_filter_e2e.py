@@ -19,6 +19,7 @@ from typing import Any, ClassVar
 
 import palmerpenguins
 import pytest
+import sqlalchemy as sa
 
 from tests.conftest import Database
 from tests.dags.airflow_helpers import deploy, run, unique
@@ -91,12 +92,18 @@ def sources(
 
 
 def _loaded(pg: Database) -> dict[str, Any]:
-    runs = pg.rows(pg.table("_dagsmith_runs"), "stream")
+    with pg.engine.connect() as conn:
+        runs = conn.execute(
+            sa.text(
+                f"SELECT stream, rows_read, rows_filtered FROM {pg.table('_dagsmith_runs')} "
+                "ORDER BY stream"
+            )
+        ).all()
     return {
         "penguins": sorted(pg.rows(pg.table("penguins"))),
         "pg_orders": [r[0] for r in pg.rows(pg.table("pg_orders"))],
         "maria_orders": [r[0] for r in pg.rows(pg.table("maria_orders"))],
-        "runs": {r[2]: (r[7], r[-1]) for r in runs},  # stream: (rows_read, rows_filtered)
+        "runs": {stream: (read, filtered) for stream, read, filtered in runs},
     }
 
 
