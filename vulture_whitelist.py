@@ -58,3 +58,7 @@ _.json_spec
 _.xml_spec
 _.excel_spec
 _.LINES
+
+# OpenTelemetry's SDK asks its id generator whether a root's trace id is random
+# (connectors/traces/export.py).
+_.is_trace_id_random

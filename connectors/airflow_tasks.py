@@ -7,7 +7,8 @@ what each stage reads, does and loads comes from the stream's plan (`connectors.
 for `dagsmith run`; data moves between the tasks as Parquet in the staging area
 (`connectors.staging`), with the extract's stored watermark, so the transform filters from
 the same bound that the source was read from. The extract starts with
-the target's pre-flight, so a load bound to fail reads nothing.
+the target's pre-flight, so a load bound to fail reads nothing. The three tasks' spans join
+one trace, the stream run's (`connectors.traces`).
 
 A TerminalError fails the task without a retry (AirflowFailException); a TransientError
 propagates, so Airflow retries the task as the spec's `retries` says. A retried load of
@@ -22,10 +23,10 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
-from connectors import dagfile, report
+from connectors import dagfile, report, traces
 from connectors.connections import resolve_target
 from connectors.errors import DagsmithError, TerminalError
 from connectors.lineage import report as lineage
@@ -65,7 +66,13 @@ def extract(spec_json: str, stream: str, *, dag_file: str, spec_dir: str) -> dic
         # The position the read reached commits with the load, as `dagsmith run` does.
         moved = position.state() if position is not None else None
         task.stage.write_manifest(
-            "extract", {"stored_watermark": stored, "position": moved, "seconds": stats.seconds}
+            "extract",
+            {
+                "stored_watermark": stored,
+                "position": moved,
+                "seconds": stats.seconds,
+                "started": plan.run.started_at.timestamp(),
+            },
         )
         return _summary(task, rows_extracted=rows, rows_rejected=rejects.count)
 
@@ -142,6 +149,8 @@ def _load(task: StreamTask) -> dict[str, Any]:
     stats.rows_loaded = result.rows_loaded
     lineage.completed(plan, stats)
     push_stream(plan.run, stats, outcome.status, time.perf_counter() - started)
+    if traces.enabled():
+        traces.ended(plan, stats, None, _stream_started(task))
     _publish(task, outcome)
     task.stage.clean()
     return _summary(
@@ -219,18 +228,42 @@ def _running(spec_json: str, stream: str, dag_file: str, spec_dir: str) -> Itera
     with _failing_terminal_errors():
         task = stream_task(spec_json, stream, dag_file, spec_dir)
         started = time.perf_counter()
-        with stream_context(task.plan.run):
+        with stream_context(task.plan.run), traces.stream(task.plan):
             try:
                 yield task
             except DagsmithError as exc:
                 push_stream(task.plan.run, StreamStats(), "failed", time.perf_counter() - started)
                 lineage.failed(task.plan, StreamStats(), exc)
                 task.plan.record_failure(StreamStats(), exc)
+                _trace_failure(task, exc)
                 raise
             except Exception as exc:
                 lineage.failed(task.plan, StreamStats(), exc)
                 task.plan.record_failure(StreamStats(), exc)
+                _trace_failure(task, exc)
                 raise
+
+
+def _trace_failure(task: StreamTask, error: BaseException) -> None:
+    """Send the stream's span when no retry follows this failure (a terminal error, or the
+    task's last try): the stream run ends here."""
+    if not traces.enabled():
+        return
+    if not isinstance(error, TerminalError):
+        from airflow.sdk import get_current_context
+
+        ti = get_current_context()["ti"]
+        if ti.try_number <= ti.max_tries:
+            return
+    traces.ended(task.plan, StreamStats(), error, _stream_started(task))
+
+
+def _stream_started(task: StreamTask) -> datetime:
+    """When the stream run began: its extract's start, kept in the extract's manifest."""
+    started = task.stage.read_manifest("extract").get("started")
+    if started is None:
+        return task.plan.run.started_at
+    return datetime.fromtimestamp(float(started), UTC)
 
 
 @contextmanager

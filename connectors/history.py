@@ -9,6 +9,7 @@ runs, and is not created.
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
@@ -26,7 +27,7 @@ from connectors.loaders import tables
 from connectors.loaders.failed import bookkeeping_schema, stored_time
 from connectors.loaders.prepare import rejects_table, split_table
 from connectors.loaders.sql import translate
-from connectors.spec.models import Pipeline
+from connectors.spec.models import Pipeline, Stream
 
 CONNECT_TIMEOUT = 15
 """Seconds to wait for a database server before calling it unreachable."""
@@ -71,11 +72,19 @@ class RunRecord:
     error: str | None
     target: str
     """The target's URL, password masked."""
+    schema_drift: dict[str, list[str]] | None = None
+    """What the stream's contract settled: columns `added`, `ignored`, `missing`, `retyped`."""
 
     @property
     def seconds(self) -> float:
         """How long the run took, from the stream's start to its commit (or failure)."""
         return (self.finished_at - self.started_at).total_seconds()
+
+    @property
+    def drift(self) -> str:
+        """The schema drift in words (`added a, b; ignored c`); empty without any."""
+        found = (self.schema_drift or {}).items()
+        return "; ".join(f"{kind} {', '.join(names)}" for kind, names in found)
 
     def to_dict(self) -> dict[str, Any]:
         """Plain data for `--json`: times in ISO 8601, UTC."""
@@ -125,6 +134,20 @@ class RunDetails:
 
 
 @dataclass(frozen=True)
+class StreamHistory:
+    """A stream's recent runs: what its health is judged from."""
+
+    stream: str
+    ok: list[RunRecord]
+    """Its newest committed loads, newest first."""
+    failed: list[RunRecord]
+    """Its attempts that failed since the newest of `ok` (all of them without one), newest
+    first."""
+    rejects: dict[str, dict[str, int]]
+    """Rows rejected by each rule, by run id of `ok`."""
+
+
+@dataclass(frozen=True)
 class Query:
     """Which runs to list: of these pipelines (and stream), since when, newest first."""
 
@@ -133,6 +156,8 @@ class Query:
     since: datetime | None = None
     limit: int | None = 20
     run_id: str | None = None
+    status: Status | None = None
+    """Only committed loads (`ok`) or only failed attempts; None: both."""
 
 
 def since(text: str, now: datetime | None = None) -> datetime:
@@ -199,6 +224,21 @@ def run_details(target: Target, query: Query, samples: int) -> list[RunDetails]:
     return sorted(details, key=lambda d: (d.record.stream, d.record.started_at))
 
 
+def recent(
+    target: Target, spec: Pipeline, streams: Sequence[Stream], limit: int
+) -> list[StreamHistory]:
+    """Each stream's `limit` newest committed loads, the attempts that failed since, and how
+    many rows each reject rule took in those loads (`connectors.health` judges them).
+
+    Raises:
+        DagsmithError: The target cannot be read (TargetUnavailable when it may pass).
+    """
+    with _session(target) as session:
+        if session is None:
+            return [StreamHistory(stream.name, [], [], {}) for stream in streams]
+        return [session.history(spec, stream, limit) for stream in streams]
+
+
 def _schemas(specs: Sequence[Pipeline], dialect: Dialect) -> list[str | None]:
     """The schemas holding the pipelines' run records (None: the default one), each once."""
     found = {bookkeeping_schema(s.load.table, dialect) for spec in specs for s in spec.streams}
@@ -232,14 +272,13 @@ class _Session:
 
     def __init__(self, conn: sa.Connection, dialect: Dialect, label: str) -> None:
         self.conn, self.database, self.label = conn, dialect, label
-        self.metadata = tables.new_metadata(dialect.name)
 
     def records(self, schema: str | None, query: Query) -> list[RunRecord]:
         """Both kinds of records in one schema, each kind newest first."""
         found: list[RunRecord] = []
         for status, make in _KINDS:
-            table = make(self.metadata, schema)
-            if not self._has(table):
+            table = make(self._metadata(), schema)
+            if query.status not in (None, status) or not self._has(table):
                 continue
             rows = self.conn.execute(self._select(table, query)).mappings().all()
             found += [self._record(row, status) for row in rows]
@@ -247,8 +286,7 @@ class _Session:
 
     def details(self, schema: str | None, record: RunRecord, samples: int) -> RunDetails:
         """The record with its rejects (a failed attempt wrote none: its load rolled back)."""
-        name = split_table(record.table)[1]
-        table = tables.rejects_table(self.metadata, schema, rejects_table(name, self.database))
+        table = self._rejects(schema, record.table)
         if record.status == "failed" or not self._has(table):
             return RunDetails(record)
         mine = table.c.run_id == record.run_id
@@ -271,6 +309,33 @@ class _Session:
             [RejectRule(rule, int(n), _shown(example)) for rule, n, example in rules],
             [RejectSample(n, rule, _shown(why), _shown(raw)) for n, rule, why, raw in rows],
         )
+
+    def history(self, spec: Pipeline, stream: Stream, limit: int) -> StreamHistory:
+        """A stream's newest committed loads, its failed attempts since, and their rejects."""
+        schema = bookkeeping_schema(stream.load.table, self.database)
+        ok = self.records(schema, Query([spec], stream.name, limit=limit, status="ok"))
+        since = ok[0].started_at if ok else None
+        failed = self.records(schema, Query([spec], stream.name, since, None, status="failed"))
+        rejecting = [record.run_id for record in ok if record.rows_rejected]
+        table = self._rejects(schema, stream.load.table)
+        counts: dict[str, dict[str, int]] = {}
+        if rejecting and self._has(table):
+            rows = self.conn.execute(
+                sa.select(table.c.run_id, table.c.rule, sa.func.count())
+                .where(table.c.run_id.in_(rejecting))
+                .group_by(table.c.run_id, table.c.rule)
+            ).all()
+            for run_id, rule, n in rows:
+                counts.setdefault(run_id, {})[rule] = int(n)
+        return StreamHistory(stream.name, ok, failed, counts)
+
+    def _rejects(self, schema: str | None, table: str) -> sa.Table:
+        name = rejects_table(split_table(table)[1], self.database)
+        return tables.rejects_table(self._metadata(), schema, name)
+
+    def _metadata(self) -> sa.MetaData:
+        """A MetaData of its own for each table, which a session may describe more than once."""
+        return tables.new_metadata(self.database.name)
 
     def _has(self, table: sa.Table) -> bool:
         return sa.inspect(self.conn).has_table(table.name, schema=table.schema)
@@ -312,6 +377,7 @@ class _Session:
             watermark_after=row.get("watermark_after", watermark),
             error=row.get("error"),
             target=self.label,
+            schema_drift=json.loads(drift) if (drift := row.get("schema_drift")) else None,
         )
 
 

@@ -1,9 +1,11 @@
 """Incremental loading: read only rows past the stored watermark, and move it forward.
 
-The watermark is the largest cursor value committed so far. It lives in the target's
-`_dagsmith_state` table and is written in the same transaction as the rows, so a crash
-never moves it past data that did not land. A `lag` re-reads a window behind it for late
-rows, which only an upsert can absorb without duplicates (the spec enforces that).
+The watermark is the largest cursor value of the rows read past it so far, whatever became
+of them (loaded, left out by `filter` or rejected), so each row is judged by the rules once.
+It lives in the target's `_dagsmith_state` table and is written in the same transaction as
+the rows, so a crash never moves it past data that did not land. A `lag` re-reads a window
+behind it for late rows, which only an upsert can absorb without duplicates (the spec
+enforces that).
 """
 
 from __future__ import annotations
@@ -13,11 +15,11 @@ from datetime import UTC, date, datetime
 from typing import Any
 
 import pyarrow as pa
-import pyarrow.compute as pc
 
 from connectors.errors import SpecError
 from connectors.runtime import POSITION_KEY, Since
 from connectors.spec.models import Incremental
+from connectors.transforms.arrow import pc
 
 STATE_KEY = "cursor"
 
@@ -55,8 +57,9 @@ class Watermark:
                 ) from None
         return Since(column, text, self.spec.param)
 
-    def apply(self, batch: pa.RecordBatch) -> pa.RecordBatch:
-        """Keep rows past the lower bound; remember the largest cursor value kept."""
+    def keep(self, batch: pa.RecordBatch) -> pa.BooleanArray:
+        """Which rows are past the lower bound (all of them without one); remembers the
+        largest cursor value kept. `batch` holds the cursor already typed."""
         name = self.spec.cursor
         if name not in batch.schema.names:
             raise SpecError(
@@ -66,15 +69,15 @@ class Watermark:
         column = batch.column(name)
         _check_type(column.type, name)
         bound = self.lower_bound(column.type)
-        if bound is not None:
-            # A null cursor can never be "new": it is dropped, not loaded every run.
-            past: pa.BooleanArray = pc.greater(column, pa.scalar(bound, column.type))
-            batch = batch.filter(past, null_selection_behavior="drop")
-        if batch.num_rows:
-            top = pc.max(batch.column(name)).as_py()
-            if top is not None and (self.highest is None or top > self.highest):
-                self.highest = top
-        return batch
+        if bound is None:
+            past = pa.repeat(True, batch.num_rows)
+        else:
+            # A null cursor can never be "new": it is left out, not loaded every run.
+            past = pc.fill_null(pc.greater(column, pa.scalar(bound, column.type)), False)
+        top = pc.max(column.filter(past)).as_py()
+        if top is not None and (self.highest is None or top > self.highest):
+            self.highest = top
+        return past
 
     def state(self) -> dict[str, str] | None:
         """The new watermark to commit, or None when no row moved it forward."""

@@ -58,20 +58,25 @@ def push_stream(
     url = url or os.environ.get(PUSHGATEWAY_ENV)
     if not url:
         return False
+    registry = stream_registry(stats, status, seconds, time.time())
+    return push_group(registry, run.pipeline, run.stream, url)
+
+
+def push_group(registry: CollectorRegistry, pipeline: str, stream: str, url: str) -> bool:
+    """POST a stream's metrics to its group of the gateway; a failure is logged, not raised."""
     from prometheus_client.exposition import pushadd_to_gateway
 
-    registry = stream_registry(stats, status, seconds, time.time())
     try:
         pushadd_to_gateway(
             url,
             job=JOB,
             registry=registry,
-            grouping_key={"pipeline": run.pipeline, "stream": run.stream},
+            grouping_key={"pipeline": pipeline, "stream": stream},
             timeout=PUSH_TIMEOUT_SECONDS,
         )
     # Monitoring is not the load: whatever the gateway or the network does, the run goes on.
     except Exception as exc:
-        log.warning("%s: metrics not pushed to %s: %s", run.stream, _without_credentials(url), exc)
+        log.warning("%s: metrics not pushed to %s: %s", stream, _without_credentials(url), exc)
         return False
     return True
 
@@ -90,7 +95,11 @@ def stream_registry(
     failed = status == "failed"
     gauge("rows_read", "Rows read from the source by the last run.", stats.rows_read)
     gauge("rows_rejected", "Rows sent to the rejects table by the last run.", stats.rows_rejected)
-    gauge("rows_filtered", "Rows the filter left out in the last run.", stats.rows_filtered)
+    gauge(
+        "rows_filtered",
+        "Rows left out by filter or by the incremental watermark in the last run.",
+        stats.rows_filtered,
+    )
     gauge("rows_loaded", "Rows written to the target by the last run.", stats.rows_loaded)
     gauge("duration_seconds", "Wall time of the last run.", seconds)
     gauge("try_number", "Airflow's try number of the last run (1: first try).", try_number())

@@ -6,7 +6,8 @@ builds every stage: the read context (storage options of a file source's connect
 incremental bound pushed into the source), the transforms with the watermark's filter, and
 the load job with its commit checks. `connectors.runner` runs the stages in one process;
 `connectors.airflow_tasks` runs them as three tasks with Parquet staging in between. Neither
-decides anything about reading, transforming or loading on its own.
+decides anything about reading, transforming or loading on its own. Each stage is traced
+where it is timed (`connectors.traces`).
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ from typing import Any
 
 import pyarrow as pa
 
-from connectors import kinds, sources, transforms
+from connectors import kinds, sources, traces, transforms
 from connectors.connections import Target, get_connection, storage_options
 from connectors.errors import RejectLimitExceeded
 from connectors.incremental import STATE_KEY, Watermark
@@ -149,7 +150,8 @@ class StreamPlan:
         from a positioned source's place (which the reader moves as it reads); the time the
         reading takes is `stats.seconds["extract"]`."""
         context = self.read_context(rejects, watermark, position)
-        return timed(sources.read(self.stream.source, context), stats.seconds, "extract")
+        read = timed(sources.read(self.stream.source, context), stats.seconds, "extract")
+        return traces.stage("extract", read, self, stats)
 
     def transform(
         self,
@@ -158,7 +160,7 @@ class StreamPlan:
         stats: StreamStats,
         watermark: Watermark | None,
     ) -> Iterator[pa.RecordBatch]:
-        """The stream's rules, then the watermark's filter (which also tracks the new cursor);
+        """The watermark's filter (which also tracks the new cursor), then the stream's rules;
         the time they take, their input's left out, is `stats.seconds["transform"]`."""
         keys = transforms.upsert_keys(self.stream.load)
         rejects.protector = self.protector
@@ -166,13 +168,12 @@ class StreamPlan:
         def rules(read: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
             spec = self.stream.transform
             read = noting_columns(read, stats, "source")
-            shaped = transforms.apply(read, spec, rejects, stats, keys, self.protector)
-            if watermark is not None:
-                shaped = (watermark.apply(batch) for batch in shaped)
+            shaped = transforms.apply(read, spec, rejects, stats, keys, self.protector, watermark)
             # The columns in and out, for lineage (`connectors.lineage`).
             return noting_columns(shaped, stats, "target")
 
-        return stage_time("transform", stats.seconds, batches, rules)
+        shaped = stage_time("transform", stats.seconds, batches, rules)
+        return traces.stage("transform", shaped, self, stats)
 
     def load_job(
         self,
@@ -214,17 +215,22 @@ class StreamPlan:
     def preflight(self) -> None:
         """Fail before anything is read when the load is bound to fail (target, columns, rights,
         a missing hash key)."""
-        _ = self.protector
-        preflight(self.target.url, self.stream, keyed_by_interval=self.interval_key is not None)
+        with traces.step("preflight", self):
+            _ = self.protector
+            preflight(self.target.url, self.stream, keyed_by_interval=self.interval_key is not None)
 
     def load(self, job: LoadJob) -> LoadResult:
         """Load in one transaction into the target (a no-op for a committed run key); the time
-        it takes, pulling its batches included, is `job.stats.seconds["load"]`."""
+        it takes, pulling its batches included, is `job.stats.seconds["load"]`, the rows it
+        wrote `job.stats.rows_loaded`."""
         started = time.perf_counter()
-        try:
-            return loader_for(self.target.url).load(job)
-        finally:
-            job.stats.seconds["load"] = time.perf_counter() - started
+        with traces.step("load", self, job.stats):
+            try:
+                result = loader_for(self.target.url).load(job)
+            finally:
+                job.stats.seconds["load"] = time.perf_counter() - started
+            job.stats.rows_loaded = result.rows_loaded
+            return result
 
     def record_failure(self, stats: StreamStats, error: BaseException) -> None:
         """Record this failed attempt in the target, after its load (if it began) rolled back

@@ -14,7 +14,7 @@ from queue import Full, Queue
 
 import pyarrow as pa
 
-from connectors import dberrors
+from connectors import dberrors, traces
 from connectors.connections import resolve_target
 from connectors.errors import DagsmithError, SpecError
 from connectors.lineage import report as lineage
@@ -66,30 +66,38 @@ def run_pipeline(
     project_dir = project_dir or Path.cwd()
     target = resolve_target(spec.target, project_dir)
     summary = RunSummary(spec.pipeline, run_id or new_run_id(), target)
-    for stream in spec.streams:
-        if not only or stream.name in only:
-            plan = plan_stream(
-                spec,
-                stream.name,
-                run_id=summary.run_id,
-                target=target,
-                base_dir=base_dir,
-                project_dir=project_dir,
-                full_refresh=full_refresh,
-            )
-            with stream_context(plan.run):
-                lineage.started(plan)
-                try:
-                    result = run_stream(plan, progress)
-                except Exception as exc:  # a bug, not a user's error: FAIL, then raise it
-                    lineage.failed(plan, StreamStats(), exc)
-                    plan.record_failure(StreamStats(), exc)
-                    raise
-                _lineage(plan, result)
-            push_stream(plan.run, result.stats, result.status, result.seconds)
-            summary.streams.append(result)
+    with traces.run(summary):
+        for stream in spec.streams:
+            if not only or stream.name in only:
+                plan = plan_stream(
+                    spec,
+                    stream.name,
+                    run_id=summary.run_id,
+                    target=target,
+                    base_dir=base_dir,
+                    project_dir=project_dir,
+                    full_refresh=full_refresh,
+                )
+                summary.streams.append(_run_one(plan, progress))
     log_run_summary(summary)
     return summary
+
+
+def _run_one(plan: StreamPlan, progress: Progress | None) -> StreamResult:
+    """One stream of the run, and what it tells OpenLineage, Prometheus and OpenTelemetry."""
+    with stream_context(plan.run), traces.stream(plan):
+        lineage.started(plan)
+        try:
+            result = run_stream(plan, progress)
+        except Exception as exc:  # a bug, not a user's error: FAIL, then raise it
+            lineage.failed(plan, StreamStats(), exc)
+            plan.record_failure(StreamStats(), exc)
+            traces.ended(plan, StreamStats(), exc, plan.run.started_at)
+            raise
+        _lineage(plan, result)
+        traces.ended(plan, result.stats, result.error, plan.run.started_at)
+    push_stream(plan.run, result.stats, result.status, result.seconds)
+    return result
 
 
 def _lineage(plan: StreamPlan, result: StreamResult) -> None:

@@ -1,16 +1,20 @@
 """The spec's column type system and its mapping onto Arrow.
 
-Spec types are strings (`bigint`, `decimal(12,2)`, ...). They are parsed once, at
-the edge, into `ColumnType`; loaders map them onto their own SQL types.
+Spec types are strings (`bigint`, `decimal(12,2)`, ...), or mappings that add how the
+source writes the values (`{type: date, format: "%d.%m.%Y"}`, see `connectors.formats`).
+They are parsed once, at the edge, into `ColumnType`; loaders map them onto their own SQL
+types, which the format does not change.
 """
 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Literal
 
 import pyarrow as pa
+
+from connectors.formats import ValueFormat
 
 TypeName = Literal[
     "string",
@@ -55,11 +59,13 @@ _ALIASES = {
 
 @dataclass(frozen=True)
 class ColumnType:
-    """A parsed spec type. `precision`/`scale` are set for decimals only."""
+    """A parsed spec type. `precision`/`scale` are set for decimals only; `format` says how
+    a text source writes the values (None: the type's own rules, ISO 8601 for dates)."""
 
     name: TypeName
     precision: int | None = None
     scale: int | None = None
+    format: ValueFormat | None = None
 
     @classmethod
     def parse(cls, text: str) -> ColumnType:
@@ -82,6 +88,11 @@ class ColumnType:
         if self.name == "decimal":
             return f"decimal({self.precision},{self.scale})"
         return self.name
+
+    @property
+    def plain(self) -> ColumnType:
+        """The type without its format."""
+        return replace(self, format=None) if self.format else self
 
     def arrow(self) -> pa.DataType:
         """The Arrow type that holds values of this column in flight."""

@@ -249,6 +249,12 @@ def test_a_missing_or_weak_key_fails_before_reading_and_names_the_connection(
     assert result.stats.rows_read == 0
 
 
+def test_a_mask_keeps_the_last_letters_or_digits_not_spaces_or_punctuation() -> None:
+    values = pa.array(["+47 412 34 567", "4111 1111 1111 1111", "NO93 8601 1117 947", "12 34"])
+    assert mask_text(values, MaskOptions()).to_pylist() == ["***4567", "***1111", "***7947", "***"]
+    assert mask_text(values, MaskOptions(keep_last=2)).to_pylist()[3] == "***34"
+
+
 def test_hash_and_mask_kernels() -> None:
     values = pa.array(["Alice@Example.com", None, "ab", "555-123-4567", "x@y", "élève@école.fr"])
     hashed = hmac_text(values, KEY.encode()).to_pylist()
@@ -392,6 +398,70 @@ def test_a_dry_run_finds_the_hash_key_kept_in_the_projects_env(
     (project / ".env").write_text(f"AIRFLOW_CONN_PII_KEY='{key_setting(KEY)}'\n")
     shown = dry_run_text(dry_run(spec("people", None), project, 100))
     assert digest("Alice@Example.com")[:20] in shown
+
+
+MEMBERS = """member_id,first_name,last_name,email_address,mobile,home_phone,birth_date,city
+5001,Hana,Novak,hana.novak@seznam.cz,+420 601 123 456,4155550101,1990-01-02,Brno
+5002,Olu,Adeyemi,olu.adeyemi@gmail.com,+44 7700 900123,4155550102,1985-03-04,Leeds
+5003,Marta,Kowalska,marta.k@wp.pl,+48 512 345 678,4155550103,1979-05-06,Gdansk
+5004,Emil,Lund,emil.lund@telia.se,+46 70 123 45 67,4155550104,2001-07-08,Uppsala
+"""
+
+
+def test_the_line_init_suggests_holds_when_pasted_into_its_spec(
+    project: Path, duckdb: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Every column is required (no nulls in a fully read file): the suggestion keeps a
+    value in each (hashed, not redacted), and the draft types hashed and masked columns as
+    text (`home_phone` holds digits only), so the line validates and runs as written."""
+    (project / "members.csv").write_text(MEMBERS)
+    found = profile(CsvSource(kind="csv", path="members.csv"), context(project))
+    drafted = draft.pipeline(found, "members", duckdb.table("members"), "warehouse")
+    assert set(drafted.streams[0].transform.required) >= {"first_name", "birth_date"}
+    line = drafted.description.split("add transform.protect: ")[1].split(" (or draft")[0]
+    document = yaml.safe_load(dump_spec(drafted))
+    document["streams"][0]["transform"]["protect"] = yaml.safe_load(line)
+    pasted = Pipeline.model_validate(document)
+    assert pasted.streams[0].transform.protect == {
+        "first_name": "hash",
+        "last_name": "hash",
+        "email_address": "hash",
+        "mobile": "mask",
+        "home_phone": "mask",
+        "birth_date": "hash",
+    }
+    monkeypatch.setenv("AIRFLOW_CONN_WAREHOUSE", duckdb.url.render_as_string(False))
+    _run(project, pasted)
+    first = duckdb.rows(duckdb.table("members"))[0]
+    assert first[:6] == (
+        5001, digest("Hana"), digest("Novak"), digest("hana.novak@seznam.cz"), "***3456", "***0101"
+    )  # fmt: skip
+
+
+def test_what_build_and_a_pull_request_propose_holds_in_the_stream_as_written(
+    project: Path,
+) -> None:
+    (project / "members.csv").write_text(MEMBERS)
+    found = profile(CsvSource(kind="csv", path="members.csv"), context(project))
+    stream = {
+        "name": "members",
+        "source": {"kind": "csv", "path": "members.csv"},
+        "transform": {"types": {"home_phone": "bigint"}, "required": ["first_name"]},
+        "load": {"table": "members", "mode": "upsert", "keys": ["mobile"]},
+    }
+    document = {"pipeline": "members", "streams": [stream]}
+    proposed = draft.stream_proposals(Pipeline.model_validate(document).streams[0], found)
+    # Required: hashed, not redacted; a key: hashed; typed bigint: redacted, not masked.
+    assert proposed == {
+        "first_name": "hash",
+        "last_name": "redact",
+        "email_address": "hash",
+        "mobile": "hash",
+        "home_phone": "redact",
+        "birth_date": "redact",
+    }
+    stream["transform"]["protect"] = proposed
+    Pipeline.model_validate(document)
 
 
 def test_init_proposes_protection_off_by_default_and_writes_it_on_request(project: Path) -> None:

@@ -437,19 +437,29 @@ def init(
             "personal data (without it, the spec's description lists them).",
         ),
     ] = False,
+    day_first: Annotated[
+        bool, typer.Option("--day-first", help="Read dates like 03/05/2024 as 3 May.")
+    ] = False,
+    month_first: Annotated[
+        bool, typer.Option("--month-first", help="Read dates like 03/05/2024 as 5 March.")
+    ] = False,
 ) -> None:
     """Profile a source and write a pipeline spec for it, ready for `dagsmith run`.
 
     A URL as SOURCE (a database's, with --table or --query, or an API's) becomes the
     connection NAME_source, saved in the project's .env (mode 0600, ignored by git).
     Columns that look like personal data get a proposed `protect` rule: listed in the
-    description, or written with --protect."""
+    description, or written with --protect. Dates whose day and month the sample cannot
+    tell apart stay text unless --day-first or --month-first says which comes first."""
     from agent.cli.init_pipeline import write_draft
-    from connectors.errors import DagsmithError
+    from connectors.errors import DagsmithError, SpecError
     from connectors.profiling.resolve import Request
 
     request = Request(source, connection, table, query, stream)
+    order = "day_first" if day_first else "month_first" if month_first else None
     try:
+        if day_first and month_first:
+            raise SpecError("give --day-first or --month-first, not both")
         written = write_draft(
             request,
             name,
@@ -459,6 +469,7 @@ def init(
             force=force,
             save_env=not print_env,
             protect=protect,
+            order=order,
         )
     except DagsmithError as exc:
         fail(exc)
@@ -478,6 +489,8 @@ def init(
         typer.echo(written.export)
     if written.protection:
         out.print(escape(written.protection), highlight=False)
+    if written.ambiguous:
+        out.print(f"! {escape(written.ambiguous)}", highlight=False)
     out.print(f"run it with: dagsmith run {escape(str(written.spec))}", highlight=False)
 
 
@@ -707,6 +720,64 @@ def show(
         typer.echo(json.dumps([details.to_dict() for details in found], indent=2))
     else:
         print_details(out, found)
+
+
+@app.command()
+def health(
+    pipelines: Annotated[
+        list[str] | None,
+        typer.Argument(
+            help="Pipelines: names (their specs in --specs) or spec files; default: every "
+            "spec in --specs."
+        ),
+    ] = None,
+    stream: Annotated[str | None, typer.Option("--stream", "-s", help="Only this stream.")] = None,
+    push: Annotated[
+        bool,
+        typer.Option("--push", help="Push the results as gauges to $DAGSMITH_PUSHGATEWAY_URL."),
+    ] = False,
+    specs: SpecsOpt = Path("pipelines"),
+    as_json: Annotated[bool, typer.Option("--json", help="Print the results as JSON.")] = False,
+) -> None:
+    """Judge each stream against its own recent runs: freshness, a failed last run, volume,
+    reject rate per rule, duration, a stalled watermark, schema drift. Exits 1 when a check
+    fails (docs/monitoring.md)."""
+    from agent.cli.health_view import print_health
+    from connectors.errors import DagsmithError
+    from connectors.health import PipelineHealth, check_pipeline
+    from connectors.health.gauges import push as push_gauges
+    from connectors.history import target_of
+    from connectors.metrics import PUSHGATEWAY_ENV
+
+    if push and not os.environ.get(PUSHGATEWAY_ENV):
+        raise typer.BadParameter(f"--push needs {PUSHGATEWAY_ENV}", param_hint="--push")
+    grouped: dict[str | None, list[Pipeline]] = {}
+    names: list[str | None] = [*pipelines] if pipelines else [None]
+    for name in names:
+        for conn_id, group in _targets(name, specs, stream).items():
+            grouped.setdefault(conn_id, []).extend(group)
+    codes: list[int] = []
+    found: list[PipelineHealth] = []
+    for conn_id, group in grouped.items():
+        for spec in group:
+            if stream is not None and all(s.name != stream for s in spec.streams):
+                continue
+            try:
+                judged = check_pipeline(spec, target_of(conn_id, Path.cwd()), stream)
+            except DagsmithError as exc:  # one target out of reach: the others are still judged
+                print_error(exc)
+                codes.append(exit_code(exc))
+                continue
+            found.append(judged)
+            if push:
+                push_gauges(judged)
+            if not as_json:
+                print_health(out, judged)
+    if as_json:
+        typer.echo(json.dumps([judged.to_dict() for judged in found], indent=2))
+    codes += [EXIT_FAILED for judged in found if not judged.ok]
+    if codes:
+        raise typer.Exit(max(codes))
 
 
 def _targets(

@@ -34,6 +34,8 @@ class Written:
     """The line to set the connection, when it was not saved (it holds the secret)."""
     protection: str = ""
     """What to know of the personal data the profile found (empty: none found)."""
+    ambiguous: str = ""
+    """The columns left as text because their values read two ways (empty: none)."""
 
 
 def write_draft(
@@ -46,8 +48,10 @@ def write_draft(
     force: bool = False,
     save_env: bool = True,
     protect: bool = False,
+    order: str | None = None,
 ) -> Written:
-    """Profile a source and write `folder/NAME.yaml`, a pipeline that runs as written.
+    """Profile a source and write `folder/NAME.yaml`, a pipeline that runs as written;
+    `order` (`day_first`, `month_first`) reads dates whose day and month cannot be told apart.
 
     Raises:
         SpecError: The spec exists (without `force`), the name is not a pipeline name, or
@@ -68,16 +72,18 @@ def write_draft(
     if isinstance(local, str) and "://" not in local and Path(local).is_relative_to(project):
         # Relative paths in a spec start at the spec's folder, wherever it is run from.
         found.source["path"] = os.path.relpath(local, folder.resolve())
-    pipeline = draft.pipeline(found, name, table=into, target=target, protect=protect)
+    pipeline = draft.pipeline(found, name, table=into, target=target, protect=protect, order=order)
     folder.mkdir(parents=True, exist_ok=True)
     spec_path.write_text(dump_spec(pipeline), encoding="utf-8")
     said = _protection(pipeline, found, project)
+    written = Written(
+        spec_path, protection=said, ambiguous=draft.ambiguity_note(found, order).lstrip(". ")
+    )
     if bare is None:
-        return Written(spec_path, protection=said)
+        return written
     if save_env:
-        saved = env_file.save(project, *bare)
-        return Written(spec_path, bare[0], saved=saved, protection=said)
-    return Written(spec_path, bare[0], export=env_file.export_line(*bare), protection=said)
+        return replace(written, connection=bare[0], saved=env_file.save(project, *bare))
+    return replace(written, connection=bare[0], export=env_file.export_line(*bare))
 
 
 def _protection(pipeline: Pipeline, found: Profile, project: Path) -> str:

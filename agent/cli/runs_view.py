@@ -104,6 +104,8 @@ def print_details(console: Console, details: list[RunDetails]) -> None:
         )
         if watermark := _watermark(run):
             console.print(f"  watermark: {escape(watermark)}", highlight=False)
+        if run.drift:
+            console.print(f"  schema drift (contract): {escape(run.drift)}", highlight=False)
         if run.error:
             console.print(f"  [red]error:[/] {escape(run.error)}", highlight=False)
         _print_rejects(console, detail)

@@ -23,7 +23,7 @@ ALLOWED_IMPORTS = {
     "__future__": {"annotations"},
     "datetime": {"datetime", "timedelta", "timezone"},
     "airflow.sdk": {"dag", "task"},
-    "connectors": {"airflow_tasks", "alerts"},
+    "connectors": {"airflow_tasks", "alerts", "health"},
     "connectors.lineage": {"assets"},
 }
 ALLOWED_CALLS = {
@@ -35,12 +35,13 @@ ALLOWED_CALLS = {
     "airflow_tasks.transform",
     "airflow_tasks.load",
     "alerts.notify",
+    "health.check",
     "assets.inlets",
     "assets.outlets",
     "assets.after",
 }
 ALLOWED_ATTRIBUTES = {
-    "utc", "extract", "transform", "load", "notify", "inlets", "outlets", "after"
+    "utc", "extract", "transform", "load", "notify", "inlets", "outlets", "after", "check"
 }  # fmt: skip
 ALLOWED_BUILTINS = {"dict", "str", "object", "__file__"}
 _NODES = (
@@ -50,6 +51,8 @@ _NODES = (
     ast.Tuple,
 )  # fmt: skip
 STEPS = ("extract", "transform", "load")
+HEALTH_TASK = "health"
+"""The task that ends a DAG whose spec says `monitor: {task: true}`."""
 _UNSAFE_CATEGORIES = {"Cc", "Cf", "Zl", "Zp", "Co", "Cs"}
 
 
@@ -124,11 +127,13 @@ def module_literals(text: str) -> dict[str, Any]:
 
 
 def expected_tasks(spec: Pipeline) -> dict[str, set[str]]:
-    """Task id -> downstream task ids: extract -> transform -> load for each stream."""
-    tasks: dict[str, set[str]] = {}
+    """Task id -> downstream task ids: extract -> transform -> load for each stream, then the
+    health task after every load when the spec asks for it."""
+    after = {HEALTH_TASK} if spec.monitor.task else set()
+    tasks: dict[str, set[str]] = {HEALTH_TASK: set()} if spec.monitor.task else {}
     for stream in spec.streams:
         extract, transform, load = (f"{step}_{stream.name}" for step in STEPS)
-        tasks.update({extract: {transform}, transform: {load}, load: set()})
+        tasks.update({extract: {transform}, transform: {load}, load: set(after)})
     return tasks
 
 

@@ -103,7 +103,7 @@ def _count(count: Count) -> str:
 def _column_line(column: ColumnProfile, withheld: bool) -> str:
     guess = column.inferred
     parts = [
-        f"- {quote(column.name)}: {guess.type} ({guess.share:.0%} parse)",
+        f"- {quote(column.name)}: {guess.label} ({guess.share:.0%} parse)",
         f"nulls {column.null_ratio:.1%}",
         f"distinct {_count(column.distinct)}",
     ]
@@ -158,7 +158,7 @@ def _cells(column: ColumnProfile) -> list[str]:
     hints = escape(", ".join(column.hints)) + pii
     return [
         escape(column.name),
-        column.inferred.type,
+        escape(column.inferred.label),
         f"{column.inferred.share:.1%}",
         f"{column.null_ratio:.1%}",
         _count(column.distinct),

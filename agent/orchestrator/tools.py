@@ -314,10 +314,10 @@ def _refuse(session: Session, change: str) -> None:
         session.refused.append(change)
 
 
-def column_types(found: Profile, rename: dict[str, str]) -> dict[str, str]:
-    """Inferred type per column, under the name the transform gives it."""
+def column_types(found: Profile, rename: dict[str, str]) -> dict[str, str | dict[str, Any]]:
+    """Inferred type per column (with its format, if any), under the name the transform gives it."""
     return {
-        rename.get(c.name) or normalize_name(c.name, i): c.inferred.type
+        rename.get(c.name) or normalize_name(c.name, i): c.inferred.written()
         for i, c in enumerate(found.columns, start=1)
     }
 

@@ -106,8 +106,11 @@ def _stream(
         )
     incremental = {**old.get("incremental", {}), **parsed.incremental}
     if parsed.proposed:
-        # What the user named explicitly stays as said; the proposals fit the keys and cursor.
-        proposed = fitted(parsed.proposed, load.get("keys", []), incremental.get("cursor"))
+        # What the user named explicitly stays as said; the proposals fit the keys, the
+        # required columns and the cursor.
+        keys = [*load.get("keys", []), *(transform.get("dedupe") or {}).get("keys", [])]
+        cursor = incremental.get("cursor")
+        proposed = fitted(parsed.proposed, keys, cursor, transform.get("required", []))
         transform["protect"] = {**proposed, **transform.get("protect", {})}
     if transform:
         stream["transform"] = transform

@@ -27,6 +27,7 @@ from connectors import kinds
 from connectors.errors import SpecError
 from connectors.profiling import Profile
 from connectors.profiling.draft import proposed_rule
+from connectors.profiling.patterns import PII_HINTS
 from connectors.spec.filter import filter_columns
 from connectors.spec.io import to_plain
 from connectors.spec.models import Transform
@@ -136,6 +137,7 @@ def facts_of(found: Profile) -> Facts:
             tuple(str(v) for v, _ in c.top if isinstance(v, str | int)),
             raw=c.name,
             protect=proposed_rule(c) if c.pii else "",
+            pii=tuple(hint for hint in c.hints if hint in PII_HINTS),
         )
         for i, c in enumerate(found.columns, start=1)
     }

@@ -18,6 +18,8 @@ class Column:
     """The name in the source, before normalize_names ("OrderID"): what `rename` takes."""
     protect: str = ""
     """The `protect` rule proposed for it when the profile flags it as personal data."""
+    pii: tuple[str, ...] = ()
+    """The kinds of personal data its values look like (`email`, `phone`, `ipv4`)."""
 
 
 Facts = dict[str, Column]

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import logging
 import os
-import uuid
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
@@ -33,7 +32,7 @@ from openlineage.client.facet_v2 import (
 from connectors import __version__
 from connectors.lineage import columns as column_lineage
 from connectors.lineage import datasets
-from connectors.lineage.names import DatasetName
+from connectors.lineage.names import DatasetName, run_uuid
 from connectors.masking import mask
 
 if TYPE_CHECKING:
@@ -49,11 +48,6 @@ NAMESPACE_ENV = "OPENLINEAGE_NAMESPACE"
 def job_namespace() -> str:
     """The namespace of dagsmith's jobs: `OPENLINEAGE_NAMESPACE`, as Airflow's provider reads it."""
     return os.environ.get(NAMESPACE_ENV) or "dagsmith"
-
-
-def run_uuid(*parts: str) -> str:
-    """A run's OpenLineage id: a UUID derived from its identity, the same in every task."""
-    return str(uuid.uuid5(uuid.NAMESPACE_URL, "dagsmith:" + ":".join(parts)))
 
 
 def inputs(plan: StreamPlan) -> tuple[DatasetName, ...]:

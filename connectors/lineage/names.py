@@ -4,11 +4,13 @@ A namespace names the data source without secrets (`postgres://host:5432`, `s3:/
 `file`, an API's base URL); the name is the dataset within it (`db.schema.table`, a path,
 an endpoint). The URI is what Airflow names the same dataset's Asset with: the namespace,
 then the name's parts as a path (`postgres://host:5432/db/schema/table`, as Airflow's own
-providers spell a table; `file:///data/orders.csv`; `s3://bucket/key`).
+providers spell a table; `file:///data/orders.csv`; `s3://bucket/key`). A run is named by
+`run_uuid`, which a stream run's traces take as their trace id too (`connectors.traces`).
 """
 
 from __future__ import annotations
 
+import uuid
 from dataclasses import dataclass
 from pathlib import PurePosixPath
 from urllib.parse import urlsplit
@@ -54,3 +56,8 @@ def location(path: str) -> DatasetName:
 def endpoint(base_url: str, path: str) -> DatasetName:
     """An HTTP (or WebSocket) endpoint: the connection's base URL, then the endpoint path."""
     return DatasetName(base_url.rstrip("/"), "/" + path.lstrip("/"))
+
+
+def run_uuid(*parts: str) -> str:
+    """A run's OpenLineage id: a UUID derived from its identity, the same in every task."""
+    return str(uuid.uuid5(uuid.NAMESPACE_URL, "dagsmith:" + ":".join(parts)))

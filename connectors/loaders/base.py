@@ -33,7 +33,9 @@ class LoadJob:
     `stored_state` the one committed before this run (both go in its run record).
     `interval` is the data interval the run covers (Airflow's, as `start/end`), or None:
     an append stream's rows carry it, and a later load of the interval replaces them.
-    `contract` says what to do when an existing table's columns differ from the extract's.
+    `contract` says what to do when an existing table's columns differ from the extract's;
+    `drift` is what it settled (`prepare.settle` fills it: columns added, ignored, missing,
+    retyped), which the run record keeps.
     """
 
     run: RunInfo
@@ -49,6 +51,7 @@ class LoadJob:
     state: dict[str, str] | None = None
     stored_state: dict[str, str] = field(default_factory=dict)
     interval: str | None = None
+    drift: dict[str, list[str]] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)

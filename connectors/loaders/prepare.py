@@ -164,6 +164,7 @@ def settle(extract: Extract, target: list[TargetColumn], job: LoadJob) -> Settle
             f"table {table} has column(s) the extract does not: {', '.join(missing)}",
             hint="set the stream's contract: {missing_columns: null} to load them as NULL",
         )
+    changed: dict[str, ColumnType] = {}
     if contract.type_change == "reject_rows":
         changed = {
             name: held
@@ -174,10 +175,14 @@ def settle(extract: Extract, target: list[TargetColumn], job: LoadJob) -> Settle
         }
         extract = _recast(extract, changed, job) if changed else extract
     new = [name for name in extract.types if name not in have and name != INTERVAL]
-    if new and contract.new_columns == "ignore":
+    ignored = new if contract.new_columns == "ignore" else []
+    added = new if contract.new_columns == "add" else []
+    drift = {"added": added, "ignored": ignored, "missing": missing, "retyped": list(changed)}
+    job.drift = {kind: names for kind, names in drift.items() if names}
+    if ignored:
         log.info("%s: new column(s) not loaded (contract): %s", table, ", ".join(new))
         return Settled(_without(extract, new), {})
-    if new and contract.new_columns == "add":
+    if added:
         log.info("%s: adding the new column(s) (contract): %s", table, ", ".join(new))
         return Settled(extract, {name: extract.types[name] for name in new})
     return Settled(extract, {})
@@ -380,6 +385,7 @@ def run_record(job: LoadJob, counts: dict[str, int]) -> dict[str, Any]:
         "updated": counts["updated"],
         "watermark_before": shown_watermark(job.stored_state),
         "watermark_after": shown_watermark(after),
+        "schema_drift": json.dumps(job.drift) if job.drift else None,
     }
 
 

@@ -78,6 +78,8 @@ def runs_table(metadata: sa.MetaData, schema: str | None) -> sa.Table:
         sa.Column("rows_filtered", sa.BigInteger(), nullable=False, server_default="0"),
         sa.Column("watermark_before", sa.Text()),
         sa.Column("watermark_after", sa.Text()),
+        # What the stream's contract settled, as JSON: {"added": [column, ...], ...}.
+        sa.Column("schema_drift", sa.Text()),
         schema=schema,
     )
 

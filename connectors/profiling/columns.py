@@ -2,7 +2,9 @@
 
 The inferred type is the first candidate whose casting rule (the transform's own,
 `cast_column`) reads at least `THRESHOLD` of the non-null values; the share read is the
-evidence. Distinct counts are exact when the sample is the whole source, otherwise
+evidence. Text the plain rules do not read may be written in a format (`values`: date
+patterns, number separators, boolean words), proposed with the same evidence. Distinct
+counts are exact when the sample is the whole source, otherwise
 estimated from the sample (the GEE estimator: values seen once stand for many unseen).
 """
 
@@ -15,7 +17,7 @@ from typing import Any
 import pyarrow as pa
 
 from connectors.masking import mask
-from connectors.profiling import patterns
+from connectors.profiling import patterns, values
 from connectors.profiling.model import ColumnProfile, Count, TypeGuess
 from connectors.transforms.arrow import pc
 from connectors.transforms.casting import cast_column, is_text
@@ -84,6 +86,9 @@ def infer_type(name: str, array: pa.Array[Any], found: list[str]) -> tuple[TypeG
         guess, cast = _attempt(array, candidate)
         if guess.share >= THRESHOLD:
             return guess, cast
+    written = values.propose(array, bool(_MONEY.search(name)), THRESHOLD)
+    if written is not None:
+        return written.guess, written.values
     return TypeGuess("string", 1.0, 0), array
 
 

@@ -8,9 +8,12 @@ inferred ones, and keys, mode and cursor follow the profile's candidates:
 - required columns are the key's, plus, on a fully read source, every column without
   nulls (a sample cannot promise that);
 - a candidate cursor becomes the incremental cursor;
-- columns the profile flags as personal data get a proposed `protect` rule (`proposals`):
-  off by default, the description lists them with the line to add; `protect=True` writes
-  them (hash and mask columns are then typed `string`).
+- a column whose text reads two ways (`03/05/2024`: day or month first) takes the reading
+  `order` names; without one it stays text, and the description says so;
+- columns the profile flags as personal data get a proposed `protect` rule (`proposals`;
+  a required column is hashed, not redacted, and hashed or masked columns are typed
+  `string`, so the line holds as pasted): off by default, the description lists them with
+  the line to add; `protect=True` writes them.
 """
 
 from __future__ import annotations
@@ -24,7 +27,7 @@ from connectors import kinds
 from connectors.errors import DagsmithError, SpecError
 from connectors.profiling import quality
 from connectors.profiling.columns import NULL_TOKEN
-from connectors.profiling.model import ColumnProfile, Profile
+from connectors.profiling.model import ColumnProfile, Profile, TypeGuess
 from connectors.spec.models import Pipeline, Stream
 from connectors.transforms.names import normalize_name, plan_layout
 
@@ -43,21 +46,22 @@ def pipeline(
     target: str | None = None,
     *,
     protect: bool = False,
+    order: str | None = None,
 ) -> Pipeline:
     """The pipeline `name`, one stream loading the profiled source into `table` (or `name`);
-    with `protect`, the proposed protection of personal data is written too."""
+    with `protect`, the proposed protection of personal data is written too; `order`
+    (`day_first`, `month_first`) reads ambiguous dates."""
     names = {c.name: normalize_name(c.name, i) for i, c in enumerate(profile.columns, start=1)}
     likely = quality.likely_key(profile)
     key = [names[column] for column in likely] if likely in profile.keys else []
     follows = kinds.kind_named(profile.source["kind"]).watermarks
     cursor = names[profile.cursors[0]] if profile.cursors and follows else None
-    proposed = proposals(profile, names, key, cursor)
-    transform = _transform(profile, names, key)
+    transform = _transform(profile, names, key, order)
+    proposed = proposals(profile, names, key, cursor, transform["required"])
+    # Hashes and masks are text: typed so, the proposed line holds in the spec as drafted.
+    transform["types"].update({c: "string" for c, rule in proposed.items() if rule != "redact"})
     if protect and proposed:
         transform["protect"] = proposed
-        transform["types"].update({c: "string" for c, rule in proposed.items() if rule != "redact"})
-        # A redacted column loads nulls: it cannot be NOT NULL in the table.
-        transform["required"] = [c for c in transform["required"] if proposed.get(c) != "redact"]
     stream: dict[str, Any] = {
         "name": name,
         "source": _source(profile),
@@ -69,7 +73,8 @@ def pipeline(
     document: dict[str, Any] = {
         "pipeline": name,
         "description": f"Drafted by `dagsmith init` from a profile of {_rows(profile)}"
-        + protection_note(proposed, protect),
+        + protection_note(proposed, protect)
+        + ambiguity_note(profile, order),
         "target": target,
         "streams": [stream],
     }
@@ -81,24 +86,38 @@ def pipeline(
 
 
 def proposals(
-    profile: Profile, names: Mapping[str, str], key: Collection[str], cursor: str | None
+    profile: Profile,
+    names: Mapping[str, str],
+    key: Collection[str],
+    cursor: str | None,
+    required: Collection[str] = (),
 ) -> dict[str, str]:
     """A `protect` rule for each column the profile flags as personal data, by output name
     (`names`: source column -> output name; a column it leaves out is not loaded):
     phone, card and IBAN numbers are masked, names, addresses and birth dates redacted,
     the rest (e-mails, ids such as an SSN, IP addresses) hashed, so they still join."""
     rules = {names[c.name]: proposed_rule(c) for c in profile.columns if c.pii and c.name in names}
-    return fitted(rules, key, cursor)
+    return fitted(rules, key, cursor, required)
 
 
-def fitted(rules: Mapping[str, str], key: Collection[str], cursor: str | None) -> dict[str, str]:
-    """Proposed rules a stream can hold: a key can only be hashed (the same value, the same
-    hash), and the incremental cursor is left alone."""
-    return {
-        column: "hash" if column in key else rule
-        for column, rule in rules.items()
-        if column != cursor
-    }
+def fitted(
+    rules: Mapping[str, str],
+    key: Collection[str],
+    cursor: str | None,
+    required: Collection[str] = (),
+    typed: Collection[str] = (),
+) -> dict[str, str]:
+    """Proposed rules a stream can hold as it stands: a key can only be hashed (the same
+    value, the same hash), a required column keeps a value (hashed, not redacted), a
+    column `typed` other than text is redacted rather than hashed or masked (unless it
+    must keep a value), and the incremental cursor is left alone."""
+
+    def fit(column: str, rule: str) -> str:
+        if column in key or (column in required and rule == "redact"):
+            return "hash"
+        return "redact" if column in typed and column not in required else rule
+
+    return {column: fit(column, rule) for column, rule in rules.items() if column != cursor}
 
 
 def clear_pii(stream: Stream, profile: Profile) -> dict[str, ColumnProfile]:
@@ -125,7 +144,10 @@ def stream_proposals(stream: Stream, profile: Profile) -> dict[str, str]:
     clear = clear_pii(stream, profile)
     cursor = stream.incremental.cursor if stream.incremental else None
     rules = {name: proposed_rule(column) for name, column in clear.items()}
-    return fitted(rules, stream.load.keys, cursor)
+    transform = stream.transform
+    keys = [*stream.load.keys, *(transform.dedupe.keys if transform.dedupe else [])]
+    typed = [column for column, type_ in transform.types.items() if type_.name != "string"]
+    return fitted(rules, keys, cursor, transform.required, typed)
 
 
 def proposed_rule(column: ColumnProfile) -> str:
@@ -180,8 +202,30 @@ def _null_tokens(profile: Profile) -> list[str]:
     return sorted({h.removeprefix(NULL_TOKEN) for h in hints if h.startswith(NULL_TOKEN)})
 
 
-def _transform(profile: Profile, names: dict[str, str], key: list[str]) -> dict[str, Any]:
-    types = {names[c.name]: c.inferred.type for c in profile.columns}
+def ambiguity_note(profile: Profile, order: str | None) -> str:
+    """What a description says of the columns left as text because they read two ways."""
+    left = {c.name: c.inferred.readings for c in profile.columns if _reading(c, order) is None}
+    if not left:
+        return ""
+    shown = "; ".join(f"{name} ({' or '.join(readings)})" for name, readings in left.items())
+    return (
+        f". Left as text, their values read two ways: {shown}; dates: draft with "
+        "`dagsmith init --day-first` or `--month-first`, or write the type with its format"
+    )[:NOTE_CHARS]
+
+
+def _reading(column: ColumnProfile, order: str | None) -> TypeGuess | None:
+    """A column's type: ambiguous text's reading that `order` names (None if it names none)."""
+    guess = column.inferred
+    if not guess.readings:
+        return guess
+    return guess.readings.get(order) if order else None
+
+
+def _transform(
+    profile: Profile, names: dict[str, str], key: list[str], order: str | None
+) -> dict[str, Any]:
+    types = {names[c.name]: (_reading(c, order) or c.inferred).written() for c in profile.columns}
     exact = not profile.rows.estimated and profile.rows.value == profile.sampled_rows
     nulled = {f"{NULL_TOKEN}{token}" for token in _null_tokens(profile)}
     complete = [

@@ -16,7 +16,7 @@ from connectors.profiling.columns import plain
 from connectors.profiling.model import ColumnProfile
 from connectors.transforms.arrow import pc
 from connectors.transforms.casting import cast_column
-from connectors.types import ColumnType, holds_json
+from connectors.types import holds_json
 
 MONOTONIC = 0.99
 """Share of consecutive steps that must not go back for a cursor."""
@@ -64,7 +64,7 @@ def candidate_cursors(table: pa.Table, columns: list[ColumnProfile]) -> list[str
     for column in columns:
         if column.inferred.type not in _CURSOR_TYPES or column.null_ratio > 0:
             continue
-        target = ColumnType.parse(column.inferred.type)
+        target = column.inferred.column_type()
         if _monotonic(cast_column(plain(table.column(column.name)), target).values):
             found.append(column.name)
     return sorted(found, key=lambda name: _CURSOR_TYPES.index(_type_of(columns, name)))

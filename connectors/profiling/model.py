@@ -5,6 +5,9 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+from connectors.spec.types import parse_type, written
+from connectors.types import ColumnType
+
 
 @dataclass(frozen=True)
 class Count:
@@ -22,6 +25,45 @@ class TypeGuess:
     share: float
     failures: int
     """Non-null sampled values that do not parse as `type`."""
+    format: dict[str, Any] = field(default_factory=dict)
+    """How the values are written, as the spec's format options (`{"format": "%d.%m.%Y"}`);
+    empty when the type's own rules read them."""
+    mixed: dict[str, int] = field(default_factory=dict)
+    """Sampled values each date pattern reads, when the column mixes several."""
+    readings: dict[str, TypeGuess] = field(default_factory=dict)
+    """The readings of ambiguous text (`03/05/2024` with no day above 12: `day_first` and
+    `month_first`), which the sample cannot choose between: the type is then `string`."""
+
+    def column_type(self) -> ColumnType:
+        """The spec type, with its format."""
+        return parse_type({"type": self.type, **self.format} if self.format else self.type)
+
+    def written(self) -> str | dict[str, Any]:
+        """The type as a spec writes it."""
+        return written(self.column_type())
+
+    @property
+    def label(self) -> str:
+        """The type as a profile shows it: with its format, the counts of a mix of date
+        patterns, or the readings of ambiguous text."""
+        shown = self.type
+        if self.format:
+            shown += " (" + ", ".join(_option(k, v) for k, v in self.format.items()) + ")"
+        if self.mixed:
+            shown += "; mixed: " + ", ".join(f"{p} {n}" for p, n in self.mixed.items())
+        if self.readings:
+            shown += "; ambiguous: " + " or ".join(
+                f"{order} ({reading.label})" for order, reading in self.readings.items()
+            )
+        return shown
+
+
+def _option(key: str, value: Any) -> str:
+    """An option as a label shows it: patterns bare, words quoted (all of them come from the
+    profiler's own lists, never from the source)."""
+    if key == "format":
+        return "format " + (" or ".join(value) if isinstance(value, list) else str(value))
+    return f"{key} " + ("/".join(map(repr, value)) if isinstance(value, list) else repr(value))
 
 
 @dataclass

@@ -2,10 +2,12 @@
 
 A regular expression cannot tell `+44 20 7946 0958` from `2024-01-02` or `192.168.1.10`:
 all are digits and separators. Values shaped like a phone number, and not like anything
-else that is written with digits, are checked with libphonenumber (`phonenumbers`): an
-international number (`+`, `00`) must be valid for its country, a national one valid for
-one of `REGIONS` and grouped as that country writes it (`020 7946 0958`, not the id
-`2024-000123`, which reads as a valid US number).
+else that is written with digits, are checked with libphonenumber (`phonenumbers`): a
+number written with `+` must have its country's length (the plus says what it is, and
+ranges libphonenumber does not list as assigned, such as the UK's fiction range `+44 7700
+900123`, are still phone numbers), one written with `00` must be valid for its country, a
+national one valid for one of `REGIONS` and grouped as that country writes it (`020 7946
+0958`, not the id `2024-000123`, which reads as a valid US number).
 """
 
 from __future__ import annotations
@@ -63,14 +65,22 @@ def share(values: pa.Array[Any], needed: float) -> float:
 
 
 def is_phone(text: str) -> bool:
-    """Whether a text is a valid phone number, international or of one of `REGIONS`."""
-    if text.startswith(("+", "00")):
-        return _valid(text if text.startswith("+") else "+" + text[2:], None)
+    """Whether a text is a phone number: international, or national to one of `REGIONS`."""
+    if text.startswith("+"):
+        return _possible(text)
+    if text.startswith("00"):
+        return _parsed("+" + text[2:], None) is not None
     return any(_national(text, region) for region in REGIONS)
 
 
-def _valid(text: str, region: str | None) -> bool:
-    return _parsed(text, region) is not None
+def _possible(text: str) -> bool:
+    """Whether an international number has a length its country's numbers have."""
+    try:
+        number = phonenumbers.parse(text, None)
+    except phonenumbers.NumberParseException:
+        return False
+    reason = phonenumbers.is_possible_number_with_reason(number)
+    return bool(reason == phonenumbers.ValidationResult.IS_POSSIBLE)
 
 
 def _national(text: str, region: str) -> bool:

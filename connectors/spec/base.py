@@ -8,8 +8,6 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, PlainSerializer
 
-from connectors.types import ColumnType
-
 
 class SpecModel(BaseModel):
     """Frozen, and a mistyped or invented field fails loudly with its path."""
@@ -86,16 +84,6 @@ def _column_key(value: str) -> str:
 ColumnKey = Annotated[str, AfterValidator(_column_key)]
 """A column as the source names it (any text); quoted wherever it reaches SQL."""
 
-
-def _parse_type(value: Any) -> ColumnType:
-    if isinstance(value, ColumnType):
-        return value
-    if not isinstance(value, str):
-        raise ValueError("a type is a string such as 'bigint' or 'decimal(12,2)'")
-    return ColumnType.parse(value)
-
-
-SpecType = Annotated[ColumnType, BeforeValidator(_parse_type), PlainSerializer(str)]
 
 _DURATION = re.compile(r"^\s*(\d+)\s*(ms|s|m|h|d)?\s*$")
 _UNITS = {"ms": 0.001, "s": 1, "m": 60, "h": 3600, "d": 86400, None: 1}

@@ -16,11 +16,11 @@ from connectors.spec.base import (
     ImportPath,
     PipelineName,
     SpecModel,
-    SpecType,
     TableName,
     UpstreamOutput,
 )
 from connectors.spec.filter import Filter
+from connectors.spec.monitor import PipelineMonitor, PipelineMonitors, StreamMonitor
 from connectors.spec.protect import (
     PROTECT_DESCRIPTION,
     ProtectRule,
@@ -28,6 +28,7 @@ from connectors.spec.protect import (
     stream_problems,
 )
 from connectors.spec.sources import SourceSpec
+from connectors.spec.types import SpecType
 
 SCHEDULE_PRESETS = ("@once", "@hourly", "@daily", "@weekly", "@monthly", "@yearly")
 Scalar = str | int | float | bool
@@ -172,7 +173,12 @@ class Transform(SpecModel):
     strings: Strings | None = Field(default_factory=Strings)
     types: dict[Identifier, SpecType] = Field(
         default_factory=dict,
-        description="Column -> type; a value that does not parse sends its row to rejects.",
+        description=(
+            "Column -> type: 'date', 'decimal(12,2)'..., or a mapping that says how the source "
+            "writes the values, e.g. {type: date, format: '%d.%m.%Y'} or {type: "
+            "'decimal(12,2)', decimal: ',', thousands: '.'} (docs/formats.md). A value that "
+            "does not parse sends its row to rejects."
+        ),
     )
     fill: dict[Identifier, Scalar] = Field(
         default_factory=dict, description="Column -> value used where the column is null."
@@ -309,6 +315,11 @@ class Stream(SpecModel):
     load: Load
     incremental: Incremental | None = None
     contract: Contract = Field(default_factory=Contract)
+    monitor: StreamMonitor | None = Field(
+        default=None,
+        description="Health thresholds of this stream, over the pipeline's `monitor`; off: "
+        "no health check.",
+    )
     batch_rows: int = Field(
         default=131_072, ge=1_000, le=10_000_000, description="Rows per in-flight batch."
     )
@@ -351,6 +362,11 @@ class Pipeline(SpecModel):
     )
     retries: Retries = Field(default_factory=Retries)
     alerts: Alerts = Field(default_factory=Alerts)
+    monitor: PipelineMonitors = Field(
+        default_factory=PipelineMonitor,
+        description="Health checks of every stream's runs (`dagsmith health`; "
+        "docs/monitoring.md), and with task: true a health task at the end of the DAG.",
+    )
     owner: str = Field(default="dagsmith", max_length=100)
     tags: list[Annotated[str, Field(pattern=r"^[\w.-]{1,50}$")]] = Field(default_factory=list)
     streams: list[Stream] = Field(min_length=1)

@@ -44,7 +44,8 @@ class MaskOptions(SpecModel):
         ge=0,
         le=16,
         description=(
-            "Characters kept at the end ('***4567'); a value shorter than twice this shows "
+            "Letters or digits kept at the end, spaces and punctuation not counted "
+            "('+47 412 34 567' -> '***4567'); a value with fewer than twice this many shows "
             "nothing ('***')."
         ),
     )

@@ -19,6 +19,12 @@ give a value the same result. Parsing rules, for text:
   holds the UTC wall time.
 - json: any valid JSON text, kept as written.
 
+A type with a format (`connectors.formats`) reads text as the format says (see
+`connectors.transforms.formats`): dates and timestamps with their patterns or style, numbers
+with their separators and signs, booleans with their words besides the ones above. A time
+zone reads naive timestamps (text without an offset, or a typed source's) as wall times
+there. A value that does not match is flagged with the format in the message.
+
 Typed (non-text) columns are cast by Arrow; when Arrow refuses (1.5 to an integer, an
 overflow), the column is rendered as text and goes through the rules above. Nested values
 (struct, list, map) and other typed values become JSON text for a json column; a source's
@@ -29,13 +35,17 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from decimal import Decimal
+from functools import lru_cache
 from typing import Any
 
 import pyarrow as pa
 
+from connectors.formats import ValueFormat
+from connectors.transforms import formats
 from connectors.transforms.arrow import pc
+from connectors.transforms.formats import clean
 from connectors.types import ColumnType
 
 _PROBE = 1024
@@ -46,8 +56,11 @@ _INT_LIMITS = {  # largest magnitude, positive then negative
 _INTEGER = r"^[+-]?\d+$"
 _FLOAT = r"^[+-]?((\d+\.?\d*|\.\d+)([eE][+-]?\d+)?|(?i:nan(\(\w*\))?|inf|infinity))$"
 _DECIMAL = r"^[+-]?(\d+\.?\d*|\.\d+)$"
-_TRUE = pa.array(["true", "t", "yes", "1"])
-_FALSE = pa.array(["false", "f", "no", "0"])
+_TRUE = ("true", "t", "yes", "1")
+_FALSE = ("false", "f", "no", "0")
+_UTC = pa.timestamp("us", tz="UTC")
+_NUMBERS = ("integer", "bigint", "float", "decimal")
+_MOMENTS = ("date", "timestamp", "timestamptz")
 _DATE = r"^\d{4}-\d{2}-\d{2}$"
 _TIME = r"[T ]([01]\d|2[0-3])(:[0-5]\d(:[0-5]\d(\.\d+)?)?)?"
 _OFFSET = r"(Z|[+-]([01]\d|2[0-3])(:?[0-5]\d)?)"
@@ -86,18 +99,23 @@ def cast_column(values: pa.Array[Any], target: ColumnType) -> Cast:
         text = pc.cast(values, pa.string())
         if target.name == "string":
             return Cast(text, [])
+        if target.format is not None and (target.name in _NUMBERS or _patterns(target)):
+            return _formatted(text, target)
         fast = _fast(text, target)
         if fast is not None:
             return Cast(fast, [])
-        return _PARSERS[target.name](_clean(text), target)
+        return _PARSERS[target.name](clean(text), target)
     if target.name == "json" or (target.name == "string" and pa.types.is_nested(values.type)):
         return Cast(_to_json(values), [])
+    if _zone(target) and pa.types.is_timestamp(values.type) and values.type.tz is None:
+        local, problems = _as_utc(_cast_typed(values, pa.timestamp("us")), target)
+        return Cast(pc.cast(local, arrow), problems)
     if values.type == arrow:
         return Cast(values, [])
     try:
         return Cast(_cast_typed(values, arrow), [])
     except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
-        return _PARSERS[target.name](_clean(pc.cast(values, pa.string())), target)
+        return _PARSERS[target.name](clean(pc.cast(values, pa.string())), target)
 
 
 def keeps_values(source: pa.DataType, target: ColumnType) -> bool:
@@ -147,6 +165,10 @@ def _fast(text: pa.Array[Any], target: ColumnType) -> pa.Array[Any] | None:
         return None
     if _arrow_only(text, values, target):
         return None
+    if _zone(target) and arrow == pa.timestamp("us"):
+        values, problems = _as_utc(values, target)
+        if problems:
+            return None
     exact: pa.Array[Any] = pc.cast(values, target.arrow())
     return exact
 
@@ -168,12 +190,6 @@ def _arrow_only(text: pa.Array[Any], values: pa.Array[Any], target: ColumnType) 
     return target.name == "float" and bool(pc.any(pc.is_inf(values)).as_py())
 
 
-def _clean(values: pa.Array[Any]) -> pa.Array[Any]:
-    text = pc.utf8_trim_whitespace(pc.cast(values, pa.string()))
-    cleaned: pa.Array[Any] = pc.if_else(pc.equal(text, ""), pa.scalar(None, pa.string()), text)
-    return cleaned
-
-
 def _cast_typed(values: pa.Array[Any], arrow: pa.DataType) -> pa.Array[Any]:
     # Cutting nanoseconds to microseconds or a time to its date is the intent, not data loss.
     temporal = pa.types.is_temporal(values.type) and pa.types.is_temporal(arrow)
@@ -193,6 +209,10 @@ def _keep(text: pa.Array[Any], ok: pa.BooleanArray) -> pa.Array[Any]:
 
 
 def _not_a(target: ColumnType, mask: pa.BooleanArray, hint: str = "") -> Problem:
+    written = target.format.describe() if target.format else ""
+    if written:
+        article = "an" if str(target)[0] in "aeiou" else "a"
+        return Problem(mask, f"is not {article} {target} in {written}")
     return Problem(mask, f"is not a valid {target}{hint}")
 
 
@@ -256,12 +276,26 @@ def _decimal_type(precision: int, scale: int) -> pa.DataType:
 
 
 def _boolean(text: pa.Array[Any], target: ColumnType) -> Cast:
-    lower = pc.ascii_lower(text)
-    true = pc.is_in(lower, value_set=_TRUE)
-    false = pc.is_in(lower, value_set=_FALSE)
+    fmt = target.format
+    true_words, false_words = _words(fmt)
+    if fmt and "" in (*fmt.true_values, *fmt.false_values):
+        text = pc.fill_null(text, "")
+    lower = pc.utf8_lower(text)
+    true = pc.is_in(lower, value_set=true_words)
+    false = pc.is_in(lower, value_set=false_words)
     values = pc.if_else(true, True, pc.if_else(false, False, pa.scalar(None, pa.bool_())))
     bad = pc.and_(pc.is_valid(text), pc.is_null(values))
     return Cast(values, [_not_a(target, bad, " (true/false, yes/no, 1/0)")])
+
+
+@lru_cache(maxsize=64)
+def _words(fmt: ValueFormat | None) -> tuple[pa.Array[Any], pa.Array[Any]]:
+    """The words read as true and as false: a format's, then the usual ones it leaves free."""
+    true = [word.lower() for word in fmt.true_values] if fmt else []
+    false = [word.lower() for word in fmt.false_values] if fmt else []
+    true += [word for word in _TRUE if word not in false]
+    false += [word for word in _FALSE if word not in true]
+    return pa.array(true, pa.string()), pa.array(false, pa.string())
 
 
 def _real_dates(text: pa.Array[Any], shaped: pa.BooleanArray) -> pa.BooleanArray:
@@ -286,14 +320,76 @@ def _timestamp(text: pa.Array[Any], target: ColumnType) -> Cast:
     ok = _real_dates(text, shaped)
     micro = pc.replace_substring_regex(_keep(text, ok), r"(\.\d{6})\d+", r"\1")
     zoned = pc.fill_null(pc.match_substring_regex(micro, _ZONED), False)
-    utc = pa.timestamp("us", tz="UTC")
-    values = pc.coalesce(
-        pc.cast(pc.cast(_keep(micro, pc.invert(zoned)), pa.timestamp("us")), utc),
-        pc.cast(_keep(micro, zoned), utc),
-    )
+    local, missing = _as_utc(pc.cast(_keep(micro, pc.invert(zoned)), pa.timestamp("us")), target)
+    values = pc.coalesce(local, pc.cast(_keep(micro, zoned), _UTC))
     bad = pc.and_(pc.is_valid(text), pc.invert(ok))
     hint = " (ISO 8601: YYYY-MM-DD[ hh:mm[:ss[.ffffff]]][Z|±hh:mm])"
-    return Cast(pc.cast(values, target.arrow()), [_not_a(target, bad, hint)])
+    return Cast(pc.cast(values, target.arrow()), [_not_a(target, bad, hint), *missing])
+
+
+def _zone(target: ColumnType) -> str | None:
+    return target.format.timezone if target.format else None
+
+
+def _as_utc(naive: pa.Array[Any], target: ColumnType) -> tuple[pa.Array[Any], list[Problem]]:
+    """Naive wall times as UTC instants: in the target's time zone, else taken as UTC."""
+    zone = _zone(target)
+    if zone is None:
+        return pc.cast(naive, _UTC), []
+    values, missing = formats.zoned_to_utc(naive, zone)
+    if missing is None:
+        return values, []
+    return values, [Problem(missing, f"does not exist in {zone} (a daylight saving gap)")]
+
+
+def _patterns(target: ColumnType) -> tuple[str, ...]:
+    """A date or timestamp type's strptime patterns (none: ISO 8601)."""
+    if target.format is None or target.name not in _MOMENTS:
+        return ()
+    return target.format.patterns(timestamp=target.name != "date")
+
+
+def _formatted(text: pa.Array[Any], target: ColumnType) -> Cast:
+    """Text in the target's format: dates and timestamps read with its patterns (the rows
+    with an offset are UTC, the others wall times), numbers through `_number`."""
+    if target.name not in _MOMENTS:
+        return _number(text, target)
+    patterns, day = _patterns(target), target.name == "date"
+    read = formats.rearranged(text, patterns, day) or formats.read_moments(text, patterns, day)
+    problems = [] if read.bad is None else [_not_a(target, read.bad)]
+    if day:
+        return Cast(_cast_typed(read.values, pa.date32()), problems)
+    zoned = read.zoned
+    naive = read.values if zoned is None else _keep(read.values, pc.invert(zoned))
+    values, missing = _as_utc(naive, target)
+    if zoned is not None:
+        values = pc.coalesce(values, pc.cast(_keep(read.values, zoned), _UTC))
+    return Cast(pc.cast(values, target.arrow()), [*problems, *missing])
+
+
+def _number(text: pa.Array[Any], target: ColumnType) -> Cast:
+    """A number in its format, brought to plain notation and read by its type's rule; a
+    percentage as a fraction is divided by 100 (a decimal's exactly, by moving its point)."""
+    fmt = target.format
+    assert fmt is not None
+    work = target
+    if fmt.percent == "fraction" and target.name == "decimal":
+        assert target.scale is not None
+        work = replace(target, scale=target.scale - 2)
+    plain, bad = formats.plain_number(clean(text), fmt)
+    fast = _fast(plain, work)
+    cast = Cast(fast, []) if fast is not None else _PARSERS[work.name](plain, work)
+    values, masks = cast.values, {p.message: p.mask for p in cast.problems}
+    if bad is not None:
+        # A value off the format may still read in plain notation ('1.5' as 15): refuse it.
+        values = _keep(values, pc.invert(bad))
+        masks = {message: pc.and_not(mask, bad) for message, mask in masks.items()}
+        unread = _not_a(work, bad)
+        masks[unread.message] = pc.or_(masks.get(unread.message, bad), bad)
+    if fmt.percent == "fraction":
+        values = values.view(target.arrow()) if work != target else pc.divide(values, 100.0)
+    named = str(work), str(target)
+    return Cast(values, [Problem(mask, m.replace(*named)) for m, mask in masks.items()])
 
 
 def _json_text(text: pa.Array[Any], target: ColumnType) -> Cast:

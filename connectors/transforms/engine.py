@@ -10,7 +10,7 @@ from collections.abc import Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from functools import reduce
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pyarrow as pa
@@ -21,7 +21,7 @@ from connectors.spec.filter import filter_columns
 from connectors.spec.models import Transform
 from connectors.transforms.arrow import pc
 from connectors.transforms.casting import Cast, cast_column, is_text
-from connectors.transforms.filter import Mask, compile_filter, filter_batch
+from connectors.transforms.filter import Mask, compile_filter
 from connectors.transforms.names import Layout, plan_layout
 from connectors.transforms.nulls import declared_non_null, non_null
 from connectors.transforms.protect import Protector, protector
@@ -41,6 +41,9 @@ from connectors.transforms.validate import (
     require_columns,
 )
 
+if TYPE_CHECKING:
+    from connectors.incremental import Watermark
+
 log = logging.getLogger("dagsmith")
 
 
@@ -51,6 +54,7 @@ def apply(
     stats: StreamStats,
     keys: Sequence[str] = (),
     guard: Protector | None = None,
+    watermark: Watermark | None = None,
 ) -> Iterator[pa.RecordBatch]:
     """Apply `spec` to a stream of source batches, lazily, one batch at a time.
 
@@ -61,6 +65,10 @@ def apply(
     values and 1-based source data-row numbers (rows the reader rejected counted in). A row
     whose upsert `keys` hold a null is rejected here too (rule `key`), while its source row
     is at hand. `dedupe` is left to the loader, which sees the whole stream.
+
+    An incremental stream's `watermark` comes first, before any rule judges a row: the
+    cursor is cast (a row whose cursor cannot be read is rejected, rule `type`), then rows
+    at or before the watermark are left out and counted as filtered, like `filter`'s.
 
     `protect` is applied after the checks (which see the clear values) and before the
     steps; `guard` holds its keys (read from the working folder's connections when None),
@@ -77,7 +85,7 @@ def apply(
     guard = guard or protector(spec, Path.cwd())
     if rejects.protector is None:
         rejects.protector = guard
-    return _Run(spec, steps, rejects, stats, list(keys), guard).stream(batches)
+    return _Run(spec, steps, rejects, stats, list(keys), guard, watermark).stream(batches)
 
 
 class _Frame:
@@ -138,8 +146,10 @@ class _Run:
         stats: StreamStats,
         keys: list[str],
         guard: Protector,
+        watermark: Watermark | None,
     ):
         self.spec = spec
+        self.watermark = watermark
         self.guard = guard
         self.keys = keys
         self.steps = steps
@@ -171,7 +181,8 @@ class _Run:
         frame = _Frame(raw, self.offset, self.rejects, frozenset(self.spec.protect))
         self.offset += raw.num_rows
         frame.batch = self._strings(self._arrange(frame))
-        self._types(frame)
+        cast = self._since(frame)
+        self._types(frame, [name for name in self.spec.types if name not in cast])
         self._check(frame)
         batch = self.guard.batch(frame.batch)
         for udf in self.steps:
@@ -224,8 +235,16 @@ class _Run:
         self.tally["text columns"] = len(names)
         return batch
 
-    def _types(self, frame: _Frame) -> None:
-        names = list(self.spec.types)
+    def _since(self, frame: _Frame) -> list[str]:
+        """Leave out the rows at or before the watermark; the declared columns cast here."""
+        if self.watermark is None:
+            return []
+        cursor = [name for name in self.spec.types if name == self.watermark.spec.cursor]
+        self._types(frame, cursor)
+        self._leave_out(frame, self.watermark.keep(frame.batch), "watermark")
+        return cursor
+
+    def _types(self, frame: _Frame, names: list[str]) -> None:
         if not names:
             return
         batch = frame.batch
@@ -267,10 +286,14 @@ class _Run:
             return
         if self.mask is None:
             self.mask = compile_filter(self.spec, frame.batch.schema)
+        self._leave_out(frame, self.mask(frame.batch), "filtered")
+
+    def _leave_out(self, frame: _Frame, keep: Any, why: str) -> None:
+        """Drop the rows `keep` does not hold: counted as filtered, never rejected."""
         rows = frame.batch.num_rows
-        frame.batch, keep = filter_batch(frame.batch, self.mask)
+        frame.batch = frame.batch.filter(keep)
         frame.positions = frame.positions.filter(keep)
-        self.tally["filtered"] += rows - frame.batch.num_rows
+        self.tally[why] += rows - frame.batch.num_rows
         self.stats.rows_filtered += rows - frame.batch.num_rows
 
     def _conform(self, batch: pa.RecordBatch) -> pa.RecordBatch:
@@ -301,6 +324,11 @@ class _Run:
             ),
             (tally["non-finite"], "%d NaN or infinite value(s) made null", (tally["non-finite"],)),
             (spec.fill, "fill: %d null(s) filled", (tally["filled"],)),
+            (
+                self.watermark,
+                "incremental: %d row(s) at or before the watermark left out",
+                (tally["watermark"],),
+            ),
             (spec.filter, "filter: %d row(s) filtered out", (tally["filtered"],)),
             (spec.required, "required: %d row(s) rejected", (tally["required"],)),
             (spec.ranges, "ranges: %d row(s) rejected", (tally["range"],)),

@@ -107,12 +107,6 @@ def _typed(raw: Any, column: str, dtype: pa.DataType, spec: Transform, path: str
         raise SpecError(exc.message, hint=exc.hint) from None
 
 
-def filter_batch(batch: pa.RecordBatch, mask: Mask) -> tuple[pa.RecordBatch, Any]:
-    """The rows of `batch` the filter keeps, and the mask (to follow the rows' positions)."""
-    keep = mask(batch)
-    return batch.filter(keep), keep
-
-
 def pushdown(spec: Transform) -> Pushdown | None:
     """The part of the filter a database source may apply in its query, if any.
 

@@ -6,7 +6,8 @@ One `Protector` per stream run serves the transform (its output batches) and the
 - `hash`: HMAC-SHA256 of the value's text, keyed by the password of a connection, as
   64 hex digits. One pass per column in Python (`hmac.digest`, C speed), over the
   column's distinct values only (Arrow's dictionary encoding).
-- `mask`: vectorised with Arrow's RE2 kernels: `a***@example.com`, `***4567`, `***`.
+- `mask`: vectorised with Arrow's RE2 kernels: `a***@example.com`, `***4567` (the last
+  letters or digits), `***`.
 - `redact`: nulls of the column's type. `drop`: the column goes.
 
 Keys are read once, when the protector is built; a key is registered with the process's
@@ -199,12 +200,14 @@ def hmac_text(values: pa.Array[Any], key: bytes) -> pa.Array[Any]:
 
 
 def mask_text(values: pa.Array[Any], options: MaskOptions) -> pa.Array[Any]:
-    """`***` and the last `keep_last` characters (a value shorter than twice that shows
-    nothing); an e-mail its first character and domain (`a***@example.com`)."""
+    """`***` and the last `keep_last` letters or digits, spaces and punctuation not counted
+    (`+47 412 34 567`: `***4567`; a value with fewer than twice that many shows nothing);
+    an e-mail its first character and domain (`a***@example.com`)."""
     keep = options.keep_last
-    long_enough = pc.greater_equal(pc.utf8_length(values), max(2 * keep, 1))
+    kept = pc.replace_substring_regex(values, r"[^\p{L}\p{N}]+", "")
+    long_enough = pc.greater_equal(pc.utf8_length(kept), max(2 * keep, 1))
     if keep:
-        tail = pc.replace_substring_regex(values, f"(?s)^.*(.{{{keep}}})$", HIDDEN + r"\1")
+        tail = pc.replace_substring_regex(kept, f"^.*(.{{{keep}}})$", HIDDEN + r"\1")
     else:
         tail = pc.if_else(pc.is_valid(values), HIDDEN, pa.scalar(None, pa.string()))
     masked = pc.if_else(long_enough, tail, HIDDEN)

@@ -123,23 +123,29 @@ def require_columns(rule: str, columns: list[str], schema: pa.Schema) -> None:
 def typed_value(
     rule: str, raw: Scalar, column: str, dtype: pa.DataType, declared: ColumnType | None
 ) -> pa.Scalar[Any]:
-    """`raw` as a scalar of the column's Arrow type, parsed like the column's data.
+    """`raw` as a scalar of the column's Arrow type, parsed like the column's data. Text is
+    read in the column's format, else as the type's own rules read it (`min: 2024-01-01` for
+    a date written `%d.%m.%Y`); a YAML number or boolean by the type's own rules.
 
     Raises:
         TransformError: The value does not fit the column's type.
     """
     text = str(raw).lower() if isinstance(raw, bool) else str(raw)
     target = declared or ColumnType.from_arrow(dtype)
-    cast = cast_column(pa.array([text]), target)
-    refused = [problem.message for problem in cast.problems if problem.mask[0].as_py()]
-    if not refused:
-        try:
-            scalar: pa.Scalar[Any] = pc.cast(cast.values, dtype)[0]
-            return scalar
-        except pa.ArrowInvalid as exc:
-            refused.append(f"does not fit {dtype}: {exc}")
+    readings = [target, target.plain] if isinstance(raw, str) and target.format else [target.plain]
+    refused = []
+    for reading in readings:
+        cast = cast_column(pa.array([text]), reading)
+        failed = [problem.message for problem in cast.problems if problem.mask[0].as_py()]
+        if not failed:
+            try:
+                scalar: pa.Scalar[Any] = pc.cast(cast.values, dtype)[0]
+                return scalar
+            except pa.ArrowInvalid as exc:
+                failed.append(f"does not fit {dtype}: {exc}")
+        refused += failed
     raise TransformError(
-        f"{rule}: the value {raw!r} for column {column!r} {refused[0]}",
+        f"{rule}: the value {raw!r} for column {column!r} {' and '.join(dict.fromkeys(refused))}",
         hint=f"give a value of the column's type, {target}",
     )
 

@@ -1,5 +1,6 @@
 """The alert rules pass `promtool check rules`, and their unit tests (failed run, stale
-pipeline, reject spike) pass `promtool test rules`."""
+pipeline, reject spike, and from the health gauges an overdue stream and a failed health
+check) pass `promtool test rules`."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ from tests.deploy.conftest import PROMETHEUS, Promtool
 def test_alert_rules_are_valid(promtool: Promtool) -> None:
     result = promtool("check", "rules", "alerts.yml")
     assert result.returncode == 0, result.stdout + result.stderr
-    assert "SUCCESS: 4 rules found" in result.stdout
+    assert "SUCCESS: 6 rules found" in result.stdout
 
 
 def test_prometheus_config_is_valid(promtool: Promtool) -> None:
@@ -17,9 +18,16 @@ def test_prometheus_config_is_valid(promtool: Promtool) -> None:
     assert result.returncode == 0, result.stdout + result.stderr
 
 
-def test_failed_run_stale_pipeline_and_reject_spike_alerts_fire(promtool: Promtool) -> None:
+def test_every_alert_fires_in_its_unit_test(promtool: Promtool) -> None:
     result = promtool("test", "rules", "alerts.test.yml")
     assert result.returncode == 0, result.stdout + result.stderr
     tests = (PROMETHEUS / "alerts.test.yml").read_text()
-    for alert in ("DagsmithRunFailed", "DagsmithPipelineStale", "DagsmithRejectSpike"):
+    alerts = (
+        "DagsmithRunFailed",
+        "DagsmithPipelineStale",
+        "DagsmithRejectSpike",
+        "DagsmithStreamOverdue",
+        "DagsmithHealthCheckFailed",
+    )
+    for alert in alerts:
         assert f"alertname: {alert}\n        exp_alerts:\n          - exp_labels" in tests

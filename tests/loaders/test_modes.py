@@ -97,11 +97,11 @@ def test_runs_table_of_an_older_release_gains_the_newer_columns(database: Databa
     loader_for(database.url).load(job)
     with database.engine.connect() as conn:
         names = list(conn.execute(sa.select(sa.text("*")).select_from(old).limit(0)).keys())
-    assert names[-3:] == ["rows_filtered", "watermark_before", "watermark_after"]
+    newer = ("rows_filtered", "watermark_before", "watermark_after", "schema_drift")
+    assert tuple(names[-4:]) == newer
     by_run = {row[0]: dict(zip(names, row, strict=True)) for row in database.rows(runs, "run_id")}
-    newer = ("rows_filtered", "watermark_before", "watermark_after")
-    assert [by_run["old"][name] for name in newer] == [0, None, None]
-    assert [by_run["new"][name] for name in newer] == [5, "7", "9"]
+    assert [by_run["old"][name] for name in newer] == [0, None, None, None]
+    assert [by_run["new"][name] for name in newer] == [5, "7", "9", None]
 
 
 def test_rerun_of_a_committed_run_is_skipped(database: Database) -> None:

@@ -50,8 +50,10 @@ def test_vega_stocks_composite_key_and_seattle_dates() -> None:
     assert stocks.column("price").inferred.type == "decimal(18,4)"  # money by its name
     weather = profile_path(VEGA / "seattle-weather.csv")
     assert weather.keys == [["date"]]
-    # 2012/01/01 is not ISO 8601: the transform would reject it as a date, so it stays text.
-    assert weather.column("date").inferred.type == "string"
+    # 2012/01/01 is not ISO 8601: a date with its format, read by every sampled value.
+    date = weather.column("date").inferred
+    assert (date.type, date.format, date.share) == ("date", {"format": "%Y/%m/%d"}, 1.0)
+    assert stocks.column("date").inferred.format == {"format": "%b %d %Y"}  # Jan 1 2000
     assert weather.column("temp_min").negatives > 0
 
 

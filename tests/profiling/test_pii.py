@@ -68,6 +68,17 @@ def test_phone_numbers_of_each_country_are_flagged(tmp_path: Path, country: str)
     assert column.pii_reason == "phone on 100% of values"
 
 
+def test_international_numbers_with_spaces_are_flagged_fiction_ranges_too(tmp_path: Path) -> None:
+    """A `+` and the length of its country's numbers make a phone number, though
+    libphonenumber lists no number of the UK's drama range (07700 900xxx) as assigned."""
+    numbers = ["+420 601 123 456", "+44 7700 900123", "+48 512 345 678", "+55 11 91234 5678",
+               "+46 70 123 45 67", "+81 90 8765 4321", "+47 412 34 567"]  # fmt: skip
+    column = profile_path(_csv(tmp_path / "m.csv", {"contact": numbers})).column("contact")
+    assert column.pii_reason == "phone on 100% of values"
+    short = ["+44 7700", "+1 555", "+47 412", "+33 1 23"]  # too short for their countries
+    assert not profile_path(_csv(tmp_path / "s.csv", {"contact": short})).column("contact").pii
+
+
 def test_the_flag_says_which_share_of_values_fired(tmp_path: Path) -> None:
     mixed = [*PHONES["uk"] * 5, *PHONES["fr"] * 4, "unknown", "n/a"]  # 36 phones of 38 values
     column = profile_path(_csv(tmp_path / "m.csv", {"contact": mixed}, rows=38)).column("contact")
