@@ -36,14 +36,14 @@ pipeline, `{"pipeline", "stream", "target", "table"}` (`target`: its connection 
 
 def inlets(spec_json: str, stream: str, *, dag_file: str, spec_dir: str) -> list[Asset]:
     """The datasets the stream's source reads."""
-    spec = _spec(spec_json).stream(stream)
+    reading = _spec(spec_json).stream(stream)
     project = dagfile.project_dir(dag_file)
     names = _resolved(
         f"the source of {stream!r}",
         lambda: datasets.source(
-            spec,
+            reading,
             dagfile.base_dir(dag_file, spec_dir),
-            datasets.source_connection(spec, project),
+            datasets.source_connection(reading, project),
         ),
     )
     return _assets(names)
