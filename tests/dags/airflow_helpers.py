@@ -4,6 +4,7 @@ loopback HTTP (sources, webhooks) and SMTP (email alerts)."""
 from __future__ import annotations
 
 import json
+import os
 import socketserver
 import threading
 import uuid
@@ -15,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from agent.dags.dagfiles import render_all, write_dags
+from connectors.dagfile import PROJECT_DIR_ENV
 from tests.dags.conftest import DAGS_FOLDER
 
 LOGICAL_DATE = datetime(2025, 3, 1, tzinfo=UTC)
@@ -37,6 +39,20 @@ def deploy(project: Path, spec_yaml: str) -> Any:
     bag = DagBag(dag_folder=dag.path, safe_mode=False, load_op_links=False)
     assert not bag.import_errors, bag.import_errors
     return bag.dags[dag.spec.pipeline]
+
+
+def csv_project(
+    project: Path, orders: str, monkeypatch: Any, cleared: tuple[str, ...] = ()
+) -> Path:
+    """`project` with `pipelines/data/orders.csv` holding `orders`, as the DAGs' project, and
+    no environment variable starting with one of `cleared` (a receiver's settings)."""
+    data = project / "pipelines" / "data"
+    data.mkdir(parents=True)
+    (data / "orders.csv").write_text(orders)
+    monkeypatch.setenv(PROJECT_DIR_ENV, str(project))
+    for name in [n for n in os.environ if cleared and n.startswith(cleared)]:
+        monkeypatch.delenv(name)
+    return data
 
 
 def run(dag: Any, logical_date: datetime = LOGICAL_DATE) -> tuple[str, dict[str, Any]]:

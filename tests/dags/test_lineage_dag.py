@@ -4,13 +4,11 @@ run id for both, the same job, datasets and facets as `dagsmith run`."""
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import pytest
 
-from connectors.dagfile import PROJECT_DIR_ENV
-from tests.dags.airflow_helpers import deploy, run, unique
+from tests.dags.airflow_helpers import csv_project, deploy, run, unique
 from tests.lineage import olschema
 from tests.lineage.receiver import receiver
 
@@ -22,12 +20,7 @@ ORDERS = "OrderID,amount,note\n1,10.5,x\n2,oops,y\n3,7,z\n"
 def test_a_dag_run_sends_start_and_complete(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    data = tmp_path / "pipelines" / "data"
-    data.mkdir(parents=True)
-    (data / "orders.csv").write_text(ORDERS)
-    monkeypatch.setenv(PROJECT_DIR_ENV, str(tmp_path))
-    for name in [n for n in os.environ if n.startswith("OPENLINEAGE")]:
-        monkeypatch.delenv(name)
+    data = csv_project(tmp_path, ORDERS, monkeypatch, cleared=("OPENLINEAGE",))
     dag_id = unique("lineage")
     dag = deploy(
         tmp_path,

@@ -14,7 +14,7 @@ import pytest
 
 from connectors.dagfile import PROJECT_DIR_ENV
 from connectors.lineage.names import run_uuid
-from tests.dags.airflow_helpers import deploy, http_server, run, unique
+from tests.dags.airflow_helpers import csv_project, deploy, http_server, run, unique
 from tests.traces.receiver import Span, receiver, tree
 
 pytestmark = [pytest.mark.slow, pytest.mark.usefixtures("airflow_db")]
@@ -25,12 +25,7 @@ ORDERS = "OrderID,amount,note\n1,10.5,x\n2,oops,y\n3,7,z\n"
 def test_each_stream_run_is_one_trace_across_its_tasks(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    data = tmp_path / "pipelines" / "data"
-    data.mkdir(parents=True)
-    (data / "orders.csv").write_text(ORDERS)
-    monkeypatch.setenv(PROJECT_DIR_ENV, str(tmp_path))
-    for name in [n for n in os.environ if n.startswith(("OTEL_", "OPENLINEAGE"))]:
-        monkeypatch.delenv(name)
+    csv_project(tmp_path, ORDERS, monkeypatch, cleared=("OTEL_", "OPENLINEAGE"))
     dag_id = unique("traces")
     dag = deploy(
         tmp_path,

@@ -8,8 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from connectors.dagfile import PROJECT_DIR_ENV
-from tests.dags.airflow_helpers import deploy, run, unique
+from tests.dags.airflow_helpers import csv_project, deploy, run, unique
 from tests.dags.conftest import _restore_environment, airflow_db  # noqa: F401 (fixtures)
 from tests.runs.conftest import dagsmith
 
@@ -21,10 +20,7 @@ ORDERS = "id,amount\n1,10\n2,-1\n3,7\n"
 def test_dagsmith_runs_lists_an_airflow_run(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    data = tmp_path / "pipelines" / "data"
-    data.mkdir(parents=True)
-    (data / "orders.csv").write_text(ORDERS)
-    monkeypatch.setenv(PROJECT_DIR_ENV, str(tmp_path))
+    csv_project(tmp_path, ORDERS, monkeypatch)
     dag_id = unique("runs")
     streams = "".join(
         f"""  - name: {name}
