@@ -14,6 +14,11 @@ _._generate
 _.tool_choice
 _.run_manager
 
+# LangChain's agent loop calls a middleware's hooks, with these arguments (agent/audit/).
+_.after_model
+_.wrap_tool_call
+_.runtime
+
 # LangChain's BaseTool reads them from each tool (agent/tools.py).
 _.handle_tool_error
 _.handle_validation_error

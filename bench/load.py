@@ -1,14 +1,16 @@
 """Load benchmark: dagsmith against psql \\copy and pandas to_sql, measured in one run.
 
 Generates N rows x 10 columns as CSV (quotes, commas, newlines and non-ASCII in text, a
-40%-null column, timestamps, decimals...), then times, into the local PostgreSQL:
-  psql \\copy (the reference), pandas to_sql with defaults (1M rows only: it is slow),
-  `dagsmith run` append into an empty table, and `dagsmith run` upsert of N rows, half of
-  them changed, into a table that holds them. Prints seconds, rows/s, the ratio to \\copy
-  and each command's peak RSS. Each command starts after a CHECKPOINT (see `settle`).
+40%-null column, timestamps, decimals...), then times, into the local PostgreSQL, in
+alternating rounds: psql \\copy into an empty table without a key (the append's reference)
+and `dagsmith run` append into the same shape; psql \\copy into an empty table keyed on `id`
+(the upsert's reference), then `dagsmith run` upsert of N rows, half of them changed, into
+that table. pandas to_sql with defaults runs once (1M rows only: it is slow). Prints each
+round's seconds and ratio to its reference, then the medians, and each command's peak RSS.
+Each command starts after a CHECKPOINT (see `settle`).
 
-    python bench/load.py                 # 1,000,000 and 5,000,000 rows
-    python bench/load.py --rows 200000   # a quick look
+    python bench/load.py                            # 1,000,000 and 5,000,000 rows, 3 rounds
+    python bench/load.py --rows 200000 --rounds 1   # a quick look
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ import contextlib
 import json
 import os
 import shutil
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -45,7 +48,7 @@ TYPES = {
     "day": "date",
     "category": "string",
 }
-DDL = """CREATE TABLE {table} (id bigint PRIMARY KEY, customer_id bigint, name text,
+DDL = """CREATE TABLE {table} (id bigint{key}, customer_id bigint, name text,
 created_at timestamptz, amount numeric(12,2), active boolean, note text,
 score double precision, day date, category text)"""
 
@@ -159,10 +162,11 @@ streams:
     return path
 
 
-def reset(engine: sa.Engine, table: str) -> None:
+def reset(engine: sa.Engine, table: str, keyed: bool = False) -> None:
     with engine.begin() as conn:
         conn.execute(sa.text(f"DROP TABLE IF EXISTS {SCHEMA}.{table}"))
-        conn.execute(sa.text(DDL.format(table=f"{SCHEMA}.{table}")))
+        key = " PRIMARY KEY" if keyed else ""
+        conn.execute(sa.text(DDL.format(table=f"{SCHEMA}.{table}", key=key)))
 
 
 def settle(engine: sa.Engine, vacuum: str | None = None) -> None:
@@ -175,7 +179,10 @@ def settle(engine: sa.Engine, vacuum: str | None = None) -> None:
         conn.execute(sa.text("CHECKPOINT"))
 
 
-def run_size(rows: int, work: Path, engine: sa.Engine, to_sql_limit: int) -> list[Timing]:
+def run_size(
+    rows: int, work: Path, engine: sa.Engine, to_sql_limit: int, rounds: int
+) -> list[list[Timing]]:
+    """The rounds at one size; each round's Timings, references first."""
     csv, changed = work / f"rows_{rows}.csv", work / f"changed_{rows}.csv"
     generate(csv, rows, seed=1)
     generate(changed, rows, seed=1, changed_from=0)
@@ -186,32 +193,45 @@ def run_size(rows: int, work: Path, engine: sa.Engine, to_sql_limit: int) -> lis
     generate(warm, 10, seed=2)
     reset(engine, "warm")
     timed("warm-up", 10, [*dagsmith, str(spec(work / "w.yaml", warm, "warm", "append"))], env)
-    results = []
-    reset(engine, "copy_ref")
+    append = spec(work / "a.yaml", csv, "append", "append")
+    upsert = spec(work / "u.yaml", changed, "keyed", "upsert")
+    all_rounds = []
+    for number in range(1, rounds + 1):
+        results = [copy_into(engine, csv, rows, "append", keyed=False)]
+        reset(engine, "append")
+        settle(engine)
+        results.append(timed("dagsmith append", rows, [*dagsmith, str(append)], env))
+        results.append(copy_into(engine, csv, rows, "keyed", keyed=True))
+        settle(engine, vacuum="keyed")
+        results.append(timed("dagsmith upsert (half changed)", rows, [*dagsmith, str(upsert)], env))
+        if number == 1 and rows <= to_sql_limit:
+            argv = [sys.executable, __file__, "--to-sql", str(csv)]
+            results.append(timed("pandas to_sql", rows, argv, env))
+        check(engine, rows)
+        report(results, f"round {number}")
+        all_rounds.append(results)
+    return all_rounds
+
+
+def copy_into(engine: sa.Engine, csv: Path, rows: int, table: str, keyed: bool) -> Timing:
+    """psql \\copy of the CSV into an empty table, with or without the key."""
+    reset(engine, table, keyed=keyed)
     settle(engine)
-    copy = f"\\copy {SCHEMA}.copy_ref FROM '{csv}' WITH (FORMAT csv, HEADER true)"
-    results.append(timed("psql \\copy", rows, ["psql", PG, "-q", "-c", copy]))
-    if rows <= to_sql_limit:
-        results.append(
-            timed("pandas to_sql", rows, [sys.executable, __file__, "--to-sql", str(csv)], env)
-        )
-    reset(engine, "append")
-    settle(engine)
-    results.append(
-        timed(
-            "dagsmith append",
-            rows,
-            [*dagsmith, str(spec(work / "a.yaml", csv, "append", "append"))],
-            env,
-        )
-    )
-    upsert = spec(work / "u.yaml", changed, "append", "upsert")
-    settle(engine, vacuum="append")
-    results.append(timed("dagsmith upsert (half changed)", rows, [*dagsmith, str(upsert)], env))
+    copy = f"\\copy {SCHEMA}.{table} FROM '{csv}' WITH (FORMAT csv, HEADER true)"
+    label = "psql \\copy, keyed" if keyed else "psql \\copy"
+    return timed(label, rows, ["psql", PG, "-q", "-c", copy])
+
+
+def check(engine: sa.Engine, rows: int) -> None:
+    """Read back: every row appended, and the upsert's changes in the keyed table."""
     with engine.connect() as conn:
         count = conn.execute(sa.text(f"SELECT count(*) FROM {SCHEMA}.append")).scalar_one()
-    assert count == rows, f"append table holds {count} rows, expected {rows}"
-    return results
+        assert count == rows, f"append table holds {count} rows, expected {rows}"
+        joined = f"""SELECT count(*), count(*) FILTER (WHERE k.amount <> a.amount)
+            FROM {SCHEMA}.keyed k JOIN {SCHEMA}.append a USING (id)"""
+        both, changed = conn.execute(sa.text(joined)).one()
+    assert both == rows, f"keyed table holds {both} of the {rows} ids"
+    assert changed == (rows + 1) // 2, f"{changed} rows changed, expected {(rows + 1) // 2}"
 
 
 def child_env() -> dict[str, str]:
@@ -233,11 +253,19 @@ def to_sql(csv: str) -> None:
     frame.to_sql("to_sql_ref", engine, schema=SCHEMA, if_exists="replace", index=False)
 
 
-def report(results: list[Timing]) -> None:
-    reference = next(r for r in results if r.label == "psql \\copy")
-    header = ("", "seconds", "rows/s", "x \\copy", "peak RSS", "in-process s", "x \\copy")
+REFERENCES = {
+    "dagsmith append": "psql \\copy",
+    "dagsmith upsert (half changed)": "psql \\copy, keyed",
+}
+
+
+def report(results: list[Timing], title: str) -> None:
+    """One round: each command against its reference (the upsert's is the keyed \\copy)."""
+    by_label = {r.label: r for r in results}
+    header = (title, "seconds", "rows/s", "x ref", "peak RSS", "in-process s", "x ref")
     print("{:32} {:>8} {:>11} {:>8} {:>9} {:>12} {:>8}".format(*header))
     for r in results:
+        reference = by_label[REFERENCES.get(r.label, "psql \\copy")]
         rss = f"{r.peak_rss_mb:.0f} MB" if r.peak_rss_mb is not None else ""
         inner = ratio = ""
         if r.stream_seconds is not None:
@@ -245,13 +273,32 @@ def report(results: list[Timing]) -> None:
             ratio = f"{r.stream_seconds / reference.seconds:.2f}"
         print(
             f"{r.label:32} {r.seconds:8.2f} {r.rows / r.seconds:11,.0f} "
-            f"{r.seconds / reference.seconds:8.2f} {rss:>9} {inner:>12} {ratio:>8}"
+            f"{r.seconds / reference.seconds:8.2f} {rss:>9} {inner:>12} {ratio:>8}",
+            flush=True,
         )
+
+
+def summary(rounds: list[list[Timing]]) -> None:
+    """Median and range over the rounds of each ratio to its reference in the same round."""
+    print(f"median of {len(rounds)} round(s) [min-max]: x ref whole command | in-process")
+    for label, reference in REFERENCES.items():
+        whole, inner = [], []
+        for results in rounds:
+            by_label = {r.label: r for r in results}
+            mine, ref = by_label[label], by_label[reference].seconds
+            whole.append(mine.seconds / ref)
+            inner.append((mine.stream_seconds or 0.0) / ref)
+        print(f"  {label:32} {_spread(whole)} | {_spread(inner)}")
+
+
+def _spread(values: list[float]) -> str:
+    return f"{statistics.median(values):.2f} [{min(values):.2f}-{max(values):.2f}]"
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rows", type=int, nargs="*", default=[1_000_000, 5_000_000])
+    parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--to-sql-limit", type=int, default=1_000_000)
     parser.add_argument("--to-sql", help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -265,7 +312,7 @@ def main() -> None:
     work = Path(tempfile.mkdtemp(prefix="dagsmith-bench-"))
     try:
         for rows in args.rows:
-            report(run_size(rows, work, engine, args.to_sql_limit))
+            summary(run_size(rows, work, engine, args.to_sql_limit, args.rounds))
     finally:
         shutil.rmtree(work)
         with engine.begin() as conn:

@@ -52,9 +52,11 @@ class Target:
     @property
     def browse(self) -> str | None:
         """How to look at the rows of the embedded file; None for a configured target."""
+        if not self.embedded:
+            return None
         from connectors.loaders.duckdb import browse_hint  # the driver loads only when asked
 
-        return browse_hint(str(self.url.database)) if self.embedded else None
+        return browse_hint(str(self.url.database))
 
 
 def env_var(conn_id: str) -> str:

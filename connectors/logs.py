@@ -18,12 +18,14 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from connectors.errors import SpecError
 from connectors.masking import MaskingFilter
-from connectors.results import RunSummary
-from connectors.runtime import RunInfo
+
+if TYPE_CHECKING:  # the CLI configures logging before it imports the runtime
+    from connectors.results import RunSummary
+    from connectors.runtime import RunInfo
 
 log = logging.getLogger("dagsmith")
 

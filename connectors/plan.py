@@ -5,9 +5,10 @@ the load), its target, where relative paths start, and the stored watermark. Fro
 builds every stage: the read context (storage options of a file source's connection, the
 incremental bound pushed into the source), the transforms with the watermark's filter, and
 the load job with its commit checks. `connectors.runner` runs the stages in one process;
-`connectors.airflow_tasks` runs them as three tasks with Parquet staging in between. Neither
-decides anything about reading, transforming or loading on its own. Each stage is traced
-where it is timed (`connectors.traces`).
+`connectors.airflow_tasks` runs them as phases of one task with Parquet staged between
+them, so a retry resumes at the phase that failed. Neither decides anything about reading,
+transforming or loading on its own. Each stage is traced where it is timed
+(`connectors.traces`).
 """
 
 from __future__ import annotations

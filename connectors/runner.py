@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import contextvars
+import errno
 import logging
+import tempfile
 import threading
 import time
 import uuid
@@ -14,9 +16,9 @@ from queue import Full, Queue
 
 import pyarrow as pa
 
-from connectors import dberrors, traces
+from connectors import dberrors, running, traces
 from connectors.connections import resolve_target
-from connectors.errors import DagsmithError, SpecError
+from connectors.errors import DagsmithError, SpecError, TransientError
 from connectors.lineage import report as lineage
 from connectors.loaders.base import LoadResult
 from connectors.logs import log_run_summary, stream_context
@@ -27,6 +29,10 @@ from connectors.runtime import Rejects, StreamStats
 from connectors.spec.models import Pipeline
 
 log = logging.getLogger("dagsmith")
+
+DISK_FULL = frozenset({errno.ENOSPC, errno.EFBIG, errno.EDQUOT})
+"""Write errors of a full disk, a file-size limit or a quota: where rows are staged
+(a REST source's spool, an inflated file) ran out of room."""
 
 Progress = Callable[[str, int], None]
 """Called with (stream name, rows read so far) as batches pass."""
@@ -87,13 +93,16 @@ def _run_one(plan: StreamPlan, progress: Progress | None) -> StreamResult:
     """One stream of the run, and what it tells OpenLineage, Prometheus and OpenTelemetry."""
     with stream_context(plan.run), traces.stream(plan):
         lineage.started(plan)
+        running.started(plan.run)  # removed once recorded: one left behind is a killed run
         try:
             result = run_stream(plan, progress)
         except Exception as exc:  # a bug, not a user's error: FAIL, then raise it
             lineage.failed(plan, StreamStats(), exc)
             plan.record_failure(StreamStats(), exc)
+            running.ended(plan.run)
             traces.ended(plan, StreamStats(), exc, plan.run.started_at)
             raise
+        running.ended(plan.run)
         _lineage(plan, result)
         traces.ended(plan, result.stats, result.error, plan.run.started_at)
     push_stream(plan.run, result.stats, result.status, result.seconds)
@@ -137,6 +146,14 @@ def _attempt(plan: StreamPlan, progress: Progress | None) -> StreamResult:
         stats.rows_loaded = result.load.rows_loaded
     except DagsmithError as exc:
         result.error = exc
+    except OSError as exc:
+        if exc.errno not in DISK_FULL:
+            raise
+        result.error = TransientError(
+            f"the disk that stages the stream's rows is full: {exc}",
+            hint=f"free space in {tempfile.gettempdir()}, or point TMPDIR (and, for Airflow, "
+            "DAGSMITH_STAGING_URL) at a larger disk",
+        )
     result.seconds = time.perf_counter() - started
     return result
 
@@ -156,11 +173,13 @@ def _run_plan(plan: StreamPlan, stats: StreamStats, progress: Progress | None) -
     return plan.load(plan.load_job(batches, rejects, stats, state))
 
 
-def prefetch(batches: Iterator[pa.RecordBatch], depth: int = 2) -> Iterator[pa.RecordBatch]:
+def prefetch(batches: Iterator[pa.RecordBatch], depth: int = 8) -> Iterator[pa.RecordBatch]:
     """Produce batches on a worker thread, so reading and transforming overlap the load.
 
     Arrow and the database drivers release the GIL, so on two cores this nearly hides the
-    extract. At most `depth` batches wait in the queue, which keeps memory bounded.
+    extract. At most `depth` batches (about 4 MiB each from a file) wait in the queue, which
+    keeps memory bounded; 8 lets reading run on while the loader opens and prepares the
+    target (about half a second), where 2 left it waiting.
     """
     queue: Queue[pa.RecordBatch | BaseException | None] = Queue(maxsize=depth)
     stop = threading.Event()

@@ -1,4 +1,4 @@
-"""Parquet staging between the Airflow tasks of a stream: extract -> transform -> load.
+"""Parquet staging between the phases of a stream's Airflow task: extract -> transform -> load.
 
 Each stage writes its batches to one Parquet file under a per-run folder:
 
@@ -7,8 +7,10 @@ Each stage writes its batches to one Parquet file under a per-run folder:
     <DAGSMITH_STAGING_URL>/<dag id>/<run key>/<stream>/<stage>.json   (counters, watermark)
 
 The URL is any fsspec URL (a local folder by default; s3://... when workers do not share
-a disk). A retry of a stage overwrites its own files, so reruns are idempotent; the load
-removes the stream's folder once its transaction has committed. The run's report stays
+a disk). A stage's manifest is written last: a retry of the stream's task reuses a stage
+whose manifest and file are complete (`StreamStage.staged`) and redoes any other, which
+overwrites its own files; the load removes the stream's folder once its transaction has
+committed. The run's report stays
 (`connectors.report`), out of that folder:
 
     <DAGSMITH_STAGING_URL>/_reports/<dag id>/<run key>/<stream>.html   (and .junit.xml)
@@ -91,11 +93,27 @@ class StreamStage:
             fs.rm(f"{path}/{stage}.rejects.parquet")
 
     def write_manifest(self, stage: str, data: dict[str, Any]) -> None:
-        """Small JSON facts about a stage (counters, the new watermark)."""
+        """Small JSON facts about a stage (counters, the new watermark), written last: a stage
+        with a manifest is complete (`staged`). Renamed into place, so never half-written."""
         fs, path = self._fs()
         fs.makedirs(path, exist_ok=True)
-        with fs.open(f"{path}/{stage}.json", "w") as handle:
+        with fs.open(f"{path}/{stage}.json.partial", "w") as handle:
             json.dump(data, handle, sort_keys=True)
+        fs.mv(f"{path}/{stage}.json.partial", f"{path}/{stage}.json")
+
+    def staged(self, stage: str, spec: str) -> dict[str, Any] | None:
+        """The manifest of a stage an earlier try completed for the same spec (`spec`, the
+        hash its manifest keeps) whose file holds the rows it counted; else None."""
+        manifest = self.read_manifest(stage)
+        if not manifest or manifest.get("spec") != spec:
+            return None
+        fs, path = self._fs()
+        try:
+            with fs.open(f"{path}/{stage}.parquet", "rb") as handle:
+                rows = pq.ParquetFile(handle).metadata.num_rows
+        except (FileNotFoundError, pa.ArrowInvalid):
+            return None
+        return manifest if rows == manifest.get("rows") else None
 
     def read(self, stage: str, batch_rows: int) -> Iterator[pa.RecordBatch]:
         """Stream a stage's rows back; the first batch carries the schema, even when empty."""

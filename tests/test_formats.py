@@ -225,6 +225,18 @@ def test_the_fast_path_reads_what_strptime_reads(pattern: str) -> None:
     assert not any(slow.bad.to_pylist())
 
 
+@pytest.mark.parametrize("pattern", ["%Y/%m/%d", "%d.%m.%Y"])
+def test_the_fast_path_reads_a_batch_sliced_from_a_stream_as_a_whole(pattern: str) -> None:
+    # A stream's batches are slices: their offsets start past 0 (reused when ISO text is as
+    # long as the written, rebased otherwise); the leap day must survive either way.
+    days = [date(2024, 2, 27) + timedelta(days=i) for i in range(6)]
+    whole = pa.array([d.strftime(pattern) for d in days], pa.string())
+    for start in (0, 2):
+        read = reading.rearranged(whole.slice(start), (pattern,), day=True)
+        assert read is not None
+        assert read.values.to_pylist() == days[start:]
+
+
 @pytest.mark.parametrize(
     "values",
     [

@@ -152,6 +152,8 @@ class Commands:
             if not overwrite:
                 raise SpecError("not saved", hint="/diff shows what would change")
         paths = workspace.save(checked, overwrite=overwrite)
+        if (recorder := self.conversation.session.recorder) is not None:
+            recorder.saved(paths, checked.spec)
         self._say("[green]✓[/] saved " + " and ".join(escape(str(p)) for p in paths))
         for conn_id, saved in env_file.save_given(self.conversation.project_dir, checked.spec):
             self._say(f"[green]✓[/] connection {conn_id} saved in {escape(str(saved.path))}")

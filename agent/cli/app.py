@@ -7,16 +7,16 @@ import gc
 import json
 import logging
 import os
+import sys
 from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, NoReturn
 
 import typer
-from rich.console import Console
-from rich.markup import escape
 
 import connectors
 from agent.cli.group import DefaultCommandGroup, GlobalOptionsGroup
+from agent.cli.output import Output, escape
 
 if TYPE_CHECKING:
     from agent.dags.dagfiles import CheckResult
@@ -32,9 +32,9 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
     add_completion=False,
 )
-# Soft wrap: a message naming a long path must stay on one line for grep and CI logs.
-out = Console(soft_wrap=True)
-err = Console(stderr=True, soft_wrap=True)
+# rich is imported only for a terminal or a table: 0.1 s of every start-up otherwise.
+out = Output()
+err = Output(stderr=True)
 
 EXIT_FAILED = 1
 EXIT_BAD_INPUT = 2
@@ -83,8 +83,6 @@ def _root(
         ),
     ] = None,
 ) -> None:
-    from rich.logging import RichHandler
-
     from connectors.errors import SpecError
     from connectors.logs import configure, resolve_format
 
@@ -93,13 +91,24 @@ def _root(
     except SpecError as exc:
         fail(exc)
     level = logging.INFO if verbose else logging.WARNING
-    configure(level, fmt, RichHandler(console=err))
+    configure(level, fmt, _log_handler())
     if allow_path:
         from connectors.sources.files import ALLOW_PATHS_ENV
 
         # The setting, so that the agent's tools and the DAG checks it starts see it too.
         given = [os.environ.get(ALLOW_PATHS_ENV, ""), *(str(p.resolve()) for p in allow_path)]
         os.environ[ALLOW_PATHS_ENV] = os.pathsep.join(p for p in given if p)
+
+
+def _log_handler() -> logging.Handler:
+    """rich's handler on a terminal; elsewhere the same columns (time, level, message) as text."""
+    if not err.plain:
+        from rich.logging import RichHandler
+
+        return RichHandler(console=err.rich)
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter("[%(asctime)s] %(levelname)-8s %(message)s", "%x %X"))
+    return handler
 
 
 def fail(exc: DagsmithError) -> NoReturn:
@@ -232,7 +241,7 @@ def run(
 
 
 def _write_report(
-    summary: RunSummary, spec: Pipeline, page: Path | None, tests: Path | None, console: Console
+    summary: RunSummary, spec: Pipeline, page: Path | None, tests: Path | None, console: Output
 ) -> None:
     """Write the run's HTML report and JUnit XML where `dagsmith run` was asked to."""
     from connectors import report
@@ -293,6 +302,34 @@ def check(
         _print_checks(results)
     if not all(result.ok for result in results):
         raise typer.Exit(EXIT_FAILED)
+
+
+@app.command()
+def audit(
+    since: Annotated[
+        datetime | None,
+        typer.Option(
+            parser=_since,
+            metavar="WHEN",
+            help="Only steps since: 7d, 24h, 30m or 2w ago, or an ISO date or time (UTC).",
+        ),
+    ] = None,
+    as_json: Annotated[
+        bool, typer.Option("--json", help="Print one JSON record per line.")
+    ] = False,
+    verify: Annotated[
+        bool,
+        typer.Option(
+            "--verify", help="Check the hash chain: exit 1 on an edited or removed record."
+        ),
+    ] = False,
+) -> None:
+    """Show what the agent did, step by step (.dagsmith/audit.jsonl), or verify the trail."""
+    from agent.audit.view import audit_command
+
+    code = audit_command(Path.cwd(), since, as_json, verify, out, err)
+    if code:
+        raise typer.Exit(code)
 
 
 def _print_checks(results: list[CheckResult]) -> None:
@@ -400,7 +437,7 @@ def profile(
     elif for_agent:
         typer.echo(agent_summary(found))
     else:
-        print_profile(out, found)
+        print_profile(out.rich, found)
 
 
 @app.command()
@@ -523,7 +560,7 @@ def build(
             project_dir=Path.cwd(),
             out_dir=out_dir,
             consent=yes,
-            show=printer(err),
+            show=printer(err.rich),
         )
     except DagsmithError as exc:
         fail(exc)
@@ -607,7 +644,7 @@ def chat(
         conversation = Conversation(Path.cwd(), out_dir, model or "", consent=yes)
     except DagsmithError as exc:
         fail(exc)
-    Chat(conversation, out).loop()
+    Chat(conversation, out.rich).loop()
 
 
 runs_app = typer.Typer(
@@ -669,7 +706,7 @@ def list_runs(
             continue
         found += records
         if not as_json:
-            print_runs(out, target.label, records)
+            print_runs(out.rich, target.label, records)
     if as_json:
         typer.echo(json.dumps([record.to_dict() for record in found], indent=2))
     if codes:
@@ -719,7 +756,7 @@ def show(
     if as_json:
         typer.echo(json.dumps([details.to_dict() for details in found], indent=2))
     else:
-        print_details(out, found)
+        print_details(out.rich, found)
 
 
 @app.command()
@@ -772,12 +809,68 @@ def health(
             if push:
                 push_gauges(judged)
             if not as_json:
-                print_health(out, judged)
+                print_health(out.rich, judged)
     if as_json:
         typer.echo(json.dumps([judged.to_dict() for judged in found], indent=2))
     codes += [EXIT_FAILED for judged in found if not judged.ok]
     if codes:
         raise typer.Exit(max(codes))
+
+
+@app.command()
+def diagnose(
+    target: Annotated[
+        str, typer.Argument(help="A run id (as `dagsmith runs` lists it) or a pipeline's name.")
+    ],
+    spec: Annotated[
+        list[Path] | None,
+        typer.Option("--spec", help="Spec files to look in (default: those in pipelines/)."),
+    ] = None,
+    model: Annotated[
+        str | None,
+        typer.Option(help="offline, openai:<model>, or any provider:model (see `build`)."),
+    ] = None,
+    open_pr: Annotated[
+        bool, typer.Option("--pr", help="Open the checked change as a pull request.")
+    ] = False,
+    publish: Annotated[
+        bool,
+        typer.Option("--open/--no-open", help="With --pr: push and open it with gh, as `pr`."),
+    ] = True,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the diagnosis as JSON.")] = False,
+) -> None:
+    """Explain a failed or unhealthy run and propose a spec change, validated and dry-run
+    first; it never applies one (docs/diagnose.md)."""
+    from agent.cli.diagnose_view import print_diagnosis
+    from agent.monitor.run import diagnose_target
+    from connectors.errors import DagsmithError
+
+    try:
+        report = diagnose_target(target, spec or [], Path.cwd(), model)
+    except DagsmithError as exc:
+        print_error(exc)
+        raise typer.Exit(EXIT_FAILED) from None
+    if as_json:
+        typer.echo(json.dumps(report.to_dict(), indent=2))
+    else:
+        print_diagnosis(out.rich, report)
+    if open_pr:
+        from agent.monitor.pr import open_diagnosis_pr
+
+        try:
+            made = open_diagnosis_pr(
+                report,
+                Path.cwd(),
+                Path("dags"),
+                open_pr=publish,
+                echo=lambda line: err.print(f"→ {escape(line)}", highlight=False),
+            )
+        except DagsmithError as exc:
+            print_error(exc)
+            raise typer.Exit(EXIT_FAILED) from None
+        err.print(f"[green]✓[/] branch {escape(made.branch)} at {made.commit[:8]}", highlight=False)
+        if made.url:
+            err.print(f"pull request: {escape(made.url)}", highlight=False)
 
 
 def _targets(

@@ -1,33 +1,37 @@
-"""Rich rendering of runs: live progress while rows flow, a summary table after."""
+"""Rendering of runs: live progress while rows flow, a summary table after.
+
+rich is imported only for a terminal (or a caller's own rich console): piped output is
+plain text (`agent.cli.output`).
+"""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import TYPE_CHECKING
 
-from rich.console import Console
-from rich.markup import escape
-from rich.progress import (
-    Progress,
-    SpinnerColumn,
-    TaskID,
-    TextColumn,
-    TimeElapsedColumn,
-)
-from rich.table import Table
+from agent.cli.output import Output, escape
 
-from connectors.results import RunSummary
-from connectors.runner import Progress as ProgressCallback
+if TYPE_CHECKING:
+    from rich.console import Console
+
+    from connectors.results import RunSummary
+    from connectors.runner import Progress as ProgressCallback
 
 _STATUS = {"ok": "[green]ok[/]", "skipped": "[yellow]already loaded[/]", "failed": "[red]failed[/]"}
 
 
 @contextmanager
-def progress_bars(console: Console, *, enabled: bool) -> Iterator[ProgressCallback | None]:
+def progress_bars(console: Console | Output, *, enabled: bool) -> Iterator[ProgressCallback | None]:
     """A progress callback that shows rows read per stream (or None when disabled)."""
-    if not enabled:
+    if not enabled or (isinstance(console, Output) and console.plain):
+        # rich draws no bars off a terminal either (its live display needs one).
         yield None
         return
+    from rich.progress import Progress, SpinnerColumn, TaskID, TextColumn, TimeElapsedColumn
+
+    if isinstance(console, Output):
+        console = console.rich
     columns = (
         SpinnerColumn(),
         TextColumn("{task.description}"),
@@ -45,27 +49,31 @@ def progress_bars(console: Console, *, enabled: bool) -> Iterator[ProgressCallba
         yield update
 
 
-def print_summary(console: Console, summary: RunSummary) -> None:
+def print_summary(console: Console | Output, summary: RunSummary) -> None:
     """The per-stream table, then the target and any errors."""
-    table = Table(title=f"pipeline {summary.pipeline} · run {summary.run_id}", title_justify="left")
+    title = f"pipeline {summary.pipeline} · run {summary.run_id}"
     headers = ("stream", "table", "mode", "read", "filtered", "rejected", "loaded", "seconds")
-    for header in (*headers, "status"):
-        numeric = header in headers[3:]
-        table.add_column(header, justify="right" if numeric else "left")
+    rows: list[tuple[str, ...]] = []
     for result in summary.streams:
         row = result.to_dict()
-        table.add_row(
-            row["stream"],
-            row["table"],
-            row["mode"],
-            f"{row['rows_read']:,}",
-            f"{row['rows_filtered']:,}",
-            f"{row['rows_rejected']:,}",
-            f"{row['rows_loaded']:,}",
-            f"{row['seconds']:.2f}",
-            _STATUS[row["status"]],
+        rows.append(
+            (
+                row["stream"],
+                row["table"],
+                row["mode"],
+                f"{row['rows_read']:,}",
+                f"{row['rows_filtered']:,}",
+                f"{row['rows_rejected']:,}",
+                f"{row['rows_loaded']:,}",
+                f"{row['seconds']:.2f}",
+                _STATUS[row["status"]],
+            )
         )
-    console.print(table)
+    if isinstance(console, Output) and console.plain:
+        console.print(escape(title), highlight=False)
+        console.table((*headers, "status"), rows, right=3)
+    else:
+        _rich_table(console, title, headers, rows)
     where = summary.target.label
     if summary.target.embedded:
         where += " (embedded DuckDB: no target configured in the spec)"
@@ -81,3 +89,16 @@ def print_summary(console: Console, summary: RunSummary) -> None:
             )
         if result.error is not None:
             console.print(f"[red]{result.stream} failed:[/] {escape(str(result.error))}")
+
+
+def _rich_table(
+    console: Console | Output, title: str, headers: tuple[str, ...], rows: list[tuple[str, ...]]
+) -> None:
+    from rich.table import Table
+
+    table = Table(title=title, title_justify="left")
+    for header in (*headers, "status"):
+        table.add_column(header, justify="right" if header in headers[3:] else "left")
+    for row in rows:
+        table.add_row(*row)
+    console.print(table)

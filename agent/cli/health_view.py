@@ -32,6 +32,8 @@ def print_health(console: Console, health: PipelineHealth) -> None:
                     f"({escape(result.seen)})[/]",
                     highlight=False,
                 )
+    if not health.ok:
+        console.print(f"  explain it: dagsmith diagnose {health.pipeline}", highlight=False)
 
 
 def _verdict(stream: StreamHealth) -> str:

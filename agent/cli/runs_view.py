@@ -109,6 +109,10 @@ def print_details(console: Console, details: list[RunDetails]) -> None:
         if run.error:
             console.print(f"  [red]error:[/] {escape(run.error)}", highlight=False)
         _print_rejects(console, detail)
+    if any(
+        d.record.status == "failed" or d.record.rows_rejected or d.record.drift for d in details
+    ):
+        console.print(f"\nexplain it: dagsmith diagnose {escape(first.run_id)}", highlight=False)
 
 
 def _print_rejects(console: Console, detail: RunDetails) -> None:

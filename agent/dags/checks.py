@@ -31,9 +31,7 @@ ALLOWED_CALLS = {
     "task",
     "datetime",
     "timedelta",
-    "airflow_tasks.extract",
-    "airflow_tasks.transform",
-    "airflow_tasks.load",
+    "airflow_tasks.run",
     "alerts.notify",
     "health.check",
     "assets.inlets",
@@ -41,7 +39,7 @@ ALLOWED_CALLS = {
     "assets.after",
 }
 ALLOWED_ATTRIBUTES = {
-    "utc", "extract", "transform", "load", "notify", "inlets", "outlets", "after", "check"
+    "utc", "run", "notify", "inlets", "outlets", "after", "check"
 }  # fmt: skip
 ALLOWED_BUILTINS = {"dict", "str", "object", "__file__"}
 _NODES = (
@@ -50,7 +48,6 @@ _NODES = (
     ast.Attribute, ast.Return, ast.Dict, ast.List, ast.BinOp, ast.RShift, ast.Subscript,
     ast.Tuple,
 )  # fmt: skip
-STEPS = ("extract", "transform", "load")
 HEALTH_TASK = "health"
 """The task that ends a DAG whose spec says `monitor: {task: true}`."""
 _UNSAFE_CATEGORIES = {"Cc", "Cf", "Zl", "Zp", "Co", "Cs"}
@@ -126,14 +123,17 @@ def module_literals(text: str) -> dict[str, Any]:
     return values
 
 
+def stream_task_id(stream: str) -> str:
+    """The id of a stream's one task, which extracts, transforms and loads it."""
+    return f"stream_{stream}"
+
+
 def expected_tasks(spec: Pipeline) -> dict[str, set[str]]:
-    """Task id -> downstream task ids: extract -> transform -> load for each stream, then the
-    health task after every load when the spec asks for it."""
+    """Task id -> downstream task ids: one task per stream, then the health task after every
+    stream when the spec asks for it."""
     after = {HEALTH_TASK} if spec.monitor.task else set()
     tasks: dict[str, set[str]] = {HEALTH_TASK: set()} if spec.monitor.task else {}
-    for stream in spec.streams:
-        extract, transform, load = (f"{step}_{stream.name}" for step in STEPS)
-        tasks.update({extract: {transform}, transform: {load}, load: set(after)})
+    tasks.update({stream_task_id(stream.name): set(after) for stream in spec.streams})
     return tasks
 
 

@@ -12,16 +12,17 @@ import contextlib
 import difflib
 import os
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from agent.dags.checks import ImportReport, import_dags, structure_problems
 from agent.dags.render import RenderedDag, RenderError, render
+from agent.security.code import dag_problems
 from connectors import dagfile
 from connectors.errors import SpecError
-from connectors.spec import Pipeline, load_spec
+from connectors.spec import Pipeline, load_spec, parse_spec
 
 MAX_DIFF_LINES = 20
 
@@ -60,9 +61,18 @@ def spec_files(paths: list[Path]) -> list[Path]:
     return found
 
 
-def render_all(specs: list[Path], out_dir: Path) -> list[RenderedDag]:
-    """Load and render each spec; two specs of one pipeline name are an error."""
-    rendered = [render(load_spec(path), path, out_dir) for path in specs]
+def render_all(
+    specs: list[Path], out_dir: Path, texts: Mapping[Path, str] | None = None
+) -> list[RenderedDag]:
+    """Load and render each spec (from `texts` in place of its file, where given); two specs
+    of one pipeline name are an error."""
+    texts = texts or {}
+    rendered = [
+        render(
+            parse_spec(texts[path], str(path)) if path in texts else load_spec(path), path, out_dir
+        )
+        for path in specs
+    ]
     names = [dag.path.name for dag in rendered]
     if dupes := sorted({name for name in names if names.count(name) > 1}):
         raise RenderError(f"two specs render to the same DAG file: {', '.join(dupes)}")
@@ -135,6 +145,7 @@ def check_pipelines(
             continue
         text = dag.path.read_text(encoding="utf-8")
         result.problems += stale_lines(text, dag.text, dag.path)
+        result.problems += dag_problems(text, dag.path)
         on_disk.append((result, dag.spec, dag.path, text))
     reports = import_texts([(path, text) for _, _, path, text in on_disk], project)
     for (result, spec, _, _), report in zip(on_disk, reports, strict=True):

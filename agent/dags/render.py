@@ -28,6 +28,7 @@ from jinja2.sandbox import SandboxedEnvironment
 from agent.dags.checks import check_source, expected_tasks
 from connectors.errors import SpecError
 from connectors.spec import Pipeline, load_spec, spec_hash
+from connectors.spec.access import access_control
 from connectors.spec.io import to_plain
 
 DAG_TEMPLATE = "dag.py.j2"
@@ -150,6 +151,7 @@ def _context(spec: Pipeline, spec_path: Path, out_dir: Path) -> dict[str, Any]:
         "upstream": upstream(spec, spec_file.parent),
         "tags": ["dagsmith", *spec.tags],
         "owner": spec.owner,
+        "access_control": access_control(spec.access),
         "retries": _retries(spec),
         "alerts": {
             "on_failure": bool(spec.alerts.on_failure),

@@ -247,6 +247,17 @@ ALERT_ENTRIES = (
         risk_removed="nobody there hears of a successful run any more",
     ),
 )
+ACCESS_ENTRIES = (
+    Entries(
+        lambda p: {role: ", ".join(permissions) for role, permissions in p.access.items()},
+        added="role {key} may now {new} this DAG",
+        removed="role {key} no longer has permissions of its own on this DAG",
+        changed="role {key} may {new} this DAG (was {old})",
+        risk_added="more people may act on this pipeline",
+        risk_changed="what this role may do changed",
+        show=str,
+    ),
+)
 REACH_ENTRIES = (
     Entries(
         _connections,

@@ -14,6 +14,7 @@ from typing import Any
 
 from agent.dags.describe import schedule_text
 from agent.gitflow.change_rules import (
+    ACCESS_ENTRIES,
     ALERT_ENTRIES,
     PIPELINE_ASPECTS,
     REACH_ENTRIES,
@@ -62,7 +63,7 @@ def changes(old: Pipeline | None, new: Pipeline | None) -> list[Change]:
         found.append((f"new pipeline: {_summary(new)}", None))
     else:
         found += _aspects(PIPELINE_ASPECTS, old, new)
-        found += _entries(ALERT_ENTRIES, old, new)
+        found += _entries(ALERT_ENTRIES + ACCESS_ENTRIES, old, new)
     # An added pipeline is compared with nothing here: every connection and host is new.
     found += _entries(REACH_ENTRIES, old, new)
     result = [_change(new.pipeline, None, finding) for finding in found]

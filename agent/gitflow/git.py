@@ -125,6 +125,12 @@ def ignored(repo: Path, paths: list[str]) -> list[str]:
     return found.stdout.splitlines()
 
 
+def modified(repo: Path, paths: list[str]) -> list[str]:
+    """Those of `paths` (relative to the repository) with changes git has not committed."""
+    status = git(repo, "status", "--porcelain", "--untracked-files=all", "--", *paths)
+    return [line[3:] for line in status.splitlines()]
+
+
 def check_branch_name(repo: Path, name: str) -> None:
     """Refuse a name git would not take for a branch, or that would read as an option."""
     done = subprocess.run(

@@ -13,10 +13,11 @@ import re
 import shlex
 import shutil
 import subprocess
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
+from agent.audit.links import pr_section, record_pr
 from agent.dags.dagfiles import render_all
 from agent.dags.render import RenderedDag
 from agent.gitflow import git
@@ -78,6 +79,8 @@ def open_pull_request(
     base: str | None = None,
     open_pr: bool = True,
     echo: Echo = print,
+    texts: Mapping[Path, str] | None = None,
+    preface: str = "",
 ) -> PullRequest:
     """Branch, write the DAGs, commit the specs and DAGs, describe them, and open the PR.
 
@@ -90,6 +93,9 @@ def open_pull_request(
             the pull request's base.
         open_pr: Push and open the pull request with `gh` when `origin` is on GitHub.
         echo: Receives a line per step, for the user.
+        texts: Spec path -> the text to commit in place of the file's (`dagsmith diagnose`
+            proposes a change without writing it); the working tree is left as it was.
+        preface: Markdown put after the description's title, before its own sections.
 
     Raises:
         SpecError: A spec is invalid, the branch exists, or the files cannot be committed.
@@ -102,22 +108,42 @@ def open_pull_request(
     project_dir = project_dir.resolve()
     repo = git.toplevel(project_dir)
     paths = [project_dir / path for path in spec_paths]
-    plan = _plan(repo, paths, render_all(paths, project_dir / dags_dir), branch, base, echo)
+    given = {path: text for path in paths if (text := _given(texts, path)) is not None}
+    specs = {path: given.get(path) or path.read_text(encoding="utf-8") for path in paths}
+    plan = _plan(repo, specs, render_all(paths, project_dir / dags_dir, given), branch, base, echo)
+    if given and (changed := git.modified(repo, list(plan.contents))):
+        # Switching back after the commit would drop them: the branch holds the proposal.
+        raise SpecError(
+            f"uncommitted changes to {', '.join(changed)}",
+            hint="commit or stash them first; the proposal is made from the committed files",
+        )
     proposals = [
         propose(repo, plan.start, path, dag, project_dir, echo)
         for path, dag in zip(plan.paths, plan.dags, strict=True)
     ]
     body_path = project_dir / BODY_DIR / f"{plan.branch.replace('/', '-')}.md"
     body_path.parent.mkdir(parents=True, exist_ok=True)
-    body_path.write_text(body(proposals), encoding="utf-8")
+    heading, _, rest = body(proposals).partition("\n\n")
+    written = [*plan.paths, *(dag.path for dag in plan.dags)]
+    audit = pr_section(project_dir, written)
+    body_path.write_text(f"{heading}\n\n{preface}{rest}{audit}", encoding="utf-8")
     commit = _commit(repo, plan, commit_message(proposals), echo)
+    if given:  # the working tree keeps its own specs: back to the branch it was on
+        git.git(repo, "switch", "--quiet", "-")
     url = None
     if not open_pr:
         echo(f"not opened, as asked; {by_hand(plan.branch, title(proposals), body_path)}")
     else:
         target = base if base and git.branch_exists(repo, base) else None
         url = _publish(repo, plan.branch, title(proposals), body_path, target, echo)
+    record_pr(project_dir, plan.branch, commit, url, written)
     return PullRequest(plan.branch, commit, body_path, url)
+
+
+def _given(texts: Mapping[Path, str] | None, path: Path) -> str | None:
+    """The text given for a spec file in place of its own, if any."""
+    found = [text for at, text in (texts or {}).items() if at.resolve() == path.resolve()]
+    return found[0] if found else None
 
 
 def default_branch(pipelines: list[str]) -> str:
@@ -129,7 +155,7 @@ def default_branch(pipelines: list[str]) -> str:
 
 def _plan(
     repo: Path,
-    paths: list[Path],
+    texts: dict[Path, str],
     dags: list[RenderedDag],
     branch: str | None,
     base: str | None,
@@ -137,8 +163,9 @@ def _plan(
 ) -> _Plan:
     """The branch, its start and its files, once nothing stands in the way and the check passed."""
     name = branch or default_branch([dag.spec.pipeline for dag in dags])
+    paths = list(texts)
     specs = [git.repo_path(repo, path) for path in paths]
-    contents = {s: p.read_text(encoding="utf-8") for s, p in zip(specs, paths, strict=True)}
+    contents = {git.repo_path(repo, path): text for path, text in texts.items()}
     contents |= {git.repo_path(repo, dag.path): dag.text for dag in dags}
     start = _preflight(repo, name, base, contents)
     if problems := check(specs, git.repo_path(repo, dags[0].path.parent), contents, echo):

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from agent.dags.checks import STEPS
+from agent.dags.checks import stream_task_id
 from agent.dags.describe import (
     code,
     describe_schedule,
@@ -142,9 +142,7 @@ def _alert_label(alert: Alert) -> str:
 
 
 def _check(one: Proposal) -> str:
-    tasks = "; ".join(
-        " -> ".join(f"`{step}_{stream.name}`" for step in STEPS) for stream in one.spec.streams
-    )
+    tasks = ", ".join(f"`{stream_task_id(stream.name)}`" for stream in one.spec.streams)
     return (
         f"### Check\n\nPassed: {code(one.dag_path)} is what the spec renders to, and Airflow "
         f"imports DAG `{one.spec.pipeline}` with the expected tasks: {tasks}."

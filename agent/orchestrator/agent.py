@@ -168,12 +168,20 @@ def converse(
 
     In a chat the agent has no save tool: saving is the user's act (`/save`).
     """
+    from agent.audit.middleware import AuditMiddleware
+
+    # One recorder per session, so a chat's turns share a run id and the spec they refine.
+    if session.recorder is None:
+        session.recorder = AuditMiddleware(session.project_dir, "chat" if chat else "build", model)
     tools = make_tools(session)
     agent = create_agent(
         model,
         [t for t in tools if t.name != "save_pipeline"] if chat else tools,
         system_prompt=CHAT_PROMPT if chat else SYSTEM_PROMPT,
-        middleware=[ModelCallLimitMiddleware(run_limit=MAX_MODEL_CALLS, exit_behavior="end")],
+        middleware=[
+            ModelCallLimitMiddleware(run_limit=MAX_MODEL_CALLS, exit_behavior="end"),
+            session.recorder,
+        ],
     )
     request: Any = {"messages": list(messages)}
     # Each model call passes through a few graph nodes (hooks, model, tools): room for all.

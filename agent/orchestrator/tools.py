@@ -65,6 +65,8 @@ class Session:
     calls: Counter[str] = field(default_factory=Counter)
     model_calls: int = 0
     """Replies the model gave so far (the orchestrator counts them)."""
+    recorder: Any = None
+    """The audit trail's middleware of this session (agent/audit), made on its first turn."""
 
     @property
     def guard(self) -> Guard:

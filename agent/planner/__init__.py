@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from agent.planner.assemble import assemble
 from agent.planner.cleaning import read_cleaning
 from agent.planner.filters import read_filters
+from agent.planner.formats import read_formats
 from agent.planner.modes import read_mode
 from agent.planner.options import read_alerts, read_retries
 from agent.planner.protect import read_protect
@@ -68,6 +69,7 @@ def plan(text: str, base: Plan | None = None, profiles: Mapping[str, Facts] | No
     if not labels and base is not None and base.sources:
         labels = [_label(base.sources[0])]
     parsed.facts = profiles.get(labels[0]) if len(labels) == 1 else None
+    read_formats(parsed.text, parsed, _types(base))
     read_schedule(parsed.text, parsed)
     read_target(parsed.text, parsed)
     parsed.nouns = nouns_of(*labels, *(t for _, t in parsed.tables)) | _ROW_NOUNS
@@ -123,6 +125,13 @@ def _named_connections(
     ]
     named = Pipeline.model_validate(document)
     return named, renamed, {ids[placeholder]: url for placeholder, url in urls.items()}
+
+
+def _types(base: Plan | None) -> dict[str, object]:
+    """The column types an earlier plan set (a question it asked may be answered there)."""
+    if base is None or base.spec is None or len(base.spec.streams) != 1:
+        return {}
+    return dict(to_plain(base.spec)["streams"][0].get("transform", {}).get("types", {}))
 
 
 def _label(args: dict[str, str]) -> str:

@@ -84,7 +84,8 @@ def next_message(messages: Sequence[BaseMessage], steps: Sequence[str] = STEPS) 
     """
     start = max(i for i, m in enumerate(messages) if isinstance(m, HumanMessage))
     profiles = profiled(messages)
-    planned = plan(messages[start].text, earlier_plan(messages[:start], profiles), profiles)
+    earlier, asked = _history(messages[:start], profiles)
+    planned = _answered(messages[start].text, earlier, profiles, asked)
     done = [m for m in messages[start:] if isinstance(m, ToolMessage)]
     if done and done[-1].status == "error":
         return AIMessage(content=f"I cannot go on: {done[-1].text}")
@@ -138,24 +139,40 @@ def facts_of(found: Profile) -> Facts:
             raw=c.name,
             protect=proposed_rule(c) if c.pii else "",
             pii=tuple(hint for hint in c.hints if hint in PII_HINTS),
+            format=c.inferred.format,
+            readings={order: guess.written() for order, guess in c.inferred.readings.items()},
         )
         for i, c in enumerate(found.columns, start=1)
     }
 
 
-def earlier_plan(
-    messages: Sequence[BaseMessage], profiles: dict[str, Facts] | None = None
-) -> Plan | None:
-    """What the user's earlier messages planned, each a change to the one before.
-
-    A message that only raised questions changes nothing.
-    """
+def _history(
+    messages: Sequence[BaseMessage], profiles: dict[str, Facts] | None
+) -> tuple[Plan | None, str]:
+    """What the user's earlier messages planned, each a change to the one before (one that
+    only raised questions changes nothing), and the text of the request whose questions are
+    still open (empty when the last one planned)."""
     found: Plan | None = None
+    asked = ""
     for message in messages:
         if isinstance(message, HumanMessage):
-            planned = plan(message.text, found, profiles)
+            planned = _answered(message.text, found, profiles, asked)
             found = planned if planned.spec is not None else found
-    return found
+            asked = "" if planned.spec is not None else _joined(asked, message.text)
+    return found, asked
+
+
+def _answered(text: str, base: Plan | None, profiles: dict[str, Facts] | None, asked: str) -> Plan:
+    """A message planned as a change to `base`; one that plans nothing by itself after a
+    request that raised questions is read as their answer ("day first"): with that request."""
+    planned = plan(text, base, profiles)
+    if planned.spec is None and asked:
+        return plan(_joined(asked, text), base, profiles)
+    return planned
+
+
+def _joined(asked: str, text: str) -> str:
+    return f"{asked.rstrip('. ')}. {text}" if asked else text
 
 
 def _calls(

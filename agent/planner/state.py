@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -20,6 +21,11 @@ class Column:
     """The `protect` rule proposed for it when the profile flags it as personal data."""
     pii: tuple[str, ...] = ()
     """The kinds of personal data its values look like (`email`, `phone`, `ipv4`)."""
+    format: Mapping[str, Any] = field(default_factory=dict)
+    """The format options its values were read with (`{"format": "%d.%m.%Y"}`), if any."""
+    readings: Mapping[str, Any] = field(default_factory=dict)
+    """Text that reads two ways (`03/05/2024`): each reading's type as a spec writes it, by
+    its name (`day_first`, `month_first`, `decimal_comma`, `decimal_point`)."""
 
 
 Facts = dict[str, Column]

@@ -6,8 +6,6 @@ identifier limit (the strictest common one).
 
 from __future__ import annotations
 
-import sqlglot
-
 from connectors.dialects.base import Dialect
 
 SCHEMES = frozenset({"mssql", "oracle", "snowflake"})
@@ -17,6 +15,8 @@ _SQLGLOT = {"mssql": "tsql"}
 
 def other(name: str) -> Dialect:
     """The dialect of a SQLAlchemy backend that has no module of its own."""
+    import sqlglot  # 0.1 s of every start-up otherwise, for databases few runs meet
+
     sqlglot_name = _SQLGLOT.get(name, name)
     attributes = {
         "name": name,

@@ -10,7 +10,6 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any, ClassVar
 
 import sqlalchemy as sa
-from sqlalchemy.dialects import mysql
 from sqlalchemy.types import TypeEngine
 
 from connectors.dialects.base import STRING, Dialect, decimal_or_text
@@ -79,6 +78,9 @@ class MySQL(Dialect):
     def ddl_type(self, ctype: ColumnType, key: bool = False) -> TypeEngine[Any]:
         """No zoned type: timestamps are DATETIME(6) holding UTC; keys are bounded text."""
         if ctype.name in ("timestamp", "timestamptz"):
+            # SQLAlchemy's MySQL dialect loads with a MySQL engine, not at every start-up.
+            from sqlalchemy.dialects import mysql
+
             return mysql.DATETIME(fsp=6)
         chosen = super().ddl_type(ctype, key)
         return KEY if key and isinstance(chosen, sa.Text) else chosen
@@ -97,6 +99,8 @@ class MySQL(Dialect):
         """INSERT ... SELECT ... ON DUPLICATE KEY UPDATE."""
         names = list(rows.selected_columns.keys())
         rest = [n for n in names if n not in keys]
+        from sqlalchemy.dialects import mysql
+
         statement = mysql.insert(target).from_select(names, rows)
         # `statement.inserted` escapes a `%` in a name twice; VALUES(column) renders it right.
         # With every column a key there is nothing to update: re-set a key, a no-op.

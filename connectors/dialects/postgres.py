@@ -11,7 +11,6 @@ from collections.abc import Sequence
 from typing import Any, ClassVar
 
 import sqlalchemy as sa
-from sqlalchemy.dialects import postgresql
 from sqlalchemy.types import TypeEngine
 
 from connectors.dialects.base import STRING, Dialect, decimal_or_text
@@ -63,6 +62,9 @@ class Postgres(Dialect):
 
     def ddl_type(self, ctype: ColumnType, key: bool = False) -> TypeEngine[Any]:
         """JSON is stored as JSONB."""
+        # SQLAlchemy's PostgreSQL dialect loads with a PostgreSQL engine, not at every start-up.
+        from sqlalchemy.dialects import postgresql
+
         return postgresql.JSONB() if ctype.name == "json" else super().ddl_type(ctype, key)
 
     def described_type(self, column: Sequence[Any]) -> ColumnType:

@@ -2,10 +2,11 @@
 
 The job is `<pipeline>.<stream>` (the same under `dagsmith run` and in Airflow), in the
 namespace `OPENLINEAGE_NAMESPACE` (default `dagsmith`); its run id is derived from the
-run's id, so the START sent by an Airflow extract task and the COMPLETE sent by its load
-task belong to one run. Inputs are what the source reads (each kind names its datasets),
-the output is the target table; facets: each side's schema, the rows read and rejected
-per rule (input), the rows loaded (output), and the column lineage (`columns`).
+run's id, so the START sent by each try of an Airflow stream task and the COMPLETE sent
+by the try that loads belong to one run. Inputs are what the source reads (each kind names
+its datasets), the output is the target table; facets: each side's schema, the rows read
+and rejected per rule (input), the rows loaded (output), and the column lineage
+(`columns`).
 """
 
 from __future__ import annotations

@@ -14,13 +14,6 @@ from datetime import UTC, datetime
 from typing import Any
 
 import sqlalchemy as sa
-from tenacity import (
-    Retrying,
-    retry_if_exception_type,
-    retry_never,
-    stop_after_delay,
-    wait_random_exponential,
-)
 
 from connectors.dialects import Dialect, dialect_for
 from connectors.errors import TransientError
@@ -66,6 +59,15 @@ def record_failure(url: sa.URL, record: dict[str, Any]) -> None:
     Raises:
         DagsmithError: The target refused the record or stayed out of reach.
     """
+    # Only a failed stream gets here: tenacity (and the tornado it finds) stays out of the rest.
+    from tenacity import (
+        Retrying,
+        retry_if_exception_type,
+        retry_never,
+        stop_after_delay,
+        wait_random_exponential,
+    )
+
     engine = sa.create_engine(url, poolclass=sa.NullPool)
     dialect = dialect_for(engine)
     dialect.prepare_engine(engine)

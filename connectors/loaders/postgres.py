@@ -16,9 +16,11 @@ a second connection stages the rows in chunks while the transaction merges each 
 
 from __future__ import annotations
 
+import contextvars
 import importlib.util
 from collections import Counter
 from collections.abc import Callable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Literal
 
 import pyarrow as pa
@@ -86,10 +88,9 @@ class PostgresLoader:
 
     def load(self, job: LoadJob) -> LoadResult:
         """Stage, then in one transaction write the rows, the rejects and the run record."""
-        extract = open_extract(job, POSTGRES)
         where = f"{job.load.table} at {self._url.render_as_string(hide_password=True)}"
         kind = AdbcSession if self.driver == "adbc" else Psycopg2Session
-        session: PgSession = kind(self._url, where)
+        extract, session = _open(lambda: kind(self._url, where), job)
         stager = None
         try:
             extract, plan, created = _prepare(session, job, extract)
@@ -104,6 +105,25 @@ class PostgresLoader:
                 stager.close()
         job.stats.rows_loaded = result.rows_loaded
         return result
+
+
+def _open(connect: Callable[[], PgSession], job: LoadJob) -> tuple[Extract, PgSession]:
+    """The extract's first batch and the connection, each waiting on the server or the source
+    (ADBC's connect reads the server's type catalog): so they are awaited side by side."""
+    with ThreadPoolExecutor(1, thread_name_prefix="dagsmith-connect") as pool:
+        opening = pool.submit(contextvars.copy_context().run, connect)
+        try:
+            extract = open_extract(job, POSTGRES)
+        except BaseException:
+            opening.add_done_callback(_close_opened)
+            raise
+    return extract, opening.result()
+
+
+def _close_opened(opened: Future[PgSession]) -> None:
+    """Close a connection that opened after the load had already failed."""
+    if opened.exception() is None:
+        opened.result().close()
 
 
 def _stager(

@@ -18,6 +18,7 @@ from connectors.errors import LoadError
 from connectors.incremental import shown_watermark
 from connectors.loaders.base import LoadJob
 from connectors.runtime import log
+from connectors.transforms.arrow import int_range
 from connectors.transforms.casting import cast_column
 from connectors.transforms.validate import Failure, failure_reasons
 from connectors.types import ColumnType
@@ -429,4 +430,4 @@ def counted(
         if not numbered:
             yield batch
             continue
-        yield batch.append_column(SEQ, pa.array(np.arange(start, total[0], dtype=np.int64)))
+        yield batch.append_column(SEQ, int_range(start, total[0]))

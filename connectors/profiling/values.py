@@ -44,7 +44,11 @@ _DATES = (
 _TIMES = ("", " %H:%M", " %H:%M:%S", " %I:%M %p", " %I:%M:%S %p", "T%H:%M:%S")
 PATTERNS = (*(d + t for d in _DATES for t in _TIMES), "%a, %d %b %Y %H:%M:%S %z")
 """The date and timestamp patterns a profile tries."""
-_ORDERS = {"day_first": frozenset(_DAYS), "month_first": frozenset(_MONTHS)}
+_ORDERS = {
+    order: frozenset(d + t for d in dates for t in _TIMES)
+    for order, dates in (("day_first", _DAYS), ("month_first", _MONTHS))
+}
+"""The patterns of each reading, with their times: `03/05/2024 13:07` is as ambiguous."""
 _CURRENCIES = ("$", "€", "£", "¥", "USD", "EUR", "GBP", "CHF", "JPY")
 _SEPARATORS = (
     (".", ","),

@@ -2,9 +2,9 @@
 file of the stream's data-quality rules (docs/report.md).
 
 `dagsmith run --report FILE --junit FILE` writes them for the streams it ran; in Airflow
-each stream's load task writes its own into the staging area (`StreamStage.report`) and
-logs where. Both read the run's counters only (`StreamStats`): the rejected rows they show
-are the rejects table's, protected and masked already.
+each stream's task writes its own into the staging area (`StreamStage.report`) when it
+loads, and logs where. Both read the run's counters only (`StreamStats`): the rejected
+rows they show are the rejects table's, protected and masked already.
 """
 
 from __future__ import annotations

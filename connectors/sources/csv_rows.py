@@ -103,6 +103,9 @@ class RaggedRows:
 
     def _walk(self, valid: int) -> tuple[list[int], list[_Bad]]:
         """Put this block's rows back in file order: `order` indexes good rows, then bad."""
+        if not self._pending:  # the usual block: no row to put back, nothing to walk
+            self._next += valid
+            return [], []
         order: list[int] = []
         bads: list[_Bad] = []
         seen = 0

@@ -77,7 +77,8 @@ def expand(path: str, ctx: ReadContext) -> list[Location]:
         remote = "://" in path
         return [Location(fs, m, fs.unstrip_protocol(m) if remote else m) for m in matches]
     _check_contained(fs, fs_path, path, ctx)
-    if not fs.isfile(fs_path):
+    # Not `isfile`: a named pipe (`mkfifo`, a process substitution) is a source too.
+    if not fs.exists(fs_path) or fs.isdir(fs_path):
         raise SourceError(
             f"source file not found: {url}",
             hint="check the path; relative paths start at the folder of the spec file",

@@ -6,12 +6,14 @@ from datetime import timedelta
 from typing import Annotated, Any, Literal
 
 from croniter import croniter
-from pydantic import Discriminator, EmailStr, Field, Tag, field_validator, model_validator
+from pydantic import Discriminator, Field, Tag, field_validator, model_validator
 
+from connectors.spec.access import ACCESS_DESCRIPTION, DagTag, Owner, Permission, Role
 from connectors.spec.base import (
     ColumnKey,
     ConnectionId,
     Duration,
+    Email,
     Identifier,
     ImportPath,
     PipelineName,
@@ -54,7 +56,7 @@ class Retries(SpecModel):
 class EmailAlert(SpecModel):
     """Send an email (through Airflow's SMTP settings)."""
 
-    email: EmailStr
+    email: Email
 
 
 class WebhookAlert(SpecModel):
@@ -367,8 +369,15 @@ class Pipeline(SpecModel):
         description="Health checks of every stream's runs (`dagsmith health`; "
         "docs/monitoring.md), and with task: true a health task at the end of the DAG.",
     )
-    owner: str = Field(default="dagsmith", max_length=100)
-    tags: list[Annotated[str, Field(pattern=r"^[\w.-]{1,50}$")]] = Field(default_factory=list)
+    owner: Owner = "dagsmith"
+    tags: list[DagTag] = Field(
+        default_factory=list,
+        max_length=20,
+        description="Labels of the DAG in Airflow's UI (with 'dagsmith'), for filtering.",
+    )
+    access: dict[Role, Annotated[list[Permission], Field(min_length=1)]] = Field(
+        default_factory=dict, description=ACCESS_DESCRIPTION
+    )
     streams: list[Stream] = Field(min_length=1)
 
     @field_validator("schedule")

@@ -244,5 +244,7 @@ def _check(default: T, layers: list[SpecModel | Literal[False] | None]) -> T | N
     values = {f.name: getattr(default, f.name) for f in fields(default)}
     for layer in said:
         if layer is not False:
-            values.update({k: v for k, v in layer.model_dump().items() if v is not None})
+            # Attributes, not model_dump(): that would serialize a duration back to text.
+            said_here = {name: getattr(layer, name) for name in type(layer).model_fields}
+            values.update({k: v for k, v in said_here.items() if v is not None})
     return type(default)(**values)

@@ -7,10 +7,10 @@ is imported (a `dagsmith run` must not pay for it).
 
 A stream's stages open their spans where the stream plan times them (`connectors.plan`), so
 `dagsmith run` and the Airflow tasks trace alike. `dagsmith run` is one trace: its run span,
-a span per stream, the stages under it. In Airflow each task is a process of its own: the
-stream run's trace and span ids are derived from its identity (the trace id is the stream
-run's OpenLineage run id), so the three tasks' spans join one trace under one stream span,
-which the task that ends the stream run sends. Spans go out in the background; a run waits
+a span per stream, the stages under it. In Airflow each try of a stream's task is a process
+of its own: the stream run's trace and span ids are derived from its identity (the trace id
+is the stream run's OpenLineage run id), so the tries' spans join one trace under one stream
+span, which the try that ends the stream run sends. Spans go out in the background; a run waits
 for them at its end at most `DAGSMITH_TRACES_TIMEOUT` seconds (default 5), and a collector
 that is down costs a warning, never the run.
 """

@@ -12,14 +12,13 @@ from functools import reduce
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-import numpy as np
 import pyarrow as pa
 
 from connectors.errors import TransformError
 from connectors.runtime import Rejects, StreamStats
 from connectors.spec.filter import filter_columns
 from connectors.spec.models import Transform
-from connectors.transforms.arrow import pc
+from connectors.transforms.arrow import int_range, pc
 from connectors.transforms.casting import Cast, cast_column, is_text
 from connectors.transforms.filter import Mask, compile_filter
 from connectors.transforms.names import Layout, plan_layout
@@ -99,7 +98,7 @@ class _Frame:
         self.batch = raw
         self.offset = offset
         self.rejects = rejects
-        self.positions = pa.array(np.arange(raw.num_rows), pa.int64())
+        self.positions = int_range(0, raw.num_rows)
         self.hidden: tuple[str, ...] = ()
         self.non_null: frozenset[str] = frozenset()
 

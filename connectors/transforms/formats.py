@@ -80,13 +80,16 @@ def rearranged(text: pa.Array[Any], patterns: tuple[str, ...], day: bool) -> Mom
     if iso is None:
         return None
     if text.null_count:
-        offsets = np.zeros(len(text) + 1, np.int32)
-        np.cumsum(valid * layout.size, out=offsets[1:])
+        counted = np.concatenate([[0], np.cumsum(valid * layout.size)]).astype(np.int32)
+        offsets = pa.py_buffer(counted.data)
+    elif layout.size == layout.width:
+        offsets = _rebased(text)  # ISO text as long as the written: the same offsets
     else:
-        offsets = np.arange(0, (len(text) + 1) * layout.size, layout.size, dtype=np.int32)
+        spaced = np.arange(0, (len(text) + 1) * layout.size, layout.size, dtype=np.int32)
+        offsets = pa.py_buffer(spaced.data)
     bitmap = pa.array(valid).buffers()[1] if text.null_count else None
     written = pa.StringArray.from_buffers(
-        len(text), pa.py_buffer(offsets.data), pa.py_buffer(iso.data), bitmap, text.null_count
+        len(text), offsets, pa.py_buffer(iso.data), bitmap, text.null_count
     )
     arrow = pa.date32() if day and layout.size == 10 else _NAIVE
     try:
@@ -98,6 +101,16 @@ def rearranged(text: pa.Array[Any], patterns: tuple[str, ...], day: bool) -> Mom
     if earliest is not None and earliest < _EARLIEST[arrow]:
         return None
     return Moments(values, None, None)
+
+
+def _rebased(text: pa.Array[Any]) -> pa.Buffer:
+    """The offsets of a slice's values from its first one (zero-copy when they start at 0)."""
+    buffer = text.buffers()[1]
+    assert buffer is not None
+    offsets = np.frombuffer(memoryview(buffer), np.int32, len(text) + 1, text.offset * 4)
+    if text.offset == 0 and offsets[0] == 0:
+        return buffer
+    return pa.py_buffer((offsets - offsets[0]).data)
 
 
 def _iso_bytes(data: Any, layout: _Layout) -> Any:
@@ -167,9 +180,14 @@ def _fixed_width(text: pa.Array[Any], width: int) -> tuple[Any, Any]:
     assert offsets_buffer is not None and data_buffer is not None
     offsets = np.frombuffer(memoryview(offsets_buffer), np.int32, len(text) + 1, text.offset * 4)
     lengths = np.diff(offsets)
-    valid = pc.is_valid(text).to_numpy(zero_copy_only=False)
-    if not (np.all(lengths[valid] == width) and not np.any(lengths[~valid])):
-        return None, None
+    if not text.null_count:  # the common case: no mask to build
+        valid = np.ones(len(text), bool)
+        if not np.all(lengths == width):
+            return None, None
+    else:
+        valid = pc.is_valid(text).to_numpy(zero_copy_only=False)
+        if not (np.all(lengths[valid] == width) and not np.any(lengths[~valid])):
+            return None, None
     size = int(offsets[-1] - offsets[0])
     return np.frombuffer(memoryview(data_buffer), np.uint8, size, int(offsets[0])), valid
 

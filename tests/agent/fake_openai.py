@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 import re
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
@@ -27,11 +27,19 @@ from tests.agent.model_mistakes import is_mistake, play
 class FakeOpenAI(ThreadingHTTPServer):
     """The server: `bodies` holds each request body as received."""
 
-    def __init__(self, port: int = 0, rate_limit_first: bool = False, behaviour: str | None = None):
+    def __init__(
+        self,
+        port: int = 0,
+        rate_limit_first: bool = False,
+        behaviour: str | None = None,
+        answer: Callable[[list[BaseMessage]], AIMessage] | None = None,
+    ):
         super().__init__(("127.0.0.1", port), _Handler)
         self.bodies: list[bytes] = []
         self.rate_limit_first = rate_limit_first
         self.behaviour = behaviour
+        self.answer = answer
+        """Another agent's offline model (the monitor's) in place of the build planner."""
 
     @property
     def base_url(self) -> str:
@@ -113,7 +121,9 @@ class _Handler(BaseHTTPRequestHandler):
             self._send(429, error, {"retry-after-ms": "10"})
             return
         payload = json.loads(body)
-        reply = reply_to(_messages(payload), self.server.behaviour)
+        messages = _messages(payload)
+        answer = self.server.answer
+        reply = answer(messages) if answer else reply_to(messages, self.server.behaviour)
         if payload.get("stream"):
             self._stream(chunks(reply, payload["model"]))
         else:
@@ -147,10 +157,13 @@ class _Handler(BaseHTTPRequestHandler):
 
 @contextmanager
 def serving(
-    port: int = 0, rate_limit_first: bool = False, behaviour: str | None = None
+    port: int = 0,
+    rate_limit_first: bool = False,
+    behaviour: str | None = None,
+    answer: Callable[[list[BaseMessage]], AIMessage] | None = None,
 ) -> Iterator[FakeOpenAI]:
     """Run the stand-in on a thread for the duration of the block."""
-    server = FakeOpenAI(port, rate_limit_first, behaviour)
+    server = FakeOpenAI(port, rate_limit_first, behaviour, answer)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     try:

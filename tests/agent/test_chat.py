@@ -154,7 +154,7 @@ def test_commands_show_run_model_and_unknown(chat: Conversation) -> None:
         commands.run(line)
     text = output.getvalue()
     assert "mode: upsert" in text  # the spec as YAML
-    assert "airflow_tasks.load(" in text  # the DAG
+    assert "airflow_tasks.run(" in text  # the DAG
     assert "OrderID" in text  # the profile names the source's columns
     assert "dry run on a sample" in text
     assert "embedded DuckDB" in text  # /run loaded into the project's own DuckDB file

@@ -4,6 +4,7 @@ loopback HTTP (sources, webhooks) and SMTP (email alerts)."""
 from __future__ import annotations
 
 import json
+import logging
 import os
 import socketserver
 import threading
@@ -64,6 +65,23 @@ def run(dag: Any, logical_date: datetime = LOGICAL_DATE) -> tuple[str, dict[str,
     dag_run = dag.test(logical_date=logical_date, run_after=logical_date)
     tis = {ti.task_id: ti for ti in dag_run.get_task_instances()}
     return str(dag_run.state), tis
+
+
+@contextmanager
+def logged() -> Iterator[list[str]]:
+    """The messages of the `dagsmith` logger meanwhile, however Airflow routes its logs."""
+    lines: list[str] = []
+    handler = logging.Handler(logging.INFO)
+    handler.emit = lambda record: lines.append(record.getMessage())  # type: ignore[method-assign]
+    logger = logging.getLogger("dagsmith")
+    level = logger.level
+    logger.addHandler(handler)
+    logger.setLevel(logging.INFO)
+    try:
+        yield lines
+    finally:
+        logger.removeHandler(handler)
+        logger.setLevel(level)
 
 
 Handler = Callable[[BaseHTTPRequestHandler, int], tuple[int, Any]]

@@ -27,7 +27,6 @@ from tests.lineage.receiver import receiver
 pytestmark = [pytest.mark.slow, pytest.mark.usefixtures("airflow_db")]
 
 ORDERS = "order_id,amount\n1,10.5\n2,3\n"
-STEPS = ("extract", "transform", "load")
 
 
 @pytest.fixture
@@ -69,20 +68,19 @@ streams:
     load: {{table: {postgres.schema}.orders}}
 """,
     )
-    extract, transform, load = (dag.get_task(f"{s}_orders") for s in STEPS)
+    task = dag.get_task("stream_orders")
     source = project / "pipelines" / "data" / "orders.csv"
     table = f"postgres://127.0.0.1:5432/test/{postgres.schema}/orders"
-    assert uris(extract.inlets) == [f"file://{source}"]
-    assert uris(load.outlets) == [table]
-    assert (extract.outlets, transform.inlets, transform.outlets, load.inlets) == ([],) * 4
+    assert uris(task.inlets) == [f"file://{source}"]
+    assert uris(task.outlets) == [table]
 
     with receiver() as got:
         monkeypatch.setenv("OPENLINEAGE_URL", got.url)
         state, _ = run(dag)
         complete = got.wait_for(2)[-1]
     assert state == "success"
-    assert [event_uri(d) for d in complete["inputs"]] == uris(extract.inlets)
-    assert [event_uri(d) for d in complete["outputs"]] == uris(load.outlets)
+    assert [event_uri(d) for d in complete["inputs"]] == uris(task.inlets)
+    assert [event_uri(d) for d in complete["outputs"]] == uris(task.outlets)
 
 
 def test_a_load_queues_the_pipeline_that_runs_after_it(project: Path, postgres: Database) -> None:
@@ -126,9 +124,9 @@ streams:
     sync_bag_to_db(bag, "dags-folder", None)
     with create_session() as session:
         session.query(DagModel).filter_by(dag_id=second).update({"is_paused": False})
-    (table,) = uris(upstream.get_task("load_orders").outlets)
+    (table,) = uris(upstream.get_task("stream_orders").outlets)
     assert [a.uri for a in downstream.timetable.asset_condition.objects] == [table]
-    assert uris(downstream.get_task("extract_big").inlets) == [table]
+    assert uris(downstream.get_task("stream_big").inlets) == [table]
 
     state, _ = run(upstream)
 
@@ -158,7 +156,7 @@ streams:
         "postgres://db.internal:5432/erp/public/orders",
     ]
     # The embedded default is a DuckDB file of the project.
-    (outlet,) = dag.get_task("load_orders").outlets
+    (outlet,) = dag.get_task("stream_orders").outlets
     assert outlet.uri == f"duckdb:{project}/.dagsmith/warehouse.duckdb/warehouse/main/orders"
 
 
@@ -179,8 +177,8 @@ streams:
         dag = deploy(project, spec)
     finally:
         logging.getLogger("dagsmith").removeHandler(said)
-    assert dag.get_task("extract_users").inlets == []
-    assert len(dag.get_task("load_users").outlets) == 1
+    assert dag.get_task("stream_users").inlets == []
+    assert len(dag.get_task("stream_users").outlets) == 1
     assert "no Airflow asset for the source of 'users'" in said.text
     assert "AIRFLOW_CONN_NOWHERE_API" in said.text
 

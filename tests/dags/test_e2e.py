@@ -144,7 +144,7 @@ streams:
         state, tis = run(deploy(project, spec))
     assert state == "success"
     assert len(seen) == 2
-    assert tis["extract_items"].try_number == 2  # the first try met the 503
+    assert tis["stream_items"].try_number == 2  # the first try met the 503
     assert postgres.rows(postgres.table("items")) == [(1, "one"), (2, "two")]
 
 
@@ -180,13 +180,14 @@ streams:
 """
         state, tis = run(deploy(project, spec))
     assert state == "failed"
-    assert tis["extract_orders"].state == "failed"
-    assert tis["extract_orders"].try_number == 1  # a missing file is not worth a retry
-    assert tis["load_orders"].state == "upstream_failed"
+    assert tis["stream_orders"].state == "failed"
+    assert tis["stream_orders"].try_number == 1  # a missing file is not worth a retry
+    phases = tis["stream_orders"].xcom_pull(task_ids="stream_orders", key="phases")
+    assert list(phases) == ["extract"] and phases["extract"]["failed"]
     (hook,) = seen
     assert hook["method"] == "POST" and hook["path"] == "/hook"
     assert hook["body"]["dag_id"] == dag_id
-    assert hook["body"]["task_id"] == "extract_orders"
+    assert hook["body"]["task_id"] == "stream_orders"
     assert "missing.csv" in hook["body"]["text"]
     # The failed extract is pushed as a failed run, so the failed-run alert fires.
     ((path, body),) = gateway

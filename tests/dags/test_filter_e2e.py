@@ -187,5 +187,5 @@ def test_filter_through_a_generated_dag(
     assert state == "success", {k: ti.state for k, ti in tis.items()}
     assert _loaded(postgres) == _expected()
     results = {ti.task_id: ti.xcom_pull(task_ids=ti.task_id) for ti in tis.values()}
-    assert results["transform_maria_orders"]["rows_filtered"] == 2
-    assert results["load_penguins"]["rows_filtered"] == 344 - len(_penguins_expected())
+    assert results["stream_maria_orders"]["rows_filtered"] == 2
+    assert results["stream_penguins"]["rows_filtered"] == 344 - len(_penguins_expected())

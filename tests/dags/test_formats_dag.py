@@ -1,4 +1,4 @@
-"""Types with a format through Airflow's extract -> transform -> load tasks (`dag.test()`):
+"""Types with a format through a generated DAG's stream task (`dag.test()`):
 the same reading as `dagsmith run`, and the same reject reasons naming the format."""
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""An incremental stream with rules through Airflow's extract -> transform -> load tasks:
+"""An incremental stream with rules through a generated DAG's stream task:
 on the next day's run the old bad rows are left out by the watermark, not rejected again,
 and the counts add up as under `dagsmith run`."""
 
@@ -46,7 +46,7 @@ streams:
                 out.write("S-6,2026-10-06,6,6.5\n")
         state, tis = run(dag, LOGICAL_DATE + timedelta(days=day))
         assert state == "success", {k: ti.state for k, ti in tis.items()}
-        loads.append(tis["load_shipments"].xcom_pull(task_ids="load_shipments"))
+        loads.append(tis["stream_shipments"].xcom_pull(task_ids="stream_shipments"))
     counts = [
         tuple(load[f"rows_{n}"] for n in ("filtered", "rejected", "loaded")) for load in loads
     ]

@@ -91,7 +91,7 @@ def test_a_dag_fails_at_its_extract_without_a_request_or_a_retry(
         monkeypatch.setenv("AIRFLOW_CONN_API", url)
         state, tis = run(deploy(tmp_path, spec(unique("pre_dag"), table)))
     assert state == "failed"
-    assert tis["extract_items"].try_number == 1  # a permanent error: no retry
+    assert tis["stream_items"].try_number == 1  # a permanent error: no retry
     assert seen == []
     with postgres.engine.connect() as conn:
         assert conn.execute(sa.text(f"SELECT count(*) FROM {table}")).scalar() == 0

@@ -1,4 +1,4 @@
-"""`transform.protect` through Airflow's extract -> transform -> load tasks (`dag.test()`):
+"""`transform.protect` through a generated DAG's stream task (`dag.test()`):
 the same engine, the same hashes and masks as `dagsmith run`, rejects protected too."""
 
 from __future__ import annotations

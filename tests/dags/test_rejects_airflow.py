@@ -1,4 +1,4 @@
-"""Rejects through Airflow's extract -> transform -> load tasks number rows as `dagsmith run`."""
+"""Rejects through a generated DAG's stream task number rows as `dagsmith run`."""
 
 from __future__ import annotations
 

@@ -4,10 +4,7 @@ a load that failed (which is when a person reads it)."""
 
 from __future__ import annotations
 
-import logging
 import re
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
 import lxml.html
@@ -16,7 +13,7 @@ from junitparser import Error, JUnitXml
 
 from connectors.staging import REPORTS
 from tests.conftest import Database
-from tests.dags.airflow_helpers import deploy, run, unique
+from tests.dags.airflow_helpers import deploy, logged, run, unique
 from tests.dags.conftest import HOME
 from tests.report.people import CLEAR, PEOPLE, digest, key_setting, spec_yaml
 
@@ -39,29 +36,12 @@ def _reports(dag_id: str) -> tuple[str, str]:
     return page.read_text(encoding="utf-8"), tests.read_text(encoding="utf-8")
 
 
-@contextmanager
-def _logged() -> Iterator[list[str]]:
-    """The messages of the `dagsmith` logger meanwhile, however Airflow routes its logs."""
-    lines: list[str] = []
-    handler = logging.Handler(logging.INFO)
-    handler.emit = lambda record: lines.append(record.getMessage())  # type: ignore[method-assign]
-    logger = logging.getLogger("dagsmith")
-    level = logger.level
-    logger.addHandler(handler)
-    logger.setLevel(logging.INFO)
-    try:
-        yield lines
-    finally:
-        logger.removeHandler(handler)
-        logger.setLevel(level)
-
-
 def test_a_dag_run_keeps_its_report_and_logs_where(
     tmp_path: Path, postgres: Database, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     dag_id = _deploy(tmp_path, postgres, monkeypatch)
     spec = spec_yaml(dag_id, postgres.table("people"), target="warehouse")
-    with _logged() as lines:
+    with logged() as lines:
         state, tis = run(deploy(tmp_path, spec))
     assert state == "success", {k: ti.state for k, ti in tis.items()}
 
@@ -107,7 +87,7 @@ def test_a_failed_load_leaves_its_report_with_the_error(
     )
     state, tis = run(deploy(tmp_path, spec))
     assert state == "failed"
-    assert tis["load_people"].state == "failed"
+    assert tis["stream_people"].state == "failed"
 
     page, xml = _reports(dag_id)
     error = lxml.html.fromstring(page).xpath("//pre[contains(@class, 'error')]")[0].text_content()

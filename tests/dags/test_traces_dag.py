@@ -1,7 +1,7 @@
-"""A generated DAG, run by Airflow (`dag.test()`), traces each stream run as one trace although
-its extract, transform and load are three tasks: their spans share the trace id derived from
-the stream run (its OpenLineage run id) and hang under the one stream span, which the task
-that ends the stream run sends; a stream that fails for good is an error span."""
+"""A generated DAG, run by Airflow (`dag.test()`), traces each stream run as one trace across
+the tries of its task: their spans share the trace id derived from the stream run (its
+OpenLineage run id) and hang under the one stream span, which the try that ends the stream
+run sends; a stream that fails for good is an error span."""
 
 from __future__ import annotations
 
@@ -50,8 +50,8 @@ streams:
         spans = got.wait_for(8)
     print("\n".join(tree(spans)))
     assert state == "failed"
-    assert tis["load_orders"].state == "success" and tis["extract_gone"].state == "failed"
-    run_id = tis["load_orders"].run_id
+    assert tis["stream_orders"].state == "success" and tis["stream_gone"].state == "failed"
+    run_id = tis["stream_orders"].run_id
     traces = {span.trace_id for span in spans}
     assert len(traces) == 2 and len(spans) == 8
 
@@ -107,7 +107,7 @@ streams:
         monkeypatch.setenv("OTEL_EXPORTER_OTLP_ENDPOINT", got.url)
         state, tis = run(deploy(tmp_path, spec))
         spans = got.wait_for(7)
-    assert state == "success" and tis["extract_items"].try_number == 2
+    assert state == "success" and tis["stream_items"].try_number == 2
     assert sorted(s.name for s in spans) == [
         "extract",
         "extract",
@@ -118,7 +118,7 @@ streams:
         "transform",
     ]
     stream = _root(spans)
-    assert _trace(spans, dag_id, "items", tis["load_items"].run_id) == spans
+    assert _trace(spans, dag_id, "items", tis["stream_items"].run_id) == spans
     assert {s.parent_id for s in spans if s is not stream} == {stream.span_id}
     tries = sorted(
         (s.attributes["dagsmith.try_number"], s.status[0]) for s in spans if s.name == "extract"

@@ -92,7 +92,7 @@ def test_the_body_has_every_section_with_the_facts(
     ):
         assert line in text.splitlines(), line
     assert "`orders` rejected 1: `column 'amount': -3.00 is below the minimum 0`" in text
-    assert "`extract_orders` -> `transform_orders` -> `load_orders`" in text
+    assert "with the expected tasks: `stream_orders`." in text
 
 
 def test_values_from_a_source_stay_inside_code_spans(tmp_path: Path) -> None:

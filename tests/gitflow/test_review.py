@@ -168,5 +168,6 @@ def test_the_example_workflow_runs_the_review_and_comments() -> None:
     assert 'pip install -e ".[agent]"' in runs
     assert 'dagsmith review "origin/$BASE_REF" HEAD --out review.md' in runs
     assert "gh pr comment" in runs
+    assert "python -m agent.security dags --lock requirements.lock" in runs
     assert "--body-file review.md" in runs
     assert job["permissions"]["pull-requests"] == "write"

@@ -211,6 +211,24 @@ def test_schedule_target_retries_and_alerts() -> None:
     assert "schedule `0 6 * * *` -> `after: sales.x`" in after
 
 
+def test_who_may_act_on_the_dag() -> None:
+    def access(roles: dict[str, list[str]]) -> Any:
+        return lambda data: data.update(owner="sales", access=roles)
+
+    found = texts(
+        changes(spec(access({"ops": ["read"]})), spec(access({"ops": ["trigger"], "bi": ["read"]})))
+    )
+    assert found == {
+        "role `bi` may now read this DAG (more people may act on this pipeline)": True,
+        "role `ops` may trigger this DAG (was read) (what this role may do changed)": True,
+    }
+    removed = texts(changes(spec(access({"ops": ["read"]})), spec(lambda d: d.update(owner="x"))))
+    assert removed == {
+        "owner `sales` -> `x`": False,
+        "role `ops` no longer has permissions of its own on this DAG": False,
+    }
+
+
 def test_incremental_cursor_change_is_a_risk() -> None:
     def cursor(data: dict[str, Any]) -> None:
         stream(data)["incremental"] = {"cursor": "modified_at", "lag": "1h"}

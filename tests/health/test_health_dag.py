@@ -42,12 +42,8 @@ streams:
 def test_the_spec_says_which_tasks_the_health_task_follows() -> None:
     pipeline = parse_spec(spec("shop", "s"))
     assert expected_tasks(pipeline) == {
-        "extract_orders": {"transform_orders"},
-        "transform_orders": {"load_orders"},
-        "load_orders": {"health"},
-        "extract_refunds": {"transform_refunds"},
-        "transform_refunds": {"load_refunds"},
-        "load_refunds": {"health"},
+        "stream_orders": {"health"},
+        "stream_refunds": {"health"},
         "health": set(),
     }
 
@@ -68,7 +64,7 @@ def test_the_health_task_passes_then_fails_and_alerts(
     with http_server(lambda _request, _n: (200, {"ok": True})) as (url, seen):
         monkeypatch.setenv("DAGSMITH_TEST_WEBHOOK", url + "/hook")
         dag = deploy(tmp_path, spec(dag_id, postgres.schema or ""))
-        assert dag.get_task("health").upstream_task_ids == {"load_orders", "load_refunds"}
+        assert dag.get_task("health").upstream_task_ids == {"stream_orders", "stream_refunds"}
 
         state, tis = run(dag)
         assert (state, tis["health"].state) == ("success", "success")
@@ -81,7 +77,7 @@ def test_the_health_task_passes_then_fails_and_alerts(
         state, tis = run(dag, LOGICAL_DATE + timedelta(days=1))
 
     assert state == "failed"
-    assert tis["load_orders"].state == "success" and tis["health"].state == "failed"
+    assert tis["stream_orders"].state == "success" and tis["health"].state == "failed"
     assert tis["health"].try_number == 1  # judging the same records again cannot help
     (hook,) = seen
     assert hook["body"]["task_id"] == "health"

@@ -134,6 +134,16 @@ def test_ambiguous_dates_stay_text_with_both_readings(tmp_path: Path) -> None:
     assert "Left as text, their values read two ways: day (day_first or month_first)" in note
 
 
+def test_ambiguous_timestamps_stay_text_with_both_readings(tmp_path: Path) -> None:
+    stamps = [f"{value} 13:07" for value in AMBIGUOUS]
+    guess = profile_path(_write(tmp_path / "t.csv", {"at": stamps})).column("at").inferred
+    assert guess.type == "string"
+    assert {order: r.format for order, r in guess.readings.items()} == {
+        "day_first": {"format": "%d/%m/%Y %H:%M"},
+        "month_first": {"format": "%m/%d/%Y %H:%M"},
+    }
+
+
 def test_one_day_above_12_tells_the_order(tmp_path: Path) -> None:
     found = profile_path(_write(tmp_path / "a.csv", {"day": [*AMBIGUOUS, "25/12/2024"]}))
     guess = found.column("day").inferred

@@ -21,19 +21,29 @@ from tests.agent.corpus.templates import (
     ALERTS,
     ASKS,
     CLEANING,
+    DATE_ORDERS,
     FILTERS,
+    FLAGS,
+    FORMAT_ASKS,
+    FORMAT_PROFILE,
     MODES,
     PROFILES,
     RETRIES,
     SCHEDULES,
+    SEPARATORS,
     TARGETS,
     TWO_STREAMS,
     TYPO_WORDS,
+    ZONES,
+    Clause,
 )
 
 HERE = Path(__file__).parent
 SEED = 1302
 COUNT = 1400
+FORMAT_COUNT = 160
+"""Requests on the source whose values read two ways (drawn after the others, with a seed of
+their own, so that adding them changed none of the earlier requests)."""
 HELD_OUT_SHARE = 4
 """One request in four (by hash) is held out."""
 
@@ -122,10 +132,50 @@ def generate() -> list[dict[str, Any]]:
     return list(cases.values())
 
 
+def _formats(rng: random.Random) -> dict[str, Any]:
+    """A request on FORMAT_PROFILE: both readings said (types expected), or one left open."""
+    profile = FORMAT_PROFILE
+    table = rng.choice(profile["tables"])
+    lead, _ = rng.choice(TARGETS)(profile["file"], table)
+    pools: list[list[Clause]]
+    if rng.random() < 0.25:
+        pools, ask = rng.choice(FORMAT_ASKS)
+    else:
+        pools, ask = [DATE_ORDERS, SEPARATORS], ""
+        pools += [pool for pool in (FLAGS, ZONES) if rng.random() < 0.4]
+    clauses: list[str] = []
+    types: dict[str, Any] = {}
+    for pool in pools:
+        clause, typed = rng.choice(pool)(profile, rng)
+        clauses.append(clause)
+        types |= typed
+    if rng.random() < 0.4:
+        clause, fields = rng.choice(SCHEDULES)(profile, rng)
+        clauses.append(clause)
+    else:
+        fields = {}
+    rng.shuffle(clauses)
+    text = _join([lead], clauses, rng)
+    if ask:
+        return {"text": text, "source": profile["file"], "ask": ask}
+    expected = {"table": table, "mode": "append", "schedule": None, "retries": 3, **fields}
+    return {"text": text, "source": profile["file"], "expect": {**expected, "types": types}}
+
+
+def format_cases() -> list[dict[str, Any]]:
+    """The requests on the source whose values read two ways, the same on every run."""
+    rng = random.Random(SEED + 1)
+    cases: dict[str, dict[str, Any]] = {}
+    while len(cases) < FORMAT_COUNT:
+        case = _formats(rng)
+        cases.setdefault(case["text"], {**case, "part": part(case["text"])})
+    return list(cases.values())
+
+
 def main() -> None:
     """Rewrite corpus.json (with the profiles the requests use)."""
-    document = {"profiles": {p["file"]: p["columns"] for p in PROFILES.values()},
-                "cases": generate()}  # fmt: skip
+    profiles = {p["file"]: p["columns"] for p in (*PROFILES.values(), FORMAT_PROFILE)}
+    document = {"profiles": profiles, "cases": generate() + format_cases()}
     (HERE / "corpus.json").write_text(json.dumps(document, indent=1) + "\n", encoding="utf-8")
 
 

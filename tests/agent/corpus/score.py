@@ -29,10 +29,15 @@ def load() -> tuple[dict[str, Facts], list[dict[str, Any]]]:
     """The profiles (as planner facts) and the cases of the corpus."""
     document = json.loads(CORPUS.read_text(encoding="utf-8"))
     profiles = {
-        source: {c["name"]: Column(c["name"], c["type"], tuple(c["values"])) for c in columns}
+        source: {c["name"]: _column(c) for c in columns}
         for source, columns in document["profiles"].items()
     }
     return profiles, document["cases"]
+
+
+def _column(found: dict[str, Any]) -> Column:
+    return Column(found["name"], found["type"], tuple(found["values"]),
+                  format=found.get("format", {}), readings=found.get("readings", {}))  # fmt: skip
 
 
 def fields(spec: dict[str, Any]) -> dict[str, Any]:
@@ -50,6 +55,9 @@ def fields(spec: dict[str, Any]) -> dict[str, Any]:
     found |= {k: v for k, v in (("keys", load.get("keys")),) if v}
     found |= {k: transform[k] for k in ("required", "fill", "rename", "select", "filter")
               if k in transform and k != "types"}  # fmt: skip
+    formatted = {c: t for c, t in transform.get("types", {}).items() if isinstance(t, dict)}
+    if formatted:  # types with a format: what a request said of how values are written
+        found["types"] = formatted
     if "dedupe" in transform:
         found["dedupe"] = transform["dedupe"]
     found["retries"] = spec.get("retries", {}).get("count", 3)

@@ -254,3 +254,61 @@ ASKS: list[Callable[[dict[str, Any], random.Random], tuple[str, str]]] = [
 TYPO_WORDS = ["load", "into", "every", "daily", "where", "only", "rows", "without", "rename",
               "retry", "append", "overwrite", "merge", "hourly", "weekly", "monthly", "minutes",
               "duplicate", "missing", "table", "columns", "default"]  # fmt: skip
+
+_DAY_FIRST = {"type": "date", "format": "%d/%m/%Y"}
+_MONTH_FIRST = {"type": "date", "format": "%m/%d/%Y"}
+_COMMA = {"type": "float", "decimal": ","}
+_POINT = {"type": "integer", "thousands": ","}
+FORMAT_PROFILE: dict[str, Any] = {
+    "file": "data/payments.csv",
+    "tables": ["payments", "finance.payments", "raw.payments"],
+    "columns": [
+        _col("payment_id", "bigint"),
+        {**_col("paid_on", "string", "03/05/2024", "04/06/2024"),
+         "readings": {"day_first": _DAY_FIRST, "month_first": _MONTH_FIRST}},
+        {**_col("amount", "string", "1,234", "2,500"),
+         "readings": {"decimal_comma": _COMMA, "decimal_point": _POINT}},
+        {**_col("settled", "boolean", "Y", "N"),
+         "format": {"true_values": ["Y"], "false_values": ["N"]}},
+        _col("created_at", "timestamp"),
+    ],
+}  # fmt: skip
+"""A source whose dates and amounts read two ways (`03/05/2024`, `1,234`): a request must say
+which, or the planner asks."""
+
+
+def _types(phrases: list[str], column: str, typed: dict[str, Any]) -> list[Clause]:
+    def clause(said: str) -> Clause:
+        return lambda p, r: (said, {column: typed})
+
+    return [clause(said) for said in phrases]
+
+
+DATE_ORDERS: list[Clause] = [
+    *_types(["dates are day first", "paid_on is day first", "the dates are European, day first",
+             "dates in paid_on are dd/mm/yyyy", "paid_on dates look like 31/01/2024",
+             "day before month in the dates"], "paid_on", _DAY_FIRST),
+    *_types(["dates are month first", "paid_on uses US dates", "paid_on is mm/dd/yyyy",
+             "paid_on looks like 01/31/2024", "the month comes first in dates"],
+            "paid_on", _MONTH_FIRST),
+]  # fmt: skip
+SEPARATORS: list[Clause] = [
+    *_types(["amounts use a comma for decimals", "amount has a decimal comma",
+             "the comma in amount is the decimal separator", "decimal comma"], "amount", _COMMA),
+    *_types(["amounts use a decimal point", "the comma is a thousands separator",
+             "commas for thousands", "amount uses a comma as the thousands separator"],
+            "amount", _POINT),
+]  # fmt: skip
+FLAGS: list[Clause] = _types(
+    ["treat Y as true and N as false", "settled is Y/N", "Y means yes in settled, N means no"],
+    "settled",
+    {"type": "boolean", "true_values": ["Y"], "false_values": ["N"]},
+)
+ZONES: list[Clause] = [
+    *_types(["timestamps are in Europe/Amsterdam", "times are Amsterdam local time"],
+            "created_at", {"type": "timestamp", "timezone": "Europe/Amsterdam"}),
+    *_types(["created_at is in UTC"], "created_at", {"type": "timestamp", "timezone": "UTC"}),
+]  # fmt: skip
+FORMAT_ASKS: list[tuple[list[list[Clause]], str]] = [([], "day first"), ([SEPARATORS], "day first"),
+                                               ([DATE_ORDERS], "decimal comma")]  # fmt: skip
+"""Requests that leave a reading open: the clauses they have, and what the question holds."""
