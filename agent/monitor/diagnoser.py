@@ -18,6 +18,7 @@ from agent.monitor.patterns import RejectGroup
 from agent.orchestrator.profile_view import quote
 from connectors.profiling import Profile
 from connectors.spec.files import CsvSource
+from connectors.spec.types import written as spec_written
 from connectors.transforms.names import normalize_name
 
 STALLED_RUNS = 3
@@ -89,12 +90,17 @@ def _bad_values(found: Evidence, facts: list[str], groups: list[RejectGroup]) ->
     told = f"{rows} row(s) of {where(found)} were rejected; the most because column " + (
         f"{quote(top.column)} holds {values}" if top.column else f"rule {top.rule!r} failed"
     )
-    return Diagnosis("bad_values", told + ".", facts, _value_change(found, groups))
+    change = _value_change(found, groups)
+    action = None if change else (
+        "no spec change reads these values: correct them at the source, or declare the "
+        f"column's type in transform.types.{top.column or '<column>'} as the values are written"
+    )  # fmt: skip
+    return Diagnosis("bad_values", told + ".", facts, change, action)
 
 
 def _value_change(found: Evidence, groups: list[RejectGroup]) -> ChangeRequest | None:
-    """Null-like values read as null (a CSV's `null_values`); else the format the profile
-    finds for the column."""
+    """Null-like values read as null (a CSV's `null_values`); else the type the profile
+    finds for the column, with its format, where it differs from the declared one."""
     source = found.stream.source
     nulls = [v for g in groups if g.null_like for v in g.values]
     if nulls and isinstance(source, CsvSource):
@@ -105,8 +111,13 @@ def _value_change(found: Evidence, groups: list[RejectGroup]) -> ChangeRequest |
         return None
     for g in groups:
         for i, column in enumerate(found.profile.columns, 1):
-            if normalize_name(column.name, i) == g.column and column.inferred.format:
-                written = column.inferred.written()
+            if normalize_name(column.name, i) != g.column:
+                continue
+            written = column.inferred.written()
+            declared = found.stream.transform.types.get(g.column)
+            # A format the profile reads, or another type ("3750.0" declared integer).
+            differs = declared is not None and written != spec_written(declared)
+            if column.inferred.format or (column.inferred.type != "string" and differs):
                 # Only that column's entry: the others stay as the user wrote them.
                 return ChangeRequest(
                     f"read column {quote(g.column)} as the source writes it: {written}",

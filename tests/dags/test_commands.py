@@ -56,6 +56,31 @@ def test_check_names_the_lines_of_a_hand_edited_dag(project: Path) -> None:
     assert f"orders_daily.py:{line}: +         'retries': 3," in problem
 
 
+def test_check_finds_a_copied_dag_and_one_whose_spec_is_gone(project: Path) -> None:
+    assert dagsmith("render", "pipelines/orders.yaml")[0] == 0
+    dag = project / "dags" / "orders_daily.py"
+    shutil.copyfile(dag, project / "dags" / "orders_copy.py")
+    (project / "dags" / "helper.py").write_text("VALUE = 1\n")  # not generated: not ours
+    gone = dag.read_text().replace("'pipelines/orders.yaml'", "'pipelines/old.yaml'")
+    (project / "dags" / "old.py").write_text(gone)
+
+    code, out, _ = dagsmith("check", "pipelines/orders.yaml", "--json")
+
+    assert code == 1
+    orders, old = json.loads(out)
+    assert orders["problems"] == [
+        "dags/orders_copy.py was generated from this spec too (a copy, or a renamed file): "
+        "Airflow refuses a DAG id twice; delete it"
+    ]
+    assert (old["spec"], old["dag"]) == ("pipelines/old.yaml", "dags/old.py")
+    assert "but no spec renders it any more" in old["problems"][0]
+    # The same when the whole folder is checked (the default), for another copy.
+    renamed = dag.read_text().replace("orders_daily", "orders_nightly")
+    (project / "dags" / "orders_nightly.py").write_text(renamed)
+    code, out, _ = dagsmith("check", "--json")
+    assert code == 1 and "dags/orders_nightly.py" in out
+
+
 def test_check_reports_a_missing_dag_an_invalid_spec_and_an_import_error(project: Path) -> None:
     code, _, err = dagsmith("check", "pipelines/orders.yaml")
     assert code == 1

@@ -90,6 +90,30 @@ def test_a_format_is_proposed_for_its_column_alone(project: Project) -> None:
     assert project.run()["rows_loaded"] == 2
 
 
+def test_values_of_another_type_propose_the_type_they_are_written_in(project: Project) -> None:
+    project.write_spec(SPEC.replace('amount: "decimal(10,2)"', "amount: integer"))
+    project.data(HEADER + "1,3750.5,2026-12-01T00:00:00Z\n2,12.25,2026-12-01T01:00:00Z\n")
+    run = project.run()
+    assert run["rows_rejected"] == 2
+
+    found = project.diagnose(run["run_id"])
+
+    assert found["finding"] == "bad_values" and found["change"]["checked"] is True
+    amount = changed_spec(project, found)["streams"][0]["transform"]["types"]["amount"]
+    assert amount != "integer" and str(amount).startswith(("decimal", "float", "double"))
+
+
+def test_values_no_type_reads_get_an_action_instead(project: Project) -> None:
+    project.write_spec()
+    project.data(HEADER + "1,ten,2026-12-01T00:00:00Z\n2,three,2026-12-01T01:00:00Z\n")
+    run = project.run()
+
+    found = project.diagnose(run["run_id"])
+
+    assert found["finding"] == "bad_values" and found["change"] is None
+    assert "transform.types.amount" in found["action"]
+
+
 def test_a_reject_limit_is_explained_from_the_current_sample(project: Project) -> None:
     project.write_spec(SPEC.replace("required: [id]", "required: [id]\n      max_rejects: 1"))
     project.data(HEADER + "1,N/A,2026-12-02T00:00:00Z\n2,null,2026-12-02T00:00:00Z\n3,1.00,x\n")
