@@ -182,9 +182,10 @@ def test_an_unknown_topic_and_a_silent_broker_are_clear_errors(
     monkeypatch.setenv("AIRFLOW_CONN_EVENTS", "kafka://127.0.0.1:1")
     with pytest.raises(SourceError, match="the brokers did not answer"):
         _run(project, _spec("[nope]"))
-    # librdkafka retries every few milliseconds: each distinct line is logged once.
-    refused = [r for r in caplog.records if "Connection refused" in r.getMessage()]
-    assert 0 < len(refused) <= 3
+    # librdkafka retries every few milliseconds: each distinct line is logged once (a few
+    # differ in their state or timing, more of them on a loaded machine; never one a retry).
+    refused = [r.getMessage() for r in caplog.records if "Connection refused" in r.getMessage()]
+    assert 0 < len(refused) <= 10 and len(set(refused)) == len(refused)
 
 
 def test_connection_settings_beyond_security_are_refused(
