@@ -64,6 +64,11 @@ def relocate(spec: Pipeline, project_dir: Path, folder: Path) -> Pipeline:
     return spec.model_copy(update={"streams": streams})
 
 
+def saved_form(spec: Pipeline, project_dir: Path, out_dir: Path) -> Pipeline:
+    """The spec as `save` would write it under `out_dir` (paths relative to its folder)."""
+    return relocate(spec, project_dir, out_dir / SPECS_DIR)
+
+
 def render_checked(spec: Pipeline, project_dir: Path, out_dir: Path) -> Checked:
     """Render the spec's DAG as it will be saved under `out_dir`, and check both.
 
@@ -71,7 +76,7 @@ def render_checked(spec: Pipeline, project_dir: Path, out_dir: Path) -> Checked:
     nothing is written to `out_dir`; the bytes are those `save` writes.
     """
     spec_path = out_dir / SPECS_DIR / f"{spec.pipeline}.yaml"
-    saved = relocate(spec, project_dir, spec_path.parent)
+    saved = saved_form(spec, project_dir, out_dir)
     dag = render(saved, spec_path, out_dir / DAGS_DIR)
     spec_text = dump_spec(saved)
     quiet_airflow()

@@ -81,25 +81,12 @@ def main() -> None:
             "psql \\copy (CSV)",
             lambda: sql(f"\\copy bench.orders_copy FROM '{csv.name}' CSV HEADER"),
         )
-    for driver in ("adbc", "psycopg2"):
-        loader = PostgresLoader(URL, driver=driver)
-        sql("TRUNCATE bench.orders_append, bench.orders_upsert")
-        timed(f"{driver}: append", loader.load, job(first, "append", f"a-{driver}"))
-        timed(
-            f"{driver}: upsert into empty",
-            loader.load,
-            job(first, "upsert", f"u1-{driver}"),
-        )
-        timed(
-            f"{driver}: upsert, all rows changed",
-            loader.load,
-            job(second, "upsert", f"u2-{driver}"),
-        )
-        timed(
-            f"{driver}: upsert, no row changed",
-            loader.load,
-            job(second, "upsert", f"u3-{driver}"),
-        )
+    loader = PostgresLoader(URL)
+    sql("TRUNCATE bench.orders_append, bench.orders_upsert")
+    timed("append", loader.load, job(first, "append", "a"))
+    timed("upsert into empty", loader.load, job(first, "upsert", "u1"))
+    timed("upsert, all rows changed", loader.load, job(second, "upsert", "u2"))
+    timed("upsert, no row changed", loader.load, job(second, "upsert", "u3"))
     sql("DROP SCHEMA bench CASCADE")
 
 

@@ -6,8 +6,11 @@ alternating rounds: psql \\copy into an empty table without a key (the append's 
 and `dagsmith run` append into the same shape; psql \\copy into an empty table keyed on `id`
 (the upsert's reference), then `dagsmith run` upsert of N rows, half of them changed, into
 that table. pandas to_sql with defaults runs once (1M rows only: it is slow). Prints each
-round's seconds and ratio to its reference, then the medians, and each command's peak RSS.
-Each command starts after a CHECKPOINT (see `settle`).
+round's seconds and ratio to its reference, then the medians, and each command's peak RSS
+and CPU seconds (user + system, of the command alone: the server's are not in them).
+Each command starts after a CHECKPOINT (see `settle`). With `--baseline DIR` (a source tree,
+e.g. `git archive HEAD` unpacked), each round also runs dagsmith from that tree, in
+alternating order with the working tree's, against the same references.
 
     python bench/load.py                            # 1,000,000 and 5,000,000 rows, 3 rounds
     python bench/load.py --rows 200000 --rounds 1   # a quick look
@@ -19,12 +22,14 @@ import argparse
 import contextlib
 import json
 import os
+import resource
 import shutil
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -59,6 +64,7 @@ class Timing:
     rows: int
     seconds: float
     peak_rss_mb: float | None
+    cpu_seconds: float = 0.0
     stream_seconds: float | None = None
     """dagsmith's own time for the stream, without interpreter start-up and imports."""
 
@@ -122,7 +128,7 @@ def timed(label: str, rows: int, argv: list[str], env: dict[str, str] | None = N
     Sampling, not wait4's ru_maxrss: a forked child inherits the benchmark's own
     resident size until it execs, which would inflate every small command.
     """
-    started = time.perf_counter()
+    started, cpu = time.perf_counter(), _children_cpu()
     proc = subprocess.Popen(
         argv, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
     )
@@ -135,10 +141,17 @@ def timed(label: str, rows: int, argv: list[str], env: dict[str, str] | None = N
     seconds = time.perf_counter() - started
     if proc.returncode != 0:
         raise SystemExit(f"{label} failed:\n{proc.stderr.read() if proc.stderr else ''}")
-    timing = Timing(label, rows, seconds, peak / 2**20)
+    timing = Timing(label, rows, seconds, peak / 2**20, _children_cpu() - cpu)
     if "--json" in argv and proc.stdout is not None:
         timing.stream_seconds = json.load(proc.stdout)["streams"][0]["seconds"]
     return timing
+
+
+def _children_cpu() -> float:
+    """User + system CPU seconds of the waited-for children so far (commands run one at a
+    time, so a difference is one command's)."""
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
 
 
 def spec(path: Path, csv: Path, table: str, mode: str) -> Path:
@@ -180,31 +193,38 @@ def settle(engine: sa.Engine, vacuum: str | None = None) -> None:
 
 
 def run_size(
-    rows: int, work: Path, engine: sa.Engine, to_sql_limit: int, rounds: int
+    rows: int, work: Path, engine: sa.Engine, args: argparse.Namespace
 ) -> list[list[Timing]]:
     """The rounds at one size; each round's Timings, references first."""
     csv, changed = work / f"rows_{rows}.csv", work / f"changed_{rows}.csv"
     generate(csv, rows, seed=1)
     generate(changed, rows, seed=1, changed_from=0)
     print(f"\n{rows:,} rows: {csv.stat().st_size / 1e6:.0f} MB of CSV", flush=True)
-    env = child_env()
+    trees = {"dagsmith": child_env()}
+    if args.baseline:
+        trees["baseline"] = child_env(args.baseline)
     dagsmith = [str(Path(sys.executable).with_name("dagsmith")), "run", "--json"]
     warm = work / "warm.csv"
     generate(warm, 10, seed=2)
-    reset(engine, "warm")
-    timed("warm-up", 10, [*dagsmith, str(spec(work / "w.yaml", warm, "warm", "append"))], env)
+    for env in trees.values():
+        reset(engine, "warm")
+        timed("warm-up", 10, [*dagsmith, str(spec(work / "w.yaml", warm, "warm", "append"))], env)
     append = spec(work / "a.yaml", csv, "append", "append")
     upsert = spec(work / "u.yaml", changed, "keyed", "upsert")
     all_rounds = []
-    for number in range(1, rounds + 1):
+    for number in range(1, args.rounds + 1):
+        order = list(trees.items())[:: 1 if number % 2 else -1]
         results = [copy_into(engine, csv, rows, "append", keyed=False)]
-        reset(engine, "append")
-        settle(engine)
-        results.append(timed("dagsmith append", rows, [*dagsmith, str(append)], env))
-        results.append(copy_into(engine, csv, rows, "keyed", keyed=True))
-        settle(engine, vacuum="keyed")
-        results.append(timed("dagsmith upsert (half changed)", rows, [*dagsmith, str(upsert)], env))
-        if number == 1 and rows <= to_sql_limit:
+        for tree, env in order:
+            reset(engine, "append")
+            settle(engine)
+            results.append(timed(f"{tree} append", rows, [*dagsmith, str(append)], env))
+        for tree, env in order:
+            results.append(copy_into(engine, csv, rows, "keyed", keyed=True))
+            settle(engine, vacuum="keyed")
+            label = f"{tree} upsert (half changed)"
+            results.append(timed(label, rows, [*dagsmith, str(upsert)], env))
+        if number == 1 and rows <= args.to_sql_limit:
             argv = [sys.executable, __file__, "--to-sql", str(csv)]
             results.append(timed("pandas to_sql", rows, argv, env))
         check(engine, rows)
@@ -234,11 +254,14 @@ def check(engine: sa.Engine, rows: int) -> None:
     assert changed == (rows + 1) // 2, f"{changed} rows changed, expected {(rows + 1) // 2}"
 
 
-def child_env() -> dict[str, str]:
+def child_env(tree: str | None = None) -> dict[str, str]:
     """The target connection, and bytecode caching on: an installed package has its .pyc
     files, and this machine's PYTHONDONTWRITEBYTECODE would make every command recompile
-    pandas and SQLAlchemy, seconds that no deployment pays."""
+    pandas and SQLAlchemy, seconds that no deployment pays. With `tree`, dagsmith's code
+    is imported from there (ahead of the installed working tree)."""
     env = {**os.environ, "AIRFLOW_CONN_BENCH": PG}
+    if tree:
+        env["PYTHONPATH"] = str(Path(tree).resolve())
     env.pop("PYTHONDONTWRITEBYTECODE", None)
     env.setdefault("PYTHONPYCACHEPREFIX", str(Path(tempfile.gettempdir()) / "dagsmith-pycache"))
     return env
@@ -256,39 +279,52 @@ def to_sql(csv: str) -> None:
 REFERENCES = {
     "dagsmith append": "psql \\copy",
     "dagsmith upsert (half changed)": "psql \\copy, keyed",
+    "baseline append": "psql \\copy",
+    "baseline upsert (half changed)": "psql \\copy, keyed",
 }
+
+
+def _paired(results: list[Timing]) -> Iterator[tuple[Timing, Timing]]:
+    """Each command with its reference: the latest one measured before it in the round."""
+    latest: dict[str, Timing] = {}
+    for r in results:
+        latest[r.label] = r
+        yield r, latest.get(REFERENCES.get(r.label, "psql \\copy"), r)
 
 
 def report(results: list[Timing], title: str) -> None:
     """One round: each command against its reference (the upsert's is the keyed \\copy)."""
-    by_label = {r.label: r for r in results}
-    header = (title, "seconds", "rows/s", "x ref", "peak RSS", "in-process s", "x ref")
-    print("{:32} {:>8} {:>11} {:>8} {:>9} {:>12} {:>8}".format(*header))
-    for r in results:
-        reference = by_label[REFERENCES.get(r.label, "psql \\copy")]
+    header = (title, "seconds", "x ref", "CPU s", "peak RSS", "in-process s", "x ref")
+    print("{:32} {:>8} {:>8} {:>7} {:>9} {:>12} {:>8}".format(*header))
+    for r, reference in _paired(results):
         rss = f"{r.peak_rss_mb:.0f} MB" if r.peak_rss_mb is not None else ""
         inner = ratio = ""
         if r.stream_seconds is not None:
             inner = f"{r.stream_seconds:.2f}"
             ratio = f"{r.stream_seconds / reference.seconds:.2f}"
         print(
-            f"{r.label:32} {r.seconds:8.2f} {r.rows / r.seconds:11,.0f} "
-            f"{r.seconds / reference.seconds:8.2f} {rss:>9} {inner:>12} {ratio:>8}",
+            f"{r.label:32} {r.seconds:8.2f} {r.seconds / reference.seconds:8.2f} "
+            f"{r.cpu_seconds:7.2f} {rss:>9} {inner:>12} {ratio:>8}",
             flush=True,
         )
 
 
 def summary(rounds: list[list[Timing]]) -> None:
-    """Median and range over the rounds of each ratio to its reference in the same round."""
-    print(f"median of {len(rounds)} round(s) [min-max]: x ref whole command | in-process")
-    for label, reference in REFERENCES.items():
-        whole, inner = [], []
-        for results in rounds:
-            by_label = {r.label: r for r in results}
-            mine, ref = by_label[label], by_label[reference].seconds
-            whole.append(mine.seconds / ref)
-            inner.append((mine.stream_seconds or 0.0) / ref)
-        print(f"  {label:32} {_spread(whole)} | {_spread(inner)}")
+    """Median and range over the rounds of each ratio to its reference in the same round,
+    and of each command's own CPU seconds."""
+    print(f"median of {len(rounds)} round(s) [min-max]: x ref whole | in-process | CPU s")
+    found: dict[str, tuple[list[float], list[float], list[float]]] = {}
+    for results in rounds:
+        for r, ref in _paired(results):
+            whole, inner, cpu = found.setdefault(r.label, ([], [], []))
+            whole.append(r.seconds / ref.seconds)
+            inner.append((r.stream_seconds or 0.0) / ref.seconds)
+            cpu.append(r.cpu_seconds)
+    for label, (whole, inner, cpu) in found.items():
+        if label in REFERENCES:
+            print(f"  {label:32} {_spread(whole)} | {_spread(inner)} | {_spread(cpu)}")
+        elif label != "pandas to_sql":
+            print(f"  {label:32} {'':>29} {_spread(cpu)}")
 
 
 def _spread(values: list[float]) -> str:
@@ -301,6 +337,7 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--to-sql-limit", type=int, default=1_000_000)
     parser.add_argument("--to-sql", help=argparse.SUPPRESS)
+    parser.add_argument("--baseline", help="a source tree to run against the working tree")
     args = parser.parse_args()
     if args.to_sql:
         to_sql(args.to_sql)
@@ -312,7 +349,7 @@ def main() -> None:
     work = Path(tempfile.mkdtemp(prefix="dagsmith-bench-"))
     try:
         for rows in args.rows:
-            summary(run_size(rows, work, engine, args.to_sql_limit, args.rounds))
+            summary(run_size(rows, work, engine, args))
     finally:
         shutil.rmtree(work)
         with engine.begin() as conn:

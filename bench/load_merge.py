@@ -20,6 +20,7 @@ import tempfile
 import time
 from pathlib import Path
 
+import psutil
 import psycopg2
 from load import DDL, SCHEMA, generate
 
@@ -31,6 +32,9 @@ NAMES = ", ".join(["id", *COLUMNS])
 ON_CONFLICT = f"""INSERT INTO {SCHEMA}.target AS t ({NAMES}) SELECT {NAMES} FROM {SCHEMA}.stage
 ON CONFLICT (id) DO UPDATE SET {SETS.replace("s.", "EXCLUDED.")}
 WHERE ROW({MINE}) IS DISTINCT FROM ROW({THEIRS.replace("s.", "EXCLUDED.")})"""
+# What dagsmith runs: the same statement, counting inserted and updated rows.
+COUNTED = f"""WITH m AS ({ON_CONFLICT} RETURNING (t.xmax = 0) AS ins)
+SELECT count(*) FILTER (WHERE ins), count(*) FILTER (WHERE NOT ins) FROM m"""
 MERGE = f"""MERGE INTO {SCHEMA}.target AS t USING {SCHEMA}.stage AS s ON t.id = s.id
 WHEN MATCHED AND ROW({MINE}) IS DISTINCT FROM ROW({THEIRS}) THEN UPDATE SET {SETS}
 WHEN NOT MATCHED THEN INSERT ({NAMES}) VALUES (s.id, {THEIRS})"""
@@ -47,8 +51,11 @@ def load(conn: psycopg2.extensions.connection, table: str, csv: Path, keyed: boo
     conn.commit()
 
 
-def timed(conn: psycopg2.extensions.connection, sql: str, csv: Path) -> tuple[float, int]:
-    """A fresh target, settled; the statement's seconds and the rows it wrote."""
+def timed(
+    conn: psycopg2.extensions.connection, sql: str, csv: Path, setting: str
+) -> tuple[float, float, int]:
+    """A fresh target, settled; the statement's seconds, its server process's CPU seconds
+    (less swayed by other work on the machine) and the rows it wrote."""
     load(conn, "target", csv, keyed=True)
     conn.set_session(autocommit=True)
     with conn.cursor() as cur:
@@ -56,13 +63,30 @@ def timed(conn: psycopg2.extensions.connection, sql: str, csv: Path) -> tuple[fl
         cur.execute(f"VACUUM ANALYZE {SCHEMA}.stage")
         cur.execute("CHECKPOINT")
     conn.set_session(autocommit=False)
-    started = time.perf_counter()
+    with conn.cursor() as cur:
+        cur.execute("SELECT pg_backend_pid()")
+        backend = psutil.Process(cur.fetchone()[0])
+    cpu, started = sum(backend.cpu_times()[:2]), time.perf_counter()
     with conn.cursor() as cur:
         cur.execute("SET LOCAL work_mem = '256MB'")
+        if setting:
+            cur.execute(f"SET LOCAL {setting}")
         cur.execute(sql)
-        written = cur.rowcount
+        written = sum(cur.fetchone()) if cur.description else cur.rowcount
     conn.commit()
-    return time.perf_counter() - started, written
+    return time.perf_counter() - started, sum(backend.cpu_times()[:2]) - cpu, written
+
+
+VARIANTS = [
+    ("INSERT ... ON CONFLICT", ON_CONFLICT, ""),
+    ("same, counted (dagsmith's)", COUNTED, ""),
+    ("same, counted, wal_compression = lz4", COUNTED, "wal_compression = lz4"),
+    ("MERGE", MERGE, ""),
+]
+
+
+def _spread(values: list[float]) -> str:
+    return f"{statistics.median(values):.2f} [{min(values):.2f}-{max(values):.2f}]"
 
 
 def main() -> None:
@@ -83,18 +107,16 @@ def main() -> None:
         generate(csv, args.rows, seed=1)
         generate(changed, args.rows, seed=1, changed_from=0)
         load(conn, "stage", changed, keyed=False)
-        times: dict[str, list[float]] = {"INSERT ... ON CONFLICT": [], "MERGE": []}
+        times: dict[str, tuple[list[float], list[float]]] = {v[0]: ([], []) for v in VARIANTS}
         for number in range(1, args.rounds + 1):
-            for label, sql in (("INSERT ... ON CONFLICT", ON_CONFLICT), ("MERGE", MERGE)):
-                seconds, written = timed(conn, sql, csv)
+            for label, sql, setting in VARIANTS:
+                seconds, cpu, written = timed(conn, sql, csv, setting)
                 assert written == (args.rows + 1) // 2, f"{label} wrote {written} rows"
-                times[label].append(seconds)
-                print(f"round {number}: {label:24} {seconds:6.2f} s, {written:,} rows written")
-        for label, values in times.items():
-            print(
-                f"{label:24} median {statistics.median(values):.2f} s [{min(values):.2f}-"
-                f"{max(values):.2f}]"
-            )
+                times[label][0].append(seconds)
+                times[label][1].append(cpu)
+                print(f"round {number}: {label:36} {seconds:6.2f} s, server CPU {cpu:5.2f} s")
+        for label, (wall, cpu) in times.items():
+            print(f"{label:36} median {_spread(wall)} s, server CPU {_spread(cpu)} s")
     finally:
         with conn.cursor() as cur:
             cur.execute(f"DROP SCHEMA IF EXISTS {SCHEMA} CASCADE")

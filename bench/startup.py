@@ -39,7 +39,8 @@ ANYWHERE = (
 )
 # What a run into SQLite does not use: rich off a terminal, the DuckDB driver, sqlglot
 # (other databases' SQL), email_validator (no email alert), other databases' SQLAlchemy
-# dialects, tenacity (retries of a failed stream's record).
+# dialects, tenacity (retries of a failed stream's record), croniter (no cron schedule),
+# jsonpath_ng (no REST source), Parquet (nothing staged between Airflow phases).
 NOT_FOR_A_SQLITE_RUN = (
     "rich",
     "duckdb",
@@ -48,6 +49,9 @@ NOT_FOR_A_SQLITE_RUN = (
     "sqlalchemy.dialects.postgresql",
     "sqlalchemy.dialects.mysql",
     "tenacity",
+    "croniter",
+    "jsonpath_ng",
+    "pyarrow.parquet",
 )
 BUDGETS: dict[str, tuple[str, ...]] = {
     "--help": (*ANYWHERE, "pyarrow", "sqlalchemy", "pydantic", "connectors.spec"),

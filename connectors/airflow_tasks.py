@@ -33,7 +33,7 @@ from contextlib import contextmanager
 from datetime import datetime
 from typing import Any
 
-from connectors import airflow_phases, dagfile, running, traces
+from connectors import airflow_phases, dagfile, environments, running, traces
 from connectors.airflow_phases import Counts, StreamTask
 from connectors.connections import resolve_target
 from connectors.errors import DagsmithError, TerminalError
@@ -103,6 +103,7 @@ def _stream_task(spec_json: str, stream: str, dag_file: str, spec_dir: str) -> S
     spec = Pipeline.model_validate_json(spec_json)
     run_id = str(context["run_id"])
     project_dir = dagfile.project_dir(dag_file)
+    environments.apply_defaults(project_dir)  # the deployment's, never the DAG file's
     plan = plan_stream(
         spec,
         stream,

@@ -1,4 +1,5 @@
-"""Run alerts from a spec's `alerts`: email through Airflow's SMTP settings, or a webhook.
+"""Run alerts from a spec's `alerts` and its environment's: email through Airflow's SMTP
+settings, or a webhook.
 
 A webhook's URL lives in an environment variable or a connection, never in the spec or the
 DAG. An alert that cannot be sent is logged, never raised: a callback that fails would hide
@@ -15,6 +16,7 @@ from typing import Any, Literal
 
 import requests
 
+from connectors import dagfile, environments
 from connectors.connections import get_connection
 from connectors.errors import DagsmithError
 from connectors.sources.rest import base_url
@@ -26,16 +28,17 @@ Event = Literal["failure", "success"]
 TIMEOUT_SECONDS = 10
 
 
-def notify(spec_json: str, event: Event, context: Mapping[str, Any]) -> None:
-    """Send the spec's alerts for `event`; called by the generated DAG's callbacks."""
-    alerts = Pipeline.model_validate_json(spec_json).alerts
+def notify(spec_json: str, event: Event, context: Mapping[str, Any], *, dag_file: str) -> None:
+    """Send the alerts for `event` of the spec and of the deployment's environment; called
+    by the generated DAG's callbacks."""
+    project_dir = dagfile.project_dir(dag_file)
     message = describe(event, context)
-    for alert in _targets(alerts, event):
+    for alert in _targets(Pipeline.model_validate_json(spec_json).alerts, project_dir, event):
         try:
             if isinstance(alert, EmailAlert):
                 _email(alert.email, message)
             else:
-                _post(webhook_url(alert), message)
+                _post(webhook_url(alert, project_dir), message)
         except (DagsmithError, requests.RequestException, OSError) as exc:
             log.error("could not send the %s alert (%s): %s", event, _label(alert), _reason(exc))
 
@@ -55,7 +58,7 @@ def describe(event: Event, context: Mapping[str, Any]) -> dict[str, Any]:
     return {"text": text, "event": event, "dag_id": dag_id, "run_id": run_id, "task_id": task_id}
 
 
-def webhook_url(alert: WebhookAlert) -> str:
+def webhook_url(alert: WebhookAlert, project_dir: Path) -> str:
     """The webhook's URL, from its environment variable or connection."""
     if alert.webhook_env is not None:
         url = os.environ.get(alert.webhook_env)
@@ -63,15 +66,23 @@ def webhook_url(alert: WebhookAlert) -> str:
             raise DagsmithError(f"environment variable {alert.webhook_env} is not set")
         return url
     assert alert.webhook_conn is not None  # the spec requires one of the two
-    conn = get_connection(alert.webhook_conn, Path.cwd())
+    conn = get_connection(alert.webhook_conn, project_dir)
     if conn.conn_type in ("http", "https") or "://" in (conn.host or ""):
         return base_url(conn)
     port = f":{conn.port}" if conn.port else ""
     return f"https://{conn.host}{port}/{conn.schema or ''}"
 
 
-def _targets(alerts: Alerts, event: Event) -> list[EmailAlert | WebhookAlert]:
-    return list(alerts.on_failure if event == "failure" else alerts.on_success)
+def _targets(alerts: Alerts, project_dir: Path, event: Event) -> list[EmailAlert | WebhookAlert]:
+    """The spec's routes for the event, then its environment's (an environment that cannot
+    be read adds none: the spec's alert still goes out)."""
+    try:
+        extra = environments.active(project_dir).settings.alerts
+    except DagsmithError as exc:
+        log.error("alerts: the environment's routes are skipped: %s", exc)
+        extra = Alerts()
+    routes = [alerts, extra]
+    return [a for r in routes for a in (r.on_failure if event == "failure" else r.on_success)]
 
 
 def _email(address: str, message: dict[str, Any]) -> None:

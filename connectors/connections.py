@@ -1,8 +1,10 @@
 """Connections by id, resolved the way Airflow does, so one setting works in and out of it.
 
-Order: the Airflow connection (inside an Airflow worker), then the environment variable
-`AIRFLOW_CONN_<ID>`, then the project's `.env`. A spec with no target uses an embedded
-DuckDB file in the project. Values are Airflow connection URIs
+The project's active environment (`connectors.environments`) first maps a spec's id to the
+deployment's. Order: the Airflow connection (inside an Airflow worker or DAG parse: any
+secrets backend the deployment configures), then the environment variable
+`AIRFLOW_CONN_<ID>`, then the project's `.env`. A spec with no target uses the environment's
+default target, else an embedded DuckDB file in the project. Values are Airflow connection URIs
 (`postgresql://user:pass@host:5432/db`) or Airflow's JSON form; any SQLAlchemy URL works too.
 """
 
@@ -11,9 +13,6 @@ from __future__ import annotations
 import json
 import logging
 import os
-from collections.abc import Iterator
-from contextlib import contextmanager
-from contextvars import ContextVar
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -22,7 +21,8 @@ from urllib.parse import SplitResult, parse_qsl, unquote, urlsplit
 import sqlalchemy as sa
 from dotenv import dotenv_values
 
-from connectors import dialects
+from connectors import dialects, environments
+from connectors.airflow_context import in_airflow
 from connectors.dialects.duckdb import DUCKDB
 from connectors.errors import ConnectionNotFound, SpecError
 from connectors.masking import SECRET_EXTRAS, register
@@ -64,13 +64,18 @@ def env_var(conn_id: str) -> str:
     return f"AIRFLOW_CONN_{conn_id.upper()}"
 
 
-def resolve_target(conn_id: str | None, project_dir: Path) -> Target:
-    """The database behind a spec's `target`; the embedded DuckDB file when it is null."""
-    if conn_id is None:
+def resolve_target(conn_id: str | None, project_dir: Path, *, create: bool = True) -> Target:
+    """The database behind a spec's `target`: with none, the environment's default target,
+    else the embedded DuckDB file (its folder made unless `create` is false)."""
+    env = environments.active(project_dir)
+    real = env.connection(conn_id) if conn_id is not None else env.settings.target
+    if real is None:
         url = embedded_url(project_dir)
-        Path(str(url.database)).parent.mkdir(parents=True, exist_ok=True)
+        if create:
+            Path(str(url.database)).parent.mkdir(parents=True, exist_ok=True)
         return Target(url, None)
-    return Target(to_sqlalchemy_url(lookup(conn_id, project_dir), conn_id), conn_id)
+    named = f"the spec's {conn_id!r}" if conn_id else "the default target"
+    return Target(to_sqlalchemy_url(_value(real, project_dir, named), real), real)
 
 
 def embedded_url(project_dir: Path) -> sa.URL:
@@ -78,33 +83,26 @@ def embedded_url(project_dir: Path) -> sa.URL:
     return sa.URL.create(DUCKDB.driver, database=str((project_dir / EMBEDDED_PATH).resolve()))
 
 
-_ASK_AIRFLOW: ContextVar[bool] = ContextVar("ask_airflow", default=False)
-
-
-@contextmanager
-def asking_airflow() -> Iterator[None]:
-    """Look connections up in Airflow's store outside a task too: while Airflow parses a DAG
-    file, whose DAG processor reads the deployment's connections and secrets backends."""
-    token = _ASK_AIRFLOW.set(True)
-    try:
-        yield
-    finally:
-        _ASK_AIRFLOW.reset(token)
-
-
 def lookup(conn_id: str, project_dir: Path) -> str:
-    """The connection value (URI or JSON) for an id; ConnectionNotFound says where to set it.
+    """The connection value (URI or JSON) for a spec's id; ConnectionNotFound says where to
+    set it.
 
     Inside Airflow this is the connection object in Airflow's JSON form, which keeps every
     field and extra as they are (a URI would not).
     """
-    from_airflow = _from_airflow(conn_id)
+    real = environments.active(project_dir).connection(conn_id)
+    return _value(real, project_dir, f"the spec's {conn_id!r}")
+
+
+def _value(real: str, project_dir: Path, named: str) -> str:
+    """The value of the deployment's connection `real`; `named` says what the spec calls it."""
+    from_airflow = _from_airflow(real)
     if from_airflow is not None:
         return from_airflow.as_json()
-    return _configured(conn_id, project_dir)
+    return _configured(real, project_dir, named)
 
 
-def _configured(conn_id: str, project_dir: Path) -> str:
+def _configured(conn_id: str, project_dir: Path, named: str) -> str:
     """The value of `AIRFLOW_CONN_<ID>` in the environment or the project's `.env`."""
     name = env_var(conn_id)
     if value := os.environ.get(name):
@@ -112,8 +110,10 @@ def _configured(conn_id: str, project_dir: Path) -> str:
     dotenv = project_dir / ".env"
     if dotenv.is_file() and (value := dotenv_values(dotenv).get(name)):
         return value
+    env = environments.active(project_dir)
+    mapped = f" ({named} in environment {env.name!r})" if env.name else ""
     raise ConnectionNotFound(
-        f"connection {conn_id!r} is not configured",
+        f"connection {conn_id!r}{mapped} is not configured",
         hint=f"set {name} to its URL (postgresql://user:password@host:5432/db, "
         f"https://api.example.com, kafka://broker:9092...) in the environment or in {dotenv} "
         "(or create the connection in Airflow)",
@@ -128,7 +128,7 @@ def _from_airflow(conn_id: str) -> Connection | None:
     not in a task, or when Airflow has no such connection: the environment and `.env` are
     asked next, as outside Airflow.
     """
-    if "AIRFLOW_CTX_DAG_ID" not in os.environ and not _ASK_AIRFLOW.get():
+    if not in_airflow():
         return None
     from airflow.sdk import BaseHook  # only inside a worker: Airflow is installed there
     from airflow.sdk.exceptions import AirflowNotFoundException
@@ -177,11 +177,13 @@ class Connection:
 
 
 def get_connection(conn_id: str, project_dir: Path) -> Connection:
-    """Look up and parse a connection: Airflow's object inside a task, else URI or JSON."""
-    found = _from_airflow(conn_id)
+    """Look up and parse a spec's connection: Airflow's object inside a task, else URI or
+    JSON (its `conn_id` is the deployment's, after the environment's mapping)."""
+    real = environments.active(project_dir).connection(conn_id)
+    found = _from_airflow(real)
     if found is not None:
         return _masked(found)
-    return parse_connection(conn_id, _configured(conn_id, project_dir))
+    return parse_connection(real, _configured(real, project_dir, f"the spec's {conn_id!r}"))
 
 
 def parse_connection(conn_id: str, value: str) -> Connection:

@@ -20,7 +20,7 @@ from typing import Any, Literal
 
 import sqlalchemy as sa
 
-from connectors.connections import Target, embedded_url, resolve_target
+from connectors.connections import Target, resolve_target
 from connectors.dialects import Dialect, dialect_for
 from connectors.errors import TerminalError
 from connectors.loaders import tables
@@ -79,6 +79,14 @@ class RunRecord:
     def seconds(self) -> float:
         """How long the run took, from the stream's start to its commit (or failure)."""
         return (self.finished_at - self.started_at).total_seconds()
+
+    @property
+    def counts(self) -> str:
+        """The row counts in words: `read 1,000, filtered 0, rejected 2, loaded 998`."""
+        return (
+            f"read {self.rows_read:,}, filtered {self.rows_filtered:,}, "
+            f"rejected {self.rows_rejected:,}, loaded {self.rows_loaded:,}"
+        )
 
     @property
     def drift(self) -> str:
@@ -180,11 +188,7 @@ def since(text: str, now: datetime | None = None) -> datetime:
 
 def target_of(conn_id: str | None, project_dir: Path) -> Target:
     """A spec's target, as `dagsmith run` resolves it, without creating the embedded file."""
-    return (
-        Target(embedded_url(project_dir), None)
-        if conn_id is None
-        else resolve_target(conn_id, project_dir)
-    )
+    return resolve_target(conn_id, project_dir, create=False)
 
 
 def runs(target: Target, query: Query) -> list[RunRecord]:

@@ -60,6 +60,19 @@ class ContextFilter(logging.Filter):
         return True
 
 
+SUMMARIZED = "summarized"
+"""Set (`extra={SUMMARIZED: True}`) on a record whose news the run's summary repeats: a
+console that prints the summary drops it (`Unsummarized`), a log collector keeps it."""
+
+
+class Unsummarized(logging.Filter):
+    """Drop the records a run's printed summary says again (a stream's failure)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        """False for a record marked SUMMARIZED."""
+        return not getattr(record, SUMMARIZED, False)
+
+
 class JsonFormatter(logging.Formatter):
     """One JSON object per line: time, level, logger, message, run fields and extras."""
 

@@ -16,12 +16,12 @@ from queue import Full, Queue
 
 import pyarrow as pa
 
-from connectors import dberrors, running, traces
+from connectors import dberrors, environments, running, traces
 from connectors.connections import resolve_target
 from connectors.errors import DagsmithError, SpecError, TransientError
 from connectors.lineage import report as lineage
 from connectors.loaders.base import LoadResult
-from connectors.logs import log_run_summary, stream_context
+from connectors.logs import SUMMARIZED, log_run_summary, stream_context
 from connectors.metrics import push_stream
 from connectors.plan import StreamPlan, committed, plan_stream
 from connectors.results import RunSummary, StreamResult
@@ -70,6 +70,7 @@ def run_pipeline(
         except KeyError as exc:
             raise SpecError(str(exc.args[0])) from None
     project_dir = project_dir or Path.cwd()
+    environments.apply_defaults(project_dir)
     target = resolve_target(spec.target, project_dir)
     summary = RunSummary(spec.pipeline, run_id or new_run_id(), target)
     with traces.run(summary):
@@ -128,7 +129,7 @@ def run_stream(plan: StreamPlan, progress: Progress | None = None) -> StreamResu
         if result.error is None:
             return result
         if not dberrors.is_conflict(result.error.code) or attempt == dberrors.CONFLICT_RETRIES:
-            log.error("%s: %s", plan.stream.name, result.error)
+            log.error("%s: %s", plan.stream.name, result.error, extra={SUMMARIZED: True})
             plan.record_failure(result.stats, result.error)
             return result
         log.warning("%s: %s; running the stream again", plan.stream.name, result.error)

@@ -25,13 +25,15 @@ import re
 import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import fsspec
 import pyarrow as pa
-import pyarrow.parquet as pq
 
 from connectors.errors import TransientError
+
+if TYPE_CHECKING:
+    import pyarrow.parquet as pq
 
 STAGING_ENV = "DAGSMITH_STAGING_URL"
 REPORTS = "_reports"
@@ -107,6 +109,8 @@ class StreamStage:
         manifest = self.read_manifest(stage)
         if not manifest or manifest.get("spec") != spec:
             return None
+        import pyarrow.parquet as pq  # see _write_file
+
         fs, path = self._fs()
         try:
             with fs.open(f"{path}/{stage}.parquet", "rb") as handle:
@@ -117,6 +121,8 @@ class StreamStage:
 
     def read(self, stage: str, batch_rows: int) -> Iterator[pa.RecordBatch]:
         """Stream a stage's rows back; the first batch carries the schema, even when empty."""
+        import pyarrow.parquet as pq  # see _write_file
+
         fs, path = self._fs()
         try:
             handle = fs.open(f"{path}/{stage}.parquet", "rb")
@@ -138,6 +144,8 @@ class StreamStage:
 
     def read_rejects(self, stage: str) -> pa.Table | None:
         """The rows a stage rejected, or None when it staged none."""
+        import pyarrow.parquet as pq  # see _write_file
+
         fs, path = self._fs()
         name = f"{path}/{stage}.rejects.parquet"
         if not fs.exists(name):
@@ -163,6 +171,10 @@ class StreamStage:
 
     def _write_file(self, name: str, batches: Iterator[pa.RecordBatch]) -> int:
         """Write to a temporary name, then rename: a half-written file is never read."""
+        # Imported where a stage is written or read: `dagsmith run` stages nothing, and
+        # imports this module only for its run markers' paths (`connectors.running`).
+        import pyarrow.parquet as pq
+
         fs, path = self._fs()
         fs.makedirs(path, exist_ok=True)
         partial = f"{path}/{name}.partial"

@@ -8,6 +8,7 @@ import subprocess
 import sys
 import uuid
 from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -154,6 +155,13 @@ def _unique() -> str:
 @pytest.fixture
 def postgres() -> Iterator[Database]:
     """A fresh schema in the real PostgreSQL, dropped after the test."""
+    with postgres_schema() as db:
+        yield db
+
+
+@contextmanager
+def postgres_schema() -> Iterator[Database]:
+    """A fresh schema in the real PostgreSQL, dropped on leaving (for fixtures of any scope)."""
     url = sa.make_url(PG_URL)
     engine = sa.create_engine(url)
     schema = _unique()

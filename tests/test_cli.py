@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -154,3 +155,34 @@ def test_connection_from_dotenv_loads_into_postgres(
     assert result.returncode == 0, result.stderr
     assert json.loads(result.stdout)["embedded_target"] is False
     assert [r[0] for r in postgres.rows(postgres.table("orders"))] == [1001, 1002, 1004, 1006, 1010]
+
+
+def test_a_stream_failure_is_printed_once_and_log_times_read_iso(
+    tmp_path: Path, dagsmith: Cli
+) -> None:
+    (tmp_path / "p.yaml").write_text(
+        "pipeline: gone\nstreams:\n  - name: s\n    source: {kind: csv, path: nowhere.csv}\n"
+        "    load: {table: t}\n"
+    )
+    result = dagsmith("--verbose", "run", "p.yaml", cwd=tmp_path)
+    assert result.returncode == 1
+    printed = result.stdout + result.stderr
+    assert printed.count("source file not found") == 1, printed
+    times = re.findall(r"^\[(\S+)\] (?:INFO|ERROR)", result.stderr, re.MULTILINE)
+    assert times and all(re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d", t) for t in times)
+
+
+def test_render_and_check_of_a_spec_with_access_print_no_deprecation(
+    tmp_path: Path, dagsmith: Cli
+) -> None:
+    (tmp_path / "pipelines").mkdir()
+    (tmp_path / "pipelines" / "x.csv").write_text("a\n1\n")
+    (tmp_path / "pipelines" / "acc.yaml").write_text(
+        "pipeline: acc\naccess: {sales_analyst: [read]}\nstreams:\n  - name: s\n"
+        "    source: {kind: csv, path: x.csv}\n    load: {table: t}\n"
+    )
+    for args in (("render", "pipelines/acc.yaml"), ("check",)):
+        result = dagsmith(*args, cwd=tmp_path)
+        assert result.returncode == 0, result.stderr
+        assert "deprecated" not in result.stdout + result.stderr
+    assert "access_control={'sales_analyst'" in (tmp_path / "dags" / "acc.py").read_text()

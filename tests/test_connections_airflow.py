@@ -169,9 +169,9 @@ def test_an_aws_connection_becomes_s3fs_options() -> None:
     ],
 )
 def test_a_webhook_connection_is_the_same_url_in_and_out_of_airflow(
-    value: str, expected: str, in_airflow: bool, monkeypatch: pytest.MonkeyPatch
+    value: str, expected: str, in_airflow: bool, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
     monkeypatch.setenv("AIRFLOW_CONN_TEAM_HOOK", value)
     if in_airflow:
         monkeypatch.setenv("AIRFLOW_CTX_DAG_ID", "some_dag")
-    assert webhook_url(WebhookAlert(webhook_conn="team_hook")) == expected
+    assert webhook_url(WebhookAlert(webhook_conn="team_hook"), tmp_path) == expected

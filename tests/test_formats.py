@@ -8,6 +8,7 @@ from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
+import numpy as np
 import pyarrow as pa
 import pytest
 import yaml
@@ -20,6 +21,7 @@ from connectors.spec import dump_spec, parse_spec
 from connectors.spec.models import Transform
 from connectors.transforms import apply
 from connectors.transforms import formats as reading
+from connectors.transforms import moments as scanning
 from connectors.transforms.casting import cast_column
 from connectors.types import ColumnType
 
@@ -212,42 +214,66 @@ def test_a_time_zone_reads_a_typed_source_s_naive_timestamps() -> None:
 
 
 @pytest.mark.parametrize(
-    "pattern", ["%d.%m.%Y", "%m/%d/%Y", "%Y/%m/%d", "%d.%m.%Y %H:%M", "%Y-%m-%d %H:%M:%S"]
+    "pattern",
+    [
+        "%d.%m.%Y",
+        "%m/%d/%Y",
+        "%Y/%m/%d",
+        "%d.%m.%Y %H:%M",
+        "%Y-%m-%d %H:%M:%S",
+        "%b %d, %Y",
+        "%m/%d/%Y %I:%M %p",
+        "%d-%b-%y",
+    ],
 )
 def test_the_fast_path_reads_what_strptime_reads(pattern: str) -> None:
     start = datetime(1899, 12, 25)
     moments = [start + timedelta(days=37 * i, minutes=611 * i) for i in range(2000)]
     text = pa.array([m.strftime(pattern) for m in moments] + [None])
-    fast = reading.rearranged(text, (pattern,), day=False)
+    ok, _ = scanning.scan(text, pattern, np.ones(len(text), bool), day=False)
+    assert ok[:-1].all() and not ok[-1]  # every value in its plain form; the null not
+    fast = reading.read_formatted(text, (pattern,), day=False)
     slow = reading.read_moments(text, (pattern,))
-    assert fast is not None and slow.bad is not None
     assert fast.values.to_pylist() == slow.values.to_pylist()
-    assert not any(slow.bad.to_pylist())
+    assert fast.bad is None and not any(slow.bad.to_pylist())
 
 
-@pytest.mark.parametrize("pattern", ["%Y/%m/%d", "%d.%m.%Y"])
+@pytest.mark.parametrize("pattern", ["%Y/%m/%d", "%d.%m.%Y", "%b %d, %Y"])
 def test_the_fast_path_reads_a_batch_sliced_from_a_stream_as_a_whole(pattern: str) -> None:
-    # A stream's batches are slices: their offsets start past 0 (reused when ISO text is as
-    # long as the written, rebased otherwise); the leap day must survive either way.
+    # A stream's batches are slices: their offsets start past 0; the leap day must survive.
     days = [date(2024, 2, 27) + timedelta(days=i) for i in range(6)]
     whole = pa.array([d.strftime(pattern) for d in days], pa.string())
     for start in (0, 2):
-        read = reading.rearranged(whole.slice(start), (pattern,), day=True)
-        assert read is not None
-        assert read.values.to_pylist() == days[start:]
+        part = whole.slice(start)
+        ok, _ = scanning.scan(part, pattern, np.ones(len(part), bool), day=True)
+        assert ok.all()
+        assert reading.read_formatted(part, (pattern,), day=True).values.to_pylist() == days[start:]
 
 
 @pytest.mark.parametrize(
-    "values",
+    ("pattern", "values"),
     [
-        ["05.03.2024", "31.02.2024"],  # no such day: Arrow's ISO parser refuses the batch
-        ["05.03.2024", "05/03/2024"],  # a separator that is not the pattern's
-        ["05.03.2024", "5.3.2024.."],  # another width
-        ["05.03.0024"],  # a year below 1000
+        ("%d.%m.%Y", ["05.03.2024", "31.02.2024"]),  # no such day
+        ("%d.%m.%Y", ["05.03.2024", "05/03/2024"]),  # a separator that is not the pattern's
+        ("%d.%m.%Y", ["05.03.2024", "5.3.2024.."]),  # more than the pattern
+        ("%d.%m.%Y", ["05.03.2024", "05.03.0024"]),  # a year below 1000
+        ("%d.%m.%Y", ["05.03.2024", " 05.03.2024"]),  # a space strptime skips
+        ("%b %d, %Y", ["Mar 5, 2024", "March 5, 2024"]),  # a whole month name
+        ("%m/%d/%Y %I:%M %p", ["3/5/2024 1:07 PM", "3/5/2024 13:07 PM"]),  # hour 13 of 12
     ],
 )
-def test_the_fast_path_leaves_what_it_cannot_read_to_strptime(values: list[str]) -> None:
-    assert reading.rearranged(pa.array(values), ("%d.%m.%Y",), day=True) is None
+def test_the_fast_path_leaves_what_it_cannot_read_to_strptime(
+    pattern: str, values: list[str]
+) -> None:
+    text = pa.array(values)
+    ok, _ = scanning.scan(text, pattern, np.ones(len(text), bool), day=False)
+    assert ok.tolist() == [True, False]
+    slow = reading.read_moments(text, (pattern,))
+    fast = reading.read_formatted(text, (pattern,), day=False)
+    assert fast.values.to_pylist() == slow.values.to_pylist()
+    assert (fast.bad is None and not any(slow.bad.to_pylist())) or (
+        fast.bad is not None and fast.bad.to_pylist() == slow.bad.to_pylist()
+    )
 
 
 # Numbers

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Any
 
@@ -65,7 +66,7 @@ def record_pr(
             "model": None,
             "model_version": None,
             "tool": "open_pull_request",
-            "args": f"branch {branch}",
+            "args": json.dumps({"branch": branch}),
             "result": f"commit {commit}; " + (url or "pull request not opened"),
             "status": "ok",
             "spec_before": None,

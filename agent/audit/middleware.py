@@ -60,8 +60,17 @@ def _bounded(text: str, limit: int) -> str:
 class AuditMiddleware(AgentMiddleware):
     """Appends a record to the project's audit trail for each step of the agent loop."""
 
-    def __init__(self, project_dir: Path, command: str, model: BaseChatModel) -> None:
+    def __init__(
+        self,
+        project_dir: Path,
+        command: str,
+        model: BaseChatModel,
+        saved_form: Callable[[Pipeline], Pipeline] | None = None,
+    ) -> None:
+        """`saved_form` turns a spec the agent gives a tool into the spec as it would be
+        saved (paths relative to its folder), whose hash a DAG's header carries."""
         super().__init__()
+        self.saved_form = saved_form or (lambda spec: spec)
         self.path = trail.trail_path(project_dir)
         self.project_dir = project_dir
         self.command = command
@@ -100,7 +109,7 @@ class AuditMiddleware(AgentMiddleware):
             raise
         message = result if isinstance(result, ToolMessage) else None
         artifact = message.artifact if message else None
-        self.spec = _spec_of(args, artifact) or before
+        self.spec = self._spec_of(args, artifact) or before
         self._record(
             name,
             args,
@@ -116,6 +125,17 @@ class AuditMiddleware(AgentMiddleware):
         before, self.spec = self.spec, spec_hash(spec)
         said = "saved " + " and ".join(map(str, paths))
         self._record("/save", {}, said, "ok", before, self._files(paths))
+
+    def _spec_of(self, args: dict[str, Any], artifact: Any) -> str | None:
+        """The hash of the spec a step handled, as it would be saved: the one the agent gave
+        it, else the one it returned (a checked artifact's is already in that form)."""
+        if isinstance(args.get("spec"), dict):
+            try:
+                return spec_hash(self.saved_form(Pipeline.model_validate(args["spec"])))
+            except ValidationError:
+                return None
+        spec = getattr(artifact, "spec", artifact)
+        return spec_hash(spec) if isinstance(spec, Pipeline) else None
 
     def _files(self, artifact: Any) -> list[str]:
         if not isinstance(artifact, list | tuple):
@@ -149,16 +169,3 @@ class AuditMiddleware(AgentMiddleware):
                 "files": files,
             },
         )
-
-
-def _spec_of(args: dict[str, Any], artifact: Any) -> str | None:
-    """The hash of the spec a step handled: its checked artifact's, else its argument's."""
-    spec = getattr(artifact, "spec", artifact)
-    if isinstance(spec, Pipeline):
-        return spec_hash(spec)
-    if isinstance(args.get("spec"), dict):
-        try:
-            return spec_hash(Pipeline.model_validate(args["spec"]))
-        except ValidationError:
-            return None
-    return None

@@ -82,6 +82,15 @@ def _root(
             "Also: $DAGSMITH_ALLOW_PATHS.",
         ),
     ] = None,
+    env: Annotated[
+        str | None,
+        typer.Option(
+            "--env",
+            metavar="NAME",
+            help="The environment of dagsmith.toml to use: its connection ids and defaults "
+            "(docs/environments.md). Also: $DAGSMITH_ENV.",
+        ),
+    ] = None,
 ) -> None:
     from connectors.errors import SpecError
     from connectors.logs import configure, resolve_format
@@ -98,16 +107,48 @@ def _root(
         # The setting, so that the agent's tools and the DAG checks it starts see it too.
         given = [os.environ.get(ALLOW_PATHS_ENV, ""), *(str(p.resolve()) for p in allow_path)]
         os.environ[ALLOW_PATHS_ENV] = os.pathsep.join(p for p in given if p)
+    _select_environment(env)
+
+
+def _select_environment(name: str | None) -> None:
+    """Make the environment the process's (and the DAG checks' it starts) and apply its
+    defaults; the project's environments are read only when it declares some."""
+    from connectors.project_file import ENV_VAR, environments_in_play
+
+    if name is not None:
+        os.environ[ENV_VAR] = name
+    here = Path.cwd()
+    if not environments_in_play(here):
+        return
+    from connectors.environments import apply_defaults
+    from connectors.errors import SpecError
+
+    try:
+        apply_defaults(here)
+    except SpecError as exc:
+        fail(exc)
+
+
+ISO_TIME = "%Y-%m-%dT%H:%M:%S"
+"""Log times in ISO 8601, local time (a day/month order reads two ways)."""
 
 
 def _log_handler() -> logging.Handler:
     """rich's handler on a terminal; elsewhere the same columns (time, level, message) as text."""
+    from connectors.logs import Unsummarized
+
+    handler: logging.Handler
     if not err.plain:
         from rich.logging import RichHandler
 
-        return RichHandler(console=err.rich)
-    handler = logging.StreamHandler(sys.stderr)
-    handler.setFormatter(logging.Formatter("[%(asctime)s] %(levelname)-8s %(message)s", "%x %X"))
+        handler = RichHandler(console=err.rich, log_time_format=f"[{ISO_TIME}]")
+    else:
+        handler = logging.StreamHandler(sys.stderr)
+        handler.setFormatter(
+            logging.Formatter("[%(asctime)s] %(levelname)-8s %(message)s", ISO_TIME)
+        )
+    # Every command that runs a stream prints its summary, which names the failure.
+    handler.addFilter(Unsummarized())
     return handler
 
 
@@ -217,6 +258,7 @@ def run(
     # passes or at interpreter shutdown (0.2 s of every run).
     gc.freeze()
     gc.enable()
+    _allow_project_of(spec_path)
     try:
         spec = load_spec(spec_path)
         with progress_bars(err, enabled=not as_json) as progress:
@@ -238,6 +280,17 @@ def run(
         _write_report(summary, spec, report, junit, err if as_json else out)
     if not summary.ok:
         raise typer.Exit(EXIT_FAILED)
+
+
+def _allow_project_of(spec_path: Path) -> None:
+    """Let a run read files of the project its spec belongs to (the folder holding its
+    `pipelines/`), from whatever folder it starts: the spec's DAG reads them in Airflow."""
+    from connectors.sources.files import ALLOW_PATHS_ENV
+
+    folder = spec_path.resolve().parent
+    if folder.name == "pipelines":
+        given = [os.environ.get(ALLOW_PATHS_ENV, ""), str(folder.parent)]
+        os.environ[ALLOW_PATHS_ENV] = os.pathsep.join(p for p in given if p)
 
 
 def _write_report(
@@ -692,13 +745,14 @@ def list_runs(
     as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object per run.")] = False,
 ) -> None:
     """List runs, newest first: status, rows, duration, watermark, error."""
-    from agent.cli.runs_view import print_runs
+    from agent.cli.runs_view import print_runs, print_unfinished, unfinished
     from connectors.errors import DagsmithError
     from connectors.history import Query, RunRecord, runs, target_of
 
     codes: list[int] = []
     found: list[RunRecord] = []
-    for conn_id, group in _targets(pipeline, specs, stream).items():
+    groups = _targets(pipeline, specs, stream)
+    for conn_id, group in groups.items():
         try:
             target = target_of(conn_id, Path.cwd())
             records = runs(target, Query(group, stream, since, limit))
@@ -709,8 +763,15 @@ def list_runs(
         found += records
         if not as_json:
             print_runs(out.rich, target.label, records)
+    lost = unfinished([spec for group in groups.values() for spec in group], stream, since, found)
     if as_json:
-        typer.echo(json.dumps([record.to_dict() for record in found], indent=2))
+        listed = [record.to_dict() for record in found]
+        listed += [
+            {**m.to_dict(), "status": "killed" if m.alive is False else "unknown"} for m in lost
+        ]
+        typer.echo(json.dumps(listed, indent=2))
+    else:
+        print_unfinished(out.rich, lost)
     if codes:
         raise typer.Exit(max(codes))
 

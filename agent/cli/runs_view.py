@@ -11,6 +11,8 @@ from rich.padding import Padding
 from rich.table import Table
 
 from connectors.history import RunDetails, RunRecord
+from connectors.running import Marker, markers
+from connectors.spec import Pipeline
 
 _STATUS = {"ok": "[green]ok[/]", "failed": "[red]failed[/]"}
 TABLE_WIDTH = 120
@@ -36,9 +38,7 @@ def print_runs(console: Console, target: str, records: list[RunRecord]) -> None:
             )
             watermark = f" · watermark {escape(w)}" if (w := _watermark(run)) else ""
             console.print(
-                f"  {_time(run.started_at)} UTC, {run.seconds:.2f} s · read {run.rows_read:,}, "
-                f"filtered {run.rows_filtered:,}, rejected {run.rows_rejected:,}, "
-                f"loaded {run.rows_loaded:,}{watermark}",
+                f"  {_time(run.started_at)} UTC, {run.seconds:.2f} s · {run.counts}{watermark}",
                 highlight=False,
             )
     for run in records:
@@ -48,6 +48,35 @@ def print_runs(console: Console, target: str, records: list[RunRecord]) -> None:
                 f"{escape(_first_line(run.error, ERROR_CHARS))}",
                 highlight=False,
             )
+
+
+def unfinished(
+    specs: list[Pipeline], stream: str | None, since: datetime | None, recorded: list[RunRecord]
+) -> list[Marker]:
+    """The runs that left a marker and no record, their process gone (killed) or on another
+    host (unknown), oldest first: `dagsmith diagnose RUN_ID` explains one."""
+    done = {(run.pipeline, run.run_id, run.stream) for run in recorded}
+    return [
+        marker
+        for spec in specs
+        for marker in markers(spec.pipeline)
+        if marker.alive is not True
+        and (marker.pipeline, marker.run_id, marker.stream) not in done
+        and stream in (None, marker.stream)
+        and (since is None or marker.started_at >= since)
+    ]
+
+
+def print_unfinished(console: Console, lost: list[Marker]) -> None:
+    """The runs that never recorded an end, one line each."""
+    for marker in lost:
+        status = "killed" if marker.alive is False else "unknown (on another host)"
+        console.print(
+            f"[red]{escape(marker.run_id)}[/]  {marker.pipeline}.{marker.stream}  {status}: "
+            f"started {_time(marker.started_at)} UTC on {escape(marker.host)} (pid "
+            f"{marker.pid}), never recorded an end · dagsmith diagnose {escape(marker.run_id)}",
+            highlight=False,
+        )
 
 
 def _table(records: list[RunRecord]) -> Table:
@@ -97,9 +126,7 @@ def print_details(console: Console, details: list[RunDetails]) -> None:
             f"  started {_time(run.started_at)} UTC, took {run.seconds:.2f} s", highlight=False
         )
         console.print(
-            f"  rows: read {run.rows_read:,}, filtered {run.rows_filtered:,}, rejected "
-            f"{run.rows_rejected:,}, loaded {run.rows_loaded:,} (inserted {run.inserted:,}, "
-            f"updated {run.updated:,})",
+            f"  rows: {run.counts} (inserted {run.inserted:,}, updated {run.updated:,})",
             highlight=False,
         )
         if watermark := _watermark(run):

@@ -21,7 +21,7 @@ from typing import Any
 from agent.dags.checks import ImportReport, import_dags, structure_problems
 from agent.dags.render import RenderedDag, RenderError, render
 from agent.security.code import dag_problems
-from connectors import dagfile
+from connectors import dagfile, environments
 from connectors.errors import SpecError
 from connectors.spec import Pipeline, load_spec, parse_spec
 
@@ -135,11 +135,13 @@ def check_pipelines(
     them that no spec renders (`strays`)."""
     results: list[CheckResult] = []
     on_disk: list[tuple[CheckResult, Pipeline, Path, str]] = []
+    home = project or dags_dir.parent
     for path in specs:
         result = CheckResult(path)
         results.append(result)
         try:
             dag = render(load_spec(path), path, dags_dir)
+            result.problems += environments.undefined_connections(dag.spec, home)
         except SpecError as exc:
             result.problems.append(str(exc))
             continue
@@ -154,7 +156,7 @@ def check_pipelines(
     reports = import_texts([(path, text) for _, _, path, text in on_disk], project)
     for (result, spec, _, _), report in zip(on_disk, reports, strict=True):
         result.problems += structure_problems(report, spec)
-    return results + strays(results, dags_dir, project or dags_dir.parent, complete)
+    return results + strays(results, dags_dir, home, complete)
 
 
 def strays(

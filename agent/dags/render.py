@@ -153,10 +153,6 @@ def _context(spec: Pipeline, spec_path: Path, out_dir: Path) -> dict[str, Any]:
         "owner": spec.owner,
         "access_control": access_control(spec.access),
         "retries": _retries(spec),
-        "alerts": {
-            "on_failure": bool(spec.alerts.on_failure),
-            "on_success": bool(spec.alerts.on_success),
-        },
         "streams": [stream.name for stream in spec.streams],
         "health_task": spec.monitor.task,
     }

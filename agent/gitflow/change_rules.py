@@ -19,6 +19,7 @@ from connectors.spec import Filter, Incremental, Pipeline, Range, Retries, Strin
 from connectors.spec.base import format_duration
 from connectors.spec.models import Alert, Dedupe, EmailAlert
 from connectors.spec.protect import action
+from connectors.spec.uses import TARGET, connections
 
 _USERINFO = re.compile(r"(\b[a-z][a-z0-9+.-]*://)[^/@\s]*@", re.I)
 NEW_REACH = "a place this pipeline did not reach before"
@@ -192,14 +193,8 @@ def _alerts(alerts: list[Alert]) -> dict[str, bool]:
 
 def _connections(spec: Pipeline) -> dict[str, str]:
     """Connection id -> what uses it; the target is left to its own aspect."""
-    used: dict[str, list[str]] = {}
-    for stream in spec.streams:
-        if connection := getattr(stream.source, "connection", None):
-            used.setdefault(connection, []).append(f"the source of stream {stream.name}")
-    for alert in [*spec.alerts.on_failure, *spec.alerts.on_success]:
-        if connection := getattr(alert, "webhook_conn", None):
-            used.setdefault(connection, []).append("an alert webhook")
-    return {connection: " and ".join(uses) for connection, uses in used.items()}
+    uses = {conn: [u for u in used if u != TARGET] for conn, used in connections(spec).items()}
+    return {conn: " and ".join(used) for conn, used in uses.items() if used}
 
 
 def _hosts(spec: Pipeline) -> dict[str, str]:

@@ -66,10 +66,7 @@ def _facts(found: Evidence) -> list[str]:
     """The run, its error, its rejects and the failed health checks, in words."""
     facts: list[str] = []
     if (r := found.record) is not None:
-        facts.append(
-            f"run {r.run_id} ({r.status}): read {r.rows_read}, filtered {r.rows_filtered}, "
-            f"rejected {r.rows_rejected}, loaded {r.rows_loaded}"
-        )
+        facts.append(f"run {r.run_id} ({r.status}): {r.counts}")
         if r.error:
             facts.append(f"error: {quote(first_line(r.error), 300)}")
     for g in found.groups[:5]:

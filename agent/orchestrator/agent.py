@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Any, Literal
 
 from langchain.agents import create_agent
@@ -25,6 +26,7 @@ from langchain_core.messages import (
     ToolMessage,
 )
 
+from agent import workspace
 from agent.orchestrator.tools import Session, make_tools
 from agent.planner.chat import OfflineChatModel
 from connectors.errors import SpecError
@@ -172,7 +174,12 @@ def converse(
 
     # One recorder per session, so a chat's turns share a run id and the spec they refine.
     if session.recorder is None:
-        session.recorder = AuditMiddleware(session.project_dir, "chat" if chat else "build", model)
+        session.recorder = AuditMiddleware(
+            session.project_dir,
+            "chat" if chat else "build",
+            model,
+            partial(workspace.saved_form, project_dir=session.project_dir, out_dir=session.out_dir),
+        )
     tools = make_tools(session)
     agent = create_agent(
         model,

@@ -187,9 +187,7 @@ def make_tools(session: Session) -> list[BaseTool]:
             spec: The whole pipeline spec, exactly as checked by render_dag.
         """
         pipeline = _validated(session, spec)
-        located = workspace.relocate(
-            pipeline, session.project_dir, session.out_dir / workspace.SPECS_DIR
-        )
+        located = workspace.saved_form(pipeline, session.project_dir, session.out_dir)
         checked = session.checked.get(spec_hash(located))
         if checked is None:
             raise SpecError("this spec was not checked: call render_dag with it first")

@@ -140,6 +140,7 @@ def facts_of(found: Profile) -> Facts:
             protect=proposed_rule(c) if c.pii else "",
             pii=tuple(hint for hint in c.hints if hint in PII_HINTS),
             format=c.inferred.format,
+            examples=tuple(str(v) for v in c.examples if isinstance(v, str | int)),
             readings={order: guess.written() for order, guess in c.inferred.readings.items()},
         )
         for i, c in enumerate(found.columns, start=1)

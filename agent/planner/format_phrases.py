@@ -172,12 +172,12 @@ def _dates(text: str) -> Iterator[Said]:
         if pattern is None:
             yield Said(span, "date", question=_order_question(example.group(0)))
         else:
-            yield Said(span, "date", {"format": pattern}, _order_of(pattern))
+            yield Said(span, "date", {"format": pattern}, order_of(pattern))
     for m in ex.PICTURE.finditer(text):
         if (pattern := ex.picture_pattern(m.group("p"))) is not None:
-            yield Said(_named_as(text, m), "date", {"format": pattern}, _order_of(pattern))
+            yield Said(_named_as(text, m), "date", {"format": pattern}, order_of(pattern))
     for m in _STRPTIME.finditer(text):
-        yield Said(_named_as(text, m), "date", {"format": m.group("f")}, _order_of(m.group("f")))
+        yield Said(_named_as(text, m), "date", {"format": m.group("f")}, order_of(m.group("f")))
 
 
 def _named_as(text: str, match: re.Match[str]) -> tuple[int, int]:
@@ -186,7 +186,8 @@ def _named_as(text: str, match: re.Match[str]) -> tuple[int, int]:
     return match.start(), match.end() + (after.end() if after else 0)
 
 
-def _order_of(pattern: str) -> str | None:
+def order_of(pattern: str) -> str | None:
+    """The order of day and month in a strptime pattern (None: year first, or no order)."""
     day, month = pattern.find("%d"), pattern.find("%m")
     if -1 in (day, month) or pattern.startswith("%Y"):
         return None

@@ -15,14 +15,13 @@ from __future__ import annotations
 import re
 from typing import Any
 
-import pyarrow as pa
 from pydantic import ValidationError
 
+from agent.planner.format_checks import contradicted, other_order, reads
 from agent.planner.format_phrases import Said, phrases
 from agent.planner.grammar import IDENT, take_list
 from agent.planner.state import Column, Parsed
 from connectors.spec.types import parse_type
-from connectors.transforms.casting import cast_column
 
 KINDS = {
     "date": ("date", "timestamp", "timestamptz"),
@@ -49,9 +48,12 @@ _SUBJECT = re.compile(
 """The words before a phrase that name what it is about: "dates in shipped are", "amount uses"."""
 _OBJECT = re.compile(r"\s+(?:in|for|of|on)\s+(?:the\s+)?(?:columns?\s+)?", re.IGNORECASE)
 _PRIOR = re.compile(
-    rf"\b(?:in|for)\s+(?:the\s+)?(?:columns?\s+)?(?P<cols>{_LIST})(?:\s+columns?)?\s*,$",
+    rf"(?:^|[,;:.]\s*|\b(?:and|but|then)\s+)(?:in|for)\s+(?:the\s+)?(?:columns?\s+)?"
+    rf"(?P<cols>{_LIST})(?:\s+columns?)?\s*,$",
     re.IGNORECASE,
 )
+"""A clause of its own that names the column of the next: "in the paid column, ja means
+true" (not the tail of a clause such as "a comma for thousands,")."""
 _JOINED = re.compile(r"\s*(?:,|;|and|,\s*and|with|while|but|\()?\s*", re.IGNORECASE)
 _BOUNDARY = re.compile(
     r"[,;](?=\s)|\s[-\u2013\u2014(]\s?|\.(?=\s)|\band\b|\bbut\b|\bthen\b|^", re.IGNORECASE
@@ -90,7 +92,7 @@ def read_formats(text: str, parsed: Parsed, earlier: dict[str, Any] | None = Non
         columns = named if named is not None else _of_kind(said, parsed)
         last = (said.kind, span[1], columns)
         for column in columns:
-            _apply(column, said, parsed)
+            _apply(column, said, parsed, text[said.span[0] : said.span[1]])
     _ask_readings(parsed, earlier or {})
 
 
@@ -182,8 +184,14 @@ def _of_kind(said: Said, parsed: Parsed) -> list[str]:
         )
         return []
     found = [c.name for c in parsed.facts.values() if _fits(c, said)]
-    if not found and not any(_already(c, said) for c in parsed.facts.values()):
-        parsed.ask(f"No column of the source holds {what} written that way: which one do you mean?")
+    against = [q for c in parsed.facts.values() if (q := other_order(c, said))]
+    if found or (not against and any(_already(c, said) for c in parsed.facts.values())):
+        return found
+    parsed.ask(
+        against[0]
+        if against
+        else f"No column of the source holds {what} written that way: which one do you mean?"
+    )
     return found
 
 
@@ -191,7 +199,7 @@ def _already(column: Column, said: Said) -> bool:
     """Whether the profile already reads a column of the phrase's kind the way it says
     ("day first" of dates it read as `%d/%m/%Y`): nothing to change, nothing to ask."""
     base = column.type.split("(")[0]
-    return base in KINDS[said.kind] and bool(column.format) and _reads(column, _typed(column, said))
+    return base in KINDS[said.kind] and bool(column.format) and reads(column, _typed(column, said))
 
 
 def _fits(column: Column, said: Said) -> bool:
@@ -205,8 +213,8 @@ def _fits(column: Column, said: Said) -> bool:
         # an order alone ("day first") settles no column the profile already read
         if "timezone" in said.options:
             return base.startswith("timestamp")
-        return bool(column.format) and _reads(column, _typed(column, said))
-    return base == "string" and not column.readings and _reads(column, _typed(column, said))
+        return bool(column.format) and reads(column, _typed(column, said))
+    return base == "string" and not column.readings and reads(column, _typed(column, said))
 
 
 def _typed(column: Column | None, said: Said) -> dict[str, Any]:
@@ -233,20 +241,9 @@ def _typed(column: Column | None, said: Said) -> dict[str, Any]:
     return {**base, **options}
 
 
-def _reads(column: Column, typed: dict[str, Any]) -> bool:
-    """Whether the column's sampled values (some) all read with a type."""
-    values = [v for v in column.values if v.strip()]
-    if not values:
-        return bool(column.format)
-    try:
-        target = parse_type(typed)
-    except (ValidationError, ValueError):
-        return False
-    cast = cast_column(pa.array(values, pa.string()), target)
-    return cast.values.null_count == 0
-
-
-def _apply(name: str, said: Said, parsed: Parsed) -> None:
+def _apply(name: str, said: Said, parsed: Parsed, phrase: str) -> None:
+    """The phrase's options on a column's type; a question when they make no valid type, or
+    one its sampled values do not read with."""
     types = parsed.transform.setdefault("types", {})
     column = parsed.facts.get(name) if parsed.facts else None
     earlier = types.get(name)
@@ -258,6 +255,11 @@ def _apply(name: str, said: Said, parsed: Parsed) -> None:
     except ValidationError as exc:
         message = str(exc.errors(include_url=False)[0]["msg"]).removeprefix("Value error, ")
         parsed.ask(f"{name}: {message}. How are its values written?")
+        return
+    if column is not None and (
+        question := contradicted(column, said, typed, phrase) or other_order(column, said)
+    ):
+        parsed.ask(question)
         return
     types[name] = typed
 

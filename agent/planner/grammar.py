@@ -11,7 +11,8 @@ _ITEM = re.compile(rf"\s*(?:\"([^\"]{{1,255}})\"|`([^`]{{1,255}})`|({IDENT})\b)"
 _SEP = re.compile(r"\s*(?:,\s*(?:and\s+|or\s+)?|\band\s+|\bor\s+|\+\s*|&\s*)")
 NUMBER = r"-?\d+(?:\.\d+)?"
 _CLAUSE = re.compile(
-    rf"{IDENT}\s+(?:is|are|was|cannot|can't|must|should|has|have|to|as|=|>|<|!|[\w.+-]+@)",
+    rf"{IDENT}\s+(?:is|are|was|cannot|can't|must|should|has|have|to|as|=|>|<|!|[\w.+-]+@|"
+    r"(?:use|hold|contain|look|mean|come)s?\b|using\b)",
     re.IGNORECASE,
 )
 """After a comma or 'and', a word that starts a clause of its own ("name cannot be empty")."""

@@ -23,6 +23,8 @@ class Column:
     """The kinds of personal data its values look like (`email`, `phone`, `ipv4`)."""
     format: Mapping[str, Any] = field(default_factory=dict)
     """The format options its values were read with (`{"format": "%d.%m.%Y"}`), if any."""
+    examples: tuple[str, ...] = ()
+    """A few values as sampled (the first rows'), for a question to quote."""
     readings: Mapping[str, Any] = field(default_factory=dict)
     """Text that reads two ways (`03/05/2024`): each reading's type as a spec writes it, by
     its name (`day_first`, `month_first`, `decimal_comma`, `decimal_point`)."""

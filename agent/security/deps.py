@@ -3,7 +3,9 @@
 pip-audit asks a vulnerability service about every pin. When the service cannot be reached
 it either fails with a connection error (OSV) or marks every package as "not found" and
 still says "No known vulnerabilities found" (PyPI's JSON API behind a proxy that does not
-serve it): both are reported here as *not audited*, never as a pass.
+serve it): both are reported here as *not audited*, never as a pass. Each service is first
+asked about one pin, with a short timeout, so an unreachable one costs a second, not a
+pip-audit run of every pin.
 """
 
 from __future__ import annotations
@@ -16,10 +18,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import requests
+
 from agent.security.accepted import Accepted, VulnerabilityEntry
 
 SERVICES = ("pypi", "osv")
 _TIMEOUT_S = 600
+_PROBE_TIMEOUT_S = 5
+_PIN = re.compile(r"^([A-Za-z0-9][A-Za-z0-9._-]*)==([^\s;\\]+)", re.MULTILINE)
 
 
 @dataclass(frozen=True)
@@ -50,13 +56,46 @@ class DepsAudit:
 def audit_lock(lock: Path, accepted: Accepted) -> DepsAudit:
     """Audit `lock` with the first service that answers; `unaudited` set when none does."""
     reasons: list[str] = []
+    pin = _first_pin(lock)
     for service in SERVICES:
+        problem = _probe(service, *pin) if pin else None
+        if problem is not None:
+            reasons.append(f"{service}: {problem}")
+            continue
         report, problem = _pip_audit(lock, service)
         audit = judge_report(report, accepted, service) if report is not None else None
         if audit is not None and audit.service is not None:
             return audit
         reasons.append(f"{service}: {audit.unaudited if audit else problem}")
     return DepsAudit(unaudited="; ".join(reasons))
+
+
+def _first_pin(lock: Path) -> tuple[str, str] | None:
+    found = _PIN.search(lock.read_text(encoding="utf-8"))
+    return (found[1], found[2]) if found else None
+
+
+def _probe(service: str, package: str, version: str) -> str | None:
+    """Why `service` cannot answer pip-audit's question about one pin, or None when it can.
+
+    The same request pip-audit makes (and through the same proxy settings), so a service that
+    answers here is then asked about every pin.
+    """
+    try:
+        if service == "pypi":
+            url = f"https://pypi.org/pypi/{package}/{version}/json"
+            response = requests.get(url, timeout=_PROBE_TIMEOUT_S)
+        else:
+            query = {"package": {"name": package, "ecosystem": "PyPI"}, "version": version}
+            url = "https://api.osv.dev/v1/query"
+            response = requests.post(url, json=query, timeout=_PROBE_TIMEOUT_S)
+        if response.status_code != 200:
+            return f"{url} answered HTTP {response.status_code}"
+        response.json()
+    except (requests.RequestException, ValueError) as exc:
+        # The class only: a connection error's text may hold a proxy URL with its password.
+        return f"no answer from {url} ({type(exc).__name__})"
+    return None
 
 
 def _pip_audit(lock: Path, service: str) -> tuple[dict[str, Any] | None, str]:

@@ -1,8 +1,8 @@
-"""PostgreSQL: psycopg2 through SQLAlchemy, ADBC (binary COPY from Arrow) for bulk paths.
+"""PostgreSQL: psycopg2 through SQLAlchemy; Arrow-native bulk paths.
 
-The loader (`connectors.loaders.postgres`) stages rows with COPY and merges with
-`INSERT ... ON CONFLICT`; the SQL source reads through ADBC when the URL's driver is
-libpq-based (`connectors.sources.sql_adbc`).
+The loader (`connectors.loaders.postgres`) stages rows with binary COPY (encoded from
+Arrow by pgpq) and merges with `INSERT ... ON CONFLICT`; the SQL source reads through
+ADBC when the URL's driver is libpq-based (`connectors.sources.sql_adbc`).
 """
 
 from __future__ import annotations

@@ -18,7 +18,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from connectors import dagfile
-from connectors.connections import asking_airflow, embedded_url, lookup, to_sqlalchemy_url
+from connectors.airflow_context import asking_airflow
+from connectors.connections import resolve_target
 from connectors.errors import DagsmithError
 from connectors.lineage import datasets
 from connectors.lineage.names import DatasetName
@@ -73,12 +74,7 @@ def after(upstream: list[Upstream], *, dag_file: str) -> list[Asset]:
 
 
 def _table(target: str | None, table: str, project: Path) -> DatasetName:
-    url = (
-        embedded_url(project)
-        if target is None
-        else to_sqlalchemy_url(lookup(target, project), target)
-    )
-    return datasets.table(url, table)
+    return datasets.table(resolve_target(target, project, create=False).url, table)
 
 
 def _resolved(what: str, names: Callable[[], tuple[DatasetName, ...]]) -> tuple[DatasetName, ...]:

@@ -17,11 +17,9 @@ a second connection stages the rows in chunks while the transaction merges each 
 from __future__ import annotations
 
 import contextvars
-import importlib.util
 from collections import Counter
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
-from typing import Literal
 
 import pyarrow as pa
 import sqlalchemy as sa
@@ -31,7 +29,7 @@ from connectors.errors import LoadError, TargetUnavailable
 from connectors.loaders import postgres_ddl
 from connectors.loaders.base import RUNS_TABLE, STATE_TABLE, LoadJob, LoadResult
 from connectors.loaders.postgres_ddl import Created
-from connectors.loaders.postgres_driver import AdbcSession, PgSession, Psycopg2Session
+from connectors.loaders.postgres_driver import PgSession
 from connectors.loaders.postgres_sql import (
     STAGE,
     TARGET_COLUMNS,
@@ -70,34 +68,28 @@ from connectors.runtime import REJECTS_SCHEMA, log
 SOURCE = "_dagsmith_source"
 """The staged rows once deduplicated: ON CONFLICT refuses a key twice in one statement."""
 
-Driver = Literal["adbc", "psycopg2"]
-
 
 class PostgresLoader:
-    """Loads into PostgreSQL through ADBC (psycopg2 when ADBC is not installed).
+    """Loads into PostgreSQL (binary COPY encoded by pgpq, sent by psycopg2).
 
     Args:
         url: The target's SQLAlchemy URL (its password is never logged or raised).
-        driver: Force a driver; by default ADBC when it can be imported.
     """
 
-    def __init__(self, url: sa.URL, driver: Driver | None = None) -> None:
+    def __init__(self, url: sa.URL) -> None:
         self._url = url
-        has_adbc = importlib.util.find_spec("adbc_driver_postgresql") is not None
-        self.driver: Driver = driver or ("adbc" if has_adbc else "psycopg2")
 
     def load(self, job: LoadJob) -> LoadResult:
         """Stage, then in one transaction write the rows, the rejects and the run record."""
         where = f"{job.load.table} at {self._url.render_as_string(hide_password=True)}"
-        kind = AdbcSession if self.driver == "adbc" else Psycopg2Session
-        extract, session = _open(lambda: kind(self._url, where), job)
+        extract, session = _open(lambda: PgSession(self._url, where), job)
         stager = None
         try:
             extract, plan, created = _prepare(session, job, extract)
             passes = dedupe_passes(job)
             if _merges_in_chunks(job, passes) and _may_stage_apart(session, job, created):
                 named = _named(self._url, "dagsmith-stager")
-                stager = _stager(lambda: kind(named, where), job, plan, passes)
+                stager = _stager(lambda: PgSession(named, where), job, plan, passes)
             result = _transaction(session, job, extract, plan, stager)
         finally:
             session.close()
@@ -108,8 +100,8 @@ class PostgresLoader:
 
 
 def _open(connect: Callable[[], PgSession], job: LoadJob) -> tuple[Extract, PgSession]:
-    """The extract's first batch and the connection, each waiting on the server or the source
-    (ADBC's connect reads the server's type catalog): so they are awaited side by side."""
+    """The extract's first batch and the connection, each waiting on the source or the server
+    (a remote server's TLS handshake and authentication take round trips): side by side."""
     with ThreadPoolExecutor(1, thread_name_prefix="dagsmith-connect") as pool:
         opening = pool.submit(contextvars.copy_context().run, connect)
         try:
@@ -268,7 +260,7 @@ def _write(
     watch = SortedKey(_watched_key(passes, plan))
     numbered = counted(watch.watch(batches), staged, bool(passes))
     session.query(plan.stage_ddl(with_seq=bool(passes)))
-    session.copy(None, STAGE, plan.wire_schema(bool(passes)), numbered, temporary=True)
+    session.copy(None, STAGE, plan.wire_schema(bool(passes)), numbered)
     job.before_commit()
     merge = _upsert if job.load.mode == "upsert" else _insert
     needed = watch.needed(passes)

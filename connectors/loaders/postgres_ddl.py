@@ -12,7 +12,7 @@ table, taken by every load of that table (writers of one table take turns, so th
 deadlock on each other's rows), and one per schema for the tables its streams share.
 Locks are taken in that order, always. A writer outside dagsmith can still deadlock with
 a merge: the merge then rolls back to a savepoint taken before it and runs again, a
-bounded number of times (`retrying`; psycopg2 only, ADBC cannot go on after an error).
+bounded number of times (`retrying`).
 """
 
 from __future__ import annotations
@@ -116,12 +116,7 @@ def _missing(session: PgSession, schema: str | None, name: str) -> list[str]:
 def retrying(session: PgSession, stream: str, step: Callable[[], T]) -> T:
     """Run a merge step under a savepoint; on a deadlock or serialization failure roll back
     to it (the staged rows stay) and run the step again, at most `dberrors.CONFLICT_RETRIES` times.
-
-    Without savepoints (ADBC) the step runs once: a conflict fails the load as transient,
-    and the whole stream is run again (`dagsmith run`) or the load task retried (Airflow).
     """
-    if not session.savepoints:
-        return step()
     for attempt in range(1, dberrors.CONFLICT_RETRIES + 1):
         session.query("SAVEPOINT dagsmith_merge")
         try:

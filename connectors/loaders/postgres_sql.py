@@ -59,6 +59,7 @@ _COPY_TYPES: dict[str, pa.DataType] = {
     "timestamp with time zone": pa.timestamp("us", tz="UTC"),
 }
 _NUMERIC = re.compile(r"numeric\((\d+),(\d+)\)")
+_DECIMAL_DIGITS = 38  # decimal128's precision
 _EXACT = re.compile(
     r"smallint|integer|bigint|text|character varying|date|timestamp with(out)? time zone"
 )
@@ -83,13 +84,15 @@ def target_column(name: str, sql_type: str, required: bool) -> TargetColumn:
 def copy_type(column: TargetColumn) -> pa.DataType | None:
     """The Arrow type binary COPY writes into this column, or None: stage as text, then cast.
 
-    ADBC refuses float64 into numeric and writes text where jsonb wants its own format,
-    so numerics get an exact decimal128 and json/other types go through text.
+    Binary COPY writes each value in its column's own binary form, so numerics get an
+    exact decimal128 (never a float; wider than its 38 digits, text), and json, uuid and
+    other types go through text.
     """
     if column.family == "text":
         return pa.string()
     if match := _NUMERIC.fullmatch(column.sql_type):
-        return pa.decimal128(int(match.group(1)), int(match.group(2)))
+        precision, scale = int(match.group(1)), int(match.group(2))
+        return pa.decimal128(precision, scale) if precision <= _DECIMAL_DIGITS else None
     return _COPY_TYPES.get(column.sql_type.split("(")[0].strip())
 
 

@@ -86,10 +86,10 @@ def expand(path: str, ctx: ReadContext) -> list[Location]:
     return [Location(fs, fs_path, url)]
 
 
-def allowed_folders(ctx: ReadContext) -> list[Path]:
+def allowed_folders(project_dir: Path, base_dir: Path) -> list[Path]:
     """The folders local sources may be read from, real paths (see the module's doc)."""
     chosen = os.environ.get(ALLOW_PATHS_ENV, "").split(os.pathsep)
-    folders = [ctx.project_dir, ctx.base_dir, *(Path(p) for p in chosen if p.strip())]
+    folders = [project_dir, base_dir, *(Path(p) for p in chosen if p.strip())]
     return [Path(os.path.realpath(folder)) for folder in folders]
 
 
@@ -100,7 +100,7 @@ def _check_contained(
     if not isinstance(fs, LocalFileSystem):
         return
     real = Path(os.path.realpath(fs_path))
-    if any(real.is_relative_to(folder) for folder in allowed_folders(ctx)):
+    if any(real.is_relative_to(f) for f in allowed_folders(ctx.project_dir, ctx.base_dir)):
         return
     raise SourceError(
         f"source path {path!r} is outside the project folder {ctx.project_dir} and the "

@@ -355,7 +355,7 @@ def _formatted(text: pa.Array[Any], target: ColumnType) -> Cast:
     if target.name not in _MOMENTS:
         return _number(text, target)
     patterns, day = _patterns(target), target.name == "date"
-    read = formats.rearranged(text, patterns, day) or formats.read_moments(text, patterns, day)
+    read = formats.read_formatted(text, patterns, day)
     problems = [] if read.bad is None else [_not_a(target, read.bad)]
     if day:
         return Cast(_cast_typed(read.values, pa.date32()), problems)

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import json
 import subprocess
 from pathlib import Path
 
 import duckdb
 import pytest
 
+from connectors.spec import load_spec
 from tests.conftest import Cli
 
 ORDERS = (
@@ -131,3 +133,56 @@ def test_a_pipeline_built_to_run_after_another_renders_its_upstream(
     missing = build(dagsmith, project, after.replace("orders pipeline", "returns pipeline"))
     assert missing.returncode != 0
     assert "no spec in" in missing.stderr and "defines pipeline 'returns'" in missing.stderr
+
+
+SHIPMENTS = "id,shipped,paid,amount\n" + "".join(
+    f"{i},{12 + i:02d}/{i:02d}/2024,{'Y' if i % 2 else 'N'},{i}.50\n" for i in range(1, 10)
+)
+"""Dates that read only day first (a day above 12 comes first), Y/N flags."""
+
+
+@pytest.fixture
+def shipments(tmp_path: Path) -> Path:
+    (tmp_path / "data").mkdir()
+    (tmp_path / "data" / "shipments.csv").write_text(SHIPMENTS)
+    return tmp_path
+
+
+@pytest.mark.parametrize(
+    "order", ["dates are month first", "dates in shipped are month first", "month first"]
+)
+def test_an_order_the_values_refute_is_a_question_naming_column_and_value(
+    shipments: Path, order: str, dagsmith: Cli
+) -> None:
+    result = build(dagsmith, shipments, f"load data/shipments.csv into table s, {order}")
+    assert result.returncode == 2, result.stderr
+    said = " ".join(result.stderr.split())
+    assert "shipped holds '13/01/2024'" in said and "its values read day first" in said
+    assert not (shipments / "pipelines").exists()
+
+
+@pytest.mark.parametrize(
+    "clauses",
+    [
+        "amounts use a comma for thousands, treat Y as true and N as false for paid",
+        "treat Y as true and N as false for paid, amounts use a comma for thousands",
+        "dates are day first, treat Y as true and N as false for paid",
+    ],
+)
+def test_comma_joined_format_clauses_each_read_their_own_columns(
+    shipments: Path, clauses: str, dagsmith: Cli
+) -> None:
+    result = build(dagsmith, shipments, f"load data/shipments.csv into table s, {clauses}")
+    assert result.returncode == 0, result.stderr
+    paid = load_spec(shipments / "pipelines" / "s.yaml").streams[0].transform.types["paid"]
+    assert (paid.name, paid.format and paid.format.true_values) == ("boolean", ("Y",))
+
+
+def test_a_built_spec_runs_from_another_folder(shipments: Path, dagsmith: Cli) -> None:
+    assert build(dagsmith, shipments, "load data/shipments.csv into table s").returncode == 0
+    elsewhere = shipments / "elsewhere"
+    elsewhere.mkdir()
+    spec = shipments / "pipelines" / "s.yaml"
+    ran = dagsmith("run", str(spec), "--json", cwd=elsewhere)
+    assert ran.returncode == 0, ran.stdout + ran.stderr
+    assert json.loads(ran.stdout)["streams"][0]["rows_loaded"] == 9

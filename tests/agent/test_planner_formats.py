@@ -149,7 +149,7 @@ def chat(tmp_path: Path) -> Conversation:
             rows.writerow(
                 [i, f"{i % 12 + 1:02d}/{(i * 5) % 12 + 1:02d}/2024", "ja" if i % 2 else "nee"]
             )
-    return Conversation(tmp_path, tmp_path / "out", "offline")
+    return Conversation(tmp_path, tmp_path, "offline")
 
 
 def _send(conversation: Conversation, text: str) -> list[Step]:
@@ -177,3 +177,66 @@ def test_chat_asks_the_order_takes_the_answer_then_a_follow_up(chat: Conversatio
     _send(chat, "actually the dates are month first")
     types = to_plain(chat.checked.spec)["streams"][0]["transform"]["types"]
     assert types["shipped"] == {"type": "date", "format": "%m/%d/%Y"}
+
+
+FLAGS: Facts = {
+    "id": Column("id", "bigint", ("1", "2")),
+    "shipped": Column("shipped", "date", (), format={"format": "%d/%m/%Y"},
+                      examples=("13/01/2024", "14/02/2024")),
+    "amount": Column("amount", "string", ("1,234", "12,500")),
+    "paid": Column("paid", "string", ("Y", "N")),
+    "status": Column("status", "string", ("open", "done")),
+    "email": Column("email", "string", ("a@example.com",)),
+}  # fmt: skip
+PAID = {"type": "boolean", "true_values": ["Y"], "false_values": ["N"]}
+
+
+@pytest.mark.parametrize(
+    ("clauses", "expected"),
+    [
+        ("amounts use a comma for thousands, treat Y as true and N as false for paid",
+         {"types": {"amount": {"type": "float", "thousands": ","}, "paid": PAID}}),
+        ("treat Y as true and N as false for paid, amount uses a comma for thousands",
+         {"types": {"paid": PAID, "amount": {"type": "float", "thousands": ","}}}),
+        ("a comma for thousands in amount, Y means true and N means false for paid",
+         {"types": {"amount": {"type": "float", "thousands": ","}, "paid": PAID}}),
+        ("in the paid column, Y means true and N means false", {"types": {"paid": PAID}}),
+        ("dedupe on id, treat Y as true and N as false for paid",
+         {"types": {"paid": PAID}, "dedupe": {"keys": ["id"]}}),
+        ("drop rows without email, Y means true and N means false for paid",
+         {"types": {"paid": PAID}, "required": ["email"]}),
+        ("rename status to state, treat Y as true and N as false for paid",
+         {"types": {"paid": PAID}, "rename": {"status": "state"}}),
+        ("cast id to bigint, treat Y as true and N as false for paid",
+         {"types": {"paid": PAID, "id": "bigint"}}),
+        ("where status is open, treat Y as true and N as false for paid",
+         {"types": {"paid": PAID}, "filter": {"column": "status", "op": "=", "value": "open"}}),
+        ("keep only id, amount and paid, Y means true and N means false for paid",
+         {"types": {"paid": PAID}, "select": ["id", "amount", "paid"]}),
+        ("dates are day first, amounts use a comma for thousands",
+         {"types": {"amount": {"type": "float", "thousands": ","}}}),
+    ],
+)  # fmt: skip
+def test_comma_joined_clauses_each_keep_their_own_columns(
+    clauses: str, expected: dict[str, Any]
+) -> None:
+    planned = plan(f"load data/pay.csv into t, {clauses}", None, {"data/pay.csv": FLAGS})
+    assert planned.spec is not None, planned.questions
+    assert to_plain(planned.spec)["streams"][0]["transform"] == expected
+
+
+@pytest.mark.parametrize(
+    "text", ["dates are month first", "shipped is month first", "shipped looks like 01/13/2024"]
+)
+def test_a_date_format_the_values_refute_is_a_question(text: str) -> None:
+    asked = questions_of(f"load data/pay.csv into t, {text}", FLAGS)
+    assert len(asked) == 1 and asked[0].startswith("shipped holds '13/01/2024'")
+    assert "its values read day first" in asked[0]
+
+
+def test_flags_the_values_refute_are_a_question_naming_column_and_value() -> None:
+    asked = questions_of("load data/pay.csv into t, treat Y as true for paid", FLAGS)
+    assert asked == [
+        "paid holds 'N': it does not read as you said ('treat Y as true'). How are its values "
+        "written? Say it again for paid, or leave it out."
+    ]

@@ -55,6 +55,9 @@ def pip_install_args(image_root: Path) -> list[str]:
     return [str(image_root / w.lstrip("/")) if w.startswith("/opt/") else w for w in words[2:]]
 
 
+# pip downloads each wheel to read its metadata (the registry mirror serves none apart):
+# minutes on a busy machine, beyond the suite's default limit.
+@pytest.mark.timeout(900)
 def test_the_dockerfile_install_step_resolves(tmp_path: Path) -> None:
     image_root = tmp_path / "image"
     copy_build_inputs(image_root)

@@ -44,7 +44,11 @@ def commit_all(repo: Path, message: str) -> str:
 @pytest.fixture
 def repo(tmp_path: Path) -> Path:
     """A git repository on branch main with the example data and one commit (no pipeline yet)."""
-    root = tmp_path / "shop"
+    return make_repo(tmp_path / "shop")
+
+
+def make_repo(root: Path) -> Path:
+    """`root` made the repository of the `repo` fixture."""
     shutil.copytree(ROOT / "examples" / "data", root / "data")
     git(root.parent, "init", "-q", "-b", "main", str(root))
     git(root, "config", "user.email", "dev@example.com")

@@ -1,17 +1,26 @@
 """`build` and `pr` leave an audit trail: one record per agent step, who and which model,
 the files written, no secret in any form; `dagsmith audit` shows and verifies it, and the
-pull request's body links the runs that wrote its files (real processes, real PostgreSQL)."""
+pull request's body links the runs that wrote its files (real processes, real PostgreSQL).
+
+One build serves the module (it takes tens of seconds); a test that writes works on a copy."""
 
 from __future__ import annotations
 
 import json
+import shutil
+from collections.abc import Iterator
 from pathlib import Path
+
+import pytest
 
 from agent.audit import trail
 from agent.gitflow.pr import BODY_DIR
 from connectors import masking
 from connectors.spec import load_spec, spec_hash
-from tests.conftest import Cli, Database
+from tests.conftest import Cli, Database, postgres_schema
+from tests.gitflow.conftest import make_repo
+
+pytestmark = pytest.mark.postgres
 
 PASSWORD = "Audit-S3cret-7f2q"
 """PostgreSQL here trusts loopback logins, so any password connects: this one must never
@@ -32,10 +41,17 @@ def build_from_postgres(repo: Path, postgres: Database, dagsmith: Cli) -> None:
     assert done.returncode == 0, done.stderr
 
 
-def test_build_records_each_step_and_no_secret(
-    repo: Path, postgres: Database, dagsmith: Cli
-) -> None:
-    build_from_postgres(repo, postgres, dagsmith)
+@pytest.fixture(scope="module")
+def built(tmp_path_factory: pytest.TempPathFactory, dagsmith: Cli) -> Iterator[Path]:
+    """The `repo` of tests/gitflow/conftest.py after `build_from_postgres`: only read."""
+    with postgres_schema() as postgres:
+        repo = make_repo(tmp_path_factory.mktemp("audit") / "shop")
+        build_from_postgres(repo, postgres, dagsmith)
+        yield repo
+
+
+def test_build_records_each_step_and_no_secret(built: Path, dagsmith: Cli) -> None:
+    repo = built
     path = trail.trail_path(repo)
     text = path.read_text()
     leaked = [form for form in masking.derived_forms(PASSWORD) if form in text]
@@ -63,9 +79,9 @@ def test_build_records_each_step_and_no_secret(
 
 
 def test_pr_links_the_runs_that_wrote_its_files_and_verify_finds_tampering(
-    repo: Path, postgres: Database, dagsmith: Cli
+    built: Path, tmp_path: Path, dagsmith: Cli
 ) -> None:
-    build_from_postgres(repo, postgres, dagsmith)
+    repo = shutil.copytree(built, tmp_path / "shop")
     records = list(trail.read(trail.trail_path(repo)))
     env = {"AIRFLOW_CONN_SHOP": "postgresql://postgres@127.0.0.1:5432/test"}
     opened = dagsmith("pr", "pipelines/orders.yaml", "--no-open", cwd=repo, env=env)

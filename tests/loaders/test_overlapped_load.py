@@ -15,7 +15,7 @@ import pytest
 import sqlalchemy as sa
 
 from connectors.errors import SourceError, TargetUnavailable
-from connectors.loaders.postgres import Driver, PostgresLoader
+from connectors.loaders.postgres import PostgresLoader
 from connectors.runner import prefetch
 from tests.conftest import Database
 from tests.loaders.conftest import make_job
@@ -48,29 +48,25 @@ def _named(db: Database, application: str) -> sa.URL:
     return db.url.update_query_dict({"application_name": application})
 
 
-@pytest.mark.parametrize("driver", ["adbc", "psycopg2"])
 @pytest.mark.parametrize("failing_at", [0, 1, 9])
-def test_a_source_failing_at_any_batch_loads_nothing(
-    postgres: Database, driver: Driver, failing_at: int
-) -> None:
+def test_a_source_failing_at_any_batch_loads_nothing(postgres: Database, failing_at: int) -> None:
     """Batch 0 fails while the connection opens; 1 while COPY runs; 9 after earlier batches
     were already sent: each time nothing lands and no table is left."""
     job = make_job(postgres.table("orders"), {"id": [0]})
     job.batches = prefetch(_batches(failing_at))
-    application = f"dagsmith-test-{driver}-{failing_at}"
+    application = f"dagsmith-test-{failing_at}"
     with pytest.raises(SourceError, match=f"broke at batch {failing_at}"):
-        PostgresLoader(_named(postgres, application), driver).load(job)
+        PostgresLoader(_named(postgres, application)).load(job)
     with postgres.engine.connect() as conn:
         found = conn.execute(sa.text("SELECT to_regclass(:t)"), {"t": postgres.table("orders")})
         assert found.scalar_one() is None
     assert _sessions(postgres, application) == 0
 
 
-@pytest.mark.parametrize("driver", ["adbc", "psycopg2"])
-def test_every_batch_read_ahead_lands_once_and_in_order(postgres: Database, driver: Driver) -> None:
+def test_every_batch_read_ahead_lands_once_and_in_order(postgres: Database) -> None:
     job = make_job(postgres.table("orders"), {"id": [0]})
     job.batches = prefetch(_batches(None))
-    result = PostgresLoader(postgres.url, driver).load(job)
+    result = PostgresLoader(postgres.url).load(job)
     assert result.rows_loaded == 12 * BATCH
     ids = [row[0] for row in postgres.rows(postgres.table("orders"), order_by="id")]
     assert ids == list(range(12 * BATCH))
@@ -90,7 +86,7 @@ def test_an_unreachable_target_is_reported_as_such_after_the_first_batch_was_rea
     job.batches = counted()
     nowhere = postgres.url.set(port=1)  # nothing listens on port 1
     with pytest.raises(TargetUnavailable, match="loading orders at"):
-        PostgresLoader(nowhere, "psycopg2").load(job)
+        PostgresLoader(nowhere).load(job)
     assert read == [BATCH]
 
 
@@ -99,4 +95,4 @@ def test_a_source_error_wins_over_an_unreachable_target(postgres: Database) -> N
     job = make_job("orders", {"id": [0]})
     job.batches = _batches(0)
     with pytest.raises(SourceError, match="broke at batch 0"):
-        PostgresLoader(postgres.url.set(port=1), "psycopg2").load(job)
+        PostgresLoader(postgres.url.set(port=1)).load(job)

@@ -15,7 +15,7 @@ import sqlalchemy as sa
 from connectors.errors import LoadError, RejectLimitExceeded
 from connectors.loaders import postgres_stager
 from connectors.loaders.base import LoadResult
-from connectors.loaders.postgres import Driver, PostgresLoader
+from connectors.loaders.postgres import PostgresLoader
 from connectors.spec.models import Dedupe
 from tests.conftest import Database
 from tests.loaders.conftest import make_job
@@ -29,11 +29,9 @@ def small_chunks(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(postgres_stager, "LARGEST_CHUNK", 8)
 
 
-def _upsert(
-    db: Database, data: dict[str, list[Any]] | pa.Table, driver: Driver = "adbc", **kw: Any
-) -> LoadResult:
+def _upsert(db: Database, data: dict[str, list[Any]] | pa.Table, **kw: Any) -> LoadResult:
     job = make_job(db.table("orders"), data, mode="upsert", keys=["id"], **kw)
-    return PostgresLoader(db.url, driver).load(job)
+    return PostgresLoader(db.url).load(job)
 
 
 def _stage_tables(db: Database) -> list[str]:
@@ -56,9 +54,8 @@ def _activity(db: Database, counted: str, where: str) -> int:
         return int(conn.execute(sa.text(sql)).scalar_one())
 
 
-@pytest.mark.parametrize("driver", ["adbc", "psycopg2"])
 def test_keys_out_of_order_and_repeated_across_chunks_end_as_one_merge(
-    postgres: Database, driver: Driver, monkeypatch: pytest.MonkeyPatch
+    postgres: Database, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     staged: list[int] = []
     stage = postgres_stager.Stager._stage_chunk
@@ -74,11 +71,11 @@ def test_keys_out_of_order_and_repeated_across_chunks_end_as_one_merge(
         "id": list(range(0, 20, 2)),
         "v": [f"old{i}" for i in range(0, 20, 2)],
     }
-    _upsert(postgres, first, driver, run_id="r1")
+    _upsert(postgres, first, run_id="r1")
     ids = [rng.randrange(30) for _ in range(60)]  # new keys, old keys, repeats, any order
     values = [f"v{n}" if n % 3 else None for n in range(60)]
 
-    result = _upsert(postgres, {"id": ids, "v": values}, driver, run_id="r2", batch_rows=3)
+    result = _upsert(postgres, {"id": ids, "v": values}, run_id="r2", batch_rows=3)
 
     expected = dict(zip(first["id"], first["v"], strict=True))
     expected.update(zip(ids, values, strict=True))  # the last row of a key wins

@@ -5,7 +5,13 @@ watermarks, a run the reject limit failed, a run whose source was missing."""
 from __future__ import annotations
 
 import json
+import signal
+import subprocess
+import sys
+from pathlib import Path
 from typing import Any
+
+import pytest
 
 from tests.runs.conftest import PIPELINE, Project, dagsmith, listed
 
@@ -115,3 +121,32 @@ def test_runs_names_what_is_wrong(project: Project) -> None:
     assert code == 2 and "no stream 'nope'" in err
     code, _, err = dagsmith("runs", PIPELINE, "--since", "yesterday")
     assert code == 2 and "'yesterday' is neither a duration" in err
+
+
+KILLED = """
+import os, signal, sys
+from datetime import UTC, datetime
+from connectors import running
+from connectors.runtime import RunInfo
+running.started(RunInfo("killed_run", sys.argv[1], "orders", datetime.now(UTC)))
+os.kill(os.getpid(), signal.SIGKILL)
+"""
+
+
+def test_runs_lists_a_killed_run_that_left_only_its_marker(
+    project: Project, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("DAGSMITH_STAGING_URL", str(tmp_path / "staging-area"))
+    ok = history(project)[0]
+    died = subprocess.run([sys.executable, "-c", KILLED, PIPELINE], check=False)
+    assert died.returncode == -signal.SIGKILL
+    runs = listed()
+    assert [(r["run_id"], r["status"]) for r in runs if r["run_id"] in (ok, "killed_run")] == [
+        (ok, "ok"),
+        ("killed_run", "killed"),
+    ]
+    code, out, _ = dagsmith("runs")
+    assert code == 0
+    line = next(line for line in out.splitlines() if line.startswith("killed_run"))
+    assert f"{PIPELINE}.orders  killed" in line and "dagsmith diagnose killed_run" in line
+    assert listed("--stream", "orders", "--since", "1h")[-1]["run_id"] == "killed_run"

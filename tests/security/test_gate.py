@@ -136,7 +136,6 @@ def test_a_report_where_no_package_was_looked_up_is_no_audit() -> None:
     assert partial.unaudited == "1 packages could not be looked up: idna"
 
 
-@pytest.mark.slow
 def test_an_unreachable_service_is_reported_as_skipped_never_as_passed(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:

@@ -1,0 +1,274 @@
+"""Dates and timestamps in a strptime pattern, read by numpy over a string array's buffers.
+
+A pattern of numbers (`%Y %y %m %d %e %H %I %M %S`), English month names (`%b %B`), AM/PM
+(`%p`) and literal bytes is read with one cursor per row, a token at a time: each step is a
+gather of one byte per row and a few array operations, never a Python loop per value. The
+cursor accepts only a value's plain form: the pattern's literals byte for byte (one space for
+a space), one or two digits for a number (four for `%Y`, from 1000 on), a month's three-letter
+English abbreviation in any case, a real calendar day and seconds below 60. Whatever it
+accepts, glibc's strptime reads as the same moment; the rows it does not accept are left to
+strptime (`connectors.transforms.formats`), which says whether they read at all.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import Any
+
+import numpy as np
+import pyarrow as pa
+
+_NUMBERS = {  # directive: (field, smallest, largest, digits: 2 means 1 or 2)
+    "Y": ("Y", 1000, 9999, 4),
+    "y": ("y", 0, 99, 2),
+    "m": ("m", 1, 12, 2),
+    "d": ("d", 1, 31, 2),
+    "e": ("d", 1, 31, 2),
+    "H": ("H", 0, 23, 2),
+    "I": ("I", 1, 12, 2),
+    "M": ("M", 0, 59, 2),
+    "S": ("S", 0, 59, 2),
+}
+_MONTHS = ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec")
+_ABBREVIATED = np.zeros(1 << 15, np.uint8)
+"""A month's number at its three first letters' low five bits (`a` is 1), 5 bits each."""
+for _m, _name in enumerate(_MONTHS, 1):
+    _ABBREVIATED[sum((ord(c) & 31) << 5 * k for k, c in enumerate(_name))] = _m
+_TOKEN = re.compile(r"%(.)|(.)", re.DOTALL)
+_DAY_US = 86_400_000_000
+_FIRST_YEAR = 1000
+
+
+@dataclass(frozen=True)
+class _Token:
+    """One step of a pattern: a number, a month name, AM/PM or a literal byte."""
+
+    kind: str  # "number", "name", "ampm" or "byte"
+    field: str = ""
+    low: int = 0
+    high: int = 0
+    digits: int = 0
+    byte: int = 0
+
+
+@lru_cache(maxsize=64)
+def tokens(pattern: str) -> tuple[_Token, ...] | None:
+    """A pattern's steps; None if it has a directive the cursor does not read, a directive
+    twice, %p without %I (or with %H), or lacks a year, month or day."""
+    steps: list[_Token] = []
+    for directive, literal in _TOKEN.findall(pattern):
+        if directive in _NUMBERS:
+            steps.append(_Token("number", *_NUMBERS[directive]))
+        elif directive in ("b", "B"):
+            steps.append(_Token("name", field="m"))
+        elif directive == "p":
+            steps.append(_Token("ampm", field="p"))
+        elif directive:
+            return None
+        else:
+            steps.extend(_Token("byte", byte=b) for b in literal.encode())
+    fields = [step.field for step in steps if step.field]
+    has = set(fields)
+    if len(fields) != len(has) or not ({"m", "d"} <= has and has & {"Y", "y"}):
+        return None
+    if ("p" in has) != ("I" in has) or {"H", "I"} <= has:
+        return None
+    return tuple(steps)
+
+
+def fast_patterns(patterns: tuple[str, ...]) -> tuple[str, ...]:
+    """The patterns whose plain values the cursor may read before strptime sees them.
+
+    strptime takes the first pattern that reads a value. A value the cursor accepts holds
+    exactly its pattern's punctuation, and strptime's numbers, names and AM/PM consume no
+    punctuation (only `%z` does): an earlier pattern whose punctuation is not all in it
+    cannot read it. A pattern after one with %z, or whose punctuation an earlier one's
+    fits in, is left to strptime.
+    """
+    chosen = []
+    for at, pattern in enumerate(patterns):
+        earlier = patterns[:at]
+        if tokens(pattern) is None or any("%z" in before for before in earlier):
+            continue
+        own = _punctuation(pattern)
+        if all(_punctuation(before) - own for before in earlier):
+            chosen.append(pattern)
+    return tuple(chosen)
+
+
+def _punctuation(pattern: str) -> Counter[str]:
+    literals = "".join(literal for _, literal in _TOKEN.findall(pattern.replace("%%", "%")))
+    return Counter(char for char in literals if not (char.isalnum() or char.isspace()))
+
+
+def scan(text: pa.Array[Any], pattern: str, rows: Any, day: bool) -> tuple[Any, Any]:
+    """The rows among `rows` (a numpy mask) whose text is the plain form of a moment in
+    `pattern`, and the moments (0 elsewhere): days since 1970 (int32) if `day`, else
+    microseconds (int64)."""
+    steps = tokens(pattern)
+    assert steps is not None, pattern
+    cursor = _Cursor(text, rows)
+    fields: dict[str, Any] = {}
+    for step in steps:
+        if not cursor.ok.any():
+            break
+        if step.kind == "byte":
+            cursor.expect(step.byte)
+        elif step.kind == "number":
+            fields[step.field] = cursor.number(step)
+        elif step.kind == "name":
+            fields["m"] = cursor.month()
+        else:
+            fields["p"] = cursor.afternoon()
+    cursor.finish()
+    if not cursor.ok.any():
+        return cursor.ok, np.zeros(len(text), np.int32 if day else np.int64)
+    days = _days(fields, cursor.ok)
+    if not day:
+        days = days.astype(np.int64) * _DAY_US + _seconds(fields) * np.int64(1_000_000)
+    return cursor.ok, days if cursor.ok.all() else np.where(cursor.ok, days, 0)
+
+
+class _Cursor:
+    """Where each row's reading stands: `ahead` bytes (the same for every row) past `at`, a
+    byte offset per row, or, while every row is `width` bytes long and every field so far
+    had its full width, past row k's start, `first + k * width` (no offset to gather by)."""
+
+    def __init__(self, text: pa.Array[Any], rows: Any) -> None:
+        _, offsets, data = text.buffers()
+        assert offsets is not None
+        bounds = np.frombuffer(memoryview(offsets), np.int32, len(text) + 1, text.offset * 4)
+        self.data = np.frombuffer(memoryview(data), np.uint8) if data else np.zeros(1, np.uint8)
+        self.end, self.first = bounds[1:], int(bounds[0])
+        lengths = np.diff(bounds)
+        self.width = int(lengths[0]) if len(lengths) else 0
+        self.at = None if (lengths == self.width).all() else bounds[:-1].astype(np.int64)
+        self.ok = rows & (lengths > 0)
+        self.ahead = 0
+
+    def byte(self, ahead: int = 0) -> Any:
+        """Each row's byte `ahead` of the cursor (past a row's end: the next row's)."""
+        if self.at is not None:
+            rest = self.data[self.ahead + ahead :]
+            return (
+                np.take(rest, self.at, mode="clip")
+                if len(rest)
+                else np.zeros(len(self.ok), np.uint8)
+            )
+        if self.ahead + ahead >= self.width:
+            return np.zeros(len(self.ok), np.uint8)
+        start = self.first + self.ahead + ahead
+        return self.data[start : start + len(self.ok) * self.width : self.width]
+
+    def shift(self, extra: Any) -> None:
+        """Move each row's cursor on by `extra` (0 or 1) more bytes."""
+        if self.at is None:
+            if extra.all():
+                self.ahead += 1
+                return
+            rows = np.arange(len(self.ok), dtype=np.int64)
+            self.at = self.first + rows * self.width
+        self.at += extra
+
+    def finish(self) -> None:
+        """Keep the rows read to their end."""
+        if self.at is None:
+            self.ok &= self.ahead == self.width
+        else:
+            self.ok &= self.at + self.ahead == self.end
+
+    def expect(self, byte: int) -> None:
+        self.ok &= self.byte() == byte
+        self.ahead += 1
+
+    def number(self, step: _Token) -> Any:
+        """One or two digits (or exactly four), in the step's range."""
+        first = self.byte() - 48
+        self.ok &= first < 10
+        if step.digits == 4:
+            value = first.astype(np.uint16)
+            for ahead in (1, 2, 3):
+                digit = self.byte(ahead) - 48
+                self.ok &= digit < 10
+                value = value * 10 + digit
+            self.ahead += 4
+        else:
+            second = self.byte(1) - 48
+            two = second < 10
+            if self.at is None and two.all():
+                value = first * 10 + second
+            else:
+                value = first + two * (first * 9 + second)  # first * 10 + second where two
+            self.shift(two)
+            self.ahead += 1
+        # One comparison for both bounds: below the lowest, the difference wraps round.
+        self.ok &= (value - value.dtype.type(step.low)) <= step.high - step.low
+        return value
+
+    def month(self) -> Any:
+        """A month's three-letter English abbreviation, in any case: its number (a whole
+        name, `March`, is left to strptime)."""
+        key = np.zeros(len(self.ok), np.uint16)
+        for ahead in range(3):
+            letter = self.byte(ahead)
+            self.ok &= _letter(letter)
+            key |= (letter & 31).astype(np.uint16) << 5 * ahead
+        month = _ABBREVIATED[key]
+        self.ok &= month > 0
+        self.ok &= ~_letter(self.byte(3))
+        self.ahead += 3
+        return month
+
+    def afternoon(self) -> Any:
+        """AM or PM in any case: whether PM."""
+        first, second = self.byte() | 0x20, self.byte(1) | 0x20
+        self.ok &= ((first == ord("a")) | (first == ord("p"))) & (second == ord("m"))
+        self.ahead += 2
+        return first == ord("p")
+
+
+def _letter(byte: Any) -> Any:
+    lower = byte | 0x20
+    return (lower >= ord("a")) & (lower <= ord("z"))
+
+
+def _days(fields: dict[str, Any], ok: Any) -> Any:
+    """Days since 1970 of the date read; drops from `ok` the days the month lacks."""
+    year = (
+        _wide(fields, "Y")
+        if "Y" in fields
+        else _wide(fields, "y") + 1900 + 100 * (fields["y"] < 69)
+    )
+    firsts = _first_days()
+    at = (year - _FIRST_YEAR) * 12 + fields["m"] - 1
+    first = np.take(firsts, at, mode="clip")
+    ok &= fields["d"] <= np.take(firsts[1:], at, mode="clip") - first
+    return first + fields["d"] - 1
+
+
+def _seconds(fields: dict[str, Any]) -> Any:
+    """Seconds since midnight of the time read (0 without one)."""
+    hour, minute, second = (_wide(fields, name) for name in "HMS")
+    if "I" in fields:
+        hour = _wide(fields, "I") % 12 + 12 * fields["p"]
+    return (hour * 60 + minute) * 60 + second
+
+
+def _wide(fields: dict[str, Any], name: str) -> Any:
+    """A field as 32-bit integers (it is read in 8 or 16 bits), 0 where the pattern has none."""
+    return fields[name].astype(np.int32) if name in fields else 0
+
+
+@lru_cache(maxsize=1)
+def _first_days() -> Any:
+    """Days since 1970-01-01 of the first of each month from 1000 to 9999, and of 10000's
+    January (H. Hinnant's days_from_civil)."""
+    months = np.arange(12 * (10_000 - _FIRST_YEAR) + 1)
+    year, month = _FIRST_YEAR + months // 12 - (months % 12 < 2), months % 12 + 1
+    era, of_era = year // 400, year % 400
+    of_year = (153 * (month + np.where(month > 2, -3, 9)) + 2) // 5
+    days = era * 146_097 + of_era * 365 + of_era // 4 - of_era // 100 + of_year - 719_468
+    return days.astype(np.int32)
