@@ -74,8 +74,7 @@ def resolve_target(conn_id: str | None, project_dir: Path, *, create: bool = Tru
         if create:
             Path(str(url.database)).parent.mkdir(parents=True, exist_ok=True)
         return Target(url, None)
-    named = f"the spec's {conn_id!r}" if conn_id else "the default target"
-    return Target(to_sqlalchemy_url(_value(real, project_dir, named), real), real)
+    return Target(to_sqlalchemy_url(_value(real, project_dir, env.naming(conn_id)), real), real)
 
 
 def embedded_url(project_dir: Path) -> sa.URL:
@@ -90,19 +89,20 @@ def lookup(conn_id: str, project_dir: Path) -> str:
     Inside Airflow this is the connection object in Airflow's JSON form, which keeps every
     field and extra as they are (a URI would not).
     """
-    real = environments.active(project_dir).connection(conn_id)
-    return _value(real, project_dir, f"the spec's {conn_id!r}")
+    env = environments.active(project_dir)
+    return _value(env.connection(conn_id), project_dir, env.naming(conn_id))
 
 
-def _value(real: str, project_dir: Path, named: str) -> str:
-    """The value of the deployment's connection `real`; `named` says what the spec calls it."""
+def _value(real: str, project_dir: Path, naming: str) -> str:
+    """The value of the deployment's connection `real`; `naming` says what the spec calls
+    it (`Active.naming`)."""
     from_airflow = _from_airflow(real)
     if from_airflow is not None:
         return from_airflow.as_json()
-    return _configured(real, project_dir, named)
+    return _configured(real, project_dir, naming)
 
 
-def _configured(conn_id: str, project_dir: Path, named: str) -> str:
+def _configured(conn_id: str, project_dir: Path, naming: str) -> str:
     """The value of `AIRFLOW_CONN_<ID>` in the environment or the project's `.env`."""
     name = env_var(conn_id)
     if value := os.environ.get(name):
@@ -110,10 +110,8 @@ def _configured(conn_id: str, project_dir: Path, named: str) -> str:
     dotenv = project_dir / ".env"
     if dotenv.is_file() and (value := dotenv_values(dotenv).get(name)):
         return value
-    env = environments.active(project_dir)
-    mapped = f" ({named} in environment {env.name!r})" if env.name else ""
     raise ConnectionNotFound(
-        f"connection {conn_id!r}{mapped} is not configured",
+        f"connection {conn_id!r}{naming} is not configured",
         hint=f"set {name} to its URL (postgresql://user:password@host:5432/db, "
         f"https://api.example.com, kafka://broker:9092...) in the environment or in {dotenv} "
         "(or create the connection in Airflow)",
@@ -179,11 +177,12 @@ class Connection:
 def get_connection(conn_id: str, project_dir: Path) -> Connection:
     """Look up and parse a spec's connection: Airflow's object inside a task, else URI or
     JSON (its `conn_id` is the deployment's, after the environment's mapping)."""
-    real = environments.active(project_dir).connection(conn_id)
+    env = environments.active(project_dir)
+    real = env.connection(conn_id)
     found = _from_airflow(real)
     if found is not None:
         return _masked(found)
-    return parse_connection(real, _configured(real, project_dir, f"the spec's {conn_id!r}"))
+    return parse_connection(real, _configured(real, project_dir, env.naming(conn_id)))
 
 
 def parse_connection(conn_id: str, value: str) -> Connection:

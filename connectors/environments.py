@@ -40,8 +40,6 @@ from connectors.spec.models import Alerts, Pipeline
 from connectors.spec.uses import connections
 
 AIRFLOW_VARIABLE = "dagsmith_env"
-STAGING_ENV = "DAGSMITH_STAGING_URL"
-NAMESPACE_ENV = "OPENLINEAGE_NAMESPACE"
 
 
 class Environment(SpecModel):
@@ -95,6 +93,14 @@ class Active:
             )
         return mapped[conn_id]
 
+    def naming(self, conn_id: str | None) -> str:
+        """How a message names what the spec calls a connection, in this environment
+        ('' without one): ` (the spec's 'warehouse' in environment 'prod')`."""
+        if self.name is None:
+            return ""
+        what = f"the spec's {conn_id!r}" if conn_id else "the default target"
+        return f" ({what} in environment {self.name!r})"
+
 
 NO_ENVIRONMENT = Active(None, Environment(), "", "")
 _CACHE: dict[Path, tuple[tuple[float, ...], ProjectSettings | None, str]] = {}
@@ -134,13 +140,22 @@ def apply_defaults(project_dir: Path) -> Active:
     """Make the active environment's staging URL and lineage namespace the process's
     defaults (an explicit environment variable wins), and return the environment."""
     env = active(project_dir)
-    for variable, value in (
-        (STAGING_ENV, env.settings.staging_url),
-        (NAMESPACE_ENV, env.settings.lineage_namespace),
-    ):
-        if value and not os.environ.get(variable):
-            os.environ[variable] = value
+    if env.settings.staging_url:
+        from connectors.staging import STAGING_ENV
+
+        _default(STAGING_ENV, env.settings.staging_url)
+    if env.settings.lineage_namespace:
+        # Only then: the module that reads it imports the OpenLineage client.
+        from connectors.lineage.events import NAMESPACE_ENV
+
+        _default(NAMESPACE_ENV, env.settings.lineage_namespace)
     return env
+
+
+def _default(variable: str, value: str) -> None:
+    """Set the variable unless it is set (an empty one counts as unset, as its readers do)."""
+    if not os.environ.get(variable):
+        os.environ[variable] = value
 
 
 def project_settings(project_dir: Path) -> tuple[ProjectSettings | None, str]:
@@ -160,7 +175,7 @@ def _read(own: Path, pyproject: Path) -> tuple[ProjectSettings | None, str]:
     if pyproject.is_file():
         section = _toml(pyproject).get("tool", {}).get("dagsmith")
         if section is not None:
-            return _validated(section, f"{pyproject} [tool.dagsmith]"), f"{pyproject.name}"
+            return _validated(section, f"{pyproject} [tool.dagsmith]"), pyproject.name
     return None, ""
 
 

@@ -56,6 +56,11 @@ class Marker:
             return True
         return True
 
+    @property
+    def status(self) -> str:
+        """`running`, `killed` (its process is gone) or `unknown` (it ran on another host)."""
+        return {True: "running", False: "killed", None: "unknown"}[self.alive]
+
     def to_dict(self) -> dict[str, Any]:
         """Plain data, the time in ISO 8601."""
         return {
@@ -111,3 +116,9 @@ def markers(pipeline: str) -> list[Marker]:
         except (OSError, ValueError, TypeError, KeyError) as exc:
             log.debug("run marker %s unreadable: %s", name, exc)
     return sorted(found, key=lambda marker: marker.started_at)
+
+
+def lost(pipeline: str) -> list[Marker]:
+    """The markers of a pipeline's runs whose process is not known to run: gone (killed) or
+    on another host."""
+    return [marker for marker in markers(pipeline) if marker.alive is not True]

@@ -102,12 +102,17 @@ def _root(
     level = logging.INFO if verbose else logging.WARNING
     configure(level, fmt, _log_handler())
     if allow_path:
-        from connectors.sources.files import ALLOW_PATHS_ENV
-
-        # The setting, so that the agent's tools and the DAG checks it starts see it too.
-        given = [os.environ.get(ALLOW_PATHS_ENV, ""), *(str(p.resolve()) for p in allow_path)]
-        os.environ[ALLOW_PATHS_ENV] = os.pathsep.join(p for p in given if p)
+        _allow_paths([p.resolve() for p in allow_path])
     _select_environment(env)
+
+
+def _allow_paths(folders: list[Path]) -> None:
+    """Add folders local sources may be read from, to the setting itself, so that the
+    agent's tools and the DAG checks a command starts see them too."""
+    from connectors.sources.files import ALLOW_PATHS_ENV
+
+    given = [os.environ.get(ALLOW_PATHS_ENV, ""), *map(str, folders)]
+    os.environ[ALLOW_PATHS_ENV] = os.pathsep.join(p for p in given if p)
 
 
 def _select_environment(name: str | None) -> None:
@@ -285,12 +290,9 @@ def run(
 def _allow_project_of(spec_path: Path) -> None:
     """Let a run read files of the project its spec belongs to (the folder holding its
     `pipelines/`), from whatever folder it starts: the spec's DAG reads them in Airflow."""
-    from connectors.sources.files import ALLOW_PATHS_ENV
-
     folder = spec_path.resolve().parent
     if folder.name == "pipelines":
-        given = [os.environ.get(ALLOW_PATHS_ENV, ""), str(folder.parent)]
-        os.environ[ALLOW_PATHS_ENV] = os.pathsep.join(p for p in given if p)
+        _allow_paths([folder.parent])
 
 
 def _write_report(
@@ -766,9 +768,7 @@ def list_runs(
     lost = unfinished([spec for group in groups.values() for spec in group], stream, since, found)
     if as_json:
         listed = [record.to_dict() for record in found]
-        listed += [
-            {**m.to_dict(), "status": "killed" if m.alive is False else "unknown"} for m in lost
-        ]
+        listed += [{**marker.to_dict(), "status": marker.status} for marker in lost]
         typer.echo(json.dumps(listed, indent=2))
     else:
         print_unfinished(out.rich, lost)

@@ -11,7 +11,7 @@ from rich.padding import Padding
 from rich.table import Table
 
 from connectors.history import RunDetails, RunRecord
-from connectors.running import Marker, markers
+from connectors.running import Marker, lost
 from connectors.spec import Pipeline
 
 _STATUS = {"ok": "[green]ok[/]", "failed": "[red]failed[/]"}
@@ -59,18 +59,17 @@ def unfinished(
     return [
         marker
         for spec in specs
-        for marker in markers(spec.pipeline)
-        if marker.alive is not True
-        and (marker.pipeline, marker.run_id, marker.stream) not in done
+        for marker in lost(spec.pipeline)
+        if (marker.pipeline, marker.run_id, marker.stream) not in done
         and stream in (None, marker.stream)
         and (since is None or marker.started_at >= since)
     ]
 
 
-def print_unfinished(console: Console, lost: list[Marker]) -> None:
+def print_unfinished(console: Console, unended: list[Marker]) -> None:
     """The runs that never recorded an end, one line each."""
-    for marker in lost:
-        status = "killed" if marker.alive is False else "unknown (on another host)"
+    for marker in unended:
+        status = marker.status + (" (on another host)" if marker.status == "unknown" else "")
         console.print(
             f"[red]{escape(marker.run_id)}[/]  {marker.pipeline}.{marker.stream}  {status}: "
             f"started {_time(marker.started_at)} UTC on {escape(marker.host)} (pid "

@@ -214,7 +214,7 @@ def trial(
 
 def _dead_markers(spec: Pipeline) -> list[Marker]:
     """Markers of the pipeline's runs whose process is gone (or ran on another host)."""
-    return [marker for marker in running.markers(spec.pipeline) if marker.alive is not True]
+    return running.lost(spec.pipeline)
 
 
 def relative(path: Path, project_dir: Path) -> str:
