@@ -19,6 +19,7 @@ import duckdb
 import pyarrow.parquet as pq
 import sqlalchemy as sa
 
+from agent import allowances
 from agent.dags.checks import quiet_airflow
 from agent.dags.dagfiles import check_pipelines, spec_files
 from agent.dags.render import render
@@ -28,13 +29,13 @@ from connectors.loaders.duckdb import qualify
 from connectors.loaders.prepare import split_table
 from connectors.profiling.resolve import context
 from connectors.profiling.sample_sql import head
+from connectors.project_file import SPECS_DIR, project_of
 from connectors.runner import run_pipeline
 from connectors.runtime import ReadContext
 from connectors.spec import Pipeline, Transform, dump_spec, load_spec
 from connectors.spec.sources import FileSource
 from connectors.transforms import protector
 
-SPECS_DIR = "pipelines"
 DAGS_DIR = "dags"
 DRY_RUN_ROWS = 200
 SHOWN_ROWS = 5
@@ -103,7 +104,8 @@ def overwrites(checked: Checked) -> bool:
 
 
 def save(checked: Checked, overwrite: bool = False) -> list[Path]:
-    """Write a checked spec and its DAG.
+    """Write a checked spec and its DAG, and the folders outside the project it reads local
+    files from into the project's file (`allowances.keep`), when they are not there yet.
 
     Raises:
         SpecError: The check found problems, or a different spec of that name exists and
@@ -122,7 +124,8 @@ def save(checked: Checked, overwrite: bool = False) -> list[Path]:
     ):
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(text, encoding="utf-8")
-    return [checked.spec_path, checked.dag_path]
+    kept = allowances.keep(checked.spec, checked.spec_path, project_of(checked.spec_path.parent))
+    return [checked.spec_path, checked.dag_path, *kept]
 
 
 def replaces_existing(spec: Pipeline, project_dir: Path) -> list[str]:

@@ -11,6 +11,9 @@ each tool writing into an empty schema of its own, in alternating rounds:
 - `penguins upsert`: the 344 rows of palmerpenguins (numbered), upserted twice, the second
   run timed (nothing changes).
 - `mariadb`: 10,000 rows of a MariaDB table appended into PostgreSQL (dlt's `sql_table`).
+- `rest`: 1,234 JSON records (a nested object each) over 13 pages of 100, from a server on
+  loopback in this process (`?page=N`, until an empty page), appended into a new table
+  (dlt's `rest_api` source with its page-number paginator, its default file format).
 
 Each time is the whole command (`dagsmith run`, `python dlt_run.py`), interpreter start
 included; dagsmith's in-process time comes from `run --json`. Every run is read back (row
@@ -28,9 +31,12 @@ import os
 import statistics
 import subprocess
 import sys
+import threading
 import time
 from decimal import Decimal
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from urllib.parse import parse_qs, urlsplit
 
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -66,7 +72,15 @@ def batches():
 
 pipeline = dlt.pipeline(workload.replace(" ", "_"), destination="postgres",
                         dataset_name=dataset, pipelines_dir=os.environ["PEERS_DLT_DIR"])
-if workload == "mariadb":
+if workload == "rest":
+    from dlt.sources.rest_api import rest_api_source
+    paginator = {"type": "page_number", "base_page": 1, "page_param": "page",
+                 "total_path": None, "stop_after_empty_page": True}
+    info = pipeline.run(rest_api_source({
+        "client": {"base_url": source, "paginator": paginator},
+        "resources": [{"name": "orders", "endpoint": {"path": "orders", "data_selector": "data"}}],
+    }), write_disposition="append")
+elif workload == "mariadb":
     from dlt.sources.sql_database import sql_table
     info = pipeline.run(sql_table(credentials=os.environ["PEERS_MARIADB"], table=source,
                                   backend="pyarrow"), write_disposition="append",
@@ -131,6 +145,9 @@ class Peers:
         self.penguins = work / "penguins.csv"
         self._penguins_csv()
         self._mariadb_table()
+        self._server = ThreadingHTTPServer(("127.0.0.1", 0), _Orders)
+        threading.Thread(target=self._server.serve_forever, daemon=True).start()
+        self.api = f"http://127.0.0.1:{self._server.server_address[1]}"
 
     def workloads(self) -> dict[str, tuple[int, Decimal | None]]:
         """Each workload's expected row count and sum of its checked column."""
@@ -144,6 +161,7 @@ class Peers:
             "csv upsert": (self.rows, pc.sum(amounts).as_py()),
             "penguins upsert": (344, None),
             "mariadb": (10_000, Decimal(10_000 * 9_999 // 2)),
+            "rest": (REST_ROWS, Decimal(REST_ROWS * (REST_ROWS + 1) // 2)),
         }
 
     def run(self, tool: str, workload: str) -> tuple[float, float | None]:
@@ -157,7 +175,7 @@ class Peers:
         return self._once(tool, workload, source or self.penguins)
 
     def check(self, tool: str, workload: str, expected: tuple[int, Decimal | None]) -> None:
-        column = {"csv upsert": "amount", "mariadb": "id"}.get(workload, "NULL::int")
+        column = {"csv upsert": "amount", "mariadb": "id", "rest": "id"}.get(workload, "NULL::int")
         table = f"{SCHEMAS[tool]}.{self._table(tool, workload)}"
         with self.engine.connect() as conn:
             count, total = conn.execute(
@@ -184,7 +202,7 @@ class Peers:
         else:
             dagsmith = str(Path(sys.executable).with_name("dagsmith"))
             argv = [dagsmith, "run", "--json", str(self._spec(workload, source))]
-            env = {**child_env(), "AIRFLOW_CONN_PEERS_SRC": MARIADB}
+            env = {**child_env(), "AIRFLOW_CONN_PEERS_SRC": MARIADB, "AIRFLOW_CONN_API": self.api}
             out = subprocess.run(argv, check=False, env=env, capture_output=True, text=True)
         seconds = time.perf_counter() - started
         if out.returncode != 0:
@@ -198,22 +216,28 @@ class Peers:
         if workload == "mariadb":
             src = "{kind: sql, connection: peers_src, table: peers_src}"
             return spec(self.work, workload, src, table, "append", "")
+        if workload == "rest":
+            src = (
+                "{kind: rest, connection: api, endpoint: orders, records: '$.data', "
+                "pagination: {type: page_number}}"
+            )
+            return spec(self.work, workload, src, table, "append", "")
         mode = "append" if workload == "csv append" else "upsert"
         types = csv_types() if workload.startswith("csv") else ""
         return spec(self.work, workload, f"{{kind: csv, path: {source}}}", table, mode, types)
 
-    @staticmethod
-    def _dlt_source(workload: str, source: Path) -> str:
-        return "peers_src" if workload == "mariadb" else str(source)
+    def _dlt_source(self, workload: str, source: Path) -> str:
+        return {"mariadb": "peers_src", "rest": self.api}.get(workload, str(source))
 
     @staticmethod
     def _table(tool: str, workload: str) -> str:
         if tool == "dlt":
-            return "peers_src" if workload == "mariadb" else "rows"
+            return {"mariadb": "peers_src", "rest": "orders"}.get(workload, "rows")
         return workload.replace(" ", "_")
 
     def tidy(self) -> None:
-        """Drop what the runs left: both schemas and the MariaDB table."""
+        """Drop what the runs left: both schemas and the MariaDB table; stop the server."""
+        self._server.shutdown()
         with self.engine.begin() as conn:
             for schema in SCHEMAS.values():
                 conn.execute(sa.text(f"DROP SCHEMA IF EXISTS {schema} CASCADE"))
@@ -255,6 +279,41 @@ class Peers:
                 )
             )
         engine.dispose()
+
+
+REST_ROWS, REST_PAGE = 1_234, 100
+
+
+class _Orders(BaseHTTPRequestHandler):
+    """`GET /orders?page=N` (from 1): up to 100 records of REST_ROWS, then an empty page."""
+
+    def do_GET(self) -> None:
+        url = urlsplit(self.path)
+        if url.path.rstrip("/") != "/orders":
+            self.send_error(404)
+            return
+        page = int(parse_qs(url.query).get("page", ["1"])[0])
+        first = (page - 1) * REST_PAGE + 1
+        ids = range(first, min(first + REST_PAGE, REST_ROWS + 1))
+        body = json.dumps({"data": [_order(i) for i in ids], "page": page}).encode()
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, format: str, *args: object) -> None:
+        """Quiet: one line per request would drown the timings."""
+
+
+def _order(i: int) -> dict[str, object]:
+    return {
+        "id": i,
+        "status": ("new", "paid", "shipped")[i % 3],
+        "amount": round(i * 1.37, 2),
+        "created_at": f"2026-01-{i % 28 + 1:02d}T{i % 24:02d}:00:00Z",
+        "customer": {"name": f"customer {i % 97}", "city": ("Lyon", "Oslo", "Lima")[i % 3]},
+    }
 
 
 def main() -> None:

@@ -59,10 +59,16 @@ class Environment(SpecModel):
 
 
 class ProjectSettings(SpecModel):
-    """The project file's environments."""
+    """The project file's settings: its environments, and the folders outside the project
+    its specs may read local files from."""
 
     default: str | None = None
     environments: dict[ConnectionId, Environment] = Field(default_factory=dict)
+    allow_paths: list[str] = Field(
+        default_factory=list,
+        description="Folders local sources may also be read from: relative to the project "
+        "folder, or absolute (as `--allow-path`, for every command and DAG of the project).",
+    )
 
 
 @dataclass(frozen=True)
@@ -214,6 +220,16 @@ def _airflow_variable() -> str | None:
     except Exception:
         return None
     return str(value) if value else None
+
+
+def allowed_paths(project_dir: Path) -> list[Path]:
+    """The project file's `allow_paths`, relative ones resolved from the project folder.
+
+    Raises:
+        SpecError: The project file is invalid.
+    """
+    settings, _ = project_settings(project_dir)
+    return [project_dir / folder for folder in settings.allow_paths] if settings else []
 
 
 def undefined_connections(spec: Pipeline, project_dir: Path) -> list[str]:

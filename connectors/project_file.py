@@ -9,6 +9,14 @@ PROJECT_FILE = "dagsmith.toml"
 PYPROJECT = "pyproject.toml"
 PYPROJECT_SECTION = "[tool.dagsmith"
 ENV_VAR = "DAGSMITH_ENV"
+SPECS_DIR = "pipelines"
+"""The folder of a project's specs (and `dags/` beside it, for their DAG files)."""
+
+
+def project_of(spec_folder: Path) -> Path:
+    """The project a spec's folder belongs to: the parent of a `pipelines/` folder, else the
+    folder itself."""
+    return spec_folder.parent if spec_folder.name == SPECS_DIR else spec_folder
 
 
 def environments_in_play(project_dir: Path) -> bool:

@@ -290,9 +290,11 @@ def run(
 def _allow_project_of(spec_path: Path) -> None:
     """Let a run read files of the project its spec belongs to (the folder holding its
     `pipelines/`), from whatever folder it starts: the spec's DAG reads them in Airflow."""
+    from connectors.project_file import project_of
+
     folder = spec_path.resolve().parent
-    if folder.name == "pipelines":
-        _allow_paths([folder.parent])
+    if (project := project_of(folder)) != folder:
+        _allow_paths([project])
 
 
 def _write_report(
@@ -568,6 +570,11 @@ def init(
     except DagsmithError as exc:
         fail(exc)
     out.print(f"[green]✓[/] wrote {escape(str(written.spec))}", highlight=False)
+    for kept in written.kept:
+        out.print(
+            f"[green]✓[/] allowed the source's folder in {escape(str(kept))} (allow_paths)",
+            highlight=False,
+        )
     if written.saved is not None:
         saved = written.saved
         out.print(

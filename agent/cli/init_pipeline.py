@@ -8,10 +8,10 @@ the pipeline (`<name>_source`): the spec names that id, and the URL goes to the 
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from agent import env_file
+from agent import allowances, env_file
 from agent.orchestrator.profile_view import SAMPLE_ROWS
 from connectors.connections import env_var, lookup
 from connectors.errors import ConnectionNotFound, SpecError
@@ -33,6 +33,8 @@ class Written:
     export: str | None = None
     """The line to set the connection, when it was not saved (it holds the secret)."""
     protection: str = ""
+    kept: list[Path] = field(default_factory=list)
+    """The project file, when the spec's folder outside the project was added to it."""
     """What to know of the personal data the profile found (empty: none found)."""
     ambiguous: str = ""
     """The columns left as text because their values read two ways (empty: none)."""
@@ -77,7 +79,10 @@ def write_draft(
     spec_path.write_text(dump_spec(pipeline), encoding="utf-8")
     said = _protection(pipeline, found, project)
     written = Written(
-        spec_path, protection=said, ambiguous=draft.ambiguity_note(found, order).lstrip(". ")
+        spec_path,
+        protection=said,
+        ambiguous=draft.ambiguity_note(found, order).lstrip(". "),
+        kept=allowances.keep(pipeline, spec_path, project),
     )
     if bare is None:
         return written

@@ -6,9 +6,11 @@ A spec `path` is a local path (relative to the spec's folder) or any fsspec URL
 A local file is read only when its real path (symlinks followed) lies inside an allowed
 folder: the project folder (the one holding `.env` and `.dagsmith/`: the working folder
 of a command, `DAGSMITH_PROJECT_DIR` or the DAG folder's parent in Airflow), the spec's
-own folder, or a folder the user allowed (`dagsmith --allow-path DIR`, or
-`DAGSMITH_ALLOW_PATHS`, folders separated by the OS path separator). Anything else is
-refused before it is opened, so no content of it reaches a message or a model.
+own folder, or a folder the user allowed: for one command (`dagsmith --allow-path DIR`,
+or `DAGSMITH_ALLOW_PATHS`, folders separated by the OS path separator), or for every
+command and DAG of a project (`allow_paths` in its `dagsmith.toml`: the project of the
+working folder, and the project the spec belongs to). Anything else is refused before it
+is opened, so no content of it reaches a message or a model.
 """
 
 from __future__ import annotations
@@ -32,7 +34,9 @@ import pyarrow as pa
 from fsspec.core import url_to_fs
 from fsspec.implementations.local import LocalFileSystem
 
+from connectors.environments import allowed_paths
 from connectors.errors import SourceError
+from connectors.project_file import PROJECT_FILE, project_of
 from connectors.runtime import ReadContext, log
 
 _SUFFIXES = {
@@ -89,8 +93,17 @@ def expand(path: str, ctx: ReadContext) -> list[Location]:
 def allowed_folders(project_dir: Path, base_dir: Path) -> list[Path]:
     """The folders local sources may be read from, real paths (see the module's doc)."""
     chosen = os.environ.get(ALLOW_PATHS_ENV, "").split(os.pathsep)
-    folders = [project_dir, base_dir, *(Path(p) for p in chosen if p.strip())]
+    folders = [*kept_folders(project_dir, base_dir), *(Path(p) for p in chosen if p.strip())]
     return [Path(os.path.realpath(folder)) for folder in folders]
+
+
+def kept_folders(project_dir: Path, base_dir: Path) -> list[Path]:
+    """The folders allowed without a command's own allowance: the project, the spec's folder,
+    and the `allow_paths` of the project files of both."""
+    folders = [project_dir, base_dir]
+    for project in dict.fromkeys((project_dir, project_of(base_dir))):
+        folders += allowed_paths(project)
+    return folders
 
 
 def _check_contained(
@@ -106,7 +119,7 @@ def _check_contained(
         f"source path {path!r} is outside the project folder {ctx.project_dir} and the "
         f"spec's folder {ctx.base_dir}: it is not read",
         hint=f"move it into the project, or allow its folder: dagsmith --allow-path DIR ... "
-        f"(or {ALLOW_PATHS_ENV})",
+        f"(or {ALLOW_PATHS_ENV}), or for the whole project: allow_paths in {PROJECT_FILE}",
     )
 
 

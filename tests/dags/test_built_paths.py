@@ -42,3 +42,40 @@ def test_the_dag_of_a_built_pipeline_reads_its_source(
     warehouse = tmp_path / ".dagsmith" / "warehouse.duckdb"
     with duckdb.connect(str(warehouse), read_only=True) as con:
         assert con.execute(f"SELECT count(*) FROM {table}").fetchall() == [(9,)]
+
+
+def test_a_source_outside_the_out_folder_is_allowed_in_the_project_file(
+    tmp_path: Path, dagsmith: Cli, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`build --out DIR` of a file the user allowed outside DIR: the spec runs as written from
+    DIR, from any other folder, and as DIR's DAG, through `allow_paths` in DIR's file."""
+    from airflow.dag_processing.dagbag import DagBag
+
+    (tmp_path / "data").mkdir()
+    (tmp_path / "data" / "shipments.csv").write_text(ROWS)
+    (tmp_path / "elsewhere").mkdir()
+    table = unique("outside")
+    text = f"load ../data/shipments.csv into table {table}"
+    work, project = tmp_path / "work", tmp_path / "project"
+    work.mkdir()
+    env = {"DAGSMITH_MODEL": "offline"}
+    built = dagsmith(
+        "--allow-path", "../data", "build", text, "--out", "../project", cwd=work, env=env
+    )
+    assert built.returncode == 0, built.stderr
+    assert (project / "dagsmith.toml").read_text() == 'allow_paths = ["../data"]\n'
+    spec = project / "pipelines" / f"{table}.yaml"
+    for folder in (project, tmp_path / "elsewhere"):
+        ran = dagsmith("run", str(spec), "--json", cwd=folder)
+        assert ran.returncode == 0, ran.stdout + ran.stderr
+        assert '"rows_loaded": 9' in ran.stdout
+    monkeypatch.setenv(PROJECT_DIR_ENV, str(project))
+    (dag,) = render_all([spec], DAGS_FOLDER)
+    write_dags([dag])
+    bag = DagBag(dag_folder=dag.path, safe_mode=False, load_op_links=False)
+    assert not bag.import_errors, bag.import_errors
+    state, tis = run(bag.dags[table])
+    assert state == "success", {k: ti.state for k, ti in tis.items()}
+    # The project's warehouse: its own `dagsmith run`'s rows, then the DAG's (an append).
+    with duckdb.connect(str(project / ".dagsmith" / "warehouse.duckdb"), read_only=True) as con:
+        assert con.execute(f"SELECT count(*) FROM {table}").fetchall() == [(18,)]

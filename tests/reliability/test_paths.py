@@ -81,3 +81,59 @@ def test_a_chat_refuses_it_and_the_model_sees_no_content(project: Path) -> None:
     said = repr(turn.messages)
     assert "is outside the project folder" in said and "root:x" not in said
     assert chat.checked is None
+
+
+def test_allow_paths_in_the_project_file(project: Path, dagsmith: Cli) -> None:
+    _spec(project, "../outside/secret.csv")
+    settings = project / "dagsmith.toml"
+    settings.write_text('allow_paths = ["../elsewhere"]\n')
+    assert dagsmith("run", "p.yaml", cwd=project).returncode == 1
+    for allowed in ('"../outside"', f'"{project.parent / "outside"}"'):
+        settings.write_text(f"allow_paths = [{allowed}]\n")
+        result = dagsmith("run", "p.yaml", cwd=project)
+        assert result.returncode == 0, result.stdout + result.stderr
+    settings.write_text('allow_paths = "../outside"\n')
+    result = dagsmith("run", "p.yaml", cwd=project)
+    assert result.returncode == 2 and "dagsmith.toml" in result.stdout + result.stderr
+    assert "allow_paths" in result.stdout + result.stderr
+
+
+def test_a_specs_project_file_counts_from_any_folder(project: Path, dagsmith: Cli) -> None:
+    """A spec in `pipelines/` belongs to the folder above: that project's allowances hold
+    wherever the command starts, as they do for its DAG."""
+    (project / "pipelines").mkdir()
+    (project / "pipelines" / "p.yaml").write_text(
+        "pipeline: c\nstreams:\n  - name: s\n"
+        "    source: {kind: csv, path: ../../outside/secret.csv}\n    load: {table: t}\n"
+    )
+    (project / "pyproject.toml").write_text(
+        '[project]\nname = "x"\n\n[tool.dagsmith]\nallow_paths = ["../outside"]\n'
+    )
+    result = dagsmith("run", str(project / "pipelines" / "p.yaml"), cwd=project.parent)
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_init_keeps_an_allowed_folder_in_the_project_file(project: Path, dagsmith: Cli) -> None:
+    """`init` of a file allowed for that command only: the folder goes to the project's
+    file (its comments and tables kept), and the spec then runs without the option."""
+    (project / "dagsmith.toml").write_text(
+        '# settings\ndefault = "dev"\n\n[environments.dev]\n# the embedded target\n'
+    )
+    outside = project.parent / "outside"
+    (outside / "orders.csv").write_text("id,amount\n1,2.5\n2,3.5\n")
+    made = dagsmith(
+        "--allow-path", str(outside), "init", "../outside/orders.csv", "--name", "o", cwd=project
+    )
+    assert made.returncode == 0, made.stdout + made.stderr
+    assert "allowed the source's folder" in made.stdout
+    assert (project / "dagsmith.toml").read_text() == (
+        '# settings\ndefault = "dev"\nallow_paths = ["../outside"]\n\n'
+        "[environments.dev]\n# the embedded target\n"
+    )
+    ran = dagsmith("run", "pipelines/o.yaml", "--json", cwd=project)
+    assert ran.returncode == 0 and '"rows_loaded": 2' in ran.stdout, ran.stdout + ran.stderr
+    again = dagsmith(
+        "--allow-path", str(outside), "init", "../outside/orders.csv", "--name", "o2", cwd=project
+    )
+    assert again.returncode == 0 and "allowed the source's folder" not in again.stdout
+    assert (project / "dagsmith.toml").read_text().count("allow_paths") == 1

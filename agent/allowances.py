@@ -1,0 +1,79 @@
+"""Folders outside a project that its saved specs read, kept in the project's file.
+
+A spec reads local files only inside its project, its own folder, or a folder the user
+allowed (`connectors.sources.files`). A folder allowed for one command (`--allow-path`)
+that a spec written by `build`, `chat` or `init` reads is added to `allow_paths` in the
+project's `dagsmith.toml` (or `[tool.dagsmith]` of its `pyproject.toml` when that is where
+the project keeps its settings), relative to the project: the spec then runs as written,
+from any folder and as a DAG, and the allowance shows in review like any other change.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import tomlkit
+
+from connectors.environments import project_settings
+from connectors.project_file import PROJECT_FILE, PYPROJECT
+from connectors.sources.files import kept_folders
+from connectors.spec import Pipeline
+from connectors.spec.sources import FileSource
+
+_GLOB = ("*", "?", "[")
+
+
+def needed(spec: Pipeline, spec_path: Path, project_dir: Path) -> list[str]:
+    """The folders, as `allow_paths` entries, that the spec's local files lie in and that
+    neither the project nor its file allows yet."""
+    folder = spec_path.parent
+    kept = [Path(os.path.realpath(f)) for f in kept_folders(project_dir, folder)]
+    entries: list[str] = []
+    for stream in spec.streams:
+        source = stream.source
+        if not isinstance(source, FileSource) or "://" in source.path:
+            continue
+        real = Path(os.path.realpath(_folder_of(folder / source.path)))
+        if not any(real.is_relative_to(k) for k in kept):
+            entry = Path(os.path.relpath(real, os.path.realpath(project_dir))).as_posix()
+            entries += [entry] if entry not in entries else []
+    return entries
+
+
+def keep(spec: Pipeline, spec_path: Path, project_dir: Path) -> list[Path]:
+    """Add the folders `needed` names to the project's file; the file, if it changed.
+
+    Raises:
+        SpecError: The project file is not valid TOML, or not valid once changed.
+    """
+    entries = needed(spec, spec_path, project_dir)
+    if not entries:
+        return []
+    path = _settings_file(project_dir)
+    document = tomlkit.parse(path.read_text(encoding="utf-8")) if path.is_file() else None
+    document = document if document is not None else tomlkit.document()
+    table = document["tool"]["dagsmith"] if path.name == PYPROJECT else document
+    listed = table.setdefault("allow_paths", tomlkit.array())
+    listed.extend(e for e in entries if e not in listed)
+    scratch = path.with_name(f".{path.name}.dagsmith-tmp")
+    scratch.write_text(tomlkit.dumps(document), encoding="utf-8")
+    os.replace(scratch, path)
+    project_settings(project_dir)  # a file that no longer reads is an error now, not at run time
+    return [path]
+
+
+def _settings_file(project_dir: Path) -> Path:
+    """Where the project keeps its settings: `dagsmith.toml`, unless only pyproject.toml's
+    `[tool.dagsmith]` holds them."""
+    _, origin = project_settings(project_dir)
+    if origin == PYPROJECT:
+        return project_dir / PYPROJECT
+    return project_dir / PROJECT_FILE
+
+
+def _folder_of(path: Path) -> Path:
+    """A file's folder; for a glob pattern, the folder above its first wildcard."""
+    parts = path.parts
+    first = next((i for i, part in enumerate(parts) if any(c in part for c in _GLOB)), None)
+    return Path(*parts[:first]).parent if first is not None else path.parent
