@@ -6,6 +6,8 @@ secrets backend the deployment configures), then the environment variable
 `AIRFLOW_CONN_<ID>`, then the project's `.env`. A spec with no target uses the environment's
 default target, else an embedded DuckDB file in the project. Values are Airflow connection URIs
 (`postgresql://user:pass@host:5432/db`) or Airflow's JSON form; any SQLAlchemy URL works too.
+A file database's target stays text (`Target.address`): a run into SQLite never imports
+SQLAlchemy.
 """
 
 from __future__ import annotations
@@ -14,18 +16,24 @@ import json
 import logging
 import os
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import SplitResult, parse_qsl, unquote, urlsplit
 
-import sqlalchemy as sa
 from dotenv import dotenv_values
 
 from connectors import dialects, environments
 from connectors.airflow_context import in_airflow
+from connectors.dialects.base import file_url
 from connectors.dialects.duckdb import DUCKDB
 from connectors.errors import ConnectionNotFound, SpecError
 from connectors.masking import SECRET_EXTRAS, register
+
+if TYPE_CHECKING:
+    import sqlalchemy as sa
+
+    from connectors.dialects.base import Address
 
 log = logging.getLogger("dagsmith")
 
@@ -34,15 +42,23 @@ EMBEDDED_PATH = Path(".dagsmith") / "warehouse.duckdb"
 
 @dataclass(frozen=True)
 class Target:
-    """A resolved database: `url` carries the secret, `label` never does."""
+    """A resolved database: `address` (and `url`) carry the secret, `label` never does."""
 
-    url: sa.URL
+    address: Address
+    """Its SQLAlchemy URL, or that URL's text (a file database's, read without SQLAlchemy)."""
     conn_id: str | None
+
+    @cached_property
+    def url(self) -> sa.URL:
+        """The SQLAlchemy URL (SQLAlchemy imported on first use)."""
+        import sqlalchemy as sa
+
+        return sa.make_url(self.address)
 
     @property
     def label(self) -> str:
         """The URL with its password masked, for logs and summaries."""
-        return self.url.render_as_string(hide_password=True)
+        return dialects.dialect_for(self.address).shown(self.address)
 
     @property
     def embedded(self) -> bool:
@@ -70,16 +86,12 @@ def resolve_target(conn_id: str | None, project_dir: Path, *, create: bool = Tru
     env = environments.active(project_dir)
     real = env.connection(conn_id) if conn_id is not None else env.settings.target
     if real is None:
-        url = embedded_url(project_dir)
+        path = (project_dir / EMBEDDED_PATH).resolve()
         if create:
-            Path(str(url.database)).parent.mkdir(parents=True, exist_ok=True)
-        return Target(url, None)
-    return Target(to_sqlalchemy_url(_value(real, project_dir, env.naming(conn_id)), real), real)
-
-
-def embedded_url(project_dir: Path) -> sa.URL:
-    """The URL of the project's embedded DuckDB file (which may not exist yet)."""
-    return sa.URL.create(DUCKDB.driver, database=str((project_dir / EMBEDDED_PATH).resolve()))
+            path.parent.mkdir(parents=True, exist_ok=True)
+        return Target(file_url(DUCKDB.driver, str(path), {}), None)
+    value = _value(real, project_dir, env.naming(conn_id))
+    return Target(database_address(parse_connection(real, value)), real)
 
 
 def lookup(conn_id: str, project_dir: Path) -> str:
@@ -309,7 +321,15 @@ _HOOK_EXTRAS = frozenset(
 
 
 def database_url(conn: Connection) -> sa.URL:
-    """The SQLAlchemy URL of a database connection.
+    """The SQLAlchemy URL of a database connection (`database_address`, parsed)."""
+    import sqlalchemy as sa
+
+    return sa.make_url(database_address(conn))
+
+
+def database_address(conn: Connection) -> Address:
+    """The SQLAlchemy URL of a database connection; a file database's as its text, which
+    its driver alone reads (`Dialect.native`).
 
     Extras become driver options (`sslmode=require`) only when they are text or numbers
     and not one of Airflow's hook settings; a boolean, a list or an object never reaches
@@ -329,7 +349,9 @@ def database_url(conn: Connection) -> sa.URL:
     dialect = dialects.known(base)
     if dialect is not None and dialect.file_database:
         # The connection URI is already a SQLAlchemy URL: a path, no host.
-        return sa.URL.create(base, database=conn.host or conn.schema, query=options)
+        return file_url(base, conn.host or conn.schema, options)
+    import sqlalchemy as sa
+
     return sa.URL.create(
         conn.conn_type if driver else dialect.driver if dialect else base,
         username=conn.login,

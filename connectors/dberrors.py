@@ -15,6 +15,7 @@ import time
 from dataclasses import dataclass
 
 from connectors import dialects
+from connectors.errors import DagsmithError, LoadError, TargetUnavailable
 
 _TRANSIENT_TEXT = (
     "connection refused",
@@ -87,6 +88,16 @@ def diagnose(code: str | int | None, text: str, *, lost: bool = False) -> Diagno
         if any(w in lowered for w in words):
             return _permanent(hint)
     return _TRANSIENT if lost else Diagnosis(False, None)
+
+
+def as_error(where: str, text: str, code: str | int | None, *, lost: bool) -> DagsmithError:
+    """A driver error, diagnosed, as TargetUnavailable (transient) or LoadError (permanent);
+    `where` says what failed ("loading orders at sqlite:///x.db")."""
+    diagnosis = diagnose(code, text, lost=lost)
+    if diagnosis.transient:
+        return TargetUnavailable(f"{where} failed: {text}", hint=diagnosis.hint, code=code)
+    hint = diagnosis.hint or f"check the rows and the table's columns; {NOT_RETRIED}"
+    return LoadError(f"{where} failed: {text}", hint=hint, code=code)
 
 
 def _by_code(code: str | int, lost: bool) -> Diagnosis:

@@ -84,7 +84,7 @@ class StreamPlan:
         if self.stream.incremental is None and not kinds.kind_of(self.stream.source).positioned:
             return {}
         return read_state(
-            self.target.url, self.stream.load.table, self.run.pipeline, self.run.stream
+            self.target.address, self.stream.load.table, self.run.pipeline, self.run.stream
         )
 
     def stored_watermark(self) -> str | None:
@@ -218,7 +218,9 @@ class StreamPlan:
         a missing hash key)."""
         with traces.step("preflight", self):
             _ = self.protector
-            preflight(self.target.url, self.stream, keyed_by_interval=self.interval_key is not None)
+            preflight(
+                self.target.address, self.stream, keyed_by_interval=self.interval_key is not None
+            )
 
     def load(self, job: LoadJob) -> LoadResult:
         """Load in one transaction into the target (a no-op for a committed run key); the time
@@ -227,7 +229,7 @@ class StreamPlan:
         started = time.perf_counter()
         with traces.step("load", self, job.stats):
             try:
-                result = loader_for(self.target.url).load(job)
+                result = loader_for(self.target.address).load(job)
             finally:
                 job.stats.seconds["load"] = time.perf_counter() - started
             job.stats.rows_loaded = result.rows_loaded
@@ -239,7 +241,7 @@ class StreamPlan:
         raised over the run's own error."""
         try:
             record = failure_record(self.run, self.stream.load, stats, self.stored_state, error)
-            record_failure(self.target.url, record)
+            record_failure(self.target.address, record)
         except Exception as exc:
             log.warning("%s: the failed run was not recorded: %s", self.stream.name, exc)
 

@@ -4,19 +4,24 @@ which database it is talking to."""
 from __future__ import annotations
 
 import re
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
 
 from connectors import dberrors, dialects
+from connectors.dialects.base import file_parts, file_url
 from connectors.dialects.duckdb import DUCKDB
 from connectors.dialects.mysql import MYSQL
 from connectors.dialects.postgres import POSTGRES
-from connectors.dialects.sqlite import SQLITE
+from connectors.dialects.sqlite import SQLITE, family, native_path
 from connectors.errors import LoadError, SpecError
+from connectors.loaders import sql_merge
 from connectors.loaders.prepare import rejects_table
 from connectors.profiling.resolve import is_database_url
+from connectors.types import ColumnType
 
 ROOT = Path(__file__).resolve().parents[1]
 _NAMES = "postgresql|postgres|mysql|mariadb|sqlite|sqlite3|duckdb"
@@ -186,5 +191,88 @@ def test_each_dialect_names_a_loader_that_imports() -> None:
     from connectors.loaders.sql import SqlLoader
 
     assert isinstance(POSTGRES.loader(sa.make_url("postgresql://u@h/db")), PostgresLoader)
-    assert isinstance(SQLITE.loader(sa.make_url("sqlite://")), SqlLoader)
+    assert isinstance(SQLITE.loader(sa.make_url("sqlite:///x.db?timeout=5")), SqlLoader)
     assert DUCKDB.loader_path.endswith(DuckDBLoader.__name__)
+
+
+SQLITE_URLS = [
+    "sqlite://",
+    "sqlite:///",
+    "sqlite:///relative/x.db",
+    "sqlite:////absolute/x.db",
+    "sqlite+pysqlite:///x.db",
+    "sqlite:///dir%20with%20spaces/a%23b.db",
+    "sqlite:///dir with spaces/a@b.db",
+    "sqlite:///C:/data/x.db",
+    "sqlite:///x.db?mode=ro&uri=true",
+    "sqlite:///x.db?timeout=30",
+    "sqlite:///x.db?",
+    "duckdb:////absolute/lake.duckdb?threads=2",
+]
+
+
+@pytest.mark.parametrize("url", SQLITE_URLS)
+def test_a_file_url_reads_as_sqlalchemy_reads_it(url: str) -> None:
+    parsed = sa.make_url(url)
+    assert file_parts(url) == (parsed.database, dict(parsed.query))
+    shown = file_url(parsed.get_backend_name(), parsed.database, dict(parsed.query))
+    assert shown == parsed.set(drivername=parsed.get_backend_name()).render_as_string(False)
+    assert sa.make_url(shown).database == parsed.database
+
+
+@pytest.mark.parametrize(
+    ("url", "path"),
+    [
+        ("sqlite://", ""),
+        ("sqlite:///relative/x.db", "relative/x.db"),
+        ("sqlite:////absolute/x.db", "/absolute/x.db"),
+        ("sqlite+pysqlite:///x.db", "x.db"),
+        ("sqlite:///x.db?mode=ro&uri=true", None),  # options: SQLAlchemy's pysqlite honours them
+        ("sqlite:///x.db?timeout=30", None),
+        ("sqlite://localhost/x.db", None),  # a host: SQLAlchemy reads the URL
+        ("sqlite+aiosqlite:///x.db", None),  # another driver
+    ],
+)
+def test_sqlite_serves_a_url_natively_only_without_options(url: str, path: str | None) -> None:
+    assert native_path(url) == path
+    assert native_path(sa.make_url(url)) == path
+    assert (SQLITE.native(url) is None) == (path is None)
+    assert SQLITE.shown(url) == sa.make_url(url).render_as_string(hide_password=True) or (
+        url.startswith("sqlite+pysqlite") and SQLITE.shown(url) == "sqlite:///x.db"
+    )
+
+
+def test_sqlite_declares_the_types_sqlalchemy_declared() -> None:
+    from sqlalchemy.dialects import sqlite
+
+    names = ["string", "integer", "bigint", "float", "boolean", "date", "timestamp"]
+    for ctype in [*map(ColumnType.parse, [*names, "timestamptz", "json", "decimal(12,2)"])]:
+        for key in (False, True):
+            compiled = SQLITE.ddl_type(ctype, key).compile(dialect=sqlite.dialect())
+            assert SQLITE.column_type(ctype, key) == compiled, (ctype, key)
+
+
+@pytest.mark.parametrize(
+    "declared",
+    [
+        "INT", "INTEGER", "BIGINT", "TINYINT", "BOOLEAN", "TEXT", "VARCHAR(255)", "CLOB",
+        "DATE", "DATETIME", "TIMESTAMP", "DOUBLE", "REAL", "FLOAT", "DOUBLE PRECISION",
+        "NUMERIC(12, 2)", "DECIMAL", "JSON", "BLOB", "", "TIME", "MONEY", "int",
+    ],
+)  # fmt: skip
+def test_sqlite_reads_a_declared_type_as_sqlalchemy_reflects_it(declared: str) -> None:
+    engine = sa.create_engine("sqlite://")
+    with engine.connect() as conn:
+        conn.exec_driver_sql(f"CREATE TABLE t (c {declared})")
+        (column,) = sa.inspect(conn).get_columns("t")
+    assert family(declared) == sql_merge.family(column["type"])
+
+
+def test_the_dialects_connections_and_errors_import_without_sqlalchemy() -> None:
+    code = (
+        "import sys\n"
+        "import connectors.dialects, connectors.dberrors, connectors.connections\n"
+        "import connectors.loaders, connectors.loaders.sqlite, connectors.plan\n"
+        "assert not [m for m in sys.modules if m.startswith('sqlalchemy')], 'imported'\n"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True, cwd=ROOT)

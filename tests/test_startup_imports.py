@@ -39,7 +39,7 @@ def test_a_run_into_sqlite_imports_nothing_its_budget_forbids(
     imported = imported_at_exit(["run", "startup.yaml"], tmp_path, project)
     with sqlite3.connect(tmp_path / "target.db") as db:
         assert db.execute("SELECT count(*) FROM rows").fetchone() == (10,)
-    assert {"sqlalchemy.dialects.sqlite", "pyarrow", "connectors.runner"} <= imported
+    assert {"connectors.loaders.sqlite", "pyarrow", "connectors.runner"} <= imported
     assert over_budget(imported, BUDGETS["run"]) == []
 
 
@@ -53,3 +53,25 @@ def test_the_budget_check_sees_a_forbidden_import(tmp_path: Path, project: dict[
     )
     imported = imported_at_exit(["validate", "startup.yaml"], tmp_path, project)
     assert over_budget(imported, BUDGETS["validate"]) == ["email_validator"]
+
+
+def test_a_second_incremental_run_into_sqlite_imports_no_sqlalchemy(
+    tmp_path: Path, project: dict[str, str]
+) -> None:
+    """The pre-flight of an existing table and the stored watermark are read with sqlite3."""
+    spec = tmp_path / "startup.yaml"
+    spec.write_text(
+        spec.read_text().replace(
+            "    load: {table: rows, mode: append}",
+            "    transform: {types: {id: integer}}\n"
+            "    load: {table: rows, mode: upsert, keys: [id]}\n"
+            "    incremental: {cursor: id}",
+        )
+    )
+    for _ in range(2):
+        imported = imported_at_exit(["run", "startup.yaml"], tmp_path, project)
+        assert over_budget(imported, BUDGETS["run"]) == []
+    with sqlite3.connect(tmp_path / "target.db") as db:
+        assert db.execute("SELECT count(*), max(id) FROM rows").fetchone() == (10, 10)
+        assert db.execute("SELECT value FROM _dagsmith_state").fetchone() == ("10",)
+        assert db.execute("SELECT sum(rows_loaded) FROM _dagsmith_runs").fetchone() == (10,)

@@ -30,6 +30,7 @@ from agent.planner.protect import protected_in
 from connectors.errors import DagsmithError, SpecError
 from connectors.profiling import Profile, profile
 from connectors.profiling.resolve import Request, context, resolve, url_connection
+from connectors.project_file import SPECS_DIR
 from connectors.spec import Pipeline, parse_spec, spec_hash
 from connectors.spec.sources import FileSource
 from connectors.transforms.names import normalize_name
@@ -286,7 +287,7 @@ def _validated(session: Session, spec: dict[str, Any]) -> Pipeline:
             f"{session.refused[-1]}: ask the user to confirm (dagsmith build --yes), or use "
             "append or upsert"
         )
-    spec_path = session.out_dir / workspace.SPECS_DIR / f"{pipeline.pipeline}.yaml"
+    spec_path = session.out_dir / SPECS_DIR / f"{pipeline.pipeline}.yaml"
     if not session.consent and (columns := workspace.drops_columns(pipeline, spec_path)):
         _refuse(session, f"this drops columns the saved pipeline loads ({'; '.join(columns)})")
         raise SpecError(

@@ -4,13 +4,13 @@
 PostgreSQL, MySQL/MariaDB, SQLite and DuckDB have modules here; any other database
 SQLAlchemy has a dialect for gets common-ground facts (`generic`); a name neither knows
 is an error that lists the known ones. docs/dialects.md says how to add a database.
+The package imports without SQLAlchemy: a URL's text names its dialect by its scheme.
 """
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
-
-import sqlalchemy as sa
 
 from connectors.dialects import generic
 from connectors.dialects.base import Dialect
@@ -25,7 +25,10 @@ _BY_SCHEME = {s: dialect for dialect in DIALECTS for s in (dialect.name, *dialec
 AIRFLOW_TYPES = {k: v for dialect in DIALECTS for k, v in dialect.airflow_types.items()}
 """URL scheme -> Airflow's connection type, where they differ (`postgresql` -> `postgres`)."""
 
-Named = sa.URL | sa.Engine | sa.Connection | str
+if TYPE_CHECKING:
+    import sqlalchemy as sa
+
+    Named = sa.URL | sa.Engine | sa.Connection | str
 
 
 def known(named: Named) -> Dialect | None:
@@ -42,6 +45,8 @@ def dialect_for(named: Named) -> Dialect:
     scheme = _scheme(named)
     if found := _BY_SCHEME.get(scheme):
         return found
+    import sqlalchemy as sa
+
     try:
         sa.dialects.registry.load(scheme)
     except sa.exc.NoSuchModuleError:
@@ -80,12 +85,14 @@ def is_conflict_code(code: str | int | None) -> bool:
 
 
 def _scheme(named: Named) -> str:
+    if isinstance(named, str):
+        scheme = urlsplit(named).scheme if "://" in named else named
+        return scheme.lower().split("+")[0]
+    import sqlalchemy as sa  # loaded already by whoever made the URL, engine or connection
+
     if isinstance(named, sa.Engine | sa.Connection):
         return named.dialect.name
-    if isinstance(named, sa.URL):
-        return named.get_backend_name()
-    scheme = urlsplit(named).scheme if "://" in named else named
-    return scheme.lower().split("+")[0]
+    return named.get_backend_name()
 
 
 __all__ = [

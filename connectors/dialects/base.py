@@ -3,31 +3,53 @@
 A dialect is one object per database (`connectors.dialects.postgres.POSTGRES`, ...): its
 facts are class attributes, its database-specific statements are methods. Code outside
 this package asks the dialect (`dialect.transactional_ddl`, `dialect.upsert(...)`), never
-which database it is talking to.
+which database it is talking to. The package imports without SQLAlchemy (a SQLite run
+never loads it): its types and statements are imported where a method builds them.
 """
 
 from __future__ import annotations
 
 import importlib
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import PurePath
 from typing import TYPE_CHECKING, Any, ClassVar, Literal
-
-import sqlalchemy as sa
-from sqlalchemy.types import TypeEngine
+from urllib.parse import parse_qsl, quote, quote_plus, unquote
 
 from connectors.errors import LoadError
 from connectors.lineage import names as lineage_names
 from connectors.types import ColumnType
 
 if TYPE_CHECKING:
+    import sqlalchemy as sa
+    from sqlalchemy.types import TypeEngine
+
     from connectors.lineage.names import DatasetName
-    from connectors.loaders.base import Loader
+    from connectors.loaders.base import Loader, NativeTarget
     from connectors.spec.models import Stream
+
+    Address = str | sa.URL
+    """A database's SQLAlchemy URL, or its text (which a native target reads without it)."""
 
 STRING = ColumnType("string")
 REJECTS_SUFFIX = "__rejects"
 """A target's rejects table is named `<table>__rejects`."""
+
+
+def file_url(scheme: str, database: str | None, query: Mapping[str, str]) -> str:
+    """The text of a file database's URL, as SQLAlchemy renders `URL.create(scheme,
+    database=..., query=...)` (no user, host or port: nothing secret)."""
+    text = f"{scheme}://" + ("" if database is None else "/" + quote(database, safe=" +/"))
+    options = "&".join(f"{quote_plus(k)}={quote_plus(query[k])}" for k in sorted(query))
+    return f"{text}?{options}" if options else text
+
+
+def file_parts(url: str) -> tuple[str | None, dict[str, str]] | None:
+    """(database, query options) of a file database's URL text, as `sa.make_url` reads
+    them; None for a URL with a user or host, which SQLAlchemy alone reads."""
+    rest, _, query = url.partition("://")[2].partition("?")
+    if rest and not rest.startswith("/"):
+        return None
+    return (unquote(rest[1:]) if rest else None), dict(parse_qsl(query))
 
 
 def decimal_or_text(precision: int | None, scale: int | None) -> ColumnType:
@@ -148,6 +170,8 @@ class Dialect:
 
     def ddl_type(self, ctype: ColumnType, key: bool = False) -> TypeEngine[Any]:
         """The column type a spec type gets when dagsmith creates the table."""
+        import sqlalchemy as sa
+
         simple: dict[str, TypeEngine[Any]] = {
             "integer": sa.Integer(),
             "bigint": sa.BigInteger(),
@@ -217,9 +241,22 @@ class Dialect:
         """Hold, until the transaction ends, the lock loads create a schema's tables under; a
         no-op where `CREATE ... IF NOT EXISTS` cannot collide with their DDL."""
 
-    def loader(self, url: sa.URL) -> Loader:
-        """The loader of a target URL of this database."""
-        loader: Loader = _imported(self.loader_path)(url)
+    def shown(self, url: Address) -> str:
+        """The URL as messages show it, its password masked."""
+        return _sa_url(url).render_as_string(hide_password=True)
+
+    def native(self, url: Address) -> NativeTarget | None:
+        """The target at `url` reached through the driver alone, without SQLAlchemy (its
+        load, state, failed-run records and columns); None: through SQLAlchemy."""
+        return None
+
+    def loader(self, url: Address) -> Loader:
+        """The loader of a target URL of this database: the native target's, else
+        `loader_path`'s."""
+        native = self.native(url)
+        if native is not None:
+            return native
+        loader: Loader = _imported(self.loader_path)(_sa_url(url))
         return loader
 
     def missing_rights(self, conn: sa.Connection, stream: Stream, keyed: bool) -> list[str]:
@@ -228,6 +265,12 @@ class Dialect:
             return []
         missing: list[str] = _imported(self.rights_path)(conn, stream, keyed)
         return missing
+
+
+def _sa_url(url: Address) -> sa.URL:
+    import sqlalchemy as sa
+
+    return sa.make_url(url)
 
 
 def _imported(path: str) -> Any:

@@ -9,17 +9,17 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any, ClassVar
 
-import sqlalchemy as sa
-from sqlalchemy.types import TypeEngine
-
 from connectors.dialects.base import STRING, Dialect, decimal_or_text
 from connectors.lineage import names as lineage_names
 from connectors.types import ColumnType
 
 if TYPE_CHECKING:
+    import sqlalchemy as sa
+    from sqlalchemy.types import TypeEngine
+
     from connectors.lineage.names import DatasetName
 
-KEY = sa.String(255)
+KEY_LENGTH = 255
 """Key-sized text: MySQL/MariaDB cannot index an unbounded TEXT column."""
 # Field codes. A description does not say whether an INT is unsigned, so LONG (INT) is
 # read as bigint; TIMESTAMP is UTC because the session's time zone is set so.
@@ -62,7 +62,7 @@ class MySQL(Dialect):
     timestamp_is_utc = True
     naive_utc = True
     query_json_parsed = False
-    rights_path = "connectors.loaders.preflight:mariadb_missing"
+    rights_path = "connectors.loaders.rights:mariadb_missing"
     default_port = 3306
 
     def dataset(self, url: sa.URL, table: str) -> DatasetName:
@@ -82,8 +82,10 @@ class MySQL(Dialect):
             from sqlalchemy.dialects import mysql
 
             return mysql.DATETIME(fsp=6)
+        import sqlalchemy as sa
+
         chosen = super().ddl_type(ctype, key)
-        return KEY if key and isinstance(chosen, sa.Text) else chosen
+        return sa.String(KEY_LENGTH) if key and isinstance(chosen, sa.Text) else chosen
 
     def described_type(self, column: Sequence[Any]) -> ColumnType:
         """Field codes; DECIMAL from its display size and scale."""
@@ -99,6 +101,7 @@ class MySQL(Dialect):
         """INSERT ... SELECT ... ON DUPLICATE KEY UPDATE."""
         names = list(rows.selected_columns.keys())
         rest = [n for n in names if n not in keys]
+        import sqlalchemy as sa
         from sqlalchemy.dialects import mysql
 
         statement = mysql.insert(target).from_select(names, rows)

@@ -8,13 +8,14 @@ ADBC when the URL's driver is libpq-based (`connectors.sources.sql_adbc`).
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any, ClassVar
-
-import sqlalchemy as sa
-from sqlalchemy.types import TypeEngine
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from connectors.dialects.base import STRING, Dialect, decimal_or_text
 from connectors.types import ColumnType
+
+if TYPE_CHECKING:
+    import sqlalchemy as sa
+    from sqlalchemy.types import TypeEngine
 
 _OIDS = {
     16: ColumnType("boolean"),
@@ -55,7 +56,7 @@ class Postgres(Dialect):
     # Built on libpq: their URLs' query options are libpq's, as ADBC's are.
     arrow_drivers = frozenset({"psycopg2", "psycopg"})
     loader_path = "connectors.loaders.postgres:PostgresLoader"
-    rights_path = "connectors.loaders.preflight:postgres_missing"
+    rights_path = "connectors.loaders.rights:postgres_missing"
     lineage_scheme = "postgres"
     default_port = 5432
     default_schema = "public"
@@ -88,6 +89,8 @@ class Postgres(Dialect):
     def lock_schema(self, conn: sa.Connection, schema: str | None) -> None:
         """The advisory lock under which loads create a schema and its shared tables
         (`connectors.loaders.postgres_ddl`): two creations at once collide in the catalog."""
+        import sqlalchemy as sa
+
         conn.execute(
             sa.text(
                 "SELECT pg_advisory_xact_lock(hashtextextended("

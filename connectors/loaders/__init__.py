@@ -1,18 +1,22 @@
 """Loaders: one per target database, named by the URL's dialect (`Dialect.loader_path`).
 
-PostgreSQL and DuckDB have loaders of their own; every other database gets the generic
-SQLAlchemy loader (`connectors.loaders.sql`).
+PostgreSQL, DuckDB and SQLite have loaders of their own (SQLite's on sqlite3 alone, with
+DuckDB's flow: `native`); every other database gets the generic SQLAlchemy loader
+(`connectors.loaders.sql`).
 """
 
 from __future__ import annotations
 
-import sqlalchemy as sa
+from typing import TYPE_CHECKING
 
 from connectors.dialects import dialect_for
 from connectors.loaders.base import Loader, LoadJob, LoadResult
 
+if TYPE_CHECKING:
+    from connectors.dialects.base import Address
 
-def loader_for(url: sa.URL) -> Loader:
+
+def loader_for(url: Address) -> Loader:
     """The loader for a target URL (`postgresql+psycopg2://...`, `mysql+pymysql://...`)."""
     return dialect_for(url).loader(url)
 

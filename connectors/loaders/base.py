@@ -4,13 +4,16 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 import pyarrow as pa
 
 from connectors.runtime import Rejects, RunInfo, StreamStats
 from connectors.spec.models import Contract, Dedupe, Load
 from connectors.types import ColumnType
+
+if TYPE_CHECKING:
+    from connectors.loaders.prepare import TargetColumn
 
 RUNS_TABLE = "_dagsmith_runs"
 FAILED_RUNS_TABLE = "_dagsmith_failed_runs"
@@ -74,4 +77,21 @@ class Loader(Protocol):
 
     def load(self, job: LoadJob) -> LoadResult:
         """Stage, then in one transaction write the rows, the rejects and the run record."""
+        ...
+
+
+class NativeTarget(Loader, Protocol):
+    """A target reached through its driver alone, without SQLAlchemy (`Dialect.native`):
+    what a run asks of it besides the load."""
+
+    def columns(self, table: str) -> list[TargetColumn] | None:
+        """An existing table's columns (None: no such table), for the pre-flight."""
+        ...
+
+    def read_state(self, table: str, pipeline: str, stream: str) -> dict[str, str]:
+        """A stream's committed state (`connectors.loaders.state`)."""
+        ...
+
+    def record_failure(self, row: dict[str, Any]) -> None:
+        """Insert a failed attempt's record (`connectors.loaders.failed`)."""
         ...

@@ -10,20 +10,23 @@ masked and bounded. `dagsmith runs` reads both tables (`connectors.history`).
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
-from typing import Any
-
-import sqlalchemy as sa
+from typing import TYPE_CHECKING, Any
 
 from connectors.dialects import Dialect, dialect_for
 from connectors.errors import TransientError
 from connectors.incremental import shown_watermark
-from connectors.loaders import tables
-from connectors.loaders.prepare import split_table
-from connectors.loaders.sql import translate, utc_naive
+from connectors.loaders.prepare import split_table, utc_naive
 from connectors.masking import mask
 from connectors.runtime import RunInfo, StreamStats
 from connectors.spec.models import Load
+
+if TYPE_CHECKING:
+    from connectors.dialects.base import Address
+
+Insert = Callable[[dict[str, Any]], None]
 
 RECORD_WAIT = 30.0
 """Seconds a record waits for a file target another process writes (DuckDB, SQLite)."""
@@ -53,7 +56,7 @@ def failure_record(
     }
 
 
-def record_failure(url: sa.URL, record: dict[str, Any]) -> None:
+def record_failure(url: Address, record: dict[str, Any]) -> None:
     """Insert a failed attempt's record into the target (waiting a while for a file held).
 
     Raises:
@@ -68,13 +71,8 @@ def record_failure(url: sa.URL, record: dict[str, Any]) -> None:
         wait_random_exponential,
     )
 
-    engine = sa.create_engine(url, poolclass=sa.NullPool)
-    dialect = dialect_for(engine)
-    dialect.prepare_engine(engine)
-    schema = bookkeeping_schema(record["target_table"], dialect)
-    table = tables.failed_runs_table(tables.new_metadata(dialect.name), schema)
+    dialect = dialect_for(url)
     row = {**record, **{k: stored_time(record[k], dialect) for k in ("started_at", "finished_at")}}
-    where = f"recording the failed run of {record['stream']!r} at {url.render_as_string(True)}"
     # A file held by another process frees up soon; a server out of reach is not waited for.
     busy = retry_if_exception_type(TransientError) if dialect.file_database else retry_never
     waiting = Retrying(
@@ -83,10 +81,12 @@ def record_failure(url: sa.URL, record: dict[str, Any]) -> None:
         stop=stop_after_delay(RECORD_WAIT),
         reraise=True,
     )
-    try:
-        waiting(_insert, engine, table, row, where)
-    finally:
-        engine.dispose()
+    native = dialect.native(url)
+    if native is not None:
+        waiting(native.record_failure, row)
+        return
+    with _inserting(url, dialect, record["target_table"]) as insert:
+        waiting(insert, row)
 
 
 def bookkeeping_schema(table: str, dialect: Dialect) -> str | None:
@@ -104,14 +104,36 @@ def stored_time(moment: datetime, dialect: Dialect) -> datetime:
     return utc_naive(moment) if dialect.naive_utc else moment
 
 
-def _insert(engine: sa.Engine, table: sa.Table, row: dict[str, Any], where: str) -> None:
+@contextmanager
+def _inserting(url: Address, dialect: Dialect, target: str) -> Iterator[Insert]:
+    """Through SQLAlchemy: a function inserting a record of `target`'s runs (their table made
+    when missing)."""
+    import sqlalchemy as sa
+
+    from connectors.loaders import tables
+    from connectors.loaders.sql import translate
+
+    url = sa.make_url(url)
+    engine = sa.create_engine(url, poolclass=sa.NullPool)
+    dialect.prepare_engine(engine)
+    schema = bookkeeping_schema(target, dialect)
+    table = tables.failed_runs_table(tables.new_metadata(dialect.name), schema)
+    shown = url.render_as_string(hide_password=True)
+
+    def insert(row: dict[str, Any]) -> None:
+        try:
+            with engine.connect() as conn, conn.begin():
+                if not sa.inspect(conn).has_table(table.name, schema=table.schema):
+                    dialect.lock_schema(conn, table.schema)
+                    if table.schema:
+                        conn.execute(sa.schema.CreateSchema(table.schema, if_not_exists=True))
+                    conn.execute(sa.schema.CreateTable(table, if_not_exists=True))
+                conn.execute(sa.insert(table), [row])
+        except sa.exc.DBAPIError as exc:
+            where = f"recording the failed run of {row['stream']!r} at {shown}"
+            raise translate(exc, where) from exc
+
     try:
-        with engine.connect() as conn, conn.begin():
-            if not sa.inspect(conn).has_table(table.name, schema=table.schema):
-                dialect_for(conn).lock_schema(conn, table.schema)
-                if table.schema:
-                    conn.execute(sa.schema.CreateSchema(table.schema, if_not_exists=True))
-                conn.execute(sa.schema.CreateTable(table, if_not_exists=True))
-            conn.execute(sa.insert(table), [row])
-    except sa.exc.DBAPIError as exc:
-        raise translate(exc, where) from exc
+        yield insert
+    finally:
+        engine.dispose()

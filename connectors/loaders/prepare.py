@@ -402,6 +402,11 @@ def skip_empty_replace(job: LoadJob, rows: int) -> bool:
     return True
 
 
+def utc_naive(value: datetime) -> datetime:
+    """A naive UTC datetime (naive input is taken as UTC already)."""
+    return value.astimezone(UTC).replace(tzinfo=None) if value.tzinfo else value
+
+
 def split_table(name: str) -> tuple[str | None, str]:
     """`schema.table` -> (schema, table); `table` -> (None, table)."""
     schema, _, table = name.rpartition(".")

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import UTC, datetime
 from typing import Any
 
 import pyarrow as pa
@@ -22,7 +21,7 @@ import sqlalchemy as sa
 
 from connectors import dberrors, dialects
 from connectors.dialects import Dialect, dialect_for
-from connectors.errors import DagsmithError, LoadError, TargetUnavailable
+from connectors.errors import DagsmithError, LoadError
 from connectors.loaders import sql_ddl, sql_merge, tables
 from connectors.loaders.base import LoadJob, LoadResult
 from connectors.loaders.prepare import (
@@ -40,6 +39,7 @@ from connectors.loaders.prepare import (
     settle,
     skip_empty_replace,
     split_table,
+    utc_naive,
 )
 from connectors.runtime import log
 
@@ -96,11 +96,7 @@ def translate(exc: sa.exc.DBAPIError, where: str) -> DagsmithError:
     lost = exc.connection_invalidated or (
         code is None and isinstance(exc, sa.exc.OperationalError) and lost_without_code
     )
-    diagnosis = dberrors.diagnose(code, text, lost=lost)
-    if diagnosis.transient:
-        return TargetUnavailable(f"{where} failed: {text}", hint=diagnosis.hint, code=code)
-    hint = diagnosis.hint or f"check the rows and the table's columns; {dberrors.NOT_RETRIED}"
-    return LoadError(f"{where} failed: {text}", hint=hint, code=code)
+    return dberrors.as_error(where, text, code, lost=lost)
 
 
 class _Load:
@@ -305,8 +301,3 @@ def _python_rows(batch: pa.RecordBatch) -> list[dict[str, Any]]:
         for a in batch.columns
     ]
     return pa.RecordBatch.from_arrays(arrays, names=batch.schema.names).to_pylist()
-
-
-def utc_naive(value: datetime) -> datetime:
-    """A naive UTC datetime (naive input is taken as UTC already)."""
-    return value.astimezone(UTC).replace(tzinfo=None) if value.tzinfo else value

@@ -2,19 +2,30 @@
 
 from __future__ import annotations
 
-import sqlalchemy as sa
+from typing import TYPE_CHECKING
 
 from connectors.dialects import dialect_for
-from connectors.loaders import tables
 from connectors.loaders.prepare import split_table
-from connectors.loaders.sql import translate
+
+if TYPE_CHECKING:
+    from connectors.dialects.base import Address
 
 
-def read_state(url: sa.URL, table: str, pipeline: str, stream: str) -> dict[str, str]:
+def read_state(url: Address, table: str, pipeline: str, stream: str) -> dict[str, str]:
     """The committed state of a stream (empty before its first load).
 
     The state lives beside the target table (same schema), in `_dagsmith_state`.
     """
+    native = dialect_for(url).native(url)
+    if native is not None:
+        return native.read_state(table, pipeline, stream)
+    # SQLAlchemy only for a target its driver alone does not reach (a SQLite run: never).
+    import sqlalchemy as sa
+
+    from connectors.loaders import tables
+    from connectors.loaders.sql import translate
+
+    url = sa.make_url(url)
     schema, _ = split_table(table)
     engine = sa.create_engine(url, poolclass=sa.pool.NullPool)
     state = tables.state_table(tables.new_metadata(dialect_for(url).name), schema)

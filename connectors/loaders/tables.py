@@ -1,7 +1,9 @@
 """SQLAlchemy tables for DDL: the target, its rejects, the run records and the state.
 
-Both loaders build their CREATE statements from these, so the dialect quotes every
-identifier and maps every type; nothing is pasted into SQL.
+The SQLAlchemy loaders (generic, PostgreSQL) build their CREATE statements from these, so
+the dialect quotes every identifier and maps every type; nothing is pasted into SQL. The
+bookkeeping tables' columns are `records`', which the native loaders (DuckDB, SQLite) read
+too.
 """
 
 from __future__ import annotations
@@ -13,7 +15,8 @@ from sqlalchemy.engine import Dialect
 from sqlalchemy.types import TypeEngine
 
 from connectors.dialects import dialect_for
-from connectors.loaders.base import FAILED_RUNS_TABLE, RUN_KEY, RUNS_TABLE, STATE_TABLE
+from connectors.loaders import records
+from connectors.loaders.base import FAILED_RUNS_TABLE, RUNS_TABLE, STATE_TABLE
 from connectors.loaders.prepare import Extract
 from connectors.types import ColumnType
 
@@ -50,70 +53,45 @@ def target_table(
 
 
 def rejects_table(metadata: sa.MetaData, schema: str | None, name: str) -> sa.Table:
-    """`<table>__rejects`: the columns of REJECTS_SCHEMA (`raw` is the row as JSON text)."""
-    return sa.Table(
-        name,
-        metadata,
-        sa.Column("run_id", _KEY, nullable=False),
-        sa.Column("row_number", sa.BigInteger()),
-        sa.Column("rule", _KEY, nullable=False),
-        sa.Column("reason", sa.Text(), nullable=False),
-        sa.Column("raw", sa.Text(), nullable=False),
-        schema=schema,
-    )
+    """`<table>__rejects` (`records.REJECTS`)."""
+    return _built(metadata, schema, name, records.REJECTS)
 
 
 def runs_table(metadata: sa.MetaData, schema: str | None) -> sa.Table:
-    """One row per committed load; its key makes a rerun of the same run a no-op."""
-    return sa.Table(
-        RUNS_TABLE,
-        metadata,
-        *_run_columns(metadata, key=True),
-        *(
-            sa.Column(n, sa.BigInteger(), nullable=False)
-            for n in ("rows_loaded", "inserted", "updated")
-        ),
-        # Added after the first release: a table created before them gets them by
-        # `added_columns`.
-        sa.Column("rows_filtered", sa.BigInteger(), nullable=False, server_default="0"),
-        sa.Column("watermark_before", sa.Text()),
-        sa.Column("watermark_after", sa.Text()),
-        # What the stream's contract settled, as JSON: {"added": [column, ...], ...}.
-        sa.Column("schema_drift", sa.Text()),
-        schema=schema,
-    )
+    """`records.RUNS`; a table created before one of its columns gets it by `added_columns`."""
+    return _built(metadata, schema, RUNS_TABLE, records.RUNS)
 
 
 def failed_runs_table(metadata: sa.MetaData, schema: str | None) -> sa.Table:
-    """One row per failed attempt of a stream run (`connectors.loaders.failed`).
+    """`records.FAILED_RUNS` (`connectors.loaders.failed`)."""
+    return _built(metadata, schema, FAILED_RUNS_TABLE, records.FAILED_RUNS)
 
-    No key: each attempt is a row of its own (an Airflow task may fail, be retried and fail
-    again), and writing one never needs more than INSERT.
-    """
+
+def _built(
+    metadata: sa.MetaData, schema: str | None, name: str, columns: tuple[records.Column, ...]
+) -> sa.Table:
+    kinds: dict[str, TypeEngine[Any]] = {
+        "key": _KEY,
+        "mode": sa.String(16),
+        "bigint": sa.BigInteger(),
+        "text": sa.Text(),
+        "time": sql_type(ColumnType("timestamptz"), metadata.info["dialect"]),
+    }
     return sa.Table(
-        FAILED_RUNS_TABLE,
+        name,
         metadata,
-        *_run_columns(metadata, key=False),
-        sa.Column("rows_filtered", sa.BigInteger(), nullable=False),
-        sa.Column("watermark_before", sa.Text()),
-        sa.Column("error", sa.Text(), nullable=False),
+        *(
+            sa.Column(
+                c.name,
+                kinds[c.kind],
+                primary_key=c.key,
+                nullable=c.nullable,
+                server_default=c.default,
+            )
+            for c in columns
+        ),
         schema=schema,
     )
-
-
-def _run_columns(metadata: sa.MetaData, *, key: bool) -> list[sa.Column[Any]]:
-    """What a record of a committed load and of a failed attempt both hold."""
-    return [
-        *(sa.Column(name, _KEY, primary_key=key, nullable=False) for name in RUN_KEY),
-        sa.Column("target_table", _KEY, nullable=False),
-        sa.Column("mode", sa.String(16), nullable=False),
-        sa.Column("started_at", _timestamp(metadata), nullable=False),
-        sa.Column("finished_at", _timestamp(metadata), nullable=False),
-        *(
-            sa.Column(name, sa.BigInteger(), nullable=False)
-            for name in ("rows_read", "rows_rejected")
-        ),
-    ]
 
 
 def added_columns(
@@ -134,17 +112,8 @@ def added_columns(
 
 
 def state_table(metadata: sa.MetaData, schema: str | None) -> sa.Table:
-    """Watermarks per (pipeline, stream, key), written in the load's transaction."""
-    return sa.Table(
-        STATE_TABLE,
-        metadata,
-        sa.Column("pipeline", _KEY, primary_key=True),
-        sa.Column("stream", _KEY, primary_key=True),
-        sa.Column("key", _KEY, primary_key=True),
-        sa.Column("value", sa.Text(), nullable=False),
-        sa.Column("updated_at", _timestamp(metadata), nullable=False),
-        schema=schema,
-    )
+    """`records.STATE`: watermarks, written in the load's transaction."""
+    return _built(metadata, schema, STATE_TABLE, records.STATE)
 
 
 def new_metadata(dialect: str) -> sa.MetaData:
@@ -152,7 +121,3 @@ def new_metadata(dialect: str) -> sa.MetaData:
     metadata = sa.MetaData()
     metadata.info["dialect"] = dialect
     return metadata
-
-
-def _timestamp(metadata: sa.MetaData) -> TypeEngine[Any]:
-    return sql_type(ColumnType("timestamptz"), metadata.info["dialect"])

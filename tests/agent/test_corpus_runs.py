@@ -28,12 +28,13 @@ from agent.orchestrator.tools import SAMPLE_ROWS, column_types
 from agent.planner import Facts, plan
 from agent.planner.chat import _typed as type_stream
 from agent.planner.chat import facts_of
-from agent.workspace import SPECS_DIR, relocate
+from agent.workspace import relocate
 from connectors.connections import EMBEDDED_PATH
 from connectors.loaders.duckdb import qualify
 from connectors.loaders.prepare import split_table
 from connectors.profiling import Profile, profile
 from connectors.profiling.resolve import Request, context, resolve
+from connectors.project_file import SPECS_DIR
 from connectors.runner import run_pipeline
 from connectors.spec import AllOf, AnyOf, Condition, Pipeline, dump_spec, load_spec, spec_hash
 from connectors.spec.io import to_plain

@@ -13,6 +13,7 @@ from connectors.errors import LoadError, TargetUnavailable
 from connectors.loaders import loader_for
 from connectors.loaders.postgres import PostgresLoader
 from connectors.loaders.sql import SqlLoader
+from connectors.loaders.sqlite import SqliteTarget
 from tests.conftest import Database
 from tests.loaders.conftest import make_job
 
@@ -121,4 +122,5 @@ def test_sqlite_refuses_a_schema(sqlite: Database) -> None:
 
 def test_registry_picks_by_dialect(sqlite: Database, postgres: Database) -> None:
     assert isinstance(loader_for(postgres.url), PostgresLoader)
-    assert isinstance(loader_for(sqlite.url), SqlLoader)
+    assert isinstance(loader_for(sqlite.url), SqliteTarget)
+    assert isinstance(loader_for(sqlite.url.update_query_dict({"timeout": "5"})), SqlLoader)
