@@ -1,7 +1,7 @@
 """The root command group: its options are accepted before or after the command.
 
 Click takes a group's options only before the command's name (`dagsmith -v run X`), while
-people also write them at the end (`dagsmith run X -v`), as the README's tables show.
+people also write them at the end (`dagsmith run X -v`), as docs/cli.md's table shows.
 The group moves its own options found after the command to the front before parsing.
 """
 

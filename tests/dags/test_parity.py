@@ -201,7 +201,7 @@ def snapshot(db: Database) -> dict[str, list[tuple[Any, ...]]]:
     """Every table of the target (not the SQL source), less the columns a run makes unique.
 
     `_dagsmith_interval` is left out too: Airflow gives a data interval, `dagsmith run` has
-    none (the README's table of differences says so).
+    none (the table of differences in docs/airflow.md says so).
     """
     inspector = sa.inspect(db.engine)
     found: dict[str, list[tuple[Any, ...]]] = {}

@@ -43,6 +43,6 @@ def reader(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Callable[..., Any
 
 @pytest.fixture(params=["postgres", "mariadb", "sqlite"])
 def database(request: pytest.FixtureRequest) -> Database:
-    """Each real database a `sql` source reads (DuckDB is a target only, for now: README)."""
+    """Each real database a `sql` source reads (DuckDB is not one yet: docs/duckdb.md)."""
     db: Database = request.getfixturevalue(request.param)
     return db
