@@ -34,9 +34,11 @@ def needed(spec: Pipeline, spec_path: Path, project_dir: Path) -> list[str]:
         source = stream.source
         if not isinstance(source, FileSource) or "://" in source.path:
             continue
-        real = Path(os.path.realpath(_folder_of(folder / source.path)))
-        if not any(real.is_relative_to(k) for k in kept):
-            entry = Path(os.path.relpath(real, os.path.realpath(project_dir))).as_posix()
+        named = _folder_of(folder / source.path)
+        if not any(Path(os.path.realpath(named)).is_relative_to(k) for k in kept):
+            # As named, not resolved: a link the user allowed keeps pointing where it points.
+            relative = os.path.relpath(os.path.abspath(named), os.path.abspath(project_dir))
+            entry = Path(relative).as_posix()
             entries += [entry] if entry not in entries else []
     return entries
 

@@ -71,9 +71,10 @@ def write_draft(
         request, project_dir=project, rows=SAMPLE_ROWS, full=False, with_quality=True
     )
     local = found.source.get("path")
-    if isinstance(local, str) and "://" not in local and Path(local).is_relative_to(project):
-        # Relative paths in a spec start at the spec's folder, wherever it is run from.
-        found.source["path"] = os.path.relpath(local, folder.resolve())
+    if isinstance(local, str) and "://" not in local:
+        # Relative paths in a spec start at the spec's folder, wherever it is run from (a
+        # folder outside the project too: the spec then runs on a checkout of both).
+        found.source["path"] = Path(os.path.relpath(local, folder.resolve())).as_posix()
     pipeline = draft.pipeline(found, name, table=into, target=target, protect=protect, order=order)
     folder.mkdir(parents=True, exist_ok=True)
     spec_path.write_text(dump_spec(pipeline), encoding="utf-8")

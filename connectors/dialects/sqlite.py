@@ -4,7 +4,7 @@
 and pre-flight too) and stores values as SQLAlchemy's SQLite types did, in columns of the
 types SQLAlchemy's SQLite dialect declared, so tables made by either keep loading and read
 back the same through SQLAlchemy (`kind: sql`, `dagsmith runs`). A URL with query options
-(`?timeout=30`, `?mode=ro&uri=true`) or another driver goes through SQLAlchemy's pysqlite
+(`?timeout=30`, `file:...?mode=ro&uri=true`) or another driver goes through SQLAlchemy's pysqlite
 dialect and the generic loader, which honour them.
 """
 

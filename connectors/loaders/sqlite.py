@@ -34,6 +34,8 @@ from connectors.loaders.prepare import (
 )
 from connectors.types import ColumnType
 
+_NO_CONFLICT_TARGET = "ON CONFLICT clause does not match any PRIMARY KEY or UNIQUE constraint"
+
 
 class SqliteTarget:
     """A SQLite file, reached through sqlite3 (`NativeTarget`).
@@ -55,8 +57,19 @@ class SqliteTarget:
                 f"{job.load.table}: SQLite has no schemas",
                 hint="name the table without a schema for a SQLite target",
             )
-        with self._session(f"loading {job.load.table} at {self._shown}", write=True) as con:
-            result = _Load(con, job, extract).run()
+        try:
+            with self._session(f"loading {job.load.table} at {self._shown}", write=True) as con:
+                result = _Load(con, job, extract).run()
+        except LoadError as exc:
+            if _NO_CONFLICT_TARGET not in str(exc.__cause__):
+                raise
+            keys = ", ".join(job.load.keys)
+            raise LoadError(
+                f"{job.load.table} has no primary key or unique index on exactly the upsert "
+                f"keys ({keys}): nothing was loaded",
+                hint=f"add one (CREATE UNIQUE INDEX ... ON {job.load.table} ({keys})), or "
+                "upsert on the keys it has",
+            ) from exc
         job.stats.rows_loaded = result.rows_loaded
         return result
 

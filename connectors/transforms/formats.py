@@ -18,14 +18,14 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from functools import lru_cache, reduce
-from typing import Any, cast
+from typing import Any
 
 import numpy as np
 import pyarrow as pa
 
 from connectors.formats import ValueFormat
-from connectors.transforms import moments
-from connectors.transforms.arrow import pc
+from connectors.transforms import moments, zones
+from connectors.transforms.arrow import bool_array, int_array, pc
 
 _TOKEN = re.compile(r"%(.)|(.)", re.DOTALL)
 _WORD = r"[A-Za-z]+"
@@ -52,27 +52,30 @@ def read_formatted(text: pa.Array[Any], patterns: tuple[str, ...], day: bool) ->
     """Text read with strptime patterns, tried in order, as date32 if `day`, else as
     timestamp[us]: each value in its plain form by numpy (`connectors.transforms.moments`),
     the others by strptime (a date column's once per distinct text)."""
-    rows = pc.is_valid(text).to_numpy(zero_copy_only=False)
-    values, read = np.zeros(len(text), np.int32 if day else np.int64), np.zeros(len(text), bool)
+    rows = np.ones(len(text), bool)
+    if text.null_count:
+        rows = pc.is_valid(text).to_numpy(zero_copy_only=False)
+    values, read = None, np.zeros(len(text), bool)
     for pattern in moments.fast_patterns(patterns) if pa.types.is_string(text.type) else ():
         if not rows.any():
             break
         ok, scanned = moments.scan(text, pattern, rows, day)
-        values, read = (scanned, ok) if not read.any() else (values + scanned, read | ok)
+        values, read = (scanned, ok) if values is None else (values + scanned, read | ok)
         rows &= ~ok
+    if values is None:
+        values = np.zeros(len(text), np.int32 if day else np.int64)
     zoned = bad = None
     if rows.any():
         left = np.flatnonzero(rows)
-        taken = pa.Int64Array.from_buffers(pa.int64(), len(left), [None, pa.py_buffer(left.data)])
-        slow = read_moments(text.take(taken), patterns, once=day)
+        slow = read_moments(text.take(int_array(left)), patterns, once=day)
         got = pc.is_valid(slow.values).to_numpy(zero_copy_only=False)
         micros = np.where(got, _integers(slow.values), 0)
         values[left] = micros // _DAY_US if day else micros
         read[left] = got
         zoned, bad = (
-            None if m is None else _scattered(m, left, len(text)) for m in (slow.zoned, slow.bad)
+            None if m is None else scattered(m, left, len(text)) for m in (slow.zoned, slow.bad)
         )
-    bitmap = None if read.all() else _mask(read).buffers()[1]
+    bitmap = None if read.all() else bool_array(read).buffers()[1]
     arrow = pa.date32() if day else _NAIVE
     read_values = pa.Array.from_buffers(arrow, len(text), [bitmap, pa.py_buffer(values.data)])
     return Moments(read_values, zoned, bad)
@@ -85,17 +88,11 @@ def _integers(values: pa.Array[Any]) -> Any:
     return np.frombuffer(memoryview(data), np.int64, len(values), values.offset)
 
 
-def _scattered(mask: pa.Array[Any], rows: Any, size: int) -> pa.BooleanArray:
+def scattered(mask: pa.Array[Any], rows: Any, size: int) -> pa.BooleanArray:
     """A mask of some rows placed at their positions (`rows`) in `size` rows of false."""
     placed = np.zeros(size, bool)
     placed[rows] = pc.fill_null(mask, False).to_numpy(zero_copy_only=False)
-    return _mask(placed)
-
-
-def _mask(flags: Any) -> pa.BooleanArray:
-    """A numpy bool array as an Arrow one."""
-    bits = pa.py_buffer(np.packbits(flags, bitorder="little").data)
-    return cast("pa.BooleanArray", pa.Array.from_buffers(pa.bool_(), len(flags), [None, bits]))
+    return bool_array(placed)
 
 
 def clean(values: pa.Array[Any]) -> pa.Array[Any]:
@@ -179,7 +176,16 @@ def _day_regex(pattern: str) -> str | None:
 def zoned_to_utc(values: pa.Array[Any], zone: str) -> tuple[pa.Array[Any], pa.BooleanArray | None]:
     """Naive wall times in `zone` as UTC instants, and the rows whose wall time does not exist
     there (skipped by a DST change; None if none). A wall time that exists twice is read as
-    the earlier instant."""
+    the earlier instant. Read by numpy (`connectors.transforms.zones`) where it tables the
+    years, else by Arrow."""
+    fast = zones.to_utc(values, zone)
+    return zoned_to_utc_by_arrow(values, zone) if fast is None else fast
+
+
+def zoned_to_utc_by_arrow(
+    values: pa.Array[Any], zone: str
+) -> tuple[pa.Array[Any], pa.BooleanArray | None]:
+    """`zoned_to_utc` by Arrow's `assume_timezone`, for any values."""
     try:
         return pc.assume_timezone(values, timezone=zone, ambiguous="earliest"), None
     except pa.ArrowInvalid:
@@ -273,7 +279,7 @@ def replaced(text: pa.Array[Any], old: str, new: str) -> pa.Array[Any]:
         removed = np.zeros(len(hit) + 1, np.int32)
         np.cumsum(hit, dtype=np.int32, out=removed[1:])
         offsets = offsets - removed[offsets]
-    bitmap = _mask(pc.is_valid(text).to_numpy(zero_copy_only=False)).buffers()[1]
+    bitmap = bool_array(pc.is_valid(text).to_numpy(zero_copy_only=False)).buffers()[1]
     return pa.StringArray.from_buffers(
         len(text), pa.py_buffer(offsets.data), pa.py_buffer(data.data), bitmap, text.null_count
     )

@@ -4,10 +4,11 @@ A pattern of numbers (`%Y %y %m %d %e %H %I %M %S`), English month names (`%b %B
 (`%p`) and literal bytes is read with one cursor per row, a token at a time: each step is a
 gather of one byte per row and a few array operations, never a Python loop per value. The
 cursor accepts only a value's plain form: the pattern's literals byte for byte (one space for
-a space), one or two digits for a number (four for `%Y`, from 1000 on), a month's three-letter
-English abbreviation in any case, a real calendar day and seconds below 60. Whatever it
-accepts, glibc's strptime reads as the same moment; the rows it does not accept are left to
-strptime (`connectors.transforms.formats`), which says whether they read at all.
+a space), one or two digits for a number (two for `%M` and `%S`; four for `%Y`, from 1000
+on), a month's three-letter English abbreviation in any case, a real calendar day and
+seconds below 60. Whatever it accepts, glibc's strptime reads as the same moment; the rows
+it does not accept are left to strptime (`connectors.transforms.formats`), which says
+whether they read at all.
 """
 
 from __future__ import annotations
@@ -21,24 +22,23 @@ from typing import Any
 import numpy as np
 import pyarrow as pa
 
-_NUMBERS = {  # directive: (field, smallest, largest, digits: 2 means 1 or 2)
+_NUMBERS = {  # directive: (field, smallest, largest, digits: 1 means 1 or 2)
     "Y": ("Y", 1000, 9999, 4),
-    "y": ("y", 0, 99, 2),
-    "m": ("m", 1, 12, 2),
-    "d": ("d", 1, 31, 2),
-    "e": ("d", 1, 31, 2),
-    "H": ("H", 0, 23, 2),
-    "I": ("I", 1, 12, 2),
+    "y": ("y", 0, 99, 1),
+    "m": ("m", 1, 12, 1),
+    "d": ("d", 1, 31, 1),
+    "e": ("d", 1, 31, 1),
+    "H": ("H", 0, 23, 1),
+    "I": ("I", 1, 12, 1),
     "M": ("M", 0, 59, 2),
     "S": ("S", 0, 59, 2),
 }
 _MONTHS = ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec")
 _ABBREVIATED = np.zeros(1 << 15, np.uint8)
-"""A month's number at its three first letters' low five bits (`a` is 1), 5 bits each."""
+"""A month's number at its three first letters (`a` is 0), 5 bits each."""
 for _m, _name in enumerate(_MONTHS, 1):
-    _ABBREVIATED[sum((ord(c) & 31) << 5 * k for k, c in enumerate(_name))] = _m
+    _ABBREVIATED[sum((ord(c) - ord("a")) << 5 * k for k, c in enumerate(_name))] = _m
 _TOKEN = re.compile(r"%(.)|(.)", re.DOTALL)
-_DAY_US = 86_400_000_000
 _FIRST_YEAR = 1000
 
 
@@ -112,7 +112,7 @@ def scan(text: pa.Array[Any], pattern: str, rows: Any, day: bool) -> tuple[Any, 
     assert steps is not None, pattern
     cursor = _Cursor(text, rows)
     fields: dict[str, Any] = {}
-    for step in steps:
+    for at, step in enumerate(steps):
         if not cursor.ok.any():
             break
         if step.kind == "byte":
@@ -120,16 +120,21 @@ def scan(text: pa.Array[Any], pattern: str, rows: Any, day: bool) -> tuple[Any, 
         elif step.kind == "number":
             fields[step.field] = cursor.number(step)
         elif step.kind == "name":
-            fields["m"] = cursor.month()
+            fields["m"] = cursor.month(_reads_letters(steps[at + 1 : at + 2]))
         else:
             fields["p"] = cursor.afternoon()
     cursor.finish()
     if not cursor.ok.any():
         return cursor.ok, np.zeros(len(text), np.int32 if day else np.int64)
-    days = _days(fields, cursor.ok)
+    read = _days(fields, cursor.ok)
     if not day:
-        days = days.astype(np.int64) * _DAY_US + _seconds(fields) * np.int64(1_000_000)
-    return cursor.ok, days if cursor.ok.all() else np.where(cursor.ok, days, 0)
+        read = read.astype(np.int64)
+        read *= 86_400
+        read += _seconds(fields)
+        read *= 1_000_000
+    if not cursor.ok.all():
+        read *= cursor.ok
+    return cursor.ok, read
 
 
 class _Cursor:
@@ -178,24 +183,28 @@ class _Cursor:
         if self.at is None:
             self.ok &= self.ahead == self.width
         else:
-            self.ok &= self.at + self.ahead == self.end
+            self.ok &= self.at == self.end - self.ahead
 
     def expect(self, byte: int) -> None:
         self.ok &= self.byte() == byte
         self.ahead += 1
 
     def number(self, step: _Token) -> Any:
-        """One or two digits (or exactly four), in the step's range."""
+        """One or two digits (exactly two for minutes and seconds, four for a year), in the
+        step's range."""
         first = self.byte() - 48
-        self.ok &= first < 10
-        if step.digits == 4:
-            value = first.astype(np.uint16)
-            for ahead in (1, 2, 3):
-                digit = self.byte(ahead) - 48
-                self.ok &= digit < 10
-                value = value * 10 + digit
+        if step.digits == 4:  # 1000 to 9999: a first digit from 1 and three more
+            tens, hundreds, units = (self.byte(ahead) - 48 for ahead in (1, 2, 3))
+            self.ok &= (first - 1 < 9) & (np.maximum(np.maximum(tens, hundreds), units) < 10)
             self.ahead += 4
+            return ((first.astype(np.uint16) * 10 + tens) * 10 + hundreds) * 10 + units
+        if step.digits == 2:
+            second = self.byte(1) - 48
+            self.ok &= np.maximum(first, second) < 10
+            value = first * 10 + second
+            self.ahead += 2
         else:
+            self.ok &= first < 10
             second = self.byte(1) - 48
             two = second < 10
             if self.at is None and two.all():
@@ -208,17 +217,19 @@ class _Cursor:
         self.ok &= (value - value.dtype.type(step.low)) <= step.high - step.low
         return value
 
-    def month(self) -> Any:
-        """A month's three-letter English abbreviation, in any case: its number (a whole
-        name, `March`, is left to strptime)."""
-        key = np.zeros(len(self.ok), np.uint16)
-        for ahead in range(3):
-            letter = self.byte(ahead)
-            self.ok &= _letter(letter)
-            key |= (letter & 31).astype(np.uint16) << 5 * ahead
-        month = _ABBREVIATED[key]
+    def month(self, lookahead: bool) -> Any:
+        """A month's three-letter English abbreviation, in any case: its number. A whole name,
+        `March`, is left to strptime: refused here by the next step, or by a look at the
+        next byte (`lookahead`) where the next step could read a letter."""
+        # Each letter as 0 to 25, in any case; any other byte wraps round to 26 or more.
+        first, second, third = ((self.byte(ahead) | 0x20) - ord("a") for ahead in range(3))
+        self.ok &= np.maximum(np.maximum(first, second), third) < 26
+        key = first.astype(np.uint16) | second.astype(np.uint16) << 5
+        key |= third.astype(np.uint16) << 10
+        month = np.take(_ABBREVIATED, key, mode="clip")
         self.ok &= month > 0
-        self.ok &= ~_letter(self.byte(3))
+        if lookahead:
+            self.ok &= ~_letter(self.byte(3))
         self.ahead += 3
         return month
 
@@ -230,39 +241,54 @@ class _Cursor:
         return first == ord("p")
 
 
+def _reads_letters(following: tuple[_Token, ...]) -> bool:
+    """Whether the step after a month name (none at the pattern's end) could read a letter."""
+    if not following:
+        return False
+    step = following[0]
+    return step.kind in ("name", "ampm") or (step.kind == "byte" and chr(step.byte).isalpha())
+
+
 def _letter(byte: Any) -> Any:
-    lower = byte | 0x20
-    return (lower >= ord("a")) & (lower <= ord("z"))
+    return (byte | 0x20) - ord("a") < 26
 
 
 def _days(fields: dict[str, Any], ok: Any) -> Any:
     """Days since 1970 of the date read; drops from `ok` the days the month lacks."""
-    year = (
-        _wide(fields, "Y")
-        if "Y" in fields
-        else _wide(fields, "y") + 1900 + 100 * (fields["y"] < 69)
-    )
-    firsts = _first_days()
-    at = (year - _FIRST_YEAR) * 12 + fields["m"] - 1
-    first = np.take(firsts, at, mode="clip")
-    ok &= fields["d"] <= np.take(firsts[1:], at, mode="clip") - first
-    return first + fields["d"] - 1
+    if "Y" in fields:
+        index = fields["Y"].astype(np.int32)
+    else:  # %y: 69-99 are 19xx, 00-68 20xx
+        index = fields["y"].astype(np.int32) + 1900 + 100 * (fields["y"] < 69)
+    index *= 12
+    index += fields["m"]
+    index -= _FIRST_YEAR * 12 + 1
+    found = np.take(_months(), index, mode="clip")
+    ok &= fields["d"] <= found & 31
+    found >>= 5
+    found += fields["d"]
+    found -= 1
+    return found
 
 
 def _seconds(fields: dict[str, Any]) -> Any:
-    """Seconds since midnight of the time read (0 without one)."""
-    hour, minute, second = (_wide(fields, name) for name in "HMS")
+    """Seconds since midnight of the time read (0 without one), in the narrowest integers
+    that hold each step (a fresh wide array costs more than the arithmetic)."""
+    hour = fields.get("H", 0)
     if "I" in fields:
-        hour = _wide(fields, "I") % 12 + 12 * fields["p"]
-    return (hour * 60 + minute) * 60 + second
-
-
-def _wide(fields: dict[str, Any], name: str) -> Any:
-    """A field as 32-bit integers (it is read in 8 or 16 bits), 0 where the pattern has none."""
-    return fields[name].astype(np.int32) if name in fields else 0
+        twelve = fields["I"]  # 12 AM is hour 0, 12 PM hour 12
+        hour = twelve - np.uint8(12) * (twelve == 12) + np.uint8(12) * fields["p"]
+    minutes = hour * np.uint16(60) + fields.get("M", 0)
+    return minutes * np.int32(60) + fields.get("S", 0)
 
 
 @lru_cache(maxsize=1)
+def _months() -> Any:
+    """Each month from 1000 to 9999 in one int32: the days since 1970-01-01 of its first
+    day, shifted left by 5 bits, and its number of days."""
+    firsts = _first_days()
+    return (firsts[:-1] << 5) | np.diff(firsts)
+
+
 def _first_days() -> Any:
     """Days since 1970-01-01 of the first of each month from 1000 to 9999, and of 10000's
     January (H. Hinnant's days_from_civil)."""

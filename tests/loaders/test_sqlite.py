@@ -15,7 +15,7 @@ import pyarrow as pa
 import pytest
 import sqlalchemy as sa
 
-from connectors.errors import TargetUnavailable
+from connectors.errors import LoadError, TargetUnavailable
 from connectors.loaders import loader_for
 from connectors.loaders.base import FAILED_RUNS_TABLE, RUNS_TABLE, STATE_TABLE, LoadResult
 from connectors.loaders.failed import record_failure
@@ -205,3 +205,16 @@ def test_a_file_locked_by_another_writer_is_transient(tmp_path: Path) -> None:
     finally:
         holder.close()
     assert SqliteTarget(str(path), "sqlite:///x.db").load(make_job("orders", {"id": [1]}))
+
+
+def test_an_upsert_into_a_table_without_a_key_on_its_keys_names_them(tmp_path: Path) -> None:
+    """The driver's `ON CONFLICT clause does not match` becomes what to do, nothing loaded."""
+    path = tmp_path / "keyless.db"
+    with sqlite3.connect(path) as db:
+        db.execute("CREATE TABLE orders (id INTEGER, name TEXT)")
+    data = pa.table({"id": [1, 2], "name": ["a", "b"]})
+    job = make_job("orders", data, mode="upsert", keys=["id"])
+    with pytest.raises(LoadError, match=r"no primary key or unique index .* \(id\)") as caught:
+        loader_for(f"sqlite:///{path}").load(job)
+    assert "CREATE UNIQUE INDEX" in str(caught.value.hint)
+    assert _stored(path, "orders") == []
