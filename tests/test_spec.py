@@ -120,6 +120,21 @@ def test_yaml_syntax_error_and_duplicate_keys_give_line_and_column() -> None:
         parse_spec("pipeline: x\npipeline: y\n", "p.yaml")
 
 
+@pytest.mark.parametrize("written", ["decimal(12,2)", "decimal( 12 , 2 )"])
+def test_a_decimal_cut_at_its_comma_by_a_flow_mapping_says_so(written: str) -> None:
+    cut = FULL.replace('"decimal(12,2)"', written)
+    with pytest.raises(SpecError, match=r"p.yaml:12:\d+: amount: decimal\(.*2 ?\) is cut") as err:
+        parse_spec(cut, "p.yaml")
+    assert err.value.hint is not None and "quote it" in err.value.hint
+    # Quoted, or one key per line, it is one value.
+    decimal = ColumnType.parse("decimal(12,2)")
+    assert parse_spec(FULL).streams[0].transform.types["amount"] == decimal
+    flow = 'types: {order_id: bigint, amount: "decimal(12,2)", ordered_at: timestamptz}'
+    lines = "types:\n        order_id: bigint\n        amount: decimal(12,2)\n"
+    block = FULL.replace(flow, lines + "        ordered_at: timestamptz")
+    assert parse_spec(block).streams[0].transform.types["amount"] == decimal
+
+
 def test_max_rejects_accepts_count_ratio_and_percent() -> None:
     for given, expected in (("10", 10), ("0.05", 0.05), ("'2.5%'", 0.025)):
         spec = parse_spec(FULL.replace("fill: {amount: 0}", f"max_rejects: {given}"))

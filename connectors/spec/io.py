@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from pathlib import Path
 from typing import Any
 
@@ -62,6 +63,7 @@ def parse_spec(text: str, origin: str = "<spec>") -> Pipeline:
         raise SpecError(f"{where}: invalid YAML: {exc.problem or exc}") from None
     if not isinstance(data, dict):
         raise SpecError(f"{origin}: a spec is a YAML mapping with 'pipeline' and 'streams'")
+    _refuse_split_types(root, origin)
     try:
         return Pipeline.model_validate(data)
     except ValidationError as exc:
@@ -69,6 +71,30 @@ def parse_spec(text: str, origin: str = "<spec>") -> Pipeline:
 
 
 _HINT = "`dagsmith schema` prints every field and what it allows."
+_OPENED = re.compile(r"\(\s*\d+\s*$")
+"""A plain scalar cut after `decimal(10`: the rest of `decimal(10,2)` went to a new key."""
+
+
+def _refuse_split_types(node: yaml.Node | None, origin: str) -> None:
+    """Refuse `{amount: decimal(10,2)}`: YAML's flow mapping splits it at the comma into
+    `amount: decimal(10` and a key `2)`, which would be reported as two unrelated problems."""
+    if isinstance(node, yaml.SequenceNode):
+        for item in node.value:
+            _refuse_split_types(item, origin)
+    if not isinstance(node, yaml.MappingNode):
+        return
+    pairs = node.value
+    for at, (key, value) in enumerate(pairs):
+        cut = isinstance(value, yaml.ScalarNode) and value.style is None
+        if node.flow_style and cut and _OPENED.search(value.value) and at + 1 < len(pairs):
+            whole = f"{value.value},{pairs[at + 1][0].value}"
+            mark = value.start_mark
+            raise SpecError(
+                f"{origin}:{mark.line + 1}:{mark.column + 1}: {key.value}: {whole} is cut at "
+                "its comma inside { }",
+                hint=f"quote it ('{whole}') or write the mapping one key per line",
+            )
+        _refuse_split_types(value, origin)
 
 
 def _describe(exc: ValidationError, root: yaml.Node | None, origin: str) -> str:
@@ -127,35 +153,37 @@ def spec_hash(pipeline: Pipeline) -> str:
     return hashlib.sha256(canonical.encode()).hexdigest()[:16]
 
 
-def project_specs(folder: Path) -> tuple[list[Pipeline], list[SpecError]]:
-    """The valid specs in a folder (`*.yaml`, `*.yml`), and what is wrong with the others."""
-    specs: list[Pipeline] = []
+def project_specs(folder: Path) -> tuple[list[tuple[Path, Pipeline]], list[SpecError]]:
+    """The valid specs in a folder (`*.yaml`, `*.yml`) with their files, and what is wrong
+    with the others."""
+    specs: list[tuple[Path, Pipeline]] = []
     problems: list[SpecError] = []
     paths = sorted(p for p in folder.iterdir() if p.suffix in SUFFIXES) if folder.is_dir() else []
     for path in paths:
         try:
-            specs.append(load_spec(path))
+            specs.append((path, load_spec(path)))
         except SpecError as exc:
             problems.append(exc)
     return specs, problems
 
 
-def find_spec(named: str, folder: Path) -> Pipeline:
-    """A spec by its file's path, or by its pipeline's name among the specs in `folder`.
+def find_spec(named: str, folder: Path) -> tuple[Path, Pipeline]:
+    """A spec and its file, by the file's path, or by its pipeline's name among the specs
+    in `folder`.
 
     Raises:
         SpecError: No such file, an invalid one, or no spec of that pipeline in `folder`.
     """
     path = Path(named)
     if path.suffix in SUFFIXES or path.is_file():
-        return load_spec(path)
+        return path, load_spec(path)
     for candidate in (folder / f"{named}{suffix}" for suffix in SUFFIXES):
         if candidate.is_file():
-            return load_spec(candidate)
+            return candidate, load_spec(candidate)
     specs, _ = project_specs(folder)
-    if found := [spec for spec in specs if spec.pipeline == named]:
+    if found := [(file, spec) for file, spec in specs if spec.pipeline == named]:
         return found[0]
-    known = ", ".join(sorted(spec.pipeline for spec in specs)) or "none"
+    known = ", ".join(sorted(spec.pipeline for _, spec in specs)) or "none"
     raise SpecError(
         f"unknown pipeline {named!r}: no spec of it in {folder}/ (pipelines there: {known})",
         hint="name a pipeline of that folder, or give its spec file's path",
