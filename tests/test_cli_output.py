@@ -8,7 +8,9 @@ import sys
 import pytest
 from rich.console import Console
 from rich.markup import escape as rich_escape
+from typer.testing import CliRunner
 
+from agent.cli.app import app
 from agent.cli.output import Output, escape, strip_markup
 
 TEXTS = [
@@ -61,3 +63,14 @@ def test_output_hands_rich_objects_to_rich(monkeypatch: pytest.MonkeyPatch) -> N
     out.print(table)
     assert "value" in sys.stdout.getvalue() and "┃" in sys.stdout.getvalue()
     assert not out.plain  # its rich console now prints for it
+
+
+def test_command_help_is_wrapped_to_the_terminal_not_to_the_source() -> None:
+    """A docstring's line breaks (wrapped at 100 columns) do not break the help's lines."""
+    wide = CliRunner().invoke(app, ["init", "--help"], env={"COLUMNS": "200"}, color=False)
+    assert wide.exit_code == 0, wide.output
+    assert "becomes the connection NAME_source, saved in the project's .env" in wide.output
+    narrow = CliRunner().invoke(app, ["runs", "show", "--help"], env={"COLUMNS": "60"})
+    lines = [line.strip(" │") for line in narrow.output.splitlines()]
+    assert max(map(len, lines)) <= 60
+    assert "Show one run whole: per stream its counts, times," in lines

@@ -1,4 +1,4 @@
-"""The root command group: its options are accepted before or after the command.
+"""The command groups: options accepted after the command, a default command, help reflowed.
 
 Click takes a group's options only before the command's name (`dagsmith -v run X`), while
 people also write them at the end (`dagsmith run X -v`), as docs/cli.md's table shows.
@@ -7,12 +7,32 @@ The group moves its own options found after the command to the front before pars
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from typer.core import TyperGroup, TyperOption
 
+_WRAPPED = re.compile(r"(?<=\S)\n(?=\S)")
+"""A line break inside a paragraph: the docstring's wrapping, not the help's."""
 
-class GlobalOptionsGroup(TyperGroup):
+
+class _ReflowedGroup(TyperGroup):
+    """A group whose commands' help paragraphs are re-wrapped to the terminal's width.
+
+    Typer's rich help keeps a docstring's line breaks after its first paragraph, so help
+    wrapped at 100 columns in the source breaks mid-sentence in an 80-column terminal;
+    markdown mode would reflow it but costs every `--help` an import of markdown-it.
+    """
+
+    def get_command(self, ctx: Any, cmd_name: str) -> Any:
+        """The command, its help's paragraphs joined into one line each."""
+        command = super().get_command(ctx, cmd_name)
+        if command is not None and command.help:
+            command.help = _WRAPPED.sub(" ", command.help)
+        return command
+
+
+class GlobalOptionsGroup(_ReflowedGroup):
     """A group whose options (`-v`, `--log-format FMT`...) may follow the command."""
 
     def parse_args(self, ctx: Any, args: list[str]) -> list[str]:
@@ -55,7 +75,7 @@ def _option_names(params: list[Any]) -> tuple[set[str], set[str]]:
     return flags, valued
 
 
-class DefaultCommandGroup(TyperGroup):
+class DefaultCommandGroup(_ReflowedGroup):
     """A group that runs its first command when the arguments name none of its commands:
     `dagsmith runs orders` is `dagsmith runs list orders`, beside `dagsmith runs show ID`."""
 
