@@ -29,11 +29,13 @@ from connectors.dialects.base import file_url
 from connectors.dialects.duckdb import DUCKDB
 from connectors.errors import ConnectionNotFound, SpecError
 from connectors.masking import SECRET_EXTRAS, register
+from connectors.spec.uses import TARGET, connections
 
 if TYPE_CHECKING:
     import sqlalchemy as sa
 
     from connectors.dialects.base import Address
+    from connectors.spec.models import Pipeline
 
 log = logging.getLogger("dagsmith")
 
@@ -103,6 +105,30 @@ def lookup(conn_id: str, project_dir: Path) -> str:
     """
     env = environments.active(project_dir)
     return _value(env.connection(conn_id), project_dir, env.naming(conn_id))
+
+
+def unset_connections(spec: Pipeline, project_dir: Path) -> list[str]:
+    """Each connection the active environment maps the spec's ids (and a missing target) to
+    that is not set here, as `dagsmith run` says it, with what uses it ([] without an
+    environment). An id the environment does not define is `undefined_connections`'."""
+    env = environments.active(project_dir)
+    if env.name is None:
+        return []
+    used: list[tuple[str | None, list[str]]] = [*connections(spec).items()]
+    if spec.target is None and env.settings.target is not None:
+        used.append((None, [TARGET]))
+    problems = []
+    for conn_id, uses in used:
+        try:
+            real = env.connection(conn_id) if conn_id is not None else env.settings.target
+        except ConnectionNotFound:
+            continue
+        assert real is not None, "a missing target is listed only when the environment has one"
+        try:
+            _value(real, project_dir, env.naming(conn_id))
+        except ConnectionNotFound as exc:
+            problems.append(f"{exc.message}, used by {' and '.join(uses)} (hint: {exc.hint})")
+    return problems
 
 
 def _value(real: str, project_dir: Path, naming: str) -> str:

@@ -24,6 +24,7 @@ Secrets stay in the connections themselves (Airflow's store and secrets backends
 
 from __future__ import annotations
 
+import logging
 import os
 import tomllib
 from dataclasses import dataclass
@@ -34,10 +35,12 @@ from pydantic import Field, ValidationError
 
 from connectors.airflow_context import in_airflow
 from connectors.errors import ConnectionNotFound, SpecError
-from connectors.project_file import ENV_VAR, PROJECT_FILE, PYPROJECT
+from connectors.project_file import ENV_VAR, PROJECT_FILE, PYPROJECT, PYPROJECT_SECTION
 from connectors.spec.base import ConnectionId, SpecModel
 from connectors.spec.models import Alerts, Pipeline
 from connectors.spec.uses import connections
+
+log = logging.getLogger("dagsmith")
 
 AIRFLOW_VARIABLE = "dagsmith_env"
 
@@ -166,6 +169,8 @@ def _default(variable: str, value: str) -> None:
 
 def project_settings(project_dir: Path) -> tuple[ProjectSettings | None, str]:
     """The project's environments and the file they come from (None, '' when it has none)."""
+    # One entry per folder however it is named (`.` or its path): its warnings come once.
+    project_dir = Path(os.path.abspath(project_dir))
     files = (project_dir / PROJECT_FILE, project_dir / PYPROJECT)
     stamp = tuple(path.stat().st_mtime if path.is_file() else -1.0 for path in files)
     cached = _CACHE.get(project_dir)
@@ -176,13 +181,64 @@ def project_settings(project_dir: Path) -> tuple[ProjectSettings | None, str]:
 
 
 def _read(own: Path, pyproject: Path) -> tuple[ProjectSettings | None, str]:
+    """The settings and their file's name. Its warnings are given once per change of the
+    files: the cache keeps what was read."""
     if own.is_file():
-        return _validated(_toml(own), str(own)), own.name
+        _warn_hidden(own, pyproject)
+        settings = _validated(_toml(own), str(own))
+        _warn_broad(settings, own.parent, str(own))
+        return settings, own.name
     if pyproject.is_file():
         section = _toml(pyproject).get("tool", {}).get("dagsmith")
         if section is not None:
-            return _validated(section, f"{pyproject} [tool.dagsmith]"), pyproject.name
+            where = f"{pyproject} [tool.dagsmith]"
+            settings = _validated(section, where)
+            _warn_broad(settings, own.parent, where)
+            return settings, pyproject.name
     return None, ""
+
+
+def _warn_hidden(own: Path, pyproject: Path) -> None:
+    """Warn when pyproject.toml's `[tool.dagsmith]` holds settings that `own` beside it
+    hides: a reader of either file alone would be misled."""
+    if not pyproject.is_file() or PYPROJECT_SECTION not in pyproject.read_text(encoding="utf-8"):
+        return
+    try:
+        section = _toml(pyproject).get("tool", {}).get("dagsmith")
+    except SpecError:
+        return  # a pyproject.toml that is not read is not ours to judge
+    if section:
+        log.warning(
+            "%s and [tool.dagsmith] of %s both hold dagsmith settings: only %s is read; "
+            "keep them in one of the two",
+            own,
+            pyproject,
+            own.name,
+        )
+
+
+def _warn_broad(settings: ProjectSettings, project_dir: Path, where: str) -> None:
+    """Warn of an `allow_paths` folder that holds the home folder (`/`, `/home`, the home
+    folder itself): every spec and DAG of the project may then read its keys and
+    credentials."""
+    home = Path(os.path.realpath(Path.home()))
+    for entry in settings.allow_paths:
+        folder = Path(os.path.realpath(project_dir / entry))
+        if not home.is_relative_to(folder):
+            continue
+        if folder == Path(folder.anchor):
+            reach = "any file on the machine"
+        elif folder == home:
+            reach = f"any file of the home folder {home}"
+        else:
+            reach = f"any file under {folder}, the home folder {home} included"
+        log.warning(
+            "%s: allow_paths %r lets the project's specs read %s: allow only the folders "
+            "their sources are in",
+            where,
+            entry,
+            reach,
+        )
 
 
 def _toml(path: Path) -> dict[str, Any]:

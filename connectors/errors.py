@@ -1,8 +1,10 @@
 """The exception hierarchy: one root, a few families, and two retry markers.
 
 `TransientError` means "try again later" (Airflow retries the task); `TerminalError`
-means retrying cannot help (bad spec, bad data, missing connection). Every message
-says what failed, where, and what to do; none ever carries a secret.
+means retrying cannot help (bad spec, bad data, missing connection). Among terminal
+errors, `BadInput` marks what the user must change (a spec, an argument, a setting, a
+connection to set): the CLI exits 2 on it, 1 on any other failure. Every message says
+what failed, where, and what to do; none ever carries a secret.
 """
 
 from __future__ import annotations
@@ -37,16 +39,25 @@ class TerminalError(DagsmithError):
     """A failure that a retry cannot fix."""
 
 
-class SpecError(TerminalError):
+class BadInput(TerminalError):
+    """Input the user must change before anything can run: a spec, an argument, a setting."""
+
+
+class SpecError(BadInput):
     """The pipeline spec is invalid (a bad file, field or value)."""
 
 
-class ConnectionNotFound(TerminalError):
+class ConnectionNotFound(BadInput):
     """A spec names a connection id that is not configured."""
 
 
 class SourceError(TerminalError):
     """A source cannot be read: missing file, malformed content, unknown format."""
+
+
+class SourceRefused(SourceError, BadInput):
+    """A source the spec or command names is refused before it is read: a local path outside
+    every allowed folder, a URL off its connection's host."""
 
 
 class SourceUnavailable(TransientError):

@@ -123,6 +123,25 @@ def test_missing_connection_exits_2_and_says_what_to_set(
     assert "Traceback" not in result.stderr
 
 
+def test_a_schema_on_a_sqlite_target_is_refused_before_the_source_is_read(
+    tmp_path: Path, dagsmith: Cli
+) -> None:
+    """The spec cannot know its target's database: the pre-flight refuses the field, so a
+    missing source file is not even looked for."""
+    (tmp_path / "p.yaml").write_text(
+        "pipeline: p\ntarget: lite\nstreams:\n  - name: s\n"
+        "    source: {kind: csv, path: missing.csv}\n    load: {table: myschema.t}\n"
+    )
+    lite = {"AIRFLOW_CONN_LITE": f"sqlite:///{tmp_path / 't.db'}"}
+    result = dagsmith("run", "p.yaml", "--json", cwd=tmp_path, env=lite)
+    assert result.returncode == 2, result.stderr
+    (stream,) = json.loads(result.stdout)["streams"]
+    assert stream["error"].startswith(
+        "load.table 'myschema.t' names a schema, and SQLite has no schemas: nothing was read"
+    )
+    assert "(table: t)" in stream["error"]
+
+
 def test_reject_limit_fails_the_run_with_exit_1_and_loads_nothing(
     project: Path, dagsmith: Cli
 ) -> None:

@@ -4,6 +4,7 @@ and defaults, chosen by `--env` or DAGSMITH_ENV; `check --env` refuses an undefi
 from __future__ import annotations
 
 import json
+import logging
 import sqlite3
 from pathlib import Path
 
@@ -201,3 +202,72 @@ def test_check_env_fails_on_a_connection_the_environment_does_not_define(
     unknown = dagsmith("check", "--env", "qa", cwd=project)
     assert unknown.returncode == 2
     assert "environment 'qa' is not declared" in unknown.stderr
+
+
+def test_check_env_warns_of_a_mapped_connection_not_set_here_as_run_says_it(
+    project: Path, dagsmith: Cli, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A connection set only in the deployment (Airflow's store) must not fail the CI
+    gate, so it is a warning: in the words `run` fails with here."""
+    (project / "pipelines").mkdir()
+    (project / "pipelines" / "orders.yaml").write_text(
+        SPEC.replace("path: orders.csv", "path: ../orders.csv")
+    )
+    assert dagsmith("render", "pipelines/orders.yaml", cwd=project).returncode == 0
+    monkeypatch.delenv("AIRFLOW_CONN_WH_PROD")
+    ran = dagsmith("run", "pipelines/orders.yaml", "--env", "prod", cwd=project)
+    assert ran.returncode == 2
+    said, hint = (line.split(": ", 1)[1] for line in ran.stderr.splitlines()[:2])
+    assert "AIRFLOW_CONN_WH_PROD" in hint
+    checked = dagsmith("check", "--env", "prod", "--json", cwd=project)
+    assert checked.returncode == 0, checked.stderr
+    ((warning,),) = [result["warnings"] for result in json.loads(checked.stdout)]
+    assert warning == f"{said}, used by the target (hint: {hint})"
+    text = dagsmith("check", "--env", "prod", cwd=project)
+    assert f"warning: {said}" in text.stderr
+    dev = dagsmith("check", "--env", "dev", "--json", cwd=project)
+    assert [result["warnings"] for result in json.loads(dev.stdout)] == [[]]
+
+
+@pytest.mark.parametrize("allowed", ["/", "{home}", "{home}/.."])
+def test_an_allowance_of_the_machine_or_the_home_folder_is_warned_once(
+    project: Path, dagsmith: Cli, allowed: str
+) -> None:
+    home = project / "home"
+    home.mkdir()
+    settings = project / "dagsmith.toml"
+    entry = allowed.format(home=home)
+    settings.write_text(f'allow_paths = ["{entry}", "data"]\n' + settings.read_text())
+    result = dagsmith("run", "orders.yaml", cwd=project, env={"HOME": str(home)})
+    assert result.returncode == 0, result.stderr
+    (warning,) = [line for line in result.stderr.splitlines() if "allow_paths" in line]
+    assert f"{settings}: allow_paths {entry!r} lets the project's specs read any file" in warning
+
+
+def test_settings_in_both_project_files_are_warned_naming_both(
+    project: Path, dagsmith: Cli
+) -> None:
+    pyproject = project / "pyproject.toml"
+    pyproject.write_text('[project]\nname = "x"\n\n[tool.dagsmith]\ndefault = "prod"\n')
+    result = dagsmith("run", "orders.yaml", "--json", cwd=project)
+    assert json.loads(result.stdout)["target"].endswith("dev.db")  # dagsmith.toml's default
+    (warning,) = [line for line in result.stderr.splitlines() if "both hold" in line]
+    assert f"{project / 'dagsmith.toml'} and [tool.dagsmith] of {pyproject}" in warning
+    pyproject.write_text('[project]\nname = "x"\n')
+    assert "both hold" not in dagsmith("validate", "orders.yaml", cwd=project).stderr
+
+
+def test_a_settings_warning_comes_once_however_the_folder_is_named(
+    project: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    """The CLI names the project `.` or by its path, a DAG check by another: one warning."""
+    monkeypatch.chdir(project)
+    settings = project / "dagsmith.toml"
+    settings.write_text('allow_paths = ["/"]\n' + settings.read_text())
+    with caplog.at_level(logging.WARNING, "dagsmith"):
+        for folder in (Path("."), project, project / "data" / ".."):
+            assert environments.allowed_paths(folder) == [project / "/"]
+    assert [r.getMessage() for r in caplog.records] == [
+        f"{settings}: allow_paths '/' lets the project's specs read any file on the machine: "
+        "allow only the folders their sources are in"
+    ]

@@ -171,10 +171,11 @@ def print_error(exc: DagsmithError) -> None:
 
 
 def exit_code(exc: DagsmithError) -> int:
-    """2 for bad input (a spec, a connection id), else 1."""
-    from connectors.errors import ConnectionNotFound, SpecError
+    """2 for input the user must change (a spec, an argument, a setting, a connection to set,
+    a source refused), else 1."""
+    from connectors.errors import BadInput
 
-    return EXIT_BAD_INPUT if isinstance(exc, SpecError | ConnectionNotFound) else EXIT_FAILED
+    return EXIT_BAD_INPUT if isinstance(exc, BadInput) else EXIT_FAILED
 
 
 @app.command()
@@ -284,7 +285,7 @@ def run(
     if report or junit:
         _write_report(summary, spec, report, junit, err if as_json else out)
     if not summary.ok:
-        raise typer.Exit(EXIT_FAILED)
+        raise typer.Exit(max(exit_code(r.error) for r in summary.streams if r.error is not None))
 
 
 def _allow_project_of(spec_path: Path) -> None:
@@ -395,10 +396,12 @@ def _print_checks(results: list[CheckResult]) -> None:
     for result in results:
         if result.ok:
             out.print(f"[green]✓[/] {escape(str(result.spec))} -> {escape(str(result.dag))}")
-            continue
-        err.print(f"[red]✗[/] {escape(str(result.spec))}", highlight=False)
+        else:
+            err.print(f"[red]✗[/] {escape(str(result.spec))}", highlight=False)
         for problem in result.problems:
             err.print(f"  {escape(problem)}", highlight=False)
+        for warning in result.warnings:
+            err.print(f"  [yellow]warning:[/] {escape(warning)}", highlight=False)
 
 
 @app.command()
@@ -764,23 +767,24 @@ def list_runs(
     for conn_id, group in groups.items():
         try:
             target = target_of(conn_id, Path.cwd())
-            records = runs(target, Query(group, stream, since, limit))
+            records = runs(target, Query([spec for _, spec in group], stream, since, limit))
         except DagsmithError as exc:  # one target out of reach: the others are still listed
-            print_error(exc)
-            codes.append(exit_code(exc))
+            named = pipeline is not None
+            codes.append(_out_of_reach(exc, group, named=named, left_out="its runs are not listed"))
             continue
         found += records
         if not as_json:
             print_runs(out.rich, target.label, records)
-    lost = unfinished([spec for group in groups.values() for spec in group], stream, since, found)
+    every = [spec for group in groups.values() for _, spec in group]
+    lost = unfinished(every, stream, since, found)
     if as_json:
         listed = [record.to_dict() for record in found]
         listed += [{**marker.to_dict(), "status": marker.status} for marker in lost]
         typer.echo(json.dumps(listed, indent=2))
     else:
         print_unfinished(out.rich, lost)
-    if codes:
-        raise typer.Exit(max(codes))
+    if code := max(codes, default=0):
+        raise typer.Exit(code)
 
 
 @runs_app.command()
@@ -804,18 +808,20 @@ def show(
     from connectors.history import Query, RunDetails, RunNotFound, run_details, target_of
 
     found: list[RunDetails] = []
-    problems: list[DagsmithError] = []
+    problems: list[tuple[list[tuple[Path, Pipeline]], DagsmithError]] = []
     for conn_id, group in _targets(pipeline, specs, None).items():
         try:
             target = target_of(conn_id, Path.cwd())
-            found += run_details(target, Query(group, limit=None, run_id=run_id), samples)
+            query = Query([spec for _, spec in group], limit=None, run_id=run_id)
+            found += run_details(target, query, samples)
         except DagsmithError as exc:
-            problems.append(exc)
+            problems.append((group, exc))
     if not found and len(problems) == 1:
-        fail(problems[0])
-    for problem in problems:
+        fail(problems[0][1])
+    for group, problem in problems:
         if not isinstance(problem, RunNotFound):  # a target out of reach may hold the run
-            print_error(problem)
+            named = pipeline is not None
+            _out_of_reach(problem, group, named=named, left_out="its target was not looked in")
     if not found:
         fail(
             RunNotFound(
@@ -858,7 +864,7 @@ def health(
 
     if push and not os.environ.get(PUSHGATEWAY_ENV):
         raise typer.BadParameter(f"--push needs {PUSHGATEWAY_ENV}", param_hint="--push")
-    grouped: dict[str | None, list[Pipeline]] = {}
+    grouped: dict[str | None, list[tuple[Path, Pipeline]]] = {}
     names: list[str | None] = [*pipelines] if pipelines else [None]
     for name in names:
         for conn_id, group in _targets(name, specs, stream).items():
@@ -866,14 +872,15 @@ def health(
     codes: list[int] = []
     found: list[PipelineHealth] = []
     for conn_id, group in grouped.items():
-        for spec in group:
+        for path, spec in group:
             if stream is not None and all(s.name != stream for s in spec.streams):
                 continue
             try:
                 judged = check_pipeline(spec, target_of(conn_id, Path.cwd()), stream)
             except DagsmithError as exc:  # one target out of reach: the others are still judged
-                print_error(exc)
-                codes.append(exit_code(exc))
+                left_out = "its health is not judged"
+                named = bool(pipelines)
+                codes.append(_out_of_reach(exc, [(path, spec)], named=named, left_out=left_out))
                 continue
             found.append(judged)
             if push:
@@ -883,8 +890,8 @@ def health(
     if as_json:
         typer.echo(json.dumps([judged.to_dict() for judged in found], indent=2))
     codes += [EXIT_FAILED for judged in found if not judged.ok]
-    if codes:
-        raise typer.Exit(max(codes))
+    if code := max(codes, default=0):
+        raise typer.Exit(code)
 
 
 @app.command()
@@ -945,8 +952,9 @@ def diagnose(
 
 def _targets(
     named: str | None, folder: Path, stream: str | None
-) -> dict[str | None, list[Pipeline]]:
-    """The specs asked for, grouped by their target's connection id (None: embedded)."""
+) -> dict[str | None, list[tuple[Path, Pipeline]]]:
+    """The specs asked for and their files, grouped by their target's connection id (None:
+    embedded)."""
     from connectors.errors import SpecError
     from connectors.spec.io import find_spec, project_specs
 
@@ -959,15 +967,40 @@ def _targets(
                 err.print(f"[yellow]skipped:[/] {escape(str(problem))}", highlight=False)
             if not specs:
                 raise SpecError(f"no valid pipeline spec in {folder}/", hint="name one: PIPELINE")
-        if stream is not None and all(s.name != stream for p in specs for s in p.streams):
-            names = ", ".join(spec.pipeline for spec in specs)
+        if stream is not None and all(s.name != stream for _, p in specs for s in p.streams):
+            names = ", ".join(spec.pipeline for _, spec in specs)
             raise SpecError(f"no stream {stream!r} in pipeline {names}")
     except SpecError as exc:
         fail(exc)
-    grouped: dict[str | None, list[Pipeline]] = {}
-    for spec in specs:
-        grouped.setdefault(spec.target, []).append(spec)
+    grouped: dict[str | None, list[tuple[Path, Pipeline]]] = {}
+    for path, spec in specs:
+        grouped.setdefault(spec.target, []).append((path, spec))
     return grouped
+
+
+def _out_of_reach(
+    exc: DagsmithError, specs: list[tuple[Path, Pipeline]], *, named: bool, left_out: str
+) -> int:
+    """Report the target of `specs` that a read-only command could not read; the exit code
+    it calls for (0: a warning).
+
+    Reading what a target recorded needs its connection, but a spec the user did not name
+    whose connection is not set here (one deployed elsewhere) must not fail the command
+    about the others: it is named, with what to set, as a warning."""
+    from connectors.errors import ConnectionNotFound
+
+    if named or not isinstance(exc, ConnectionNotFound):
+        print_error(exc)
+        return exit_code(exc)
+    for path, spec in specs:
+        err.print(
+            f"[yellow]warning:[/] {escape(str(path))} (pipeline {spec.pipeline}): {left_out}: "
+            f"{escape(exc.message)}",
+            highlight=False,
+        )
+    if exc.hint:
+        err.print(f"[yellow]hint:[/] {escape(exc.hint)}", highlight=False)
+    return 0
 
 
 def main() -> None:

@@ -163,10 +163,14 @@ def quiet_airflow() -> None:
     """
     os.environ.setdefault("AIRFLOW__LOGGING__LOGGING_LEVEL", "WARNING")
     root = logging.getLogger()
-    level = root.level
+    level, handlers = root.level, root.handlers[:]
     import airflow  # noqa: F401
 
     root.setLevel(level)
+    if handlers:
+        # Its logging config swaps ours for a handler on stdout (which belongs to `--json`
+        # output), unmasked: a warning while a DAG parses must reach the user as ours do.
+        root.handlers[:] = handlers
     logging.getLogger("airflow.dag_processing.importers.python_importer").setLevel(logging.ERROR)
 
 

@@ -22,6 +22,7 @@ from agent.dags.checks import ImportReport, import_dags, structure_problems
 from agent.dags.render import RenderedDag, RenderError, render
 from agent.security.code import dag_problems
 from connectors import dagfile, environments
+from connectors.connections import unset_connections
 from connectors.errors import SpecError
 from connectors.spec import Pipeline, load_spec, parse_spec
 
@@ -37,6 +38,9 @@ class CheckResult:
     spec: Path
     dag: Path | None = None
     problems: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+    """What would fail a run here and need not fail the deployment: a connection that is
+    set only where the DAG runs."""
 
     @property
     def ok(self) -> bool:
@@ -50,6 +54,7 @@ class CheckResult:
             "dag": str(self.dag) if self.dag else None,
             "ok": self.ok,
             "problems": self.problems,
+            "warnings": self.warnings,
         }
 
 
@@ -142,6 +147,8 @@ def check_pipelines(
         try:
             dag = render(load_spec(path), path, dags_dir)
             result.problems += environments.undefined_connections(dag.spec, home)
+            # Resolved: the hint names the .env as `run` does, by its full path.
+            result.warnings += unset_connections(dag.spec, home.resolve())
         except SpecError as exc:
             result.problems.append(str(exc))
             continue

@@ -15,7 +15,7 @@ from agent import workspace
 from agent.monitor.patterns import RejectGroup, group
 from connectors import history, running
 from connectors.connections import Target
-from connectors.errors import DagsmithError, SpecError
+from connectors.errors import ConnectionNotFound, DagsmithError, SpecError
 from connectors.health import CheckResult, check_pipeline
 from connectors.history import Query, RunNotFound, RunRecord, StreamHistory
 from connectors.profiling import Profile
@@ -91,14 +91,21 @@ def locate(target_arg: str, specs: list[tuple[Path, Pipeline]], project_dir: Pat
     """The evidence of the run `target_arg` names: a pipeline's name or a run id.
 
     Raises:
-        RunNotFound: No spec's target holds a run of that id, and no marker names it.
+        RunNotFound: No spec's target holds a run of that id, and no marker names it (a
+            target whose connection is not set is named in the message, not looked in).
         DagsmithError: A target cannot be read.
     """
     for path, spec in specs:
         if spec.pipeline == target_arg:
             return _latest(path, spec, project_dir)
+    not_looked_in: list[str] = []
     for path, spec in specs:
-        target = history.target_of(spec.target, project_dir)
+        try:
+            target = history.target_of(spec.target, project_dir)
+        except ConnectionNotFound as exc:
+            # A spec deployed elsewhere: another spec's target may still hold the run.
+            not_looked_in.append(f"{path}: {exc.message}")
+            continue
         found = history.runs(target, Query([spec], run_id=target_arg, limit=None))
         if found:
             # A failed stream first, else one that rejected rows, else the first.
@@ -109,8 +116,9 @@ def locate(target_arg: str, specs: list[tuple[Path, Pipeline]], project_dir: Pat
                 stream = spec.stream(marker.stream)
                 return _gather(path, spec, stream, target, None, project_dir, marker)
     names = ", ".join(spec.pipeline for _, spec in specs)
+    skipped = f"; not looked in: {'; '.join(not_looked_in)}" if not_looked_in else ""
     raise RunNotFound(
-        f"no run {target_arg!r} and no pipeline of that name (pipelines: {names})",
+        f"no run {target_arg!r} and no pipeline of that name (pipelines: {names}){skipped}",
         hint="`dagsmith runs` lists the runs and their ids",
     )
 

@@ -31,6 +31,19 @@ if TYPE_CHECKING:
     """A database's SQLAlchemy URL, or its text (which a native target reads without it)."""
 
 STRING = ColumnType("string")
+HOLDS: Mapping[str, frozenset[str]] = {
+    "integer": frozenset({"int", "numeric", "float"}),
+    "bigint": frozenset({"int", "numeric", "float"}),
+    "float": frozenset({"float", "numeric"}),
+    "decimal": frozenset({"numeric", "float"}),
+    "string": frozenset({"text", "json", "other"}),
+    "boolean": frozenset({"bool", "int"}),
+    "date": frozenset({"date", "timestamp"}),
+    "timestamp": frozenset({"timestamp"}),
+    "timestamptz": frozenset({"timestamp"}),
+    "json": frozenset({"json", "text"}),
+}
+"""Spec type -> the families of column types that hold its values without losing meaning."""
 REJECTS_SUFFIX = "__rejects"
 """A target's rejects table is named `<table>__rejects`."""
 
@@ -167,6 +180,10 @@ class Dialect:
         return module.split(".")[0] in self.driver_modules
 
     # Types
+
+    def holds(self, ctype: ColumnType, family: str) -> bool:
+        """Whether an existing column of the type family holds the spec type's values."""
+        return family in HOLDS[ctype.name]
 
     def ddl_type(self, ctype: ColumnType, key: bool = False) -> TypeEngine[Any]:
         """The column type a spec type gets when dagsmith creates the table."""

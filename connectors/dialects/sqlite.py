@@ -61,6 +61,9 @@ _NAMED = {
     **dict.fromkeys(("BLOB", "TIME", "TIME_CHAR"), "other"),
 }
 """The declared types SQLAlchemy's SQLite reflection names, by the family of its type."""
+_AS_TEXT = frozenset({"date", "timestamp", "timestamptz", "decimal"})
+"""Spec types a TEXT column holds as text: SQLite's own way to keep dates and times (its date
+functions read ISO 8601 text), and decimals digit for digit."""
 _DATETIME = "{:04d}-{:02d}-{:02d} {:02d}:{:02d}:{:02d}.{:06d}"
 """How SQLAlchemy's SQLite DATETIME stores a value (always with microseconds)."""
 
@@ -95,6 +98,10 @@ class SQLite(Dialect):
         """A native URL's text as SQLAlchemy renders it (there is no password to mask)."""
         path = native_path(url)
         return super().shown(url) if path is None else file_url(self.name, path or None, {})
+
+    def holds(self, ctype: ColumnType, family: str) -> bool:
+        """As every database, and a TEXT column holds dates, times and decimals (`stored`)."""
+        return super().holds(ctype, family) or (family == "text" and ctype.name in _AS_TEXT)
 
     def column_type(self, ctype: ColumnType, key: bool = False) -> str:
         """`ddl_type`'s declared type, as SQLAlchemy's SQLite dialect compiles it."""
@@ -175,7 +182,7 @@ def family(declared: str) -> str:
 def stored(value: Any, column_family: str) -> Any:
     """A value as SQLAlchemy's SQLite type of its column stored it: times as text (naive
     UTC, microseconds always), a date in a timestamp column at midnight, decimals as
-    floats; anything else as sqlite3 binds it."""
+    floats (in a text column, as their digits); anything else as sqlite3 binds it."""
     if isinstance(value, datetime):
         if value.tzinfo is not None:
             value = value.astimezone(UTC).replace(tzinfo=None)
@@ -195,7 +202,7 @@ def stored(value: Any, column_family: str) -> Any:
             return _DATETIME.format(value.year, value.month, value.day, 0, 0, 0, 0)
         return f"{value.year:04d}-{value.month:02d}-{value.day:02d}"
     if isinstance(value, Decimal):
-        return float(value)
+        return str(value) if column_family == "text" else float(value)
     return value
 
 

@@ -169,14 +169,14 @@ class NativeLoad(ABC):
             # A table made before the load keyed its rows by interval: add the key column.
             string = self.column_type(ColumnType("string"), False)
             self.execute(f"ALTER TABLE {self.target} ADD COLUMN {quote(INTERVAL)} {string}")
-        settled = settle(self.extract, self._columns(), self.job)
+        settled = settle(self.extract, self._columns(), self.job, self.dialect)
         self.extract, self.names = settled.extract, list(settled.extract.types)
         for name, ctype in settled.added.items():
             self.execute(
                 f"ALTER TABLE {self.target} ADD COLUMN {quote(name)} "
                 f"{self.column_type(ctype, False)}"
             )
-        mismatches(self.extract, self._columns(), self.job.load.table)
+        mismatches(self.extract, self._columns(), self.job.load.table, self.dialect)
 
     def _columns(self) -> list[TargetColumn]:
         """The target's columns, named as the extract spells them (both databases' names

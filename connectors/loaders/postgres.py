@@ -151,12 +151,12 @@ def _prepare(session: PgSession, job: LoadJob, extract: Extract) -> tuple[Extrac
     postgres_ddl.lock_table(session, job.load.table)
     created = postgres_ddl.create_missing(session, job, extract)
     columns = _target_columns(session, schema, name)
-    settled = settle(extract, columns, job)
+    settled = settle(extract, columns, job, POSTGRES)
     if settled.added:
         postgres_ddl.add_columns(session, job.load.table, settled.added)
         columns = _target_columns(session, schema, name)
     extract = settled.extract
-    mismatches(extract, columns, job.load.table)
+    mismatches(extract, columns, job.load.table, POSTGRES)
     if job.load.mode == "upsert":
         _check_unique_key(session, job)
     by_name = {c.name: c for c in columns}

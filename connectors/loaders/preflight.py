@@ -2,10 +2,11 @@
 
 A load that would fail on the target (unreachable, a column retyped, a right revoked)
 fails here, before a file is opened or an API called, so a failure reads nothing. It
-checks: the target answers; an existing table has the spec's typed columns with types
-that hold them (and the upsert keys); and on PostgreSQL and MySQL/MariaDB the connection's
-role has the rights the mode needs (`connectors.loaders.rights`), or may create what is
-missing. A target its driver alone reaches (SQLite) is looked at without SQLAlchemy.
+checks: the table's name suits the database (no schema on SQLite); the target answers; an
+existing table has the spec's typed columns with types that hold them (and the upsert
+keys); and on PostgreSQL and MySQL/MariaDB the connection's role has the rights the mode
+needs (`connectors.loaders.rights`), or may create what is missing. A target its driver
+alone reaches (SQLite) is looked at without SQLAlchemy.
 """
 
 from __future__ import annotations
@@ -15,14 +16,14 @@ from typing import TYPE_CHECKING
 
 from connectors.dialects import dialect_for
 from connectors.dialects.base import file_parts
-from connectors.errors import LoadError
+from connectors.errors import LoadError, SpecError
 from connectors.loaders.prepare import TargetColumn, split_table, type_problems
 from connectors.spec.models import Stream
 
 if TYPE_CHECKING:
     import sqlalchemy as sa
 
-    from connectors.dialects.base import Address
+    from connectors.dialects.base import Address, Dialect
 
 
 def preflight(url: Address, stream: Stream, *, keyed_by_interval: bool = False) -> None:
@@ -34,6 +35,14 @@ def preflight(url: Address, stream: Stream, *, keyed_by_interval: bool = False) 
         keyed_by_interval: The run replaces its data interval's rows (it deletes too).
     """
     dialect = dialect_for(url)
+    schema, table = split_table(stream.load.table)
+    if schema and not dialect.schemas:
+        # The spec cannot tell: its target is a connection id, known only now.
+        raise SpecError(
+            f"load.table {stream.load.table!r} names a schema, and {dialect.label} has no "
+            "schemas: nothing was read",
+            hint=f"name the table without a schema (table: {table}) for a {dialect.label} target",
+        )
     if dialect.file_database and not Path(_database(url) or "").exists():
         return  # the embedded file is made by the first load: there is nothing to check
     if not dialect.reflects:
@@ -44,9 +53,9 @@ def preflight(url: Address, stream: Stream, *, keyed_by_interval: bool = False) 
     if native is not None:
         # No rights to check: a native target is a file.
         if (columns := native.columns(stream.load.table)) is not None:
-            _check_columns(stream, columns)
+            _check_columns(stream, columns, dialect)
         return
-    _through_sqlalchemy(url, stream, keyed_by_interval)
+    _through_sqlalchemy(url, stream, keyed_by_interval, dialect)
 
 
 def _database(url: Address) -> str | None:
@@ -57,7 +66,9 @@ def _database(url: Address) -> str | None:
     return parts[0] if parts is not None else None
 
 
-def _through_sqlalchemy(url: Address, stream: Stream, keyed_by_interval: bool) -> None:
+def _through_sqlalchemy(
+    url: Address, stream: Stream, keyed_by_interval: bool, dialect: Dialect
+) -> None:
     import sqlalchemy as sa
 
     from connectors.loaders import sql_merge
@@ -74,16 +85,17 @@ def _through_sqlalchemy(url: Address, stream: Stream, keyed_by_interval: bool) -
             inspector = sa.inspect(conn)
             if (not schema or inspector.has_schema(schema)) and inspector.has_table(name, schema):
                 reflected = inspector.get_columns(name, schema=schema)
-                _check_columns(stream, [sql_merge.target_column(c) for c in reflected])
+                described = [sql_merge.target_column(c) for c in reflected]
+                _check_columns(stream, described, dialect)
     except sa.exc.DBAPIError as exc:
         raise translate(exc, where) from exc
     finally:
         engine.dispose()
 
 
-def _check_columns(stream: Stream, columns: list[TargetColumn]) -> None:
+def _check_columns(stream: Stream, columns: list[TargetColumn], dialect: Dialect) -> None:
     """The spec's typed columns and the upsert keys against an existing table."""
-    problems = type_problems(dict(stream.transform.types), columns)
+    problems = type_problems(dict(stream.transform.types), columns, dialect)
     have = {c.name for c in columns}
     problems += [
         f"key column {k!r} is missing from the table" for k in stream.load.keys if k not in have

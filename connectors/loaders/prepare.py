@@ -30,19 +30,6 @@ INTERVAL = "_dagsmith_interval"
 Passes = list[tuple[list[str], str]]
 """Dedupe passes: (keys, keep) each, applied in turn."""
 
-_COMPATIBLE: dict[str, set[str]] = {
-    "integer": {"int", "numeric", "float"},
-    "bigint": {"int", "numeric", "float"},
-    "float": {"float", "numeric"},
-    "decimal": {"numeric", "float"},
-    "string": {"text", "json", "other"},
-    "boolean": {"bool", "int"},
-    "date": {"date", "timestamp"},
-    "timestamp": {"timestamp"},
-    "timestamptz": {"timestamp"},
-    "json": {"json", "text"},
-}
-"""Spec type -> target type families that can hold it without losing meaning."""
 _HELD_AS = {
     "int": "bigint",
     "numeric": "decimal(38,9)",
@@ -149,7 +136,7 @@ class Settled:
     """New columns the contract adds to the table (nullable), in the extract's order."""
 
 
-def settle(extract: Extract, target: list[TargetColumn], job: LoadJob) -> Settled:
+def settle(extract: Extract, target: list[TargetColumn], job: LoadJob, dialect: Dialect) -> Settled:
     """Apply the stream's contract to a table that exists (`target`, its columns).
 
     Raises:
@@ -171,7 +158,7 @@ def settle(extract: Extract, target: list[TargetColumn], job: LoadJob) -> Settle
             name: held
             for name, ctype in extract.types.items()
             if name in have
-            and have[name].family not in _COMPATIBLE[ctype.name]
+            and not dialect.holds(ctype, have[name].family)
             and (held := _held_as(have[name])) is not None
         }
         extract = _recast(extract, changed, job) if changed else extract
@@ -252,9 +239,9 @@ def _without(extract: Extract, names: list[str]) -> Extract:
     )
 
 
-def mismatches(extract: Extract, target: list[TargetColumn], table: str) -> None:
+def mismatches(extract: Extract, target: list[TargetColumn], table: str, dialect: Dialect) -> None:
     """Raise a LoadError listing every way the extract does not fit an existing table."""
-    problems = type_problems(extract.types, target)
+    problems = type_problems(extract.types, target, dialect)
     problems += [
         f"column {c.name!r} is NOT NULL without a default and the extract does not have it"
         for c in target
@@ -269,7 +256,9 @@ def mismatches(extract: Extract, target: list[TargetColumn], table: str) -> None
         )
 
 
-def type_problems(types: dict[str, ColumnType], target: list[TargetColumn]) -> list[str]:
+def type_problems(
+    types: dict[str, ColumnType], target: list[TargetColumn], dialect: Dialect
+) -> list[str]:
     """Each column of `types` that the table lacks or whose type cannot hold it."""
     by_name = {c.name: c for c in target}
     problems = []
@@ -277,7 +266,7 @@ def type_problems(types: dict[str, ColumnType], target: list[TargetColumn]) -> l
         column = by_name.get(name)
         if column is None:
             problems.append(f"column {name!r} ({ctype}) is missing from the table")
-        elif column.family not in _COMPATIBLE[ctype.name]:
+        elif not dialect.holds(ctype, column.family):
             problems.append(f"column {name!r} is {column.sql_type} in the table, {ctype} here")
     return problems
 

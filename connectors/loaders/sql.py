@@ -181,7 +181,9 @@ class _Load:
             sql_ddl.add_column(self.conn, self.target, INTERVAL)
             reflected = sa.inspect(self.conn).get_columns(self.name, schema=self.schema)
         reflected = [{**c, "name": self.dialect.reflected_name(c["name"])} for c in reflected]
-        settled = settle(self.extract, [sql_merge.target_column(c) for c in reflected], self.job)
+        settled = settle(
+            self.extract, [sql_merge.target_column(c) for c in reflected], self.job, self.dialect
+        )
         self.extract = settled.extract
         for column, ctype in settled.added.items():
             sql_ddl.add_column(self.conn, self.target, column, self.dialect.ddl_type(ctype))
@@ -189,9 +191,8 @@ class _Load:
         if settled.added:
             reflected = sa.inspect(self.conn).get_columns(self.name, schema=self.schema)
             reflected = [{**c, "name": self.dialect.reflected_name(c["name"])} for c in reflected]
-        mismatches(
-            self.extract, [sql_merge.target_column(c) for c in reflected], self.job.load.table
-        )
+        described = [sql_merge.target_column(c) for c in reflected]
+        mismatches(self.extract, described, self.job.load.table, self.dialect)
         types = {c["name"]: c["type"] for c in reflected if c["name"] in self.extract.types}
         if not self.direct:
             stage = sa.Table(
@@ -253,8 +254,9 @@ class _Load:
         if self.job.load.mode == "upsert":
             batches = reject_null_keys(batches, self.job)
         count = 0
+        texts = {c.name for c in table.columns if isinstance(c.type, sa.String)}
         for batch in batches:
-            rows = _python_rows(nested_as_json(batch))
+            rows = _python_rows(nested_as_json(batch), texts)
             if numbered:
                 for seq, row in enumerate(rows, start=count):
                     row[SEQ] = seq
@@ -294,10 +296,16 @@ def _types(table: sa.TableClause) -> dict[str, sa.types.TypeEngine[Any]]:
     return {c.name: c.type for c in table.columns}
 
 
-def _python_rows(batch: pa.RecordBatch) -> list[dict[str, Any]]:
-    """Rows as dicts; zoned timestamps become naive UTC (how MariaDB and SQLite store them)."""
-    arrays = [
-        a.cast(pa.timestamp(a.type.unit)) if pa.types.is_timestamp(a.type) and a.type.tz else a
-        for a in batch.columns
-    ]
+def _python_rows(batch: pa.RecordBatch, texts: set[str]) -> list[dict[str, Any]]:
+    """Rows as dicts; zoned timestamps become naive UTC (how MariaDB and SQLite store them),
+    and values bound into a text column (`texts`, a column the dialect `holds` them in) their
+    text: a date as ISO 8601, a time to the microsecond, a decimal digit for digit."""
+    arrays = []
+    for name, column in zip(batch.schema.names, batch.columns, strict=True):
+        bound = column
+        if pa.types.is_timestamp(column.type):
+            # As text, to the microsecond, as the SQLite target's native path writes it.
+            unit = "us" if name in texts else column.type.unit
+            bound = column.cast(pa.timestamp(unit), safe=False)
+        arrays.append(bound.cast(pa.string()) if name in texts else bound)
     return pa.RecordBatch.from_arrays(arrays, names=batch.schema.names).to_pylist()

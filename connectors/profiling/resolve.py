@@ -21,7 +21,7 @@ import sqlalchemy as sa
 
 from connectors import dialects, kinds
 from connectors.connections import env_var, get_connection
-from connectors.errors import SourceError, SpecError
+from connectors.errors import SourceRefused, SpecError
 from connectors.profiling import formats, profile
 from connectors.profiling.model import Profile
 from connectors.runtime import ReadContext, Rejects, RunInfo, StreamStats
@@ -110,7 +110,8 @@ def resolve(request: Request, ctx: ReadContext) -> Resolved:
 
     Raises:
         SpecError: The arguments do not name one source.
-        SourceError: A file's format cannot be told, or a URL is not on the connection's host.
+        SourceError: A file's format cannot be told.
+        SourceRefused: A URL is not on the connection's host.
     """
     if bare := url_connection(request):
         os.environ[env_var(bare[0])] = bare[1]
@@ -191,7 +192,7 @@ def _rest(request: Request, ctx: ReadContext) -> RestSource:
     # Credentials in the URL belong to the connection: compare and cut without them.
     url = urlunsplit(parts._replace(netloc=parts.netloc.rpartition("@")[2]))
     if not url.startswith(base + "/"):
-        raise SourceError(
+        raise SourceRefused(
             f"{parts.hostname} is not under connection {request.connection!r}'s base URL",
             hint="profile only URLs on the connection's host and path",
         )

@@ -35,7 +35,7 @@ from fsspec.core import url_to_fs
 from fsspec.implementations.local import LocalFileSystem
 
 from connectors.environments import allowed_paths
-from connectors.errors import SourceError
+from connectors.errors import SourceError, SourceRefused
 from connectors.project_file import PROJECT_FILE, project_of
 from connectors.runtime import ReadContext, log
 
@@ -66,13 +66,15 @@ def expand(path: str, ctx: ReadContext) -> list[Location]:
 
     Raises:
         SourceError: the file does not exist, or a glob matches nothing.
+        SourceRefused: a local file lies outside every allowed folder.
     """
     url = path if "://" in path else str(ctx.base_dir / path)
     fs, fs_path = url_to_fs(url, **ctx.storage_options)
     if any(char in path for char in "*?["):
         matches = sorted(fs.glob(fs_path))
         for match in matches:
-            _check_contained(fs, match, path, ctx)
+            # Name the match too: the pattern alone does not say which file lies outside.
+            _check_contained(fs, match, f"{os.path.normpath(match)!r} (matched by {path!r})", ctx)
         if not matches:
             raise SourceError(
                 f"no file matches {path!r} (looked for {url})",
@@ -80,7 +82,7 @@ def expand(path: str, ctx: ReadContext) -> list[Location]:
             )
         remote = "://" in path
         return [Location(fs, m, fs.unstrip_protocol(m) if remote else m) for m in matches]
-    _check_contained(fs, fs_path, path, ctx)
+    _check_contained(fs, fs_path, repr(path), ctx)
     # Not `isfile`: a named pipe (`mkfifo`, a process substitution) is a source too.
     if not fs.exists(fs_path) or fs.isdir(fs_path):
         raise SourceError(
@@ -107,16 +109,17 @@ def kept_folders(project_dir: Path, base_dir: Path) -> list[Path]:
 
 
 def _check_contained(
-    fs: fsspec.AbstractFileSystem, fs_path: str, path: str, ctx: ReadContext
+    fs: fsspec.AbstractFileSystem, fs_path: str, named: str, ctx: ReadContext
 ) -> None:
-    """Refuse a local path whose real location is outside every allowed folder."""
+    """Refuse a local path whose real location is outside every allowed folder; `named`
+    says which path it is, for the message."""
     if not isinstance(fs, LocalFileSystem):
         return
     real = Path(os.path.realpath(fs_path))
     if any(real.is_relative_to(f) for f in allowed_folders(ctx.project_dir, ctx.base_dir)):
         return
-    raise SourceError(
-        f"source path {path!r} is outside the project folder {ctx.project_dir} and the "
+    raise SourceRefused(
+        f"source path {named} is outside the project folder {ctx.project_dir} and the "
         f"spec's folder {ctx.base_dir}: it is not read",
         hint=f"move it into the project, or allow its folder: dagsmith --allow-path DIR ... "
         f"(or {ALLOW_PATHS_ENV}), or for the whole project: allow_paths in {PROJECT_FILE}",

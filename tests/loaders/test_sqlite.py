@@ -218,3 +218,38 @@ def test_an_upsert_into_a_table_without_a_key_on_its_keys_names_them(tmp_path: P
         loader_for(f"sqlite:///{path}").load(job)
     assert "CREATE UNIQUE INDEX" in str(caught.value.hint)
     assert _stored(path, "orders") == []
+
+
+@pytest.mark.parametrize("job", [{}, {"mode": "upsert", "keys": ["id"]}], ids=["append", "upsert"])
+def test_dates_times_and_decimals_load_into_text_columns_as_their_text(
+    tmp_path: Path, job: dict[str, Any]
+) -> None:
+    """SQLite keeps dates as ISO 8601 text (its date functions read it): a TEXT column holds
+    them, and a decimal digit for digit, on both paths."""
+    for name in ("native.db", "reference.db"):
+        with sqlite3.connect(tmp_path / name) as db:
+            db.execute(
+                'CREATE TABLE orders (id INTEGER PRIMARY KEY, "day" TEXT, "at" TEXT, '
+                "at_zone VARCHAR(40), amount TEXT, paid BOOLEAN)"
+            )
+    data = _rows().select(["id", "day", "at", "at_zone", "amount", "paid"])
+    native, reference, ours, theirs = _both(tmp_path, data=data, **job)
+    assert ours == theirs
+    stored = _stored(native, "orders")
+    assert stored == _stored(reference, "orders")
+    assert stored[0] == (
+        *("integer", "1", "text", "2024-01-02", "text", "2024-01-02 03:04:05.000000"),
+        *("text", "2024-03-05 13:07:09.120000", "text", "12.50", "integer", "1"),
+    )
+    assert stored[2][2:4] == ("text", "0999-12-31")
+    assert stored[2][8:10] == ("text", "3.00")
+
+
+def test_a_boolean_into_a_text_column_is_still_refused(tmp_path: Path) -> None:
+    path = tmp_path / "x.db"
+    with sqlite3.connect(path) as db:
+        db.execute("CREATE TABLE orders (id INTEGER, paid TEXT)")
+    data = pa.table({"id": [1], "paid": [True]})
+    for loader in (loader_for(f"sqlite:///{path}"), SqlLoader(sa.make_url(f"sqlite:///{path}"))):
+        with pytest.raises(LoadError, match="column 'paid' is TEXT in the table, boolean here"):
+            loader.load(make_job("orders", data, declared={"paid": "boolean"}))

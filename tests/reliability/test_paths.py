@@ -3,6 +3,7 @@ the user allowed; anything else is refused before it is opened, by every command
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -36,9 +37,18 @@ def _spec(project: Path, path: str, table: str = "t") -> None:
 def test_run_refuses_a_path_out_of_the_project(project: Path, path: str, dagsmith: Cli) -> None:
     _spec(project, path.format(outside=project.parent / "outside"))
     result = dagsmith("run", "p.yaml", "--json", cwd=project)
-    assert result.returncode == 1, result.stderr
+    assert result.returncode == 2, result.stderr  # bad input, as docs/cli.md says
     assert "is outside the project folder" in result.stdout
     assert CONTENT not in result.stdout + result.stderr
+
+
+def test_a_refused_glob_match_is_named_with_its_glob(project: Path, dagsmith: Cli) -> None:
+    (project.parent / "outside" / "other.csv").write_text("a,b\n1,2\n")
+    _spec(project, "../outside/*.csv")
+    result = dagsmith("run", "p.yaml", "--json", cwd=project)
+    (stream,) = json.loads(result.stdout)["streams"]
+    file = project.parent / "outside" / "other.csv"
+    assert stream["error"].startswith(f"source path '{file}' (matched by '../outside/*.csv')")
 
 
 def test_allowed_folders_are_read(project: Path, dagsmith: Cli) -> None:
@@ -68,7 +78,7 @@ def test_profile_init_and_build_refuse_it_too(
     project: Path, args: list[str], dagsmith: Cli
 ) -> None:
     result = dagsmith(*args, cwd=project)
-    assert result.returncode != 0
+    assert result.returncode == 2, result.stdout + result.stderr
     assert CONTENT not in result.stdout + result.stderr and "root:x" not in result.stdout
     assert not (project / "o").exists() and not (project / "pipelines").exists()
 
@@ -87,7 +97,7 @@ def test_allow_paths_in_the_project_file(project: Path, dagsmith: Cli) -> None:
     _spec(project, "../outside/secret.csv")
     settings = project / "dagsmith.toml"
     settings.write_text('allow_paths = ["../elsewhere"]\n')
-    assert dagsmith("run", "p.yaml", cwd=project).returncode == 1
+    assert dagsmith("run", "p.yaml", cwd=project).returncode == 2
     for allowed in ('"../outside"', f'"{project.parent / "outside"}"'):
         settings.write_text(f"allow_paths = [{allowed}]\n")
         result = dagsmith("run", "p.yaml", cwd=project)

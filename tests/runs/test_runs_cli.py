@@ -150,3 +150,36 @@ def test_runs_lists_a_killed_run_that_left_only_its_marker(
     line = next(line for line in out.splitlines() if line.startswith("killed_run"))
     assert f"{PIPELINE}.orders  killed" in line and "dagsmith diagnose killed_run" in line
     assert listed("--stream", "orders", "--since", "1h")[-1]["run_id"] == "killed_run"
+
+
+def test_a_spec_whose_connection_is_not_set_is_a_warning_not_a_failure(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Reading a history needs only the targets that hold it: a spec deployed elsewhere
+    (its connection unset here) is named with its variable, and the others are read."""
+    (tmp_path / "pipelines" / "data").mkdir(parents=True)
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("AIRFLOW_CONN_ELSEWHERE", raising=False)
+    project = Project(tmp_path, "orders", None)
+    project.write_spec()
+    project.data(SECOND)
+    run_id = project.run()["run_id"]
+    Project(tmp_path, "orders", "elsewhere").write_spec(pipeline="remote_orders")
+    unset = "pipelines/remote_orders.yaml (pipeline remote_orders)"
+
+    code, out, err = dagsmith("runs", "--json")
+    assert code == 0, err
+    assert [run["run_id"] for run in json.loads(out)] == [run_id]
+    assert f"warning: {unset}: its runs are not listed" in err
+    assert "AIRFLOW_CONN_ELSEWHERE" in err
+    code, _, err = dagsmith("health")
+    assert code == 0 and f"warning: {unset}: its health is not judged" in err
+    code, out, err = dagsmith("runs", "show", run_id)
+    assert code == 0 and f"run {run_id}" in out
+    assert f"warning: {unset}: its target was not looked in" in err
+    code, out, err = dagsmith("diagnose", run_id, "--model", "offline", "--json")
+    assert code == 0, err
+    assert json.loads(out)["run_id"] == run_id
+    # Named, the pipeline's target is what was asked for: that is an error.
+    code, _, err = dagsmith("runs", "remote_orders")
+    assert code == 2 and "error: connection 'elsewhere' is not configured" in err

@@ -15,7 +15,7 @@ from typing import Protocol
 from urllib.parse import urljoin, urlsplit
 
 from connectors.connections import Connection
-from connectors.errors import SourceError
+from connectors.errors import SourceError, SourceRefused
 from connectors.masking import SECRET_EXTRAS, Masker
 from connectors.sources.http.client import Call, HttpClient, origin_of
 from connectors.spec.rest import (
@@ -113,7 +113,7 @@ def _token_url(spec: OAuth2ClientCredentials, base_url: str, conn: Connection) -
         return urljoin(root, spec.token_path.lstrip("/"))
     url = spec.token_url or ""
     if origin_of(url) != origin_of(base_url):
-        raise SourceError(
+        raise SourceRefused(
             f"auth.token_url {url!r} is not on the API's host {origin_of(base_url)} "
             f"(connection {conn.conn_id!r}); client secrets are sent only to the API's host",
             hint="use auth.token_path for a token endpoint on the API's host",
