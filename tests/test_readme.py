@@ -60,6 +60,10 @@ DUCKDB_PYTHON = (
 SKIPPED = {
     "make demo": "creates a virtualenv and installs from PyPI; the build it runs is run below",
     "make test": "runs the whole test suite, this test included",
+    "python -m venv .venv": "the reader's own environment; this test runs the installed dagsmith",
+    ". .venv/bin/activate": "the reader's own environment; this test runs the installed dagsmith",
+    "pip install -r /path/to/dagsmith/requirements.lock '/path/to/dagsmith[agent]'": "installs "
+    "what `make install` installs from this repository's lock file",
     "dagsmith profile https://api.shop.com/v1/orders --connection shop": "network: "
     "api.shop.com is an example host (REST profiles run on loopback in tests/profiling)",
     "dagsmith init mysql://root@127.0.0.1:3306/test --table orders --name maria": "needs a "

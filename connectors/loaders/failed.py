@@ -20,7 +20,7 @@ from connectors.errors import TransientError
 from connectors.incremental import shown_watermark
 from connectors.loaders.prepare import split_table, utc_naive
 from connectors.masking import mask
-from connectors.runtime import RunInfo, StreamStats
+from connectors.runtime import RunInfo, StreamStats, log
 from connectors.spec.models import Load
 
 if TYPE_CHECKING:
@@ -64,6 +64,7 @@ def record_failure(url: Address, record: dict[str, Any]) -> None:
     """
     # Only a failed stream gets here: tenacity (and the tornado it finds) stays out of the rest.
     from tenacity import (
+        RetryCallState,
         Retrying,
         retry_if_exception_type,
         retry_never,
@@ -75,10 +76,21 @@ def record_failure(url: Address, record: dict[str, Any]) -> None:
     row = {**record, **{k: stored_time(record[k], dialect) for k in ("started_at", "finished_at")}}
     # A file held by another process frees up soon; a server out of reach is not waited for.
     busy = retry_if_exception_type(TransientError) if dialect.file_database else retry_never
+
+    def said(state: RetryCallState) -> None:
+        if state.attempt_number == 1:  # once: a wait that is not said looks like a hang
+            log.warning(
+                "%s: the target is held by another process; waiting up to %.0f s to record "
+                "the failed run",
+                record["stream"],
+                RECORD_WAIT,
+            )
+
     waiting = Retrying(
         retry=busy,
         wait=wait_random_exponential(multiplier=0.05, max=2),
         stop=stop_after_delay(RECORD_WAIT),
+        before_sleep=said,
         reraise=True,
     )
     native = dialect.native(url)

@@ -5,7 +5,9 @@ options; nothing expected is written by hand."""
 
 from __future__ import annotations
 
+import logging
 import sqlite3
+import threading
 from datetime import UTC, date, datetime
 from decimal import Decimal
 from pathlib import Path
@@ -253,3 +255,34 @@ def test_a_boolean_into_a_text_column_is_still_refused(tmp_path: Path) -> None:
     for loader in (loader_for(f"sqlite:///{path}"), SqlLoader(sa.make_url(f"sqlite:///{path}"))):
         with pytest.raises(LoadError, match="column 'paid' is TEXT in the table, boolean here"):
             loader.load(make_job("orders", data, declared={"paid": "boolean"}))
+
+
+def test_a_failed_runs_record_waiting_for_a_held_file_says_so(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """The record waits for the file's writer (sqlite3's 5 s, then more): said once, not a hang."""
+    path = tmp_path / "x.db"
+    holder = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+    holder.execute("BEGIN IMMEDIATE")
+    threading.Timer(6.0, holder.close).start()
+    record = {
+        "run_id": "r",
+        "pipeline": "pipe",
+        "stream": "orders",
+        "target_table": "orders",
+        "mode": "append",
+        "started_at": ZONE,
+        "finished_at": ZONE,
+        "rows_read": 1,
+        "rows_rejected": 0,
+        "rows_filtered": 0,
+        "watermark_before": None,
+        "error": "boom",
+    }
+    with caplog.at_level(logging.WARNING, logger="dagsmith"):
+        record_failure(f"sqlite:///{path}", record)
+    said = [r.getMessage() for r in caplog.records if "held by another process" in r.getMessage()]
+    assert said == [
+        "orders: the target is held by another process; waiting up to 30 s to record the failed run"
+    ]
+    assert len(_stored(path, FAILED_RUNS_TABLE)) == 1
