@@ -43,6 +43,28 @@ def needed(spec: Pipeline, spec_path: Path, project_dir: Path) -> list[str]:
     return entries
 
 
+def relies_on(spec: Pipeline, spec_path: Path, project_dir: Path) -> bool:
+    """Whether the spec reads a local file outside its project and its own folder: one that
+    only an allowance lets it read."""
+    own = [Path(os.path.realpath(f)) for f in (project_dir, spec_path.parent)]
+    for stream in spec.streams:
+        source = stream.source
+        if isinstance(source, FileSource) and "://" not in source.path:
+            named = Path(os.path.realpath(_folder_of(spec_path.parent / source.path)))
+            if not any(named.is_relative_to(folder) for folder in own):
+                return True
+    return False
+
+
+def settings_file(project_dir: Path) -> Path:
+    """Where the project keeps its settings: `dagsmith.toml`, unless only pyproject.toml's
+    `[tool.dagsmith]` holds them."""
+    _, origin = project_settings(project_dir)
+    if origin == PYPROJECT:
+        return project_dir / PYPROJECT
+    return project_dir / PROJECT_FILE
+
+
 def keep(spec: Pipeline, spec_path: Path, project_dir: Path) -> list[Path]:
     """Add the folders `needed` names to the project's file; the file, if it changed.
 
@@ -52,7 +74,7 @@ def keep(spec: Pipeline, spec_path: Path, project_dir: Path) -> list[Path]:
     entries = needed(spec, spec_path, project_dir)
     if not entries:
         return []
-    path = _settings_file(project_dir)
+    path = settings_file(project_dir)
     document = tomlkit.parse(path.read_text(encoding="utf-8")) if path.is_file() else None
     document = document if document is not None else tomlkit.document()
     table = document["tool"]["dagsmith"] if path.name == PYPROJECT else document
@@ -63,15 +85,6 @@ def keep(spec: Pipeline, spec_path: Path, project_dir: Path) -> list[Path]:
     os.replace(scratch, path)
     project_settings(project_dir)  # a file that no longer reads is an error now, not at run time
     return [path]
-
-
-def _settings_file(project_dir: Path) -> Path:
-    """Where the project keeps its settings: `dagsmith.toml`, unless only pyproject.toml's
-    `[tool.dagsmith]` holds them."""
-    _, origin = project_settings(project_dir)
-    if origin == PYPROJECT:
-        return project_dir / PYPROJECT
-    return project_dir / PROJECT_FILE
 
 
 def _folder_of(path: Path) -> Path:

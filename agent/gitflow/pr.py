@@ -3,8 +3,11 @@
 Whatever the user has to fix (an invalid spec, a DAG that fails its check, a branch that
 exists, a file git ignores, no commit identity) is found before the branch is created.
 The branch then gets exactly the spec and DAG files, never other changes of the working
-tree. The description goes to `.dagsmith/pr/`, which user projects keep out of git; `gh`
-opens the pull request when it is installed and `origin` is on GitHub.
+tree; and the project's settings file (`dagsmith.toml`) when a spec reads files outside the
+project that its `allow_paths` allows and the file has changed (`build`, `chat` and `init`
+add the allowance there): without it, the branch's spec would be refused where it runs.
+The description goes to `.dagsmith/pr/`, which user projects keep out of git; `gh` opens
+the pull request when it is installed and `origin` is on GitHub.
 """
 
 from __future__ import annotations
@@ -14,9 +17,10 @@ import shlex
 import shutil
 import subprocess
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
+from agent import allowances
 from agent.audit.links import pr_section, record_pr
 from agent.dags.dagfiles import render_all
 from agent.dags.render import RenderedDag
@@ -110,7 +114,9 @@ def open_pull_request(
     paths = [project_dir / path for path in spec_paths]
     given = {path: text for path in paths if (text := _given(texts, path)) is not None}
     specs = {path: given.get(path) or path.read_text(encoding="utf-8") for path in paths}
-    plan = _plan(repo, specs, render_all(paths, project_dir / dags_dir, given), branch, base, echo)
+    dags = render_all(paths, project_dir / dags_dir, given)
+    plan = _plan(repo, specs, dags, branch, base, echo)
+    plan = _with_allowances(repo, plan, project_dir, echo)
     if given and (changed := git.modified(repo, list(plan.contents))):
         # Switching back after the commit would drop them: the branch holds the proposal.
         raise SpecError(
@@ -171,6 +177,26 @@ def _plan(
     if problems := check(specs, git.repo_path(repo, dags[0].path.parent), contents, echo):
         raise CheckFailed("the check failed, so nothing was committed:\n" + "\n".join(problems))
     return _Plan(name, start, paths, dags, contents)
+
+
+def _with_allowances(repo: Path, plan: _Plan, project_dir: Path, echo: Echo) -> _Plan:
+    """The plan, with the project's settings file as the working tree has it when a spec
+    relies on an allowance and the file differs from the branch's start."""
+    relying = [
+        path
+        for path, dag in zip(plan.paths, plan.dags, strict=True)
+        if allowances.relies_on(dag.spec, path, project_dir)
+    ]
+    settings = allowances.settings_file(project_dir)
+    if not relying or not settings.is_file():
+        return plan
+    name = git.repo_path(repo, settings)
+    text = settings.read_text(encoding="utf-8")
+    if git.files_at(repo, plan.start, name).get(name) == text:
+        return plan
+    specs = ", ".join(git.repo_path(repo, path) for path in relying)
+    echo(f"including {name}: {specs} reads files outside the project that it allows")
+    return replace(plan, contents={**plan.contents, name: text})
 
 
 def _preflight(repo: Path, name: str, base: str | None, contents: dict[str, str]) -> str:

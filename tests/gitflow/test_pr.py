@@ -144,6 +144,45 @@ def test_an_invalid_spec_is_refused_before_any_branch(repo: Path, dagsmith: Cli)
     assert state(repo) == before
 
 
+def test_the_allowance_a_spec_relies_on_is_committed_with_it(
+    repo: Path, tmp_path: Path, dagsmith: Cli
+) -> None:
+    """A spec reading a folder outside the project runs on the branch only with the
+    `allow_paths` that lets it: a changed dagsmith.toml goes with it, and only then."""
+    outside = tmp_path / "exports"
+    outside.mkdir()
+    (outside / "orders.csv").write_bytes((repo / "data" / "orders.csv").read_bytes())
+    (repo / "dagsmith.toml").write_text('allow_paths = ["../exports"]\n', encoding="utf-8")
+    write_spec(repo, orders_spec().replace("../data/orders.csv", "../../exports/orders.csv"))
+    (repo / "notes.txt").write_text("not part of the pipeline\n", encoding="utf-8")
+
+    result = dagsmith("pr", "pipelines/orders.yaml", "--no-open", cwd=repo)
+
+    assert result.returncode == 0, result.stderr
+    assert sorted(committed_files(repo)) == [
+        "dags/orders_daily.py",
+        "dagsmith.toml",
+        "pipelines/orders.yaml",
+    ]
+    assert "including dagsmith.toml: pipelines/orders.yaml reads files outside" in result.stderr
+    git(repo, "switch", "-q", "main")
+    git(repo, "clean", "-qfdx", "--exclude=notes.txt")
+    # Committed and unchanged, it is not committed again; a spec inside the project never
+    # takes the settings file along.
+    (repo / "dagsmith.toml").write_text('allow_paths = ["../exports"]\n', encoding="utf-8")
+    commit_all(repo, "settings")
+    write_spec(repo, orders_spec().replace("../data/orders.csv", "../../exports/orders.csv"))
+    again = dagsmith("pr", "pipelines/orders.yaml", "--branch", "again", "--no-open", cwd=repo)
+    assert again.returncode == 0, again.stderr
+    assert "dagsmith.toml" not in committed_files(repo)
+    git(repo, "switch", "-q", "main")
+    (repo / "dagsmith.toml").write_text('allow_paths = ["../exports", "../more"]\n')
+    write_spec(repo, orders_spec())
+    inside = dagsmith("pr", "pipelines/orders.yaml", "--branch", "inside", "--no-open", cwd=repo)
+    assert inside.returncode == 0, inside.stderr
+    assert "dagsmith.toml" not in committed_files(repo)
+
+
 @pytest.fixture
 def fake_gh(tmp_path: Path) -> tuple[dict[str, str], Path]:
     """A `gh` on PATH that records its arguments, one a line, and prints a pull request URL."""
