@@ -18,7 +18,7 @@ $(VENV)/.installed: pyproject.toml requirements.lock tests/sources_rest/server/p
 # The main job on embedded defaults: the offline planner turns a sentence into a spec and a
 # DAG (profiled, rendered, checked by Airflow), then runs it into the embedded DuckDB file
 # .dagsmith/warehouse.duckdb.
-DEMO := "Every day at 06:00 load examples/data/orders.csv into table orders, upsert on order_id, rename OrderID to order_id, drop rows without customer_id"
+DEMO := "Every day at 06:00 load examples/data/orders.csv into table demo_orders, upsert on order_id, rename OrderID to order_id, drop rows without customer_id"
 demo: install
 	$(BIN)/dagsmith build $(DEMO) --out demo --run --yes
 
