@@ -66,8 +66,8 @@ def test_errors_name_file_line_and_field_path() -> None:
         parse_spec(bad, "pipelines/orders.yaml")
     message = str(caught.value)
     assert (
-        "pipelines/orders.yaml:14: streams[0].transform.ranges.amount.minimum: unknown field"
-        in (message)
+        "pipelines/orders.yaml:14: streams[0].transform.ranges.amount.minimum: unknown field; "
+        "did you mean min?" in message
     )
     assert "pipelines/orders.yaml:18: streams[0].load: mode 'upsert' needs keys" in message
 
@@ -111,6 +111,31 @@ def test_a_schedule_runs_after_other_pipelines_outputs() -> None:
         with pytest.raises(SpecError) as caught:
             parse_spec(FULL.replace('"0 6 * * *"', bad, 1), "p.yaml")
         assert expected in str(caught.value)
+
+
+@pytest.mark.parametrize(
+    ("written", "misspelt", "expected"),
+    [
+        (
+            "mode: upsert, keys:",
+            "mode: upsert, key:",
+            "load.key: unknown field; did you mean keys?",
+        ),
+        (
+            "orders.csv}",
+            "orders.csv, delimeter: ';'}",
+            "delimeter: unknown field; did you mean delimiter?",
+        ),
+        ("dedupe:", "dedup:", "transform.dedup: unknown field; did you mean dedupe?"),
+        ("keys: [order_id]}", "keys: [order_id], zzz: 1}", "load.zzz: unknown field\n"),
+    ],
+)
+def test_an_unknown_field_names_the_fields_of_its_place_it_is_close_to(
+    written: str, misspelt: str, expected: str
+) -> None:
+    with pytest.raises(SpecError) as caught:
+        parse_spec(FULL.replace(written, misspelt, 1), "p.yaml")
+    assert expected in str(caught.value) + "\n"
 
 
 def test_yaml_syntax_error_and_duplicate_keys_give_line_and_column() -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import difflib
 import hashlib
 import json
 import re
@@ -104,11 +105,53 @@ def _describe(exc: ValidationError, root: yaml.Node | None, origin: str) -> str:
         line = f":{node.start_mark.line + 1}" if node is not None else ""
         message = error["msg"].removeprefix("Value error, ")
         if error["type"] == "extra_forbidden":
-            message = "unknown field (a typo?)"
+            message = _unknown_field(error["loc"])
         elif error["type"] == "union_tag_invalid":
             message = f"unknown kind; known kinds: {error['ctx']['expected_tags']}"
         lines.append(f"  {origin}{line}: {path or '(top)'}: {message}")
     return "\n".join(lines)
+
+
+def _unknown_field(loc: tuple[Any, ...]) -> str:
+    """'unknown field', with the fields of that place in the spec its name is closest to."""
+    schema = Pipeline.model_json_schema()
+    nodes: list[dict[str, Any]] = [schema]
+    for part in loc[:-1]:
+        nodes = [child for node in nodes for child in _children(node, part, schema)] or nodes
+    names = {
+        name for node in nodes for n in _branches(node, schema) for name in n.get("properties", {})
+    }
+    word = str(loc[-1])
+    close = difflib.get_close_matches(word, sorted(names), n=3, cutoff=0.7)
+    # A shortened or lengthened name (`minimum` for `min`) is a near miss difflib scores low.
+    close += [n for n in sorted(names) if len(n) >= 3 and n not in close and word.startswith(n)]
+    return f"unknown field; did you mean {' or '.join(close)}?" if close else "unknown field"
+
+
+def _branches(node: dict[str, Any], schema: dict[str, Any]) -> list[dict[str, Any]]:
+    """A JSON schema node's alternatives, references followed."""
+    if "$ref" in node:
+        return _branches(schema["$defs"][node["$ref"].rsplit("/", 1)[-1]], schema)
+    union = node.get("anyOf") or node.get("oneOf") or node.get("allOf")
+    return [b for branch in union for b in _branches(branch, schema)] if union else [node]
+
+
+def _children(node: dict[str, Any], part: Any, schema: dict[str, Any]) -> list[dict[str, Any]]:
+    """What a pydantic error location's `part` leads to from `node` (a union's tag, the
+    branch it names)."""
+    found = []
+    for branch in _branches(node, schema):
+        properties = branch.get("properties", {})
+        kind = properties.get("kind", {})
+        if isinstance(part, str) and part in properties:
+            found.append(properties[part])
+        elif isinstance(part, int) and "items" in branch:
+            found.append(branch["items"])
+        elif isinstance(branch.get("additionalProperties"), dict) and isinstance(part, str):
+            found.append(branch["additionalProperties"])
+        elif part in (kind.get("const"), *kind.get("enum", ())):
+            found.append(branch)
+    return found
 
 
 def _locate(root: yaml.Node | None, loc: tuple[Any, ...]) -> tuple[yaml.Node | None, str]:
