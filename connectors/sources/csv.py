@@ -293,7 +293,7 @@ class CheckedBytes(io.RawIOBase):
             line = self._newlines + data.count(b"\n", 0, at) + 1
             raise SourceError(
                 f"{self._shown}: line {line} (byte {self._offset + at}) is not valid UTF-8",
-                hint="set the source's `encoding` to the file's real encoding (e.g. cp1252)",
+                hint=files.encoding_hint(data if self._offset == 0 else b""),
             ) from exc
         self._offset += len(data)
         self._newlines += data.count(b"\n")

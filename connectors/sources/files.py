@@ -240,10 +240,28 @@ class Utf8Stream(io.RawIOBase):
             raise SourceError(
                 f"{self._shown}: bytes at offset {self._offset + exc.start} are not valid "
                 f"{self._encoding}",
-                hint="set the source's `encoding` to the file's real encoding (e.g. cp1252)",
+                hint=encoding_hint(chunk if self._offset == 0 else b""),
             ) from exc
         self._offset += len(chunk)
         return text
+
+
+_MARKS = {
+    codecs.BOM_UTF32_LE: "utf-32",
+    codecs.BOM_UTF32_BE: "utf-32",
+    codecs.BOM_UTF16_LE: "utf-16",
+    codecs.BOM_UTF16_BE: "utf-16",
+}
+"""Byte-order marks, longest first (UTF-32 LE's starts with UTF-16 LE's), and their codec."""
+
+
+def encoding_hint(head: bytes) -> str:
+    """What to set when a file does not decode: the codec its byte-order mark names (`head`:
+    its first bytes, or b'' past them), else the usual suspects."""
+    for mark, codec in _MARKS.items():
+        if head.startswith(mark):
+            return f"the file starts with a {codec.upper()} byte-order mark: `encoding: {codec}`"
+    return "set the source's `encoding` to the file's real encoding (e.g. cp1252)"
 
 
 def text_stream(raw: IO[bytes], encoding: str, shown: str) -> io.TextIOWrapper:

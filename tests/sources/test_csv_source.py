@@ -67,6 +67,22 @@ def test_wrong_encoding_names_the_file_and_what_to_do(
 
 
 @pytest.mark.parametrize(
+    ("codec", "declared", "named"),
+    [("utf-16", None, "utf-16"), ("utf-32", None, "utf-32"), ("utf-16", "ascii", "utf-16")],
+)
+def test_a_byte_order_mark_names_the_encoding_to_set(
+    tmp_path: Path, make_ctx: Any, batches: Any, codec: str, declared: str | None, named: str
+) -> None:
+    (tmp_path / "u.csv").write_bytes("a,b\n1,Müller\n".encode(codec))
+    spec = {"kind": "csv", "path": "u.csv"} | ({"encoding": declared} if declared else {})
+    with pytest.raises(SourceError) as caught:
+        batches(spec, make_ctx())
+    assert caught.value.hint == f"the file starts with a {named.upper()} byte-order mark: " + (
+        f"`encoding: {named}`"
+    )
+
+
+@pytest.mark.parametrize(
     ("encoding", "where"), [("utf-8", "line 40003 (byte {})"), ("ascii", "bytes at offset {}")]
 )
 def test_a_bad_byte_past_the_first_block_names_its_place(
