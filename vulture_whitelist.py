@@ -38,7 +38,8 @@ _.readable  # connectors/sources/csv.py, connectors/sources/files.py
 # The context manager protocol's arguments (connectors/sources/http/records.py).
 _.tb
 
-# typer: an eager option whose callback acts, so the command never reads it (agent/cli.py).
+# typer: an eager option whose callback acts, so the command never reads it
+# (agent/cli/common.py).
 _.version
 
 # socketserver reads it: handler threads do not keep a test from ending.
