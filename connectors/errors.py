@@ -68,6 +68,10 @@ class TransformError(TerminalError):
     """A transform rule cannot be applied (unknown column, failing user function)."""
 
 
+class KeyNotConfigured(TransformError, BadInput):
+    """A hash key the spec's `protect` needs is not set (or too short): a setting to make."""
+
+
 class RejectLimitExceeded(TerminalError):
     """More rows were rejected than the stream's `max_rejects` allows."""
 

@@ -51,6 +51,9 @@ def test_the_demo_command_runs_on_the_embedded_duckdb(project: Path, dagsmith: C
     result = dagsmith(*args, cwd=project)
     assert result.returncode == 0, result.stderr + result.stdout
     with warehouse(project) as con:
-        (count,) = con.execute("SELECT count(*) FROM orders").fetchall()[0]
-        rejected = con.execute("SELECT count(*) FROM orders__rejects").fetchall()[0][0]
+        (count,) = con.execute("SELECT count(*) FROM demo_orders").fetchall()[0]
+        rejected = con.execute("SELECT count(*) FROM demo_orders__rejects").fetchall()[0][0]
     assert count == 9 and rejected == 1  # the row without a customer_id
+    # The README's next command, in the same folder: the hand-written example loads beside it.
+    example = dagsmith("run", "examples/orders.yaml", cwd=project)
+    assert example.returncode == 0, example.stderr + example.stdout

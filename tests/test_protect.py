@@ -21,7 +21,7 @@ from pydantic import ValidationError
 from agent.orchestrator.profile_view import agent_summary
 from agent.orchestrator.tools import dry_run_text
 from agent.workspace import dry_run
-from connectors.errors import TransformError
+from connectors.errors import BadInput, KeyNotConfigured, TransformError
 from connectors.profiling import draft, profile
 from connectors.profiling.resolve import context
 from connectors.runner import run_pipeline
@@ -243,7 +243,9 @@ def test_a_missing_or_weak_key_fails_before_reading_and_names_the_connection(
     [result] = run_pipeline(
         spec(duckdb.table("people"), "warehouse"), base_dir=project, project_dir=project
     ).streams
-    assert isinstance(result.error, TransformError)
+    # A setting to make: `dagsmith run` exits 2 on it, as on any connection to set.
+    assert isinstance(result.error, KeyNotConfigured)
+    assert isinstance(result.error, TransformError) and isinstance(result.error, BadInput)
     assert "connection 'pii_key'" in result.error.message and problem in result.error.message
     assert "AIRFLOW_CONN_PII_KEY" in str(result.error.hint)
     assert "short" not in str(result.error).replace("shorter", "")

@@ -324,14 +324,3 @@ def test_root_help_and_options_after_the_command(tmp_path: Path, dagsmith: Cli) 
     bad = dagsmith("validate", "examples/orders.yaml", "--log-format=xml", cwd=folder)
     assert bad.returncode == 2 and "unknown log format 'xml'" in bad.stderr
 
-
-def test_the_demo_then_the_example_run_in_one_project(tmp_path: Path, dagsmith: Cli) -> None:
-    """`make demo`'s build, then the hand-written example, in one folder: a reader's first
-    two commands, loading into the same embedded warehouse side by side."""
-    folder = _project(tmp_path / "project")
-    demo = re.search(r'^DEMO := "(.+)"$', (ROOT / "Makefile").read_text(), re.M)
-    assert demo is not None
-    built = dagsmith("build", demo[1], "--out", "demo", "--run", "--yes", cwd=folder)
-    assert built.returncode == 0, built.stdout + built.stderr
-    ran = dagsmith("run", "examples/orders.yaml", cwd=folder)
-    assert ran.returncode == 0, ran.stdout + ran.stderr

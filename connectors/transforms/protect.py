@@ -26,7 +26,7 @@ from typing import Any
 import pyarrow as pa
 
 from connectors.connections import env_var, get_connection
-from connectors.errors import ConnectionNotFound, TransformError
+from connectors.errors import ConnectionNotFound, KeyNotConfigured, TransformError
 from connectors.masking import register
 from connectors.spec.models import Transform
 from connectors.spec.protect import Action, MaskOptions, action, hash_key, mask_options
@@ -154,7 +154,7 @@ def protector(spec: Transform, project_dir: Path) -> Protector:
     """The stream's protector, its hash keys read from their connections.
 
     Raises:
-        TransformError: A hash key's connection is missing, has no password, or holds a
+        KeyNotConfigured: A hash key's connection is missing, has no password, or holds a
             key shorter than 16 characters. The message names the connection, never a key.
     """
     ids = sorted({key for rule in spec.protect.values() if (key := hash_key(rule)) is not None})
@@ -170,13 +170,13 @@ def _key(conn_id: str, project_dir: Path) -> bytes:
     try:
         password = get_connection(conn_id, project_dir).password
     except ConnectionNotFound as exc:
-        raise TransformError(
+        raise KeyNotConfigured(
             f"protect: hash needs a key, and connection {conn_id!r} is not configured",
             hint=setting,
         ) from exc
     if not password or len(password) < MIN_KEY_CHARS:
         problem = "missing" if not password else f"shorter than {MIN_KEY_CHARS} characters"
-        raise TransformError(
+        raise KeyNotConfigured(
             f"protect: the password of connection {conn_id!r} is the hash key, and it is {problem}",
             hint=setting,
         )
