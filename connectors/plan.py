@@ -26,7 +26,7 @@ import pyarrow as pa
 
 from connectors import kinds, sources, traces, transforms
 from connectors.connections import Target, get_connection, storage_options
-from connectors.errors import RejectLimitExceeded
+from connectors.errors import RejectLimitExceeded, TargetUnavailable
 from connectors.incremental import STATE_KEY, Watermark
 from connectors.loaders import loader_for
 from connectors.loaders.base import LoadJob, LoadResult
@@ -242,6 +242,12 @@ class StreamPlan:
         try:
             record = failure_record(self.run, self.stream.load, stats, self.stored_state, error)
             record_failure(self.target.address, record)
+        except TargetUnavailable:
+            # The run failed reaching the same target, most likely: its error says why.
+            log.warning(
+                "%s: the failed run was not recorded: the target is out of reach",
+                self.stream.name,
+            )
         except Exception as exc:
             log.warning("%s: the failed run was not recorded: %s", self.stream.name, exc)
 

@@ -91,6 +91,10 @@ def test_summary_table_names_the_embedded_target(project: Path, dagsmith: Cli) -
     assert "embedded DuckDB" in result.stdout
     assert "orders__rejects" in result.stdout
     assert "look at the rows: duckdb .dagsmith/warehouse.duckdb" in result.stdout
+    (project / "examples" / "data" / "orders.csv").unlink()
+    failed = dagsmith("run", "examples/orders.yaml", cwd=project)
+    assert failed.returncode == 1 and "embedded DuckDB" in failed.stdout
+    assert "look at the rows" not in failed.stdout  # nothing of this run to look at
 
 
 def test_rerun_with_the_same_run_id_loads_nothing_twice(project: Path, dagsmith: Cli) -> None:

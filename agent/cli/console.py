@@ -78,7 +78,7 @@ def print_summary(console: Console | Output, summary: RunSummary) -> None:
     if summary.target.embedded:
         where += " (embedded DuckDB: no target configured in the spec)"
     console.print(f"target: {escape(where)}", highlight=False)
-    if summary.target.browse:
+    if summary.target.browse and any(result.error is None for result in summary.streams):
         console.print(escape(summary.target.browse), highlight=False)
     for result in summary.streams:
         if result.stats.rows_rejected and result.error is None:  # a failed run wrote none

@@ -15,7 +15,7 @@ from rich.console import Console
 from agent.cli.runs_view import print_runs
 from connectors import history
 from connectors.connections import Target
-from connectors.errors import RejectLimitExceeded, SourceError, TargetUnavailable
+from connectors.errors import LoadError, RejectLimitExceeded, SourceError, TargetUnavailable
 from connectors.loaders.failed import ERROR_CHARS, failure_record
 from connectors.masking import register
 from connectors.plan import plan_stream
@@ -72,11 +72,19 @@ def test_a_record_that_cannot_be_written_is_logged_not_raised(
     )
 
     def refuse(_url: sa.URL, _record: object) -> None:
-        raise TargetUnavailable("the target is down")
+        raise LoadError("the records table is read-only")
+
+    def unreachable(_url: sa.URL, _record: object) -> None:
+        raise TargetUnavailable("connection refused at the same address the run failed on")
 
     monkeypatch.setattr("connectors.plan.record_failure", refuse)
     plan.record_failure(StreamStats(), SourceError("x.csv is gone"))
-    assert "s: the failed run was not recorded: the target is down" in caplog.text
+    assert "s: the failed run was not recorded: the records table is read-only" in caplog.text
+    # Out of reach: the run's own error already says why, once.
+    monkeypatch.setattr("connectors.plan.record_failure", unreachable)
+    plan.record_failure(StreamStats(), SourceError("x.csv is gone"))
+    assert "s: the failed run was not recorded: the target is out of reach" in caplog.text
+    assert "connection refused" not in caplog.text
 
 
 def test_records_of_an_older_release_are_read(sqlite: Database) -> None:

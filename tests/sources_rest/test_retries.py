@@ -114,8 +114,19 @@ def test_read_timeout_is_retried_then_fails(api: ApiServer, tmp_path: Path) -> N
 
 def test_connection_refused_is_transient(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("AIRFLOW_CONN_API", f"http://127.0.0.1:{free_port()}")
-    with pytest.raises(SourceUnavailable, match="failed: ConnectionError"):
+    refused = "failed: ConnectionError: connection refused"
+    with pytest.raises(SourceUnavailable, match=refused):
         read_table(spec(retry={"attempts": 2, "backoff": 0.01}), tmp_path)
+
+
+def test_a_host_that_does_not_resolve_says_so_without_a_secret(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("AIRFLOW_CONN_API", "http://reader:s3cret@no-such-host.invalid")
+    with pytest.raises(SourceUnavailable) as caught:
+        read_table(spec(retry={"attempts": 1}), tmp_path)
+    assert "failed: ConnectionError: name or service not known" in str(caught.value)
+    assert "s3cret" not in str(caught.value)
 
 
 @pytest.mark.parametrize("status", [400, 403, 404, 422])

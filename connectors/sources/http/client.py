@@ -107,6 +107,22 @@ def parse_retry_after(value: str | None) -> float | None:
     return max(0.0, (when - datetime.now(UTC)).total_seconds())
 
 
+def _reason(exc: BaseException) -> str:
+    """The exception's type, and the operating system's words for its root cause ("Connection
+    refused", "Name or service not known"), which never quote the URL."""
+    seen: set[int] = set()
+    stack: list[object] = [exc]
+    while stack:
+        found = stack.pop()
+        if not isinstance(found, BaseException) or id(found) in seen:
+            continue
+        seen.add(id(found))
+        if isinstance(found, OSError) and found.strerror:
+            return f"{type(exc).__name__}: {found.strerror.lower()}"
+        stack += [found.__cause__, found.__context__, getattr(found, "reason", None), *found.args]
+    return type(exc).__name__
+
+
 class HttpClient:
     """Sends calls for one REST source: its timeouts, retries, limits and breaker."""
 
@@ -169,7 +185,7 @@ class HttpClient:
         except (requests.Timeout, requests.ConnectionError, ChunkedEncodingError) as exc:
             breaker.failure()
             # Not chained: the library's message holds the full URL, query credentials too.
-            raise _Retryable(f"{what} failed: {type(exc).__name__}") from None
+            raise _Retryable(f"{what} failed: {_reason(exc)}") from None
         status = response.status_code
         if status >= 500 or status in _RETRIED_4XX:
             if status >= 500:
