@@ -60,6 +60,12 @@ DUCKDB_PYTHON = (
 SKIPPED = {
     "make demo": "creates a virtualenv and installs from PyPI; the build it runs is run below",
     "make test": "runs the whole test suite, this test included",
+    "export 'AIRFLOW_HOME=$PWD/.airflow' AIRFLOW__CORE__LOAD_EXAMPLES=False "
+    "'AIRFLOW__CORE__DAGS_FOLDER=$PWD/dags'": "a shell's environment for the two commands below",
+    "airflow db migrate": "tests/dags/ run generated DAGs with dag.test() on an Airflow "
+    "metadata database of their own",
+    "airflow dags test orders_daily": "tests/dags/ run generated DAGs with dag.test(), what "
+    "`airflow dags test` runs",
     "python -m venv .venv": "the reader's own environment; this test runs the installed dagsmith",
     ". .venv/bin/activate": "the reader's own environment; this test runs the installed dagsmith",
     "pip install -r /path/to/dagsmith/requirements.lock '/path/to/dagsmith[agent]'": "installs "
@@ -323,4 +329,3 @@ def test_root_help_and_options_after_the_command(tmp_path: Path, dagsmith: Cli) 
     assert '"stream": "orders"' in done.stderr  # JSON log lines, at INFO: both options held
     bad = dagsmith("validate", "examples/orders.yaml", "--log-format=xml", cwd=folder)
     assert bad.returncode == 2 and "unknown log format 'xml'" in bad.stderr
-
