@@ -91,6 +91,9 @@ def test_summary_table_names_the_embedded_target(project: Path, dagsmith: Cli) -
     assert "embedded DuckDB" in result.stdout
     assert "orders__rejects" in result.stdout
     assert "look at the rows: duckdb .dagsmith/warehouse.duckdb" in result.stdout
+    assert "orders: 5 inserted, 0 updated, 0 unchanged" in result.stdout
+    again = dagsmith("run", "examples/orders.yaml", cwd=project)
+    assert "orders: 0 inserted, 0 updated, 5 unchanged" in again.stdout
     (project / "examples" / "data" / "orders.csv").unlink()
     failed = dagsmith("run", "examples/orders.yaml", cwd=project)
     assert failed.returncode == 1 and "embedded DuckDB" in failed.stdout

@@ -81,6 +81,14 @@ def print_summary(console: Console | Output, summary: RunSummary) -> None:
     if summary.target.browse and any(result.error is None for result in summary.streams):
         console.print(escape(summary.target.browse), highlight=False)
     for result in summary.streams:
+        load = result.load
+        if result.mode == "upsert" and load is not None and not load.skipped:
+            # `loaded` counts the rows offered to the merge: say what they did to the table.
+            console.print(
+                f"{result.stream}: {load.inserted:,} inserted, {load.updated:,} updated, "
+                f"{load.unchanged:,} unchanged",
+                highlight=False,
+            )
         if result.stats.rows_rejected and result.error is None:  # a failed run wrote none
             console.print(
                 f"[yellow]{result.stream}[/]: rejected rows are in {result.table}__rejects "
