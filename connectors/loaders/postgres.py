@@ -44,6 +44,7 @@ from connectors.loaders.postgres_sql import (
     upsert_sql,
 )
 from connectors.loaders.postgres_stager import Stager
+from connectors.loaders.postgres_waits import LockWatch
 from connectors.loaders.prepare import (
     INTERVAL,
     Extract,
@@ -84,13 +85,16 @@ class PostgresLoader:
         where = f"{job.load.table} at {self._url.render_as_string(hide_password=True)}"
         extract, session = _open(lambda: PgSession(self._url, where), job)
         stager = None
+        watcher = _named(self._url, "dagsmith-lock-watch")
+        watch = LockWatch(lambda: PgSession(watcher, where), session.pid, job.run.stream)
         try:
-            extract, plan, created = _prepare(session, job, extract)
-            passes = dedupe_passes(job)
-            if _merges_in_chunks(job, passes) and _may_stage_apart(session, job, created):
-                named = _named(self._url, "dagsmith-stager")
-                stager = _stager(lambda: PgSession(named, where), job, plan, passes)
-            result = _transaction(session, job, extract, plan, stager)
+            with watch:
+                extract, plan, created = _prepare(session, job, extract)
+                passes = dedupe_passes(job)
+                if _merges_in_chunks(job, passes) and _may_stage_apart(session, job, created):
+                    named = _named(self._url, "dagsmith-stager")
+                    stager = _stager(lambda: PgSession(named, where), job, plan, passes)
+                result = _transaction(session, job, extract, plan, stager)
         finally:
             session.close()
             if stager is not None:  # after the transaction: it holds locks on the tables

@@ -72,6 +72,11 @@ class PgSession:
             self._conn = psycopg2.connect(**args, **url.query)
             self._cur = self._conn.cursor()
 
+    @property
+    def pid(self) -> int:
+        """The server process serving this connection."""
+        return int(self._conn.info.backend_pid)
+
     @contextmanager
     def errors(self) -> Iterator[None]:
         """Translate psycopg2's errors; the column comes from the server's diagnostics."""
