@@ -23,6 +23,7 @@ from agent import allowances
 from agent.dags.checks import quiet_airflow
 from agent.dags.dagfiles import check_pipelines, spec_files
 from agent.dags.render import render
+from agent.orchestrator.profile_view import quote
 from connectors.connections import resolve_target
 from connectors.errors import SpecError
 from connectors.loaders.duckdb import qualify
@@ -115,8 +116,9 @@ def save(checked: Checked, overwrite: bool = False) -> list[Path]:
         raise SpecError(f"{checked.spec.pipeline}: the check failed: {checked.problems[0]}")
     if not overwrite and overwrites(checked):
         raise SpecError(
-            f"{checked.spec_path} exists and holds another spec: ask the user to confirm "
-            "(dagsmith build --yes), or name the pipeline differently ('call it NAME')"
+            f"{checked.spec_path} exists and holds another spec",
+            hint="allow overwriting it (build --yes, or yes at the chat's /save), or name the "
+            "pipeline differently ('call it NAME')",
         )
     for path, text in (
         (checked.spec_path, checked.spec_text),
@@ -175,6 +177,14 @@ def _exists(inspector: sa.Inspector, table: str) -> bool:
     return inspector.has_table(name, schema=schema or None)
 
 
+ALL_REJECTED_HINT = (
+    "change or drop the rule the reasons name (a cast the values cannot take), or fix the "
+    "source's options (delimiter, encoding, header)"
+)
+"""What to do when a dry run rejected every row it could load."""
+SHOWN_REASONS = 3
+
+
 @dataclass(frozen=True)
 class DryRun:
     """What a run on a sample did: the summary, rejects by reason, and loaded rows."""
@@ -182,6 +192,29 @@ class DryRun:
     summary: dict[str, Any]
     rejects: dict[str, list[tuple[str, int]]]
     rows: dict[str, list[dict[str, Any]]]
+
+    def failures(self, reasons: bool = True) -> dict[str, str]:
+        """Stream -> why its dry run failed: an error, or every row that passed the filter
+        rejected, with the top `reasons` and their counts. Such a spec would run `ok` and
+        load nothing, so every check that dry-runs treats it as failed."""
+        failed = {}
+        for stream in self.summary["streams"]:
+            if stream["status"] == "failed":
+                failed[stream["stream"]] = str(stream["error"])
+            elif stream["rows_rejected"] and not stream["rows_loaded"]:
+                failed[stream["stream"]] = self._all_rejected(stream, reasons)
+        return failed
+
+    def _all_rejected(self, stream: dict[str, Any], reasons: bool) -> str:
+        rules = ", ".join(f"{rule} {n}" for rule, n in stream["rejected_by_rule"].items())
+        filtered = f"filtered out {stream['rows_filtered']}, " if stream["rows_filtered"] else ""
+        shown = self.rejects.get(stream["table"], [])[:SHOWN_REASONS] if reasons else []
+        top = "; ".join(f"{count} {quote(reason, 120)}" for reason, count in shown)
+        return (
+            f"rejected every row it could load (read {stream['rows_read']}, {filtered}"
+            f"rejected {stream['rows_rejected']}, loaded 0; by rule: {rules})"
+            + (f"; top reasons: {top}" if top else "")
+        )
 
 
 def dry_run(spec: Pipeline, project_dir: Path, rows: int = DRY_RUN_ROWS) -> DryRun:

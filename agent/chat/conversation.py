@@ -18,7 +18,7 @@ from langchain_core.messages import BaseMessage, HumanMessage
 
 from agent.orchestrator.agent import Step, choose_model, converse, model_name, steps_of
 from agent.orchestrator.build import CheckFailure, check_failure
-from agent.orchestrator.tools import Session
+from agent.orchestrator.tools import CHAT_CONSENT, Session
 from agent.workspace import Checked, DryRun
 from connectors.spec import Pipeline
 
@@ -69,7 +69,9 @@ class Conversation:
     def reset(self) -> None:
         """Forget every turn, and what the tools learnt (profiles, checks)."""
         self.turns = []
-        self.session = Session("", self.project_dir, self.out_dir, consent=self.consent)
+        self.session = Session(
+            "", self.project_dir, self.out_dir, consent=self.consent, consent_how=CHAT_CONSENT
+        )
 
     def use_model(self, name: str) -> None:
         """Switch the chat model for the next turns (the conversation stays)."""
@@ -83,7 +85,9 @@ class Conversation:
         check passed (a failed validation, DAG check or dry run leaves the pipeline as it
         was: the turn is returned with its `failure`, to show)."""
         turn = Turn(text)
-        self.session.refused.clear()
+        # Each message has the tools' whole budget: it guards against a loop within a turn,
+        # not against a long conversation.
+        self.session.new_turn()
         # The guard allows what any of the user's messages named, as in one long request.
         self.session.request = "\n".join([*(t.request for t in self.turns), text])
         history = [m for t in self.turns for m in t.messages]

@@ -153,3 +153,20 @@ def pipeline_line(spec: Pipeline) -> str:
         tables = ", ".join(stream.load.table for stream in spec.streams)
         what = f"{len(spec.streams)} streams into {tables}"
     return f"{what}, {describe_schedule(spec.schedule)}"
+
+
+def pipeline_summary(spec: Pipeline) -> str:
+    """A pipeline as it now is, in a sentence: what it moves and when, and each stream's
+    filter, required columns and renames."""
+    parts = [pipeline_line(spec)]
+    for stream in spec.streams:
+        rules = stream.transform
+        named = f"{stream.name} " if len(spec.streams) > 1 else ""
+        if rules.filter is not None:
+            parts.append(f"{named}keeps rows where {describe_filter(rules.filter)}")
+        if rules.required:
+            parts.append(f"{named}drops rows without {', '.join(rules.required)}")
+        if rules.rename:
+            renames = ", ".join(f"{old} to {new}" for old, new in rules.rename.items())
+            parts.append(f"{named}renames {renames}")
+    return ("; ".join(parts) + ".")[:2000]

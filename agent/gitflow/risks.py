@@ -119,10 +119,10 @@ def _dry_run_flags(dry_run: workspace.DryRun | str) -> list[str]:
     if isinstance(dry_run, str):
         return [f"the dry run failed: {code(dry_run, ERROR_CHARS)}"]
     flags = []
+    failed = dry_run.failures()
     for stream in dry_run.summary["streams"]:
-        if stream["status"] != "ok":
-            error = code(stream["error"], ERROR_CHARS)
-            flags.append(f"the dry run of `{stream['stream']}` failed: {error}")
+        if why := failed.get(stream["stream"]):
+            flags.append(f"the dry run of `{stream['stream']}` failed: {code(why, ERROR_CHARS)}")
         elif stream["rows_rejected"]:
             rules = ", ".join(f"{rule} {n}" for rule, n in stream["rejected_by_rule"].items())
             flags.append(

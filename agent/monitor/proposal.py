@@ -105,8 +105,10 @@ def propose(found: Evidence, summary: str, sets: Mapping[str, Any]) -> Proposed:
         f"dry run on the current sample: read {result['rows_read']}, rejected "
         f"{result['rows_rejected']}, loaded {result['rows_loaded']}"
     )
-    if result["status"] == "failed":
-        return Proposed(summary, diff, False, shown, new, f"{said}; failed: {result['error']}")
+    if failed := tried.failures():
+        return Proposed(
+            summary, diff, False, shown, new, f"{said}; failed: {failed[result['stream']]}"
+        )
     return Proposed(summary, diff, True, shown, new, None, said)
 
 

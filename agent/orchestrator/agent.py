@@ -27,7 +27,7 @@ from langchain_core.messages import (
 )
 
 from agent import workspace
-from agent.orchestrator.tools import Session, make_tools
+from agent.orchestrator.tools import Session, for_user, make_tools
 from agent.planner.chat import OfflineChatModel
 from connectors.errors import SpecError
 
@@ -64,6 +64,8 @@ CHAT_PROMPT = (
     + """- This is a conversation: a new message usually changes the pipeline you built last
   ("make it hourly", "also drop rows without email"). Start from the last spec you
   rendered, change only what the user asks, and run the steps again.
+- The spec's description says what the pipeline does now, in a sentence or two: when a
+  change makes it wrong, rewrite it; never append the user's messages to it.
 """
 )  # fmt: skip
 
@@ -216,6 +218,6 @@ def steps_of(message: BaseMessage) -> Iterator[Step]:
             yield Step("reply", "", message.text)
     elif isinstance(message, ToolMessage):
         failed = message.status == "error"
-        yield Step(
-            "error" if failed else "result", message.name or "", message.text, message.artifact
-        )
+        kind: Literal["error", "result"] = "error" if failed else "result"
+        # The user sees the answer without what it tells the model to do next.
+        yield Step(kind, message.name or "", for_user(message.text), message.artifact)

@@ -13,7 +13,7 @@ from rich.console import Console
 from rich.markup import escape
 
 from agent.orchestrator.agent import Outcome, Step, choose_model, run_agent
-from agent.orchestrator.tools import NOTE, TOO_OFTEN, Session
+from agent.orchestrator.tools import HINT, NOTE, TOO_OFTEN, Session
 from connectors.errors import TransientError
 
 SHOWN_CHARS = 160
@@ -111,7 +111,7 @@ def check_failure(steps: Sequence[Step], names: Sequence[str] = CHECKS) -> Check
     real = [s for s in checks if s.kind == "error" and TOO_OFTEN not in s.text]
     last = (real or checks)[-1]
     attempts = sum(s.name == last.name and TOO_OFTEN not in s.text for s in checks)
-    why, _, hint = last.text.removeprefix("error: ").partition("\n  hint: ")
+    why, _, hint = last.text.removeprefix("error: ").partition(HINT)
     if attempts > 1:
         why = f"{why.strip()} (after {attempts} attempts)"
     return CheckFailure(last.name, why.strip(), hint.strip() or CHANGE[last.name])
@@ -137,7 +137,8 @@ def printer(console: Console) -> Callable[[Step], None]:
             for note in (n.removeprefix(NOTE) for n in lines if n.startswith(NOTE)):
                 console.print(f"  [yellow]![/] {escape(note)}", highlight=False)
         elif step.kind == "error":
-            text = step.text.removeprefix("error: ")
+            # The hint comes once, with the failure or the reply that ends the turn.
+            text = step.text.removeprefix("error: ").partition(HINT)[0]
             console.print(f"  [red]✗[/] {escape(_short(text))}", highlight=False)
 
     return show

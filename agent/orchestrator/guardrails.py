@@ -33,7 +33,18 @@ _WORD = re.compile(r"[a-z][a-z0-9_]*")
 
 
 class GuardError(SpecError):
-    """A tool was asked to reach something the user did not name."""
+    """A tool was asked to reach something the user did not name (or to make a change the
+    user did not allow).
+
+    Args:
+        message: What was refused, for the user.
+        hint: What the user can do about it.
+        to_model: What the model should do instead; never shown to the user.
+    """
+
+    def __init__(self, message: str, *, hint: str | None = None, to_model: str = "") -> None:
+        super().__init__(message, hint=hint)
+        self.to_model = to_model
 
 
 def forbidden_host(host: str) -> bool:
@@ -130,7 +141,10 @@ class Guard:
             self.check_source(stream.source)
             for step in stream.transform.steps:
                 if step.udf not in self.text:
-                    raise GuardError(f"function {step.udf!r} was not named by the user: no code")
+                    raise GuardError(
+                        f"function {step.udf!r} was not named in the request",
+                        to_model="call no function the user did not name",
+                    )
 
     def check_location(self, path: str) -> None:
         """Raise GuardError unless the user named this path or URL (or its host)."""
@@ -143,7 +157,9 @@ class Guard:
         elif _normal(path) in self.paths:
             return
         raise GuardError(
-            f"{path!r} was not named in the request: read only the sources the user named"
+            f"{path!r} was not named in the request",
+            hint="name every file or URL to read in your own words",
+            to_model="read only the sources the user named",
         )
 
     def _check_host(self, host: str, what: str) -> None:
@@ -159,8 +175,9 @@ class Guard:
         given = env_file.given(conn_id)  # a bare URL of the request, named after the pipeline
         if conn_id not in self.connections and (given is None or given not in self.paths):
             raise GuardError(
-                f"{what} connection {conn_id!r} was not named in the request: use only "
-                "connections the user named"
+                f"{what} connection {conn_id!r} was not named in the request",
+                hint="name every connection to use in your own words",
+                to_model="use only connections the user named",
             )
 
 

@@ -18,7 +18,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from connectors import kinds
-from connectors.profiling import ColumnProfile, Count, Profile
+from connectors.profiling import ColumnProfile, Count, Profile, draft
 from connectors.profiling.draft import proposed_rule
 from connectors.transforms.names import normalize_name
 
@@ -52,7 +52,7 @@ def agent_summary(
     lines = [_PREAMBLE, _shape(profile)]
     if profile.format:
         lines.append("format: " + "; ".join(f"{k} {quote(v)}" for k, v in profile.format.items()))
-    if found := _as_found(profile.source):
+    if found := _as_found(profile):
         lines.append(
             "the source as found (write these into the spec's source): "
             + "; ".join(f"{k} {quote(v, FOUND_CHARS)}" for k, v in found.items())
@@ -62,8 +62,14 @@ def agent_summary(
     if profile.keys:
         keys = "; ".join(", ".join(quote(c) for c in key) for key in profile.keys[:3])
         lines.append(f"candidate keys: {keys}")
-    if profile.cursors:
-        lines.append("candidate cursors: " + ", ".join(quote(c) for c in profile.cursors))
+    if profile.cursors or profile.modified:
+        lines.append(
+            "candidate cursors (for an append; an upsert's cursor must be a modification "
+            "time, else none): "
+            + (", ".join(quote(c) for c in profile.cursors) or "none")
+            + "; modification times: "
+            + (", ".join(quote(c) for c in profile.modified) or "none")
+        )
     lines.extend(_quality_lines(profile))
     lines.append("columns:")
     used = sum(len(line) + 1 for line in lines)
@@ -78,13 +84,17 @@ def agent_summary(
     return "\n".join(lines)
 
 
-def _as_found(source: dict[str, Any]) -> dict[str, Any]:
-    """The fields the profile read off the source, defaults too: a profile leaves out a page
-    parameter the URL held, and the model must see that `params` is then empty."""
+def _as_found(profile: Profile) -> dict[str, Any]:
+    """The source's options as a spec written from the profile holds them (`draft.source`:
+    encoding, delimiter, records path, null tokens...), but its path, which the spec takes
+    as the user wrote it; the fields read off the source come with their defaults: a
+    profile leaves out a page parameter the URL held, and the model must see that `params`
+    is then empty."""
+    source = draft.source(profile)
     kind = kinds.kind_named(source["kind"])
-    found = set(kind.found)
-    defaults = kind.model.model_construct().model_dump(mode="json", include=found)
-    return {key: source.get(key, defaults.get(key)) for key in kind.found}
+    defaults = kind.model.model_construct().model_dump(mode="json", include=set(kind.found))
+    options = {key: value for key, value in source.items() if key not in ("kind", "path")}
+    return {**{key: defaults.get(key) for key in kind.found}, **options}
 
 
 def _shape(profile: Profile) -> str:
@@ -144,9 +154,14 @@ def print_profile(console: Console, profile: Profile) -> None:
     for column in profile.columns:
         table.add_row(*_cells(column))
     console.print(table)
-    for label, values in (("keys", profile.keys), ("cursors", profile.cursors)):
+    found = (
+        ("candidate keys", profile.keys),
+        ("candidate cursors (append)", profile.cursors),
+        ("modification times (an upsert's cursor)", profile.modified),
+    )
+    for label, values in found:
         shown = ", ".join(map(str, values)) or "none found"
-        console.print(f"candidate {label}: {escape(shown)}", highlight=False)
+        console.print(f"{label}: {escape(shown)}", highlight=False)
     if profile.nested:
         console.print(f"nested fields: {escape(', '.join(profile.nested))}", highlight=False)
     _print_issues(console, profile)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Sequence
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -22,10 +23,11 @@ from langchain_core.runnables import Runnable
 from langchain_core.tools import BaseTool
 
 from agent import env_file
+from agent.dags.describe import pipeline_summary
+from agent.orchestrator.tools import HINT, for_user
 from agent.planner import Column, Facts, Plan, plan
-from connectors import kinds
 from connectors.errors import SpecError
-from connectors.profiling import Profile
+from connectors.profiling import Profile, draft
 from connectors.profiling.draft import proposed_rule
 from connectors.profiling.patterns import PII_HINTS
 from connectors.spec.filter import filter_columns
@@ -86,9 +88,14 @@ def next_message(messages: Sequence[BaseMessage], steps: Sequence[str] = STEPS) 
     profiles = profiled(messages)
     earlier, asked = _history(messages[:start], profiles)
     planned = _answered(messages[start].text, earlier, profiles, asked)
+    if earlier is not None and planned.spec is not None:
+        # A change's words would contradict the earlier ones ("daily" then "make it hourly"):
+        # the description says what the pipeline does now.
+        now = pipeline_summary(planned.spec)
+        planned = replace(planned, spec=planned.spec.model_copy(update={"description": now}))
     done = [m for m in messages[start:] if isinstance(m, ToolMessage)]
     if done and done[-1].status == "error":
-        return AIMessage(content=f"I cannot go on: {done[-1].text}")
+        return AIMessage(content=_stopped(done[-1].text))
     try:
         for conn_id, url in planned.connections.items():
             env_file.use_given(Path.cwd(), conn_id, url)
@@ -103,7 +110,14 @@ def next_message(messages: Sequence[BaseMessage], steps: Sequence[str] = STEPS) 
         return AIMessage(content="", tool_calls=[{"name": name, "args": args, "id": call_id}])
     if planned.spec is None:
         return AIMessage(content="\n".join(planned.questions))
-    return AIMessage(content=f"Done. {done[-1].text}." if done else "Done.")
+    return AIMessage(content=f"Done. {for_user(done[-1].text)}." if done else "Done.")
+
+
+def _stopped(error: str) -> str:
+    """The reply to a tool's error, for the user: what failed and what they can do (the
+    answer's lines for the model stay with the model)."""
+    why, _, hint = for_user(error).removeprefix("error: ").partition(HINT)
+    return f"I cannot go on: {why.strip()}" + (f"\nTo go on: {hint.strip()}" if hint else "")
 
 
 def profiled(messages: Sequence[BaseMessage]) -> dict[str, Facts]:
@@ -190,25 +204,13 @@ def _calls(
         calls.append(("infer_schema", {**source, "rename": rename}))
     found = [m.artifact for m in done if isinstance(m.artifact, Profile)]
     for stream, profile in zip(streams, found[: len(planned.sources)], strict=False):
-        _as_found(stream["source"], profile.source)
+        stream["source"] = draft.source(profile, stream["source"])
     inferred = [json.loads(m.text.splitlines()[-1]) for m in done if m.name == "infer_schema"]
     if len(inferred) == len(streams):
         for stream, types in zip(streams, inferred, strict=True):
             _typed(stream, types)
     calls += [(name, {"spec": spec}) for name in STEPS[2:] if name in steps]
     return calls
-
-
-def _as_found(source: dict[str, Any], found: dict[str, Any]) -> None:
-    """A source as its profile found it (an API's records path, paging and params without the
-    page parameter): the sentence names none of these."""
-    if source.get("kind") != found.get("kind"):
-        return
-    for key in kinds.kind_named(found["kind"]).found:
-        if key in found:
-            source[key] = found[key]
-        else:
-            source.pop(key, None)
 
 
 def _typed(stream: dict[str, Any], inferred: dict[str, str]) -> None:

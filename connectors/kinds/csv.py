@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from connectors.kinds import files
+from connectors.kinds import files, text_hints
 from connectors.kinds.base import SourceKind
 
 if TYPE_CHECKING:
@@ -21,4 +21,5 @@ CSV: SourceKind[CsvSource] = SourceKind(
     suffixes={".csv": "csv", ".txt": "csv", ".tsv": "tsv", ".tab": "tsv"},
     named_by=frozenset({".csv", ".tsv"}),
     detect_path="connectors.profiling.formats:csv_spec",
+    hints=text_hints.combined(text_hints.encoding, text_hints.delimiter, text_hints.header),
 )

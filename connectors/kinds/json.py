@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from connectors.kinds import files
+from connectors.kinds import files, text_hints
 from connectors.kinds.base import SourceKind
 
 if TYPE_CHECKING:
@@ -20,6 +20,7 @@ JSON: SourceKind[JsonSource] = SourceKind(
     suffixes={".json": "json"},
     named_by=frozenset({".json"}),
     detect_path="connectors.profiling.formats:json_spec",
+    hints=text_hints.combined(text_hints.encoding, text_hints.records_path),
 )
 
 JSONL: SourceKind[JsonlSource] = SourceKind(
@@ -31,4 +32,5 @@ JSONL: SourceKind[JsonlSource] = SourceKind(
     datasets=files.datasets,
     suffixes={".jsonl": "jsonl", ".ndjson": "jsonl"},
     named_by=frozenset({".jsonl", ".ndjson"}),
+    hints=text_hints.encoding,
 )

@@ -53,6 +53,7 @@ def profile(
         columns=columns,
         keys=keys.candidate_keys(table, columns),
         cursors=keys.candidate_cursors(table, columns),
+        modified=keys.modification_times(columns),
         nested=found.pop("nested", None) or keys.nested_fields(table),
         format=found,
     )

@@ -7,7 +7,9 @@ inferred ones, and keys, mode and cursor follow the profile's candidates:
 - a candidate key (an id-named one first) makes the stream an upsert on it, else append;
 - required columns are the key's, plus, on a fully read source, every column without
   nulls (a sample cannot promise that);
-- a candidate cursor becomes the incremental cursor;
+- the incremental cursor is, for an upsert, a modification time (`updated_at`) or none, and
+  for an append the first candidate cursor (`keys.cursor_for`); the description says which
+  and why (`cursor_note`);
 - a column whose text reads two ways (`03/05/2024`: day or month first) takes the reading
   `order` names; without one it stays text, and the description says so;
 - columns the profile flags as personal data get a proposed `protect` rule (`proposals`;
@@ -25,7 +27,7 @@ from pydantic import ValidationError
 
 from connectors import kinds
 from connectors.errors import DagsmithError, SpecError
-from connectors.profiling import quality
+from connectors.profiling import keys, quality
 from connectors.profiling.columns import NULL_TOKEN
 from connectors.profiling.model import ColumnProfile, Profile, TypeGuess
 from connectors.spec.models import Pipeline, Stream
@@ -55,7 +57,8 @@ def pipeline(
     likely = quality.likely_key(profile)
     key = [names[column] for column in likely] if likely in profile.keys else []
     follows = kinds.kind_named(profile.source["kind"]).watermarks
-    cursor = names[profile.cursors[0]] if profile.cursors and follows else None
+    found = keys.cursor_for(profile, upsert=bool(key)) if follows else None
+    cursor = names[found] if found is not None else None
     transform = _transform(profile, names, key, order)
     proposed = proposals(profile, names, key, cursor, transform["required"])
     # Hashes and masks are text: typed so, the proposed line holds in the spec as drafted.
@@ -64,7 +67,7 @@ def pipeline(
         transform["protect"] = proposed
     stream: dict[str, Any] = {
         "name": name,
-        "source": _source(profile),
+        "source": source(profile),
         "transform": transform,
         "load": {"table": table or name, "mode": "upsert" if key else "append", "keys": key},
     }
@@ -73,6 +76,7 @@ def pipeline(
     document: dict[str, Any] = {
         "pipeline": name,
         "description": f"Drafted by `dagsmith init` from a profile of {_rows(profile)}"
+        + (cursor_note(profile, names, key, cursor) if follows else "")
         + protection_note(proposed, protect)
         + ambiguity_note(profile, order),
         "target": target,
@@ -176,6 +180,31 @@ def protection_note(
     )[:NOTE_CHARS]
 
 
+def cursor_note(
+    profile: Profile, names: Mapping[str, str], key: list[str], cursor: str | None
+) -> str:
+    """What a description says of the stream's incremental cursor, and why it is that one."""
+    if not key:
+        return (
+            f". Appends rows past the last {cursor} loaded: rows only ever added" if cursor else ""
+        )
+    if cursor is not None:
+        return (
+            f". Incremental on {cursor}, the rows' modification time: a changed row is read again"
+        )
+    growing = [names[c] for c in profile.cursors]
+    instead = (
+        f"; if rows are only ever added, `incremental: {{cursor: {growing[0]}}}` reads new ones"
+        if growing
+        else ""
+    )
+    return (
+        ". No incremental cursor: no modification time (updated_at) was found, so each run "
+        f"reads the whole source and the upsert on {', '.join(key)} takes every changed row"
+        + instead
+    )
+
+
 def _rows(profile: Profile) -> str:
     """How many rows the profile saw, as a description can say it honestly."""
     rows = profile.rows
@@ -185,14 +214,30 @@ def _rows(profile: Profile) -> str:
     return f"{about}{rows.value} rows ({profile.sampled_rows} sampled)"
 
 
-def _source(profile: Profile) -> dict[str, Any]:
-    source = dict(profile.source)
+def source(profile: Profile, said: Mapping[str, Any] | None = None) -> dict[str, Any]:
+    """The source block of a spec written from a profile (`dagsmith init`, `build`, `chat`):
+    the source as read, with the options found (encoding, delimiter, records path, the
+    tokens typed columns hold for null...), under what a request `said` of the same kind
+    (its path as written, the options it names); the fields the kind reads off the source
+    itself (`SourceKind.found`: an API's paging) stay as found, whatever was said."""
+    found = dict(profile.source)
+    kind = kinds.kind_named(found["kind"])
     if not profile.format.get("rejected_rows"):
-        source.pop("ragged", None)  # profiling reads ragged rows leniently; keep the default
+        found.pop("ragged", None)  # profiling reads ragged rows leniently; keep the default
     tokens = _null_tokens(profile)
-    if tokens and "null_values" in kinds.kind_named(source["kind"]).model.model_fields:
-        source["null_values"] = ["", *tokens]
-    return source
+    if tokens and "null_values" in kind.model.model_fields:
+        found["null_values"] = ["", *tokens]
+    if said is None:
+        return found
+    if said.get("kind") != found["kind"]:
+        return dict(said)
+    written = {**found, **said}
+    for key in kind.found:
+        if key in found:
+            written[key] = found[key]
+        else:
+            written.pop(key, None)
+    return written
 
 
 def _null_tokens(profile: Profile) -> list[str]:

@@ -26,7 +26,7 @@ SNIFF_LINES = 100
 """Lines of a delimited file's head its delimiter and header are guessed from."""
 _LATIN = frozenset(
     {"mac-roman", "mac-latin2", "mac-iceland", "mac-turkish", "cp1250", "cp1252", "cp850"}
-    | {"iso8859-1", "iso8859-2", "iso8859-15"}
+    | {"iso8859-1", "iso8859-2", "iso8859-15", "hp-roman8", "cp437"}
 )
 PARSE_JSON_BELOW = 64 << 20
 """JSON documents up to this size (bytes) are parsed whole to find the record path."""

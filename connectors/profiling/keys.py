@@ -2,20 +2,25 @@
 
 A key candidate is unique and non-null in the rows seen (a sample can only rule keys
 out, never prove one). A cursor candidate is a timestamp, date or integer column whose
-values, in source order, almost never go back: what a watermark can follow.
+values, in source order, almost never go back: what a watermark can follow. A modification
+time is a timestamp named as one (`updated_at`, `last_modified`): the only cursor an upsert
+can follow, since a changed row keeps its id and its creation time, so a watermark on
+those never reads it again (`cursor_for`).
 """
 
 from __future__ import annotations
 
+import re
 from itertools import combinations
 from typing import Any
 
 import pyarrow as pa
 
 from connectors.profiling.columns import plain
-from connectors.profiling.model import ColumnProfile
+from connectors.profiling.model import ColumnProfile, Profile
 from connectors.transforms.arrow import pc
 from connectors.transforms.casting import cast_column
+from connectors.transforms.names import normalize_name
 from connectors.types import holds_json
 
 MONOTONIC = 0.99
@@ -25,6 +30,10 @@ DISTINCT = 0.5
 _PAIR_COLUMNS = 8
 _KEYABLE = ("integer", "bigint", "string", "date", "timestamp", "timestamptz")
 _CURSOR_TYPES = ("timestamp", "timestamptz", "date", "integer", "bigint")
+_MODIFIED_TYPES = ("timestamp", "timestamptz")
+"""A date is too coarse: the watermark is exclusive, so a later change on its day is lost."""
+_MODIFIED_WORD = re.compile(r"(?:updat|modif|chang)\w*|edit(?:ed)?|mtime")
+"""A word of a modification time's name (`updated_at`, `LastModified`, `change_time`)."""
 
 
 def candidate_keys(table: pa.Table, columns: list[ColumnProfile]) -> list[list[str]]:
@@ -68,6 +77,28 @@ def candidate_cursors(table: pa.Table, columns: list[ColumnProfile]) -> list[str
         if _monotonic(cast_column(plain(table.column(column.name)), target).values):
             found.append(column.name)
     return sorted(found, key=lambda name: _CURSOR_TYPES.index(_type_of(columns, name)))
+
+
+def modification_times(columns: list[ColumnProfile]) -> list[str]:
+    """Timestamps without nulls named as a row's modification time (`updated_at`,
+    `LastModified`, `change_time`... not `created_at`)."""
+    return [
+        column.name
+        for column in columns
+        if column.inferred.type in _MODIFIED_TYPES
+        and column.null_ratio == 0
+        and any(map(_MODIFIED_WORD.fullmatch, normalize_name(column.name, 1).split("_")))
+    ]
+
+
+def cursor_for(profile: Profile, upsert: bool) -> str | None:
+    """The incremental cursor a drafted stream follows (by source name): an upsert follows
+    a modification time or nothing (it then re-reads the source, and every changed row with
+    it); an append follows the first cursor that grows in source order, which suits a
+    source whose rows are only ever added."""
+    if upsert:
+        return profile.modified[0] if profile.modified else None
+    return profile.cursors[0] if profile.cursors else None
 
 
 def _monotonic(values: pa.Array[Any]) -> bool:

@@ -113,6 +113,10 @@ class Profile:
     columns: list[ColumnProfile]
     keys: list[list[str]] = field(default_factory=list)
     cursors: list[str] = field(default_factory=list)
+    """Columns that grow in source order: an append's cursor, for rows only ever added."""
+    modified: list[str] = field(default_factory=list)
+    """Timestamps named as a modification time (`updated_at`): the cursors an upsert can
+    follow, since they move when a row changes."""
     nested: list[str] = field(default_factory=list)
     format: dict[str, Any] = field(default_factory=dict)
     """Format findings: encoding, delimiter, header, sheets, record paths, pagination, auth."""

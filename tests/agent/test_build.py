@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import json
+import shutil
 import subprocess
 from pathlib import Path
 
 import duckdb
+import palmerpenguins
 import pytest
 
 from connectors.spec import load_spec
@@ -16,6 +18,9 @@ ORDERS = (
     "Every day at 06:00 load examples/data/orders.csv into table orders, upsert on order_id, "
     "rename OrderID to order_id, drop rows without customer_id"
 )
+
+
+PENGUINS = Path(palmerpenguins.__file__).parent / "data" / "penguins.csv"
 
 
 def build(dagsmith: Cli, project: Path, *args: str) -> subprocess.CompletedProcess[str]:
@@ -71,6 +76,8 @@ def test_overwriting_another_spec_needs_yes(project: Path, dagsmith: Cli) -> Non
     refused = build(dagsmith, project, daily)
     assert refused.returncode == 2
     assert "pipelines/orders.yaml exists" in refused.stderr
+    assert "To go on: run the build again with --yes to allow it" in refused.stderr
+    assert "ask the user" not in refused.stderr and "agent:" not in refused.stderr
     assert "@hourly" in (project / "pipelines" / "orders.yaml").read_text()
     assert build(dagsmith, project, daily, "--yes").returncode == 0
     assert "@daily" in (project / "pipelines" / "orders.yaml").read_text()
@@ -186,3 +193,19 @@ def test_a_built_spec_runs_from_another_folder(shipments: Path, dagsmith: Cli) -
     ran = dagsmith("run", str(spec), "--json", cwd=elsewhere)
     assert ran.returncode == 0, ran.stdout + ran.stderr
     assert json.loads(ran.stdout)["streams"][0]["rows_loaded"] == 9
+
+
+def test_a_dry_run_rejecting_every_row_is_refused_and_saves_nothing(
+    project: Path, dagsmith: Cli
+) -> None:
+    (project / "data").mkdir()
+    shutil.copyfile(PENGUINS, project / "data" / "penguins.csv")
+
+    result = build(dagsmith, project, "load data/penguins.csv into birds.p, cast island to bigint")
+
+    assert result.returncode == 1, result.stderr
+    assert "✗ build failed at the dry run (dry_run)" in result.stderr
+    assert "p: rejected every row it could load (read 200, rejected 200, loaded 0" in result.stderr
+    assert "rejected 92: \"column 'island': 'Biscoe' is not a valid bigint\"" in result.stderr
+    assert "change or drop the rule the reasons name" in result.stderr
+    assert not (project / "pipelines").exists() and not (project / "dags").exists()

@@ -6,14 +6,19 @@ import io
 import json
 import shutil
 from pathlib import Path
+from typing import Any
 
 import pytest
+from langchain_core.language_models import BaseChatModel
+from langchain_core.messages import AIMessage, BaseMessage, ToolMessage
+from langchain_core.outputs import ChatGeneration, ChatResult
 from rich.console import Console
 
 from agent.chat.commands import Commands
 from agent.chat.conversation import Conversation
 from agent.chat.session import Chat, Transcript
 from agent.orchestrator.agent import Step
+from agent.orchestrator.tools import MAX_CALLS_PER_TOOL, TO_MODEL
 from agent.planner import plan
 from connectors.spec import load_spec
 from connectors.spec.io import to_plain
@@ -193,7 +198,10 @@ def test_a_destructive_change_asks_for_the_users_word(chat: Conversation, answer
     asked: list[str] = []
     session.commands.ask = lambda question: asked.append(question) or answer
     session.handle("overwrite it: replace the table on every run")
-    assert "replace mode would overwrite the existing table(s) orders" in output.getvalue()
+    shown = output.getvalue()
+    assert "replace mode would overwrite the existing table(s) orders" in shown
+    assert "To go on: answer yes when the chat asks to allow it, or ask for append" in shown
+    assert "ask the user" not in shown and "--yes" not in shown and "agent:" not in shown
     assert asked == ["Allow destructive changes for this session?"]
     assert chat.checked is not None
     assert chat.checked.spec.streams[0].load.mode == ("replace" if answer else "upsert")
@@ -225,3 +233,75 @@ def test_a_change_that_fails_its_dry_run_is_shown_and_not_applied(chat: Conversa
     assert [s.kind for s in steps if s.name == "dry_run"] == ["call", "result"]
     assert chat.checked is not None and chat.checked.spec.streams[0].load.keys == ["order_id"]
     assert chat.checked.spec.schedule == "@hourly"
+
+
+REFINEMENTS = (
+    "make it hourly",
+    "also drop rows without customer_id",
+    "make it weekly",
+    "also drop rows without amount",
+    "make it daily",
+    "keep only rows where status is paid",
+    "call it shop_orders",
+    "make it hourly",
+    "load it into analytics.orders2",
+    "make it daily at 05:00",
+)
+
+
+def test_every_message_of_a_long_chat_has_the_tools_whole_budget(chat: Conversation) -> None:
+    output = io.StringIO()
+    session = Chat(chat, Console(file=output, width=200))
+    for text in (FIRST, *REFINEMENTS):
+        session.handle(text)
+    shown = output.getvalue()
+    assert "too often" not in shown and "not applied" not in shown
+    assert len(chat.turns) == 1 + len(REFINEMENTS)
+    assert all(t.artifact("dry_run") is not None for t in chat.turns)
+    assert chat.checked is not None
+    spec = chat.checked.spec
+    assert (spec.pipeline, spec.schedule) == ("shop_orders", "0 5 * * *")
+    stream = spec.streams[0]
+    assert stream.load.table == "analytics.orders2" and stream.load.keys == ["order_id"]
+    assert stream.transform.required == ["customer_id", "amount"]
+    # The description says what the pipeline does now, not what each message asked.
+    assert chat.turns[0].artifact("validate_spec").description == FIRST
+    assert spec.description == (
+        "data/orders.csv -> analytics.orders2 (upsert on order_id), daily at 05:00; keeps rows "
+        "where status = paid; drops rows without customer_id, amount."
+    )
+
+
+class Looping(BaseChatModel):
+    """A model stuck on one tool: it profiles the source again on every call."""
+
+    @property
+    def _llm_type(self) -> str:
+        return "looping"
+
+    def bind_tools(self, tools: Any, **kwargs: Any) -> Looping:
+        return self
+
+    def _generate(self, messages: list[BaseMessage], *args: Any, **kwargs: Any) -> ChatResult:
+        call = {"name": "profile_source", "args": {"source": "data/orders.csv"}}
+        again = AIMessage("", tool_calls=[{**call, "id": f"c{len(messages)}"}])
+        return ChatResult(generations=[ChatGeneration(message=again)])
+
+
+def test_a_loop_within_one_message_still_stops(chat: Conversation) -> None:
+    _send(chat, FIRST)
+    chat.model = Looping()
+    looped = chat.send("make it hourly", lambda _: None, lambda _: None)
+    answers = [s for s in looped.steps if s.name == "profile_source" and s.kind != "call"]
+    assert [s.kind for s in answers[: MAX_CALLS_PER_TOOL + 1]] == [
+        *["result"] * MAX_CALLS_PER_TOOL,
+        "error",
+    ]
+    assert "profile_source was called too often" in answers[-1].text
+    assert "agent:" not in answers[-1].text  # what the model is told to do is not shown
+    told = [m.text for m in looped.messages if isinstance(m, ToolMessage)][-1]
+    assert f"{TO_MODEL}stop calling tools" in told  # the model is
+    assert chat.undo() is looped
+    chat.use_model("offline")
+    _send(chat, "make it hourly")  # the next message has the whole budget again
+    assert chat.checked is not None and chat.checked.spec.schedule == "@hourly"

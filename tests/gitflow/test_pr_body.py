@@ -239,6 +239,17 @@ def test_a_failing_stream_in_the_dry_run_is_flagged(spec: Pipeline) -> None:
     assert any(flag.startswith("the dry run of `orders` failed: ") for flag in flags)
 
 
+def test_a_dry_run_that_rejects_every_row_is_flagged_as_failed(spec: Pipeline) -> None:
+    types = {**spec.streams[0].transform.model_dump(mode="json")["types"], "note": "bigint"}
+    text_as_number = variant(spec, transform={"types": types, "max_rejects": None})
+    flags = risk_flags(text_as_number, {}, dry_run(text_as_number, EXAMPLES))
+
+    assert any(
+        flag.startswith("the dry run of `orders` failed: `rejected every row it could load (read")
+        for flag in flags
+    ), flags
+
+
 def test_shortest_interval() -> None:
     assert shortest_interval(None) is None
     assert shortest_interval("@once") is None
