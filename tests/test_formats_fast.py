@@ -18,8 +18,9 @@ from hypothesis import strategies as st
 
 from connectors.formats import ValueFormat
 from connectors.spec.models import Transform
+from connectors.transforms import casting, numbers, zones
 from connectors.transforms import formats as reading
-from connectors.transforms import numbers, zones
+from connectors.transforms import moments as scanning
 from connectors.transforms.arrow import pc
 from connectors.transforms.casting import cast_column, number_by_arrow
 from connectors.types import ColumnType
@@ -73,12 +74,15 @@ def _field(directive: str) -> st.SearchStrategy[str]:
 
 
 def _agree(values: list[str | None], patterns: tuple[str, ...], day: bool) -> None:
-    text = pa.array(values, pa.string())
-    fast = reading.read_formatted(text, patterns, day)
-    slow = reading.read_moments(text, patterns)
-    expected = pc_date(slow.values) if day else slow.values
-    assert fast.values.to_pylist() == expected.to_pylist(), values
-    assert _flags(fast.bad, len(values)) == _flags(slow.bad, len(values)), values
+    """Alone in its buffer and as a stream's batch, a slice between other rows (a row read
+    back from its end, if short, reads its neighbours' bytes)."""
+    around = pa.array(["Mar 1, 2024 1:07 PM%", "5", *values, "9", ""], pa.string())
+    for text in (pa.array(values, pa.string()), around.slice(2, len(values))):
+        fast = reading.read_formatted(text, patterns, day)
+        slow = reading.read_moments(text, patterns)
+        expected = pc_date(slow.values) if day else slow.values
+        assert fast.values.to_pylist() == expected.to_pylist(), values
+        assert _flags(fast.bad, len(values)) == _flags(slow.bad, len(values)), values
 
 
 def pc_date(values: pa.Array[Any]) -> pa.Array[Any]:
@@ -102,6 +106,42 @@ def test_text_that_ends_before_its_pattern_does_is_left_to_strptime() -> None:
     # The batch's bytes run out before the pattern: nothing to gather past them.
     _agree([None, "Jan 01, 0"], ("%b %d, %Y",), day=True)
     _agree(["5"], ("%d.%m.%Y %H:%M",), day=False)
+
+
+_EDGES = {  # a pattern whose steps after its last one- or two-digit number are read back
+    "%b %d, %Y": ["Mar 5, 2024", "Dec 31, 1999", "mar 05, 2024"],
+    "%d %b %Y": ["5 Mar 2024", "29 Feb 2024", "29 Feb 2023"],
+    "%m/%d/%Y %I:%M %p": ["3/5/2024 1:07 PM", "12/31/2024 12:59 am", "1/1/2024 12:00 AM"],
+    "%Y-%m-%d %H:%M:%S": ["2024-3-5 9:07:00", "2024-12-31 23:59:59", "2024-3-05 13:07:05"],
+    "%e.%m.%Y": ["5.3.2024", "31.12.2024", "31.4.2024"],
+}
+
+
+def _hostile(written: str) -> list[str]:
+    """Text near a value: cut short (shorter than what is read back from its end), one
+    byte changed (to a digit, a space, a two-byte letter), a byte more, nothing."""
+    near = [written[:cut] for cut in range(len(written))]
+    for at in range(len(written)):
+        near += [written[:at] + byte + written[at + 1 :] for byte in ("0", " ", "\u00e9")]
+    return [*near, written + "0", " " + written, ""]
+
+
+@pytest.mark.parametrize("pattern", list(_EDGES))
+def test_a_pattern_s_last_steps_read_back_from_each_row_s_end_agree_with_strptime(
+    pattern: str,
+) -> None:
+    written = _EDGES[pattern]
+    day = "%H" not in pattern and "%I" not in pattern
+    rows = pa.array(written)
+    ok, _ = scanning.scan(rows, pattern, np.ones(len(rows), bool), day)
+    slow = reading.read_moments(rows, (pattern,))
+    assert ok.tolist() == [not bad for bad in _flags(slow.bad, len(rows))]  # numpy read them
+    for value in written:
+        hostile: list[str | None] = [*_hostile(value), None]
+        _agree(hostile, (pattern,), day)
+        _agree(hostile[::-1], (pattern,), day)  # short rows first, at the buffer's start
+        for single in hostile:
+            _agree([single], (pattern,), day)  # alone: reads before and past its buffer
 
 
 @pytest.mark.parametrize("style", ["day_first", "month_first"])
@@ -318,6 +358,42 @@ def test_numpy_and_arrow_read_percentages_alike(data: st.DataObject, percent: st
     column = target.types["c"]
     written = near_number(column) | st.sampled_from(["1e5%", "inf%", "1e400%", "%", "0x1%"])
     _same_numbers(data.draw(st.lists(written | st.none(), min_size=1, max_size=30)), column)
+
+
+@pytest.mark.parametrize(
+    ("values", "moved"),
+    [
+        (["45%", "4.5%", None, "0.25%", "1e3%", "inf%", "nan%", "\u00e9%", "45 %"], True),
+        (["45%", "%"], True),  # "+" does not read, as "" does not
+        (["1e%5%", ""], True),  # "+1e+5" would read, but "" does not: the batch is refused
+        (["45%", "12.5"], False),  # a value without its %
+        (["45%", "-5%"], False),  # a sign: "+-5" would not read
+        (["45%", "5%%"], False),  # a % before the last
+        (["45%", ""], False),
+    ],
+)
+def test_a_percentage_s_sign_moved_to_the_front_reads_as_trimmed(
+    values: list[str | None], moved: bool
+) -> None:
+    # `_unpercent` (the copy) where it applies; either way what the reference reads.
+    text = pa.array(["7%", *values, "8%"], pa.string()).slice(1, len(values))
+    assert (casting._unpercent(text) is not None) is moved
+    for percent in ("fraction", "number"):
+        column = Transform.model_validate({"types": {"c": {"type": "float", "percent": percent}}})
+        _same_numbers(values, column.types["c"])
+
+
+def test_a_null_that_holds_bytes_keeps_the_percentages_from_the_copy() -> None:
+    # Arrow lets a null span bytes: copied, its last would stand before the next value.
+    bits, offsets = np.packbits([1, 0, 1], bitorder="little"), np.array([0, 3, 5, 8], np.int32)
+    text = pa.Array.from_buffers(
+        pa.string(),
+        3,
+        [pa.py_buffer(bits.data), pa.py_buffer(offsets.data), pa.py_buffer(b"45%9912%")],
+    )
+    assert casting._unpercent(text) is None
+    column = Transform.model_validate({"types": {"c": {"type": "float", "percent": "fraction"}}})
+    assert cast_column(text, column.types["c"]).values.to_pylist() == [0.45, None, 0.12]
 
 
 @pytest.mark.parametrize(

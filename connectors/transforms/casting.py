@@ -398,7 +398,9 @@ def _percent_float(text: pa.Array[Any], fraction: bool) -> pa.Array[Any] | None:
     """Floats written with a `%` or without, read by Arrow's parser once the `%` is trimmed
     (`_fast`'s rule for a float); None if it refuses a value or reads one as infinite. What
     Arrow reads, `clean` keeps as is: it refuses whitespace and empty text."""
-    trimmed = pc.utf8_rtrim(text, characters="%")
+    trimmed = _unpercent(text)
+    if trimmed is None:
+        trimmed = pc.utf8_rtrim(text, characters="%")
     try:
         pc.cast(trimmed.slice(0, _PROBE), pa.float64())
         values = pc.cast(trimmed, pa.float64())
@@ -411,6 +413,42 @@ def _percent_float(text: pa.Array[Any], fraction: bool) -> pa.Array[Any] | None:
         return pa.Array.from_buffers(pa.float64(), len(read), [None, pa.py_buffer(read / 100.0)])
     divided: pa.Array[Any] = pc.divide(values, 100.0) if fraction else values
     return divided
+
+
+def _unpercent(text: pa.Array[Any]) -> pa.Array[Any] | None:
+    """The text with each value's `%` moved to its front as a `+`, which Arrow's parser
+    reads the same number with: the bytes shifted on by one, so that each value starts with
+    the `%` its predecessor ended in (a copy, where trimming rebuilds every value). None
+    unless every value ends in its only `%` and holds no sign ("+-5" does not read), and no
+    null holds bytes. An empty value stays empty, which Arrow refuses as it does trimmed."""
+    _, offsets, data = text.buffers()
+    if offsets is None or data is None or not len(text):
+        return None
+    bounds = np.frombuffer(memoryview(offsets), np.int32, len(text) + 1, text.offset * 4)
+    start, stop = int(bounds[0]), int(bounds[-1])
+    part = np.frombuffer(memoryview(data), np.uint8)[start:stop]
+    # One test finds `%`, `+` and `-` (and ! # ' ) /, which no number holds): as many as
+    # there are values, each ending in a `%` (checked below), they are those `%`s.
+    marks = (part | 14) == ord("/")
+    if np.count_nonzero(marks) != len(text) - text.null_count:
+        return None
+    moved = np.empty(stop - start + 1, np.uint8)
+    moved[0] = ord("+")
+    np.add(part, marks.view(np.uint8) * np.uint8(ord("+") - ord("%")), out=moved[1:])
+    bounds = bounds - np.int32(start)
+    ends = moved.take(bounds[1:]) == ord("+")  # each value's last byte
+    valid = None
+    if text.null_count:
+        valid = pc.is_valid(text).to_numpy(zero_copy_only=False)
+        if np.diff(bounds)[~valid].any():
+            return None
+        ends |= ~valid
+    if not ends.all():
+        return None
+    bits = None if valid is None else bool_array(valid).buffers()[1]
+    return pa.Array.from_buffers(
+        pa.string(), len(text), [bits, pa.py_buffer(bounds.data), pa.py_buffer(moved.data)]
+    )
 
 
 def number_by_arrow(text: pa.Array[Any], target: ColumnType) -> Cast:

@@ -3,12 +3,13 @@
 A pattern of numbers (`%Y %y %m %d %e %H %I %M %S`), English month names (`%b %B`), AM/PM
 (`%p`) and literal bytes is read with one cursor per row, a token at a time: each step is a
 gather of one byte per row and a few array operations, never a Python loop per value. The
-cursor accepts only a value's plain form: the pattern's literals byte for byte (one space for
-a space), one or two digits for a number (two for `%M` and `%S`; four for `%Y`, from 1000
-on), a month's three-letter English abbreviation in any case, a real calendar day and
-seconds below 60. Whatever it accepts, glibc's strptime reads as the same moment; the rows
-it does not accept are left to strptime (`connectors.transforms.formats`), which says
-whether they read at all.
+steps after the last number of one or two digits have a fixed width: they are read back
+from each row's end, so that no offset moves for that number. The cursor accepts only a
+value's plain form: the pattern's literals byte for byte (one space for a space), one or
+two digits for a number (two for `%M` and `%S`; four for `%Y`, from 1000 on), a month's
+three-letter English abbreviation in any case, a real calendar day and seconds below 60.
+Whatever it accepts, glibc's strptime reads as the same moment; the rows it does not accept
+are left to strptime (`connectors.transforms.formats`), which says whether they read at all.
 """
 
 from __future__ import annotations
@@ -79,6 +80,7 @@ def tokens(pattern: str) -> tuple[_Token, ...] | None:
     return tuple(steps)
 
 
+@lru_cache(maxsize=64)
 def fast_patterns(patterns: tuple[str, ...]) -> tuple[str, ...]:
     """The patterns whose plain values the cursor may read before strptime sees them.
 
@@ -110,15 +112,16 @@ def scan(text: pa.Array[Any], pattern: str, rows: Any, day: bool) -> tuple[Any, 
     microseconds (int64)."""
     steps = tokens(pattern)
     assert steps is not None, pattern
+    last, tail = _tail(pattern)
     cursor = _Cursor(text, rows)
     fields: dict[str, Any] = {}
     for at, step in enumerate(steps):
-        if not cursor.ok.any():
-            break
         if step.kind == "byte":
             cursor.expect(step.byte)
+        elif not cursor.ok.any():
+            break
         elif step.kind == "number":
-            fields[step.field] = cursor.number(step)
+            fields[step.field] = cursor.number(step, tail if at == last else None)
         elif step.kind == "name":
             fields["m"] = cursor.month(_reads_letters(steps[at + 1 : at + 2]))
         else:
@@ -128,41 +131,64 @@ def scan(text: pa.Array[Any], pattern: str, rows: Any, day: bool) -> tuple[Any, 
         return cursor.ok, np.zeros(len(text), np.int32 if day else np.int64)
     read = _days(fields, cursor.ok)
     if not day:
-        read = read.astype(np.int64)
-        read *= 86_400
-        read += _seconds(fields)
-        read *= 1_000_000
+        read = _moments(read, fields)
     if not cursor.ok.all():
         read *= cursor.ok
     return cursor.ok, read
 
 
+_WIDTHS = {"byte": 1, "name": 3, "ampm": 2}
+
+
+@lru_cache(maxsize=64)
+def _tail(pattern: str) -> tuple[int | None, int]:
+    """The last step of one or two digits and how many bytes the steps after it take, if a
+    byte that is not a digit follows it (where strptime's number stops too): those steps
+    are read back from each row's end. (None, 0) where there is no such step."""
+    steps = tokens(pattern) or ()
+    for at in range(len(steps) - 1, -1, -1):
+        step = steps[at]
+        if step.kind == "number" and step.digits == 1:
+            after = steps[at + 1 : at + 2]
+            if not after or after[0].kind != "byte" or chr(after[0].byte).isdigit():
+                return None, 0
+            rest = steps[at + 1 :]
+            return at, sum(_WIDTHS.get(s.kind, s.digits) for s in rest)
+    return None, 0
+
+
 class _Cursor:
     """Where each row's reading stands: `ahead` bytes (the same for every row) past `at`, a
     byte offset per row, or, while every row is `width` bytes long and every field so far
-    had its full width, past row k's start, `first + k * width` (no offset to gather by)."""
+    had its full width, past row k's start, `first + k * width` (no offset to gather by).
+    `at` is each row's start moved on by `moved`, the bytes its numbers took beyond one
+    digit each, until `to_end` moves it to where the steps left begin (`at_end`)."""
 
     def __init__(self, text: pa.Array[Any], rows: Any) -> None:
         _, offsets, data = text.buffers()
         assert offsets is not None
-        bounds = np.frombuffer(memoryview(offsets), np.int32, len(text) + 1, text.offset * 4)
+        self.bounds = np.frombuffer(memoryview(offsets), np.int32, len(text) + 1, text.offset * 4)
         self.data = np.frombuffer(memoryview(data), np.uint8) if data else np.zeros(1, np.uint8)
-        self.end, self.first = bounds[1:], int(bounds[0])
-        lengths = np.diff(bounds)
-        self.width = int(lengths[0]) if len(lengths) else 0
-        self.at = None if (lengths == self.width).all() else bounds[:-1].astype(np.int64)
-        self.ok = rows & (lengths > 0)
+        self.first = int(self.bounds[0])
+        self.lengths = self.bounds[1:] - self.bounds[:-1]
+        self.width = int(self.lengths[0]) if len(text) else 0
+        uniform = (self.lengths == self.width).all()
+        self.at = None if uniform else self.bounds[:-1].astype(np.intp)
+        self.moved: Any = None
+        self.at_end = False
+        # An empty row is refused at the end, where no reading stops at its start.
+        self.ok = rows.copy()
         self.ahead = 0
 
     def byte(self, ahead: int = 0) -> Any:
         """Each row's byte `ahead` of the cursor (past a row's end: the next row's)."""
         if self.at is not None:
             rest = self.data[self.ahead + ahead :]
-            return (
-                np.take(rest, self.at, mode="clip")
-                if len(rest)
-                else np.zeros(len(self.ok), np.uint8)
-            )
+            if not len(rest):
+                return np.zeros(len(self.ok), np.uint8)
+            # Out of the buffer (a row too short for its pattern) `wrap` reads some byte, for
+            # a tenth less than `clip`; `np.take` wraps the method in a Python call.
+            return rest.take(self.at, mode="wrap")
         if self.ahead + ahead >= self.width:
             return np.zeros(len(self.ok), np.uint8)
         start = self.first + self.ahead + ahead
@@ -174,30 +200,63 @@ class _Cursor:
             if extra.all():
                 self.ahead += 1
                 return
-            rows = np.arange(len(self.ok), dtype=np.int64)
-            self.at = self.first + rows * self.width
+            self.at = np.arange(len(self.ok), dtype=np.intp)
+            self.at *= self.width
+            self.at += self.first
         self.at += extra
+        extra = extra.view(np.uint8)
+        self.moved = extra if self.moved is None else self.moved + extra
+
+    def to_end(self, extra: Any, rest: int) -> None:
+        """Go on at `rest` bytes before each row's end: keep the rows whose reading so far,
+        `extra` (0 or 1) more bytes for each, stops there."""
+        if self.at is None:
+            gap = self.width - rest - self.ahead
+            self.ok &= extra if gap == 1 else ~extra if gap == 0 else np.False_
+            self.ahead = max(self.width - rest, 0)  # rows too short are refused: read any
+            return
+        gap = self._left(rest)
+        gap -= self.ahead
+        self.ok &= gap == extra
+        self.at = self.bounds[1:].astype(np.intp)
+        self.at -= rest
+        self.ahead, self.at_end = 0, True
 
     def finish(self) -> None:
         """Keep the rows read to their end."""
         if self.at is None:
             self.ok &= self.ahead == self.width
-        else:
-            self.ok &= self.at == self.end - self.ahead
+        elif not self.at_end:
+            self.ok &= self._left(0) == self.ahead
+
+    def _left(self, rest: int) -> Any:
+        """How many bytes each row has past `at`, but the last `rest`."""
+        left = self.lengths - np.int32(rest)
+        if self.moved is not None:
+            left -= self.moved
+        return left
 
     def expect(self, byte: int) -> None:
         self.ok &= self.byte() == byte
         self.ahead += 1
 
-    def number(self, step: _Token) -> Any:
+    def number(self, step: _Token, rest: int | None = None) -> Any:
         """One or two digits (exactly two for minutes and seconds, four for a year), in the
-        step's range."""
+        step's range; with `rest`, the bytes after them are read back from each row's end
+        (`to_end`)."""
         first = self.byte() - 48
         if step.digits == 4:  # 1000 to 9999: a first digit from 1 and three more
             tens, hundreds, units = (self.byte(ahead) - 48 for ahead in (1, 2, 3))
             self.ok &= (first - 1 < 9) & (np.maximum(np.maximum(tens, hundreds), units) < 10)
             self.ahead += 4
-            return ((first.astype(np.uint16) * 10 + tens) * 10 + hundreds) * 10 + units
+            first *= 10
+            first += tens
+            hundreds *= 10
+            hundreds += units
+            year = first.astype(np.uint16)
+            year *= 100
+            year += hundreds
+            return year
         if step.digits == 2:
             second = self.byte(1) - 48
             self.ok &= np.maximum(first, second) < 10
@@ -210,11 +269,19 @@ class _Cursor:
             if self.at is None and two.all():
                 value = first * 10 + second
             else:
-                value = first + two * (first * 9 + second)  # first * 10 + second where two
-            self.shift(two)
+                second += first * 9
+                second *= two.view(np.uint8)
+                value = first + second  # first * 10 + second where two
             self.ahead += 1
+            if rest is None:
+                self.shift(two)
+            else:
+                self.to_end(two, rest)
         # One comparison for both bounds: below the lowest, the difference wraps round.
-        self.ok &= (value - value.dtype.type(step.low)) <= step.high - step.low
+        if step.low:
+            self.ok &= (value - value.dtype.type(step.low)) <= step.high - step.low
+        else:
+            self.ok &= value <= step.high
         return value
 
     def month(self, lookahead: bool) -> Any:
@@ -224,9 +291,12 @@ class _Cursor:
         # Each letter as 0 to 25, in any case; any other byte wraps round to 26 or more.
         first, second, third = ((self.byte(ahead) | 0x20) - ord("a") for ahead in range(3))
         self.ok &= np.maximum(np.maximum(first, second), third) < 26
-        key = first.astype(np.uint16) | second.astype(np.uint16) << 5
-        key |= third.astype(np.uint16) << 10
-        month = np.take(_ABBREVIATED, key, mode="clip")
+        key = first.astype(np.uint16)
+        for letter, shift in ((second, 5), (third, 10)):
+            wide = letter.astype(np.uint16)
+            wide <<= shift
+            key |= wide
+        month = np.take(_ABBREVIATED, key, mode="wrap")
         self.ok &= month > 0
         if lookahead:
             self.ok &= ~_letter(self.byte(3))
@@ -260,33 +330,46 @@ def _days(fields: dict[str, Any], ok: Any) -> Any:
     else:  # %y: 69-99 are 19xx, 00-68 20xx
         index = fields["y"].astype(np.int32) + 1900 + 100 * (fields["y"] < 69)
     index *= 12
-    index += fields["m"]
-    index -= _FIRST_YEAR * 12 + 1
-    found = np.take(_months(), index, mode="clip")
-    ok &= fields["d"] <= found & 31
+    index += fields["m"].astype(np.int32)
+    found = np.take(_months(), index, mode="wrap")
+    day = fields["d"].astype(np.int32)
+    ok &= day <= found & 31
     found >>= 5
-    found += fields["d"]
-    found -= 1
+    found += day
     return found
 
 
-def _seconds(fields: dict[str, Any]) -> Any:
-    """Seconds since midnight of the time read (0 without one), in the narrowest integers
-    that hold each step (a fresh wide array costs more than the arithmetic)."""
-    hour = fields.get("H", 0)
-    if "I" in fields:
-        twelve = fields["I"]  # 12 AM is hour 0, 12 PM hour 12
-        hour = twelve - np.uint8(12) * (twelve == 12) + np.uint8(12) * fields["p"]
-    minutes = hour * np.uint16(60) + fields.get("M", 0)
-    return minutes * np.int32(60) + fields.get("S", 0)
+def _moments(days: Any, fields: dict[str, Any]) -> Any:
+    """Microseconds since 1970 of the days and the time of day read, each step in the
+    narrowest integers that hold it (a fresh wide array costs more than the arithmetic)."""
+    hour = fields.get("H")
+    if "I" in fields:  # 12 AM is hour 0, 12 PM hour 12
+        hour = fields["I"] - (fields["I"] == 12).view(np.uint8) * np.uint8(12)
+        hour += fields["p"].view(np.uint8) * np.uint8(12)
+    minutes: Any = np.uint16(0) if hour is None else hour.astype(np.uint16)
+    minutes *= 60
+    if "M" in fields:
+        minutes += fields["M"]
+    read = days.astype(np.int64)
+    read *= 1440
+    read += minutes
+    if "S" not in fields:
+        read *= 60_000_000
+        return read
+    read *= 60
+    read += fields["S"]
+    read *= 1_000_000
+    return read
 
 
 @lru_cache(maxsize=1)
 def _months() -> Any:
-    """Each month from 1000 to 9999 in one int32: the days since 1970-01-01 of its first
-    day, shifted left by 5 bits, and its number of days."""
+    """Each month from 1000 to 9999 in one int32 at `year * 12 + month`: the days since
+    1970-01-01 of the day before its first, shifted left by 5 bits, and its number of days."""
     firsts = _first_days()
-    return (firsts[:-1] << 5) | np.diff(firsts)
+    months = np.zeros(_FIRST_YEAR * 12 + 1 + len(firsts) - 1, np.int32)
+    months[_FIRST_YEAR * 12 + 1 :] = ((firsts[:-1] - 1) << 5) | np.diff(firsts)
+    return months
 
 
 def _first_days() -> Any:
