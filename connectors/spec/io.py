@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import difflib
 import hashlib
 import json
 import re
@@ -114,6 +113,8 @@ def _describe(exc: ValidationError, root: yaml.Node | None, origin: str) -> str:
 
 def _unknown_field(loc: tuple[Any, ...]) -> str:
     """'unknown field', with the fields of that place in the spec its name is closest to."""
+    import difflib  # only a spec with an unknown field pays for it
+
     schema = Pipeline.model_json_schema()
     nodes: list[dict[str, Any]] = [schema]
     for part in loc[:-1]:
