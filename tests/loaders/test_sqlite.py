@@ -39,6 +39,21 @@ DECLARED = {
     "amount": "decimal(12,2)",
 }
 ZONE = datetime(2024, 3, 5, 13, 7, 9, 120000, tzinfo=UTC)
+FAILED = {
+    "run_id": "r",
+    "pipeline": "pipe",
+    "stream": "orders",
+    "target_table": "orders",
+    "mode": "append",
+    "started_at": ZONE,
+    "finished_at": ZONE,
+    "rows_read": 1,
+    "rows_rejected": 0,
+    "rows_filtered": 0,
+    "watermark_before": None,
+    "error": "boom",
+}
+"""A failed run's record, as `failed.failure_record` makes one."""
 
 
 def _rows(shift: int = 0) -> pa.Table:
@@ -170,23 +185,9 @@ def test_state_and_failed_runs_are_written_and_read_without_sqlalchemy(tmp_path:
     loader_for(url).load(make_job("orders", {"id": [1]}, state={"cursor": "7"}))
     assert read_state(url, "orders", "pipe", "orders") == {"cursor": "7"}
     assert read_state(sa.make_url(url), "orders", "pipe", "orders") == {"cursor": "7"}
-    record = {
-        "run_id": "r",
-        "pipeline": "pipe",
-        "stream": "orders",
-        "target_table": "orders",
-        "mode": "append",
-        "started_at": ZONE,
-        "finished_at": ZONE,
-        "rows_read": 1,
-        "rows_rejected": 0,
-        "rows_filtered": 0,
-        "watermark_before": None,
-        "error": "boom",
-    }
-    record_failure(url, record)
+    record_failure(url, FAILED)
     reference = f"sqlite:///{tmp_path}/reference.db"
-    record_failure(f"{reference}?timeout=5", record)
+    record_failure(f"{reference}?timeout=5", FAILED)
     assert _stored(tmp_path / "x.db", FAILED_RUNS_TABLE) == _stored(
         tmp_path / "reference.db", FAILED_RUNS_TABLE
     )
@@ -265,22 +266,8 @@ def test_a_failed_runs_record_waiting_for_a_held_file_says_so(
     holder = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
     holder.execute("BEGIN IMMEDIATE")
     threading.Timer(6.0, holder.close).start()
-    record = {
-        "run_id": "r",
-        "pipeline": "pipe",
-        "stream": "orders",
-        "target_table": "orders",
-        "mode": "append",
-        "started_at": ZONE,
-        "finished_at": ZONE,
-        "rows_read": 1,
-        "rows_rejected": 0,
-        "rows_filtered": 0,
-        "watermark_before": None,
-        "error": "boom",
-    }
     with caplog.at_level(logging.WARNING, logger="dagsmith"):
-        record_failure(f"sqlite:///{path}", record)
+        record_failure(f"sqlite:///{path}", FAILED)
     said = [r.getMessage() for r in caplog.records if "held by another process" in r.getMessage()]
     assert said == [
         "orders: the target is held by another process; waiting up to 30 s to record the failed run"
