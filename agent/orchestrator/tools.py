@@ -203,7 +203,8 @@ def make_tools(session: Session) -> list[BaseTool]:
         if failed := result.failures(reasons=False):  # the text lists them
             why = "\n".join(f"- {stream}: {reason}" for stream, reason in failed.items())
             raise SpecError(
-                f"the dry run failed for {', '.join(failed)}: nothing can be saved.\n{why}\n{text}",
+                f"the dry run failed for {', '.join(failed)}: nothing can be saved.\n{why}\n{text}"
+                f"\n{_DRY_RUN_AGAIN}",
                 hint=_DRY_RUN_HINT,
             )
         session.dry_run_passed.add(spec_hash(pipeline))
@@ -341,8 +342,9 @@ def _withheld(session: Session, pipeline: Pipeline) -> dict[str, set[str]]:
 
 _DRY_RUN_HINT = (
     f"make each stream's rules fit its data (when every row was rejected, "
-    f"{workspace.ALL_REJECTED_HINT}); then run validate_spec, render_dag and dry_run again"
+    f"{workspace.ALL_REJECTED_HINT})"
 )
+_DRY_RUN_AGAIN = f"{TO_MODEL}once they fit, run validate_spec, render_dag and dry_run again"
 
 
 def _refused(session: Session, change: str, otherwise: str) -> GuardError:
