@@ -11,6 +11,7 @@ from any folder and as a DAG, and the allowance shows in review like any other c
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
 from pathlib import Path
 
 import tomlkit
@@ -27,33 +28,31 @@ _GLOB = ("*", "?", "[")
 def needed(spec: Pipeline, spec_path: Path, project_dir: Path) -> list[str]:
     """The folders, as `allow_paths` entries, that the spec's local files lie in and that
     neither the project nor its file allows yet."""
-    folder = spec_path.parent
-    kept = [Path(os.path.realpath(f)) for f in kept_folders(project_dir, folder)]
+    kept = kept_folders(project_dir, spec_path.parent)
     entries: list[str] = []
-    for stream in spec.streams:
-        source = stream.source
-        if not isinstance(source, FileSource) or "://" in source.path:
-            continue
-        named = _folder_of(folder / source.path)
-        if not any(Path(os.path.realpath(named)).is_relative_to(k) for k in kept):
-            # As named, not resolved: a link the user allowed keeps pointing where it points.
-            relative = os.path.relpath(os.path.abspath(named), os.path.abspath(project_dir))
-            entry = Path(relative).as_posix()
-            entries += [entry] if entry not in entries else []
+    for named in _outside(spec, spec_path, kept):
+        # As named, not resolved: a link the user allowed keeps pointing where it points.
+        relative = os.path.relpath(os.path.abspath(named), os.path.abspath(project_dir))
+        entry = Path(relative).as_posix()
+        entries += [entry] if entry not in entries else []
     return entries
 
 
 def relies_on(spec: Pipeline, spec_path: Path, project_dir: Path) -> bool:
     """Whether the spec reads a local file outside its project and its own folder: one that
     only an allowance lets it read."""
-    own = [Path(os.path.realpath(f)) for f in (project_dir, spec_path.parent)]
+    return any(_outside(spec, spec_path, [project_dir, spec_path.parent]))
+
+
+def _outside(spec: Pipeline, spec_path: Path, folders: list[Path]) -> Iterator[Path]:
+    """The folder, as named, of each local file source the spec reads outside `folders`."""
+    real = [Path(os.path.realpath(f)) for f in folders]
     for stream in spec.streams:
         source = stream.source
         if isinstance(source, FileSource) and "://" not in source.path:
-            named = Path(os.path.realpath(_folder_of(spec_path.parent / source.path)))
-            if not any(named.is_relative_to(folder) for folder in own):
-                return True
-    return False
+            named = _folder_of(spec_path.parent / source.path)
+            if not any(Path(os.path.realpath(named)).is_relative_to(f) for f in real):
+                yield named
 
 
 def settings_file(project_dir: Path) -> Path:
