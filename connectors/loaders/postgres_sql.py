@@ -36,6 +36,28 @@ JOIN pg_attribute a
 WHERE i.indrelid = to_regclass($1) AND i.indisunique AND i.indisvalid
   AND i.indpred IS NULL AND i.indexprs IS NULL
 """
+UPSERT_TARGET = """
+SELECT current_setting('server_version_num')::int >= 150000
+         AND c.relkind IN ('r', 'p') AND NOT c.relhasrules,
+       c.relkind = 'p',
+       current_setting('track_counts')::boolean
+FROM pg_class c WHERE c.oid = to_regclass($1)
+"""
+"""Whether the server can MERGE into the table (15+; not a foreign table nor one with rules),
+whether the table is partitioned, and whether the server keeps row counters (`WRITTEN`)."""
+WRITTEN = """
+WITH target AS (SELECT to_regclass($1) AS oid)
+SELECT sum(pg_stat_get_xact_tuples_inserted(oid))::int8,
+       sum(pg_stat_get_xact_tuples_updated(oid))::int8
+FROM (SELECT oid FROM target UNION SELECT relid FROM target, pg_partition_tree(oid)) AS t
+"""
+"""Rows inserted into and updated in a table (its partitions summed) by this session since
+its counters were last sent to the server, which is never inside a transaction: the
+difference across a statement is what it wrote."""
+# A MERGE probes the target's key index once per staged row, as ON CONFLICT does: a hash or
+# merge join would read the whole target for every chunk.
+INDEX_PROBES = "SET LOCAL enable_hashjoin = off; SET LOCAL enable_mergejoin = off"
+ANY_JOIN = "RESET enable_hashjoin; RESET enable_mergejoin"
 
 _FAMILIES = (
     (r"smallint|integer|bigint", "int"),
@@ -103,6 +125,10 @@ class Plan:
     table: str
     columns: list[TargetColumn]
     wire: dict[str, pa.DataType | None]
+    merge_into: bool = False
+    """Whether an upsert merges with MERGE (`merge_into_sql`) rather than ON CONFLICT."""
+    partitioned: bool = False
+    """A partitioned target cannot return `xmax`: the row counters count an upsert."""
 
     @property
     def direct_ok(self) -> bool:
@@ -188,8 +214,8 @@ def insert_sql(plan: Plan, target: str, source: str) -> str:
     return f"INSERT INTO {target} ({names}) SELECT {plan.select_list()} FROM {source} AS s"
 
 
-def upsert_sql(plan: Plan, target: str, source: str, keys: list[str]) -> str:
-    """Merge the source rows on the keys; returns one row: (inserted, updated).
+def upsert_sql(plan: Plan, target: str, source: str, keys: list[str], counted: bool) -> str:
+    """Merge the source rows on the keys; `counted`: returns one row, (inserted, updated).
 
     A row equal to the target's is left alone: not rewritten, not counted.
     """
@@ -201,10 +227,36 @@ def upsert_sql(plan: Plan, target: str, source: str, keys: list[str]) -> str:
         mine = ", ".join(f"t.{n}" for n in rest)
         theirs = ", ".join(f"EXCLUDED.{n}" for n in rest)
         action = f"DO UPDATE SET {sets} WHERE ROW({mine}) IS DISTINCT FROM ROW({theirs})"
-    return (
-        f"WITH m AS (INSERT INTO {target} AS t ({names}) "
+    sql = (
+        f"INSERT INTO {target} AS t ({names}) "
         f"SELECT {plan.select_list()} FROM {source} AS s "
-        f"ON CONFLICT ({', '.join(quote(k) for k in keys)}) {action} "
-        "RETURNING (t.xmax = 0) AS ins) "
+        f"ON CONFLICT ({', '.join(quote(k) for k in keys)}) {action}"
+    )
+    if not counted:
+        return sql
+    return (
+        f"WITH m AS ({sql} RETURNING (t.xmax = 0) AS ins) "
         "SELECT count(*) FILTER (WHERE ins), count(*) FILTER (WHERE NOT ins) FROM m"
+    )
+
+
+def merge_into_sql(plan: Plan, target: str, source: str, keys: list[str]) -> str:
+    """`upsert_sql` as a MERGE (PostgreSQL 15+), which reads an unchanged row where ON
+    CONFLICT locks it first (a lock written into the row and the WAL). Count what it wrote
+    with `WRITTEN`.
+    """
+    names = ", ".join(quote(n) for n in plan.wire)
+    on = " AND ".join(f"t.{quote(k)} = {plan.value(k)}" for k in keys)
+    rest = [n for n in plan.wire if n not in keys]
+    matched = ""
+    if rest:
+        mine = ", ".join(f"t.{quote(n)}" for n in rest)
+        theirs = ", ".join(plan.value(n) for n in rest)
+        sets = ", ".join(f"{quote(n)} = {plan.value(n)}" for n in rest)
+        matched = (
+            f"WHEN MATCHED AND ROW({mine}) IS DISTINCT FROM ROW({theirs}) THEN UPDATE SET {sets} "
+        )
+    return (
+        f"MERGE INTO {target} AS t USING {source} AS s ON {on} {matched}"
+        f"WHEN NOT MATCHED THEN INSERT ({names}) VALUES ({plan.select_list()})"
     )
