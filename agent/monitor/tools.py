@@ -18,7 +18,7 @@ from agent.monitor.evidence import Evidence
 from agent.monitor.findings import FINDINGS, ChangeRequest, Diagnosis
 from agent.monitor.proposal import Proposed, propose
 from agent.orchestrator.profile_view import agent_summary, quote
-from agent.orchestrator.tools import MAX_CALLS_PER_TOOL, SAMPLE_ROWS
+from agent.orchestrator.tools import MAX_CALLS_PER_TOOL, SAMPLE_ROWS, TO_MODEL, TOO_OFTEN
 from connectors import masking
 from connectors.connections import get_connection
 from connectors.errors import DagsmithError
@@ -189,7 +189,10 @@ def _bounded(session: MonitorSession, fn: Callable[..., Result]) -> Callable[...
     def call(*args: Any, **kwargs: Any) -> Result:
         session.calls[fn.__name__] += 1
         if session.calls[fn.__name__] > MAX_CALLS_PER_TOOL:
-            raise ToolException(f"error: {fn.__name__} was called too often: stop")
+            raise ToolException(
+                f"error: {fn.__name__} {TOO_OFTEN} ({MAX_CALLS_PER_TOOL} calls)\n"
+                f"{TO_MODEL}stop calling tools: give your diagnosis from what you have"
+            )
         result: Result = fn(*args, **kwargs)
         return result
 

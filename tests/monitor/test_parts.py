@@ -2,11 +2,18 @@
 
 from __future__ import annotations
 
-import yaml
+from typing import cast
 
+import pytest
+import yaml
+from langchain_core.tools import ToolException
+
+from agent.monitor.evidence import Evidence
 from agent.monitor.patterns import column_value, group, shape
 from agent.monitor.proposal import refused
+from agent.monitor.tools import MonitorSession, _bounded
 from agent.monitor.yamledit import set_field
+from agent.orchestrator.tools import MAX_CALLS_PER_TOOL, TO_MODEL, for_user
 
 FLOW = """# orders, daily
 pipeline: shop
@@ -89,3 +96,16 @@ def test_a_change_may_not_touch_where_data_comes_from_or_goes() -> None:
     assert refused(allowed) == []
     wrong = {"source.path": "x", "source.connection": "c", "load.table": "t", "transform.steps": []}
     assert refused(wrong) == list(wrong)
+
+
+def test_a_tool_called_too_often_tells_the_model_what_to_do_and_the_user_what_happened() -> None:
+    def read_run() -> tuple[str, None]:
+        return "ok", None
+
+    bounded = _bounded(MonitorSession(evidence=cast("Evidence", None)), read_run)
+    assert [bounded() for _ in range(MAX_CALLS_PER_TOOL)] == [("ok", None)] * MAX_CALLS_PER_TOOL
+    with pytest.raises(ToolException) as raised:
+        bounded()
+    text = str(raised.value)
+    assert f"{TO_MODEL}stop calling tools" in text
+    assert for_user(text) == f"error: read_run was called too often ({MAX_CALLS_PER_TOOL} calls)"
