@@ -6,6 +6,7 @@ import json
 import os
 import re
 import shutil
+import sqlite3
 import subprocess
 import sys
 from pathlib import Path
@@ -212,3 +213,25 @@ def test_render_and_check_of_a_spec_with_access_print_no_deprecation(
         assert result.returncode == 0, result.stderr
         assert "deprecated" not in result.stdout + result.stderr
     assert "access_control={'sales_analyst'" in (tmp_path / "dags" / "acc.py").read_text()
+
+
+def test_a_spec_in_another_projects_pipelines_runs_with_that_projects_env(
+    tmp_path: Path, dagsmith: Cli
+) -> None:
+    """Run from elsewhere, a project's spec reads the project's `.env` and files, and loads
+    where its DAG would, not into the working folder."""
+    project, elsewhere = tmp_path / "shop", tmp_path / "elsewhere"
+    (project / "pipelines").mkdir(parents=True)
+    elsewhere.mkdir()
+    (project / "orders.csv").write_text("id,total\n1,9.5\n2,3\n")
+    (project / ".env").write_text(f"AIRFLOW_CONN_SHOP_DB=sqlite:///{project / 'shop.db'}\n")
+    spec = project / "pipelines" / "orders.yaml"
+    spec.write_text(
+        "pipeline: shop\ntarget: shop_db\nstreams:\n  - name: orders\n"
+        "    source: {kind: csv, path: ../orders.csv}\n    load: {table: orders}\n"
+    )
+    result = dagsmith("run", str(spec), "--json", cwd=elsewhere)
+    assert result.returncode == 0, result.stdout + result.stderr
+    with sqlite3.connect(project / "shop.db") as db:
+        assert db.execute("SELECT count(*) FROM orders").fetchone() == (2,)
+    assert list(elsewhere.iterdir()) == []

@@ -120,13 +120,14 @@ def run(
     # passes or at interpreter shutdown (0.2 s of every run).
     gc.freeze()
     gc.enable()
-    _allow_project_of(spec_path)
+    project = _project_of(spec_path)
     try:
         spec = load_spec(spec_path)
         with progress_bars(err, enabled=not as_json) as progress:
             summary = run_pipeline(
                 spec,
                 base_dir=spec_path.resolve().parent,
+                project_dir=project,
                 only=stream or (),
                 run_id=run_id,
                 progress=progress,
@@ -144,14 +145,19 @@ def run(
         raise typer.Exit(max(exit_code(r.error) for r in summary.streams if r.error is not None))
 
 
-def _allow_project_of(spec_path: Path) -> None:
-    """Let a run read files of the project its spec belongs to (the folder holding its
-    `pipelines/`), from whatever folder it starts: the spec's DAG reads them in Airflow."""
+def _project_of(spec_path: Path) -> Path | None:
+    """The project a spec in a `pipelines/` folder belongs to (None: the working folder's).
+
+    Its run reads that project's `.env`, embedded warehouse and files, from whatever folder
+    it starts, as the spec's DAG does in Airflow.
+    """
     from connectors.project_file import project_of
 
     folder = spec_path.resolve().parent
-    if (project := project_of(folder)) != folder:
-        allow_paths([project])
+    if (project := project_of(folder)) == folder:
+        return None
+    allow_paths([project])
+    return project
 
 
 def _write_report(

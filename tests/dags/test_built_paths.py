@@ -69,6 +69,7 @@ def test_a_source_outside_the_out_folder_is_allowed_in_the_project_file(
         ran = dagsmith("run", str(spec), "--json", cwd=folder)
         assert ran.returncode == 0, ran.stdout + ran.stderr
         assert '"rows_loaded": 9' in ran.stdout
+    assert not (tmp_path / "elsewhere" / ".dagsmith").exists()  # the project's warehouse
     monkeypatch.setenv(PROJECT_DIR_ENV, str(project))
     (dag,) = render_all([spec], DAGS_FOLDER)
     write_dags([dag])
@@ -76,6 +77,6 @@ def test_a_source_outside_the_out_folder_is_allowed_in_the_project_file(
     assert not bag.import_errors, bag.import_errors
     state, tis = run(bag.dags[table])
     assert state == "success", {k: ti.state for k, ti in tis.items()}
-    # The project's warehouse: its own `dagsmith run`'s rows, then the DAG's (an append).
+    # The project's warehouse: both `dagsmith run`s' rows, then the DAG's (appends).
     with duckdb.connect(str(project / ".dagsmith" / "warehouse.duckdb"), read_only=True) as con:
-        assert con.execute(f"SELECT count(*) FROM {table}").fetchall() == [(18,)]
+        assert con.execute(f"SELECT count(*) FROM {table}").fetchall() == [(27,)]
