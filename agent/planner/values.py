@@ -1,6 +1,7 @@
 """Row filters by a value the text names: the profile says which column holds it.
 
-"only the lost shipments", "for carrier ups only", "leaving out lost shipments", "is shipped".
+"only the lost shipments", "for carrier ups only", "leaving out lost shipments", "is shipped",
+"only penguins from Biscoe".
 With no profile, or a value found in no column or in several, nothing is read here: the
 word stays unplaced, and the planner asks.
 """
@@ -26,6 +27,8 @@ _PATTERNS = [
     rf"\b(?P<neg>{_NEG})\s+(?:the\s+|any\s+|all\s+)?{_WORD}{_NOUN}",
     rf"\b(?:(?:that|which|who)\s+)?(?:is|are)\s+(?P<neg2>not\s+)?{_WORD}{_NOUN}",
     rf"\b{_WORD}{_NOUN}\s+only\b",
+    # "only penguins from Biscoe", "just the orders in France": the value after a place word.
+    rf"\b(?:only|just)\s+(?:the\s+)?(?:[a-z_]\w*\s+)?(?:from|in|at|on)\s+(?:the\s+)?{_WORD}",
 ]
 
 
@@ -49,7 +52,7 @@ def _read(match: re.Match[str], parsed: Parsed) -> tuple[int, int, dict[str, Any
         return None
     column, value = placed
     end = match.end("v")
-    noun = match.group("noun")
+    noun = match.groupdict().get("noun")
     if noun and noun.lower().rstrip("s") in parsed.nouns and parsed.is_free(*match.span("noun")):
         end = match.end("noun")
     if re.fullmatch(r"\s+only", match.string[end : match.end()], re.IGNORECASE):
