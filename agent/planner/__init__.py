@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from agent.planner.assemble import assemble
 from agent.planner.cleaning import read_cleaning
@@ -69,6 +69,8 @@ def plan(text: str, base: Plan | None = None, profiles: Mapping[str, Facts] | No
     if not labels and base is not None and base.sources:
         labels = [_label(base.sources[0])]
     parsed.facts = profiles.get(labels[0]) if len(labels) == 1 else None
+    if parsed.facts is not None and base is not None and base.spec is not None:
+        parsed.facts = _renamed(parsed.facts, base.spec)
     read_formats(parsed.text, parsed, _types(base))
     read_schedule(parsed.text, parsed)
     read_target(parsed.text, parsed)
@@ -91,6 +93,19 @@ def plan(text: str, base: Plan | None = None, profiles: Mapping[str, Facts] | No
             _named_connections(spec, sources, urls) if spec else (spec, sources, urls)
         )
     return Plan(spec, questions, sources, connections)
+
+
+def _renamed(facts: Facts, spec: Pipeline) -> Facts:
+    """The columns under the names an earlier message gave them: a later message uses those
+    ("rename bill_length_mm to bill_length", then "drop rows without bill_length")."""
+    if len(spec.streams) != 1:
+        return facts
+    renames = spec.streams[0].transform.rename
+    named = {}
+    for name, column in facts.items():
+        new = renames.get(name, renames.get(column.raw, name))
+        named[new] = replace(column, name=new) if new != name else column
+    return named
 
 
 def _bare_urls(parsed: Parsed) -> dict[str, str]:

@@ -168,3 +168,20 @@ def test_a_word_that_is_a_column_and_a_value_is_a_question(tmp_path: Path) -> No
     )
     assert chat.checked is None
     assert "'paid' is a column and a value of status" in steps[-1].text
+
+
+def test_a_later_message_names_a_column_by_the_name_an_earlier_one_gave_it() -> None:
+    profiles = {"shipments.csv": SHIPMENTS}
+    first = plan("load shipments.csv into t, rename weight_kg to weight", None, profiles)
+    then = plan("drop rows without weight, only where weight is above 2", first, profiles)
+    assert then.spec is not None, then.questions
+    transform = then.spec.streams[0].transform
+    assert (transform.rename, transform.required) == ({"weight_kg": "weight"}, ["weight"])
+    assert transform.filter is not None
+    assert transform.filter.model_dump(exclude_none=True) == {
+        "column": "weight",
+        "op": ">",
+        "value": 2,
+    }
+    stale = plan("drop rows without weight_kg", then, profiles)
+    assert stale.spec is None and "no column 'weight_kg'" in stale.questions[0]
