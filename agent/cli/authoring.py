@@ -11,7 +11,7 @@ import typer
 
 from agent.cli.common import EXIT_BAD_INPUT, EXIT_FAILED, app, err, fail, out
 from agent.cli.output import escape
-from agent.cli.pipelines import run
+from agent.cli.pipelines import run_spec
 
 
 @app.command()
@@ -265,8 +265,8 @@ def build(
         raise typer.Exit(EXIT_BAD_INPUT)
     for path in paths:
         out.print(f"[green]✓[/] wrote {escape(str(path))}", highlight=False)
-    if run_now:
-        run(paths[0])
+    if run_now:  # in the project its check ran in: the working folder
+        run_spec(paths[0], Path.cwd())
 
 
 @app.command()

@@ -106,6 +106,23 @@ def run(
     ] = None,
 ) -> None:
     """Run a pipeline now, outside Airflow."""
+    run_spec(
+        spec_path, _project_of(spec_path), stream, run_id, full_refresh, as_json, report, junit
+    )
+
+
+def run_spec(
+    spec_path: Path,
+    project: Path | None,
+    stream: list[str] | None = None,
+    run_id: str | None = None,
+    full_refresh: bool = False,
+    as_json: bool = False,
+    report: Path | None = None,
+    junit: Path | None = None,
+) -> None:
+    """`dagsmith run`, with `.env` and the embedded warehouse in `project` (None: the working
+    folder's); the files of the project the spec belongs to may be read."""
     # Imports allocate much and free little: collecting during them is wasted work.
     gc.disable()
     from connectors.deferred_pandas import defer_pandas
@@ -120,7 +137,8 @@ def run(
     # passes or at interpreter shutdown (0.2 s of every run).
     gc.freeze()
     gc.enable()
-    project = _project_of(spec_path)
+    if (owner := _project_of(spec_path)) is not None:
+        allow_paths([owner])
     try:
         spec = load_spec(spec_path)
         with progress_bars(err, enabled=not as_json) as progress:
@@ -146,18 +164,15 @@ def run(
 
 
 def _project_of(spec_path: Path) -> Path | None:
-    """The project a spec in a `pipelines/` folder belongs to (None: the working folder's).
+    """The project a spec in a `pipelines/` folder belongs to (its parent), else None.
 
-    Its run reads that project's `.env`, embedded warehouse and files, from whatever folder
-    it starts, as the spec's DAG does in Airflow.
+    A run reads that project's files, `.env` and embedded warehouse, from whatever folder it
+    starts, as the spec's DAG does in Airflow.
     """
     from connectors.project_file import project_of
 
     folder = spec_path.resolve().parent
-    if (project := project_of(folder)) == folder:
-        return None
-    allow_paths([project])
-    return project
+    return project if (project := project_of(folder)) != folder else None
 
 
 def _write_report(
