@@ -8,14 +8,15 @@ flow, one transaction for everything, DDL included, is `connectors.loaders.nativ
 which SQLite's loader shares.
 
 A DuckDB file has one writing process at a time: a load waits up to `LOCK_WAIT`
-seconds for the lock (another stream's load, an open `duckdb` shell), then fails as
-transient, so Airflow retries it.
+seconds for the lock (another stream's load, an open `duckdb` shell), saying which process
+holds it, then fails as transient, so Airflow retries it.
 """
 
 from __future__ import annotations
 
 import os
 import re
+import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
@@ -23,14 +24,21 @@ from typing import TYPE_CHECKING, Any
 
 import duckdb
 import pyarrow as pa
-from tenacity import Retrying, retry_if_exception, stop_after_delay, wait_random_exponential
+from tenacity import (
+    RetryCallState,
+    Retrying,
+    retry_if_exception,
+    stop_after_delay,
+    wait_random_exponential,
+)
 
 from connectors.dialects.duckdb import DUCKDB
 from connectors.errors import LoadError, TargetUnavailable
-from connectors.loaders import records
+from connectors.loaders import records, waits
 from connectors.loaders.base import LoadJob, LoadResult
 from connectors.loaders.native import NativeLoad, columns, qualify, quote
 from connectors.loaders.prepare import Extract, TargetColumn, open_extract
+from connectors.runtime import log
 from connectors.types import ColumnType
 
 if TYPE_CHECKING:
@@ -40,6 +48,8 @@ __all__ = ["DuckDBLoader", "browse_hint", "column_type", "columns", "qualify", "
 
 LOCK_WAIT = 60.0
 """Seconds a load waits for another process to release the file."""
+_HOLDER = re.compile(r"Conflicting lock is held in (?P<program>.+?) \(PID (?P<pid>\d+)\)")
+"""The holder, as DuckDB's lock error names it."""
 BATCH = "_dagsmith_batch"
 _TYPES = {
     "string": "VARCHAR",
@@ -104,7 +114,7 @@ class DuckDBLoader:
         extract = open_extract(job, DUCKDB)
         _check_names(job, extract)
         with self._errors(job.load.table):
-            con = _connect(self._path, self._config)
+            con = _connect(self._path, self._config, job.run.stream)
             try:
                 con.execute("SET SESSION TimeZone = 'UTC'")  # naive timestamps are UTC
                 con.begin()
@@ -134,12 +144,26 @@ class DuckDBLoader:
             raise LoadError(where, hint=hint) from exc
 
 
-def _connect(path: str, config: dict[str, str]) -> duckdb.DuckDBPyConnection:
-    """Open the file, waiting (with jittered backoff) while another process holds its lock."""
+def _connect(path: str, config: dict[str, str], stream: str) -> duckdb.DuckDBPyConnection:
+    """Open the file, waiting (with jittered backoff) while another process holds its lock,
+    and saying so after `waits.FIRST` seconds, then every `waits.EVERY`."""
+    started = time.monotonic()
+    due = [waits.FIRST]
+
+    def say(attempt: RetryCallState) -> None:
+        waited = time.monotonic() - started
+        if waited < due[0] or attempt.outcome is None:
+            return
+        due[0] = waited + waits.EVERY
+        holder = _HOLDER.search(str(attempt.outcome.exception()))
+        who = f"process {holder['pid']} ({holder['program']})" if holder else "another process"
+        log.warning("%s: waiting %d s for the lock on %s, held by %s", stream, waited, path, who)
+
     waiting = Retrying(
         retry=retry_if_exception(DUCKDB.is_transient_error),
         wait=wait_random_exponential(multiplier=0.05, max=2),
         stop=stop_after_delay(LOCK_WAIT),
+        before_sleep=say,
         reraise=True,
     )
     return waiting(duckdb.connect, path, config=dict(config))

@@ -2,10 +2,10 @@
 
 PostgreSQL waits for a lock as long as its holder keeps it (no `lock_timeout` by default),
 and a load that waits shows nothing but time passing. `LockWatch` runs beside the load: once
-the load has run `FIRST` seconds, and then every `EVERY`, it asks the server, on a connection
-of its own (none is opened for a load that ends sooner), whether the load's backend waits on
-a lock, and logs who holds it: process id, role, application and since when, never its query
-(a statement's text may hold values).
+the load has run `waits.FIRST` seconds, and then every `waits.EVERY`, it asks the server, on
+a connection of its own (none is opened for a load that ends sooner), whether the load's
+backend waits on a lock, and logs who holds it: process id, role, application and since
+when, never its query (a statement's text may hold values).
 """
 
 from __future__ import annotations
@@ -16,13 +16,10 @@ from collections.abc import Callable
 from types import TracebackType
 
 from connectors.errors import DagsmithError
+from connectors.loaders import waits
 from connectors.loaders.postgres_driver import PgSession
 from connectors.runtime import log
 
-FIRST = 5.0
-"""Seconds of a load before the first look: most loads are done by then."""
-EVERY = 30.0
-"""Seconds between later looks, while the wait lasts."""
 BLOCKERS = """
 SELECT b.pid, b.usename, b.application_name, now() - a.state_change,
        to_char(b.xact_start, 'YYYY-MM-DD HH24:MI:SS TZ')
@@ -70,9 +67,9 @@ class LockWatch:
     def _watch(self) -> None:
         session: PgSession | None = None
         try:
-            wait = FIRST
+            wait = waits.FIRST
             while not self._stop.wait(wait):
-                wait = EVERY
+                wait = waits.EVERY
                 session = session or self._connect()
                 for pid, role, application, waited, since in session.query(BLOCKERS, [self._pid]):
                     began = f", in a transaction since {since}" if since else ""
