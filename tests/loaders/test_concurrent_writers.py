@@ -6,7 +6,7 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -123,23 +123,30 @@ def seeded(db: Database) -> str:
 
 
 @contextmanager
-def deadlocking(db: Database, table: str) -> Iterator[None]:
-    """Another session holds row 2, and takes row 1 once a load of both waits on row 2."""
+def other_writer(db: Database, sql: str, then: str | None = None) -> Iterator[None]:
+    """Another session runs `sql`; once a load waits on it, it runs `then` and commits."""
     other = db.engine.connect()
-    other.exec_driver_sql(f"UPDATE {table} SET writer = 'e' WHERE id = 2")
+    other.exec_driver_sql(sql)
 
-    def deadlock() -> None:
+    def finish() -> None:
         wait_for_lock_wait(db)
-        other.exec_driver_sql(f"UPDATE {table} SET writer = 'e' WHERE id = 1")
+        if then:
+            other.exec_driver_sql(then)
         other.commit()
 
-    thread = threading.Thread(target=deadlock)
+    thread = threading.Thread(target=finish)
     thread.start()
     try:
         yield
     finally:
         thread.join(timeout=60)
         other.close()
+
+
+def deadlocking(db: Database, table: str) -> AbstractContextManager[None]:
+    """Another session holds row 2, and takes row 1 once a load of both waits on row 2."""
+    update = f"UPDATE {table} SET writer = 'e' WHERE id = "
+    return other_writer(db, f"{update}2", then=f"{update}1")
 
 
 @pytest.mark.postgres

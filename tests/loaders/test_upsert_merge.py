@@ -5,9 +5,6 @@ PostgreSQL, real sessions on threads)."""
 from __future__ import annotations
 
 import logging
-import threading
-from collections.abc import Iterator
-from contextlib import contextmanager
 from decimal import Decimal
 from typing import Any
 
@@ -18,7 +15,7 @@ from connectors.loaders.base import LoadResult
 from connectors.loaders.postgres import PostgresLoader
 from tests.conftest import Database
 from tests.loaders.conftest import make_job
-from tests.loaders.test_concurrent_writers import seeded, wait_for_lock_wait
+from tests.loaders.test_concurrent_writers import other_writer, seeded
 
 pytestmark = pytest.mark.postgres
 
@@ -89,25 +86,6 @@ def test_both_statements_leave_the_same_rows_and_counts(
     # ON CONFLICT tries to insert every row first; MERGE inserts only the new keys.
     fired = len(postgres.rows(postgres.table("fired")))
     assert fired == (2 if statement == "MERGE" else len(UPSERT["id"]))
-
-
-@contextmanager
-def other_writer(db: Database, sql: str) -> Iterator[None]:
-    """Another session runs `sql` and commits once a load waits on it."""
-    other = db.engine.connect()
-    other.exec_driver_sql(sql)
-
-    def commit() -> None:
-        wait_for_lock_wait(db)
-        other.commit()
-
-    thread = threading.Thread(target=commit)
-    thread.start()
-    try:
-        yield
-    finally:
-        thread.join(timeout=60)
-        other.close()
 
 
 def _load(db: Database, table: str, options: dict[str, Any]) -> LoadResult:
