@@ -10,9 +10,9 @@ failure or a crash before the commit leaves the catalog and the target as they w
 An upsert dedupes the staged rows on its keys (the last row wins) unless staging proved
 them unique, then merges them with `INSERT ... ON CONFLICT ... DO UPDATE ... WHERE ... IS
 DISTINCT FROM`, or its MERGE equivalent on PostgreSQL 15+ (unchanged rows are not
-rewritten; see `_merged`). Where every dedupe keeps the last row,
-a second connection stages the rows in chunks while the transaction merges each chunk
-(postgres_stager): the staging hides behind the merge.
+rewritten; see `_merged`). Where every dedupe keeps the last row, a second connection
+stages the rows in chunks while the transaction merges each chunk (postgres_stager): the
+staging hides behind the merge.
 """
 
 from __future__ import annotations
@@ -393,7 +393,11 @@ def _merged(
             if exc.code != UNIQUE_VIOLATION:
                 raise
             session.query("ROLLBACK TO SAVEPOINT dagsmith_merge_into")
-            log.info("%s: another writer inserted a key meanwhile: merging again", job.run.stream)
+            log.info(
+                "%s: MERGE met a key already there (another writer's, or another unique "
+                "index's): merging again with ON CONFLICT",
+                job.run.stream,
+            )
         else:
             session.query("RELEASE SAVEPOINT dagsmith_merge_into")
             return counts

@@ -106,7 +106,7 @@ def test_a_key_another_writer_inserts_meanwhile_is_updated(
         result = _load(postgres, table, STATEMENTS[statement][1])
     assert postgres.rows(table) == [(1, "d", 1), (2, "x", 0), (3, "d", 3)]
     assert (result.inserted, result.updated) == (0, 2)
-    assert ("another writer inserted a key" in caplog.text) == (statement == "MERGE")
+    assert ("merging again with ON CONFLICT" in caplog.text) == (statement == "MERGE")
 
 
 @pytest.mark.parametrize("statement", ["MERGE", "ON CONFLICT, no counters"])
@@ -120,3 +120,16 @@ def test_a_row_another_writer_deletes_meanwhile_is_inserted_again(
         result = _load(postgres, table, STATEMENTS[statement][1])
     assert postgres.rows(table) == [(1, "d", 1), (2, "x", 0), (3, "d", 3)]
     assert (result.inserted, result.updated) == (1, 1)
+
+
+def test_a_row_breaking_another_unique_index_fails_the_load_and_changes_nothing(
+    postgres: Database,
+) -> None:
+    table = seeded(postgres)
+    with postgres.engine.begin() as conn:
+        conn.exec_driver_sql(f"UPDATE {table} SET value = 1 WHERE id = 1")
+        conn.exec_driver_sql(f"CREATE UNIQUE INDEX one_writer_value ON {table} (writer, value)")
+    mine = {"id": [1, 3], "writer": ["x", "x"], "value": [5, 0]}  # 3 takes row 2's (x, 0)
+    with pytest.raises(LoadError, match="one_writer_value"):
+        PostgresLoader(postgres.url).load(make_job(table, mine, mode="upsert", keys=["id"]))
+    assert postgres.rows(table) == [(1, "x", 1), (2, "x", 0)]
