@@ -152,6 +152,21 @@ def init(
     month_first: Annotated[
         bool, typer.Option("--month-first", help="Read dates like 03/05/2024 as 5 March.")
     ] = False,
+    sheet: Annotated[
+        str | None,
+        typer.Option(
+            "--sheet",
+            help="Excel: the sheet to read (default: the first one that holds data).",
+        ),
+    ] = None,
+    header_row: Annotated[
+        int | None,
+        typer.Option(
+            "--header-row",
+            min=1,
+            help="Excel: the 1-based row of the column names (default: found under any title).",
+        ),
+    ] = None,
 ) -> None:
     """Profile a source and write a pipeline spec for it, ready for `dagsmith run`.
 
@@ -159,12 +174,16 @@ def init(
     connection NAME_source, saved in the project's .env (mode 0600, ignored by git).
     Columns that look like personal data get a proposed `protect` rule: listed in the
     description, or written with --protect. Dates whose day and month the sample cannot
-    tell apart stay text unless --day-first or --month-first says which comes first."""
+    tell apart stay text unless --day-first or --month-first says which comes first. An
+    Excel sheet's table may sit under a title: its header row is found, or --header-row
+    says which it is."""
     from agent.cli.init_pipeline import write_draft
     from connectors.errors import DagsmithError, SpecError
     from connectors.profiling.resolve import Request
 
-    request = Request(source, connection, table, query, stream)
+    given = {"sheet": sheet, "header_row": header_row}
+    options = tuple((key, value) for key, value in given.items() if value is not None)
+    request = Request(source, connection, table, query, stream, options=options)
     order = "day_first" if day_first else "month_first" if month_first else None
     try:
         if day_first and month_first:

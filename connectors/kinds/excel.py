@@ -1,4 +1,5 @@
-"""Excel workbooks (`kind: excel`): one sheet, read with openpyxl."""
+"""Excel workbooks (`kind: excel`): one sheet, read with openpyxl; a profile finds the sheet
+and the header row of a table under a title (`connectors.profiling.sheets`)."""
 
 from __future__ import annotations
 
@@ -26,6 +27,7 @@ EXCEL: SourceKind[ExcelSource] = SourceKind(
     name="excel",
     model_path="connectors.spec.files:ExcelSource",
     reader_path="connectors.sources.excel:read",
+    sampler_path="connectors.profiling.sheets:sample",
     label=files.label,
     reaches=files.reaches,
     datasets=files.datasets,

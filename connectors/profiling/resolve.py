@@ -18,6 +18,7 @@ from typing import Any
 from urllib.parse import parse_qsl, urlsplit, urlunsplit
 
 import sqlalchemy as sa
+from pydantic import ValidationError
 
 from connectors import dialects, kinds
 from connectors.connections import env_var, get_connection
@@ -57,6 +58,9 @@ class Request:
     stream: str | None = None
     url_connection: str = URL_CONNECTION
     """The connection id a bare URL in `source` is known by."""
+    options: tuple[tuple[str, Any], ...] = ()
+    """Source options given with it, as (spec field, value): `dagsmith init --sheet` gives
+    an Excel source's `sheet`. Profiling keeps them and finds only the others."""
 
 
 def url_connection(request: Request) -> tuple[str, str] | None:
@@ -106,13 +110,38 @@ def sqlite_absolute(url: str) -> str:
 
 
 def resolve(request: Request, ctx: ReadContext) -> Resolved:
-    """The source spec a request names.
+    """The source spec a request names, with the options it gives.
 
     Raises:
-        SpecError: The arguments do not name one source.
+        SpecError: The arguments do not name one source, or give an option its kind has not.
         SourceError: A file's format cannot be told.
         SourceRefused: A URL is not on the connection's host.
     """
+    resolved = _resolve(request, ctx)
+    if not request.options:
+        return resolved
+    return replace(resolved, spec=_given(resolved.spec, dict(request.options)))
+
+
+def _given(spec: SourceSpec, options: dict[str, Any]) -> SourceSpec:
+    """The spec with the options set (and counted as set, so profiling keeps them)."""
+    model = kinds.kind_of(spec).model
+    unknown = sorted(set(options) - set(model.model_fields))
+    if unknown:
+        raise SpecError(
+            f"a {spec.kind} source has no option {', '.join(unknown)}",
+            hint="see docs/sources.md for the options of each kind of source",
+        )
+    written = spec.model_dump(mode="json", exclude_unset=True, by_alias=True)
+    try:
+        given: SourceSpec = model.model_validate({**written, **options})
+    except ValidationError as exc:
+        problems = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())
+        raise SpecError(f"{spec.kind} source: {problems}") from None
+    return given
+
+
+def _resolve(request: Request, ctx: ReadContext) -> Resolved:
     if bare := url_connection(request):
         os.environ[env_var(bare[0])] = bare[1]
         request = replace(request, connection=bare[0])
@@ -177,9 +206,12 @@ def _absolute(spec: SourceSpec, folder: Path) -> SourceSpec:
 def _stream(path: Path, name: str) -> SourceSpec:
     pipeline = load_spec(path)
     try:
-        return pipeline.stream(name).source
+        source = pipeline.stream(name).source
     except KeyError as exc:
         raise SpecError(f"{path}: {exc.args[0]}") from None
+    # A pipeline's source reads as written: every option counts as set, defaults too, so
+    # profiling finds none anew (an Excel header row it leaves at 1).
+    return source.model_copy(update=dict(source))
 
 
 def _rest(request: Request, ctx: ReadContext) -> RestSource:

@@ -5,7 +5,9 @@ file stores are often wrong, so trailing empty rows and columns are measured,
 not trusted) and the kinds of value in each column. The second pass streams
 the rows as batches, every column in one type for the whole sheet: dates and
 datetimes stay dates and timestamps, whole numbers with decimals become floats,
-and a column that mixes kinds (numbers and text, say) is text.
+and a column that mixes kinds (numbers and text, say) is text. A sheet with no value
+at all is read as empty, with a warning naming the sheets that hold data: the spec says
+which sheet to read, and a run does not pick another.
 """
 
 from __future__ import annotations
@@ -23,7 +25,7 @@ from openpyxl.workbook.workbook import Workbook
 from openpyxl.worksheet._read_only import ReadOnlyWorksheet
 
 from connectors.errors import SourceError
-from connectors.runtime import ReadContext
+from connectors.runtime import ReadContext, log
 from connectors.sources import files
 from connectors.spec.sources import ExcelSource, SourceSpec
 
@@ -45,15 +47,23 @@ def read(spec: SourceSpec, ctx: ReadContext) -> Iterator[pa.RecordBatch]:
         raise TypeError(f"the excel reader cannot read a {spec.kind!r} source")
     for location in files.expand(spec.path, ctx):
         with files.open_seekable(location, spec.compression) as handle:
-            workbook = _open(handle, location)
+            workbook = open_workbook(handle, location)
             try:
-                sheet = _sheet(workbook, spec.sheet, location)
-                yield from _read_sheet(sheet, spec.header_row, ctx.batch_rows)
+                sheet = sheet_of(workbook, spec.sheet, location)
+                layout = _Layout(sheet, spec.header_row)
+                if not layout.names and not holds_data(sheet):
+                    _warn_empty(workbook, sheet, location)
+                yield from _read_sheet(sheet, layout, ctx.batch_rows)
             finally:
                 workbook.close()
 
 
-def _open(handle: IO[bytes], location: files.Location) -> Workbook:
+def open_workbook(handle: IO[bytes], location: files.Location) -> Workbook:
+    """The workbook in `handle`, read-only, with cached formula values.
+
+    Raises:
+        SourceError: It is not a readable .xlsx file.
+    """
     try:
         return load_workbook(handle, read_only=True, data_only=True)
     except (zipfile.BadZipFile, InvalidFileException, KeyError, OSError) as exc:
@@ -63,7 +73,12 @@ def _open(handle: IO[bytes], location: files.Location) -> Workbook:
         ) from exc
 
 
-def _sheet(workbook: Workbook, sheet: str | int, location: files.Location) -> ReadOnlyWorksheet:
+def sheet_of(workbook: Workbook, sheet: str | int, location: files.Location) -> ReadOnlyWorksheet:
+    """The sheet a spec names (a name, or a 0-based index), its used range measured.
+
+    Raises:
+        SourceError: The workbook has no such sheet.
+    """
     names = workbook.sheetnames
     if isinstance(sheet, int) and 0 <= sheet < len(names):
         chosen: ReadOnlyWorksheet = workbook.worksheets[sheet]
@@ -78,13 +93,41 @@ def _sheet(workbook: Workbook, sheet: str | int, location: files.Location) -> Re
     return chosen
 
 
+def holds_data(sheet: ReadOnlyWorksheet) -> bool:
+    """Whether any cell of the sheet holds a value (reading stops at the first)."""
+    return any(_used_width(row) for row in sheet.iter_rows(values_only=True))
+
+
+def sheets_with_data(workbook: Workbook) -> list[str]:
+    """The names of the sheets that hold a value, in order."""
+    found = []
+    for sheet in workbook.worksheets:
+        if isinstance(sheet, ReadOnlyWorksheet):
+            sheet.reset_dimensions()
+        if holds_data(sheet):
+            found.append(sheet.title)
+    return found
+
+
+def _warn_empty(workbook: Workbook, sheet: ReadOnlyWorksheet, location: files.Location) -> None:
+    others = sheets_with_data(workbook)
+    log.warning(
+        "%s: sheet %r is empty, %s",
+        location.shown,
+        sheet.title,
+        f"the sheets holding data are: {', '.join(others)} (set the source's `sheet`)"
+        if others
+        else "as is every sheet of the workbook",
+    )
+
+
 class _Layout:
     """The used range below the header and the kinds of value in each column."""
 
     def __init__(self, sheet: ReadOnlyWorksheet, header_row: int) -> None:
         rows = sheet.iter_rows(min_row=header_row, values_only=True)
         header = list(next(rows, ()))
-        self.last_row = header_row
+        self.header_row = self.last_row = header_row
         width = _used_width(header)
         kinds: dict[int, set[type]] = {}
         for number, row in enumerate(rows, start=header_row + 1):
@@ -136,10 +179,9 @@ def _text(value: Any) -> str | None:
 
 
 def _read_sheet(
-    sheet: ReadOnlyWorksheet, header_row: int, batch_rows: int
+    sheet: ReadOnlyWorksheet, layout: _Layout, batch_rows: int
 ) -> Iterator[pa.RecordBatch]:
-    layout = _Layout(sheet, header_row)
-    schema, width = layout.schema, len(layout.names)
+    schema, width, header_row = layout.schema, len(layout.names), layout.header_row
     if layout.last_row <= header_row or not width:
         yield files.empty_batch(schema)
         return
