@@ -10,7 +10,7 @@ never loads it): its types and statements are imported where a method builds the
 from __future__ import annotations
 
 import importlib
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import PurePath
 from typing import TYPE_CHECKING, Any, ClassVar, Literal
 from urllib.parse import parse_qsl, quote, quote_plus, unquote
@@ -29,6 +29,10 @@ if TYPE_CHECKING:
 
     Address = str | sa.URL
     """A database's SQLAlchemy URL, or its text (which a native target reads without it)."""
+
+    FileStager = Callable[[sa.TableClause, list[str], str], list[str]]
+    """Loads a file of rows (`connectors.loaders.sql_bulk.text`) into a table's columns;
+    returns what the server reported changing in the values (empty: nothing)."""
 
 STRING = ColumnType("string")
 HOLDS: Mapping[str, frozenset[str]] = {
@@ -145,6 +149,9 @@ class Dialect:
     """The schema a table without one is in (`public`), named in its lineage dataset."""
     read_only_args: ClassVar[dict[str, Any]] = {}
     """Connect arguments that open the database read-only (a file: neither created nor locked)."""
+    upsert_counts_updates: ClassVar[bool] = False
+    """The upsert's affected-row count tells the rows it updated (`updated_rows`), so the
+    loader need not compare the rows before the merge."""
 
     def __repr__(self) -> str:
         return f"<dialect {self.name}>"
@@ -220,6 +227,11 @@ class Dialect:
             hint="use append or replace, or a PostgreSQL, MySQL/MariaDB or SQLite target",
         )
 
+    def updated_rows(self, affected: int, merged: int) -> int:
+        """The rows an upsert of `merged` rows updated, from its affected-row count (only
+        where `upsert_counts_updates`)."""
+        raise NotImplementedError
+
     def row_estimate(self, schema: str, name: str, quoted: str) -> str | None:
         """SQL returning the catalogue's row estimate of a table (column `n`); None: none."""
         return None
@@ -253,6 +265,11 @@ class Dialect:
 
     def prepare_engine(self, engine: sa.Engine) -> None:
         """Set up an engine of the generic loader (SQLite leaves BEGIN to SQLAlchemy)."""
+
+    def file_stager(self, conn: sa.Connection) -> FileStager | None:
+        """How the generic loader sends rows as a file on this connection; None: it
+        inserts them with executemany."""
+        return None
 
     def lock_schema(self, conn: sa.Connection, schema: str | None) -> None:
         """Hold, until the transaction ends, the lock loads create a schema's tables under; a

@@ -4,10 +4,11 @@ Flow: DDL (schema, target, rejects, runs, state and, when needed, a TEMPORARY st
 table), inside the load's transaction on SQLite; MariaDB commits on DDL, so there it
 runs first, under the table's named lock, and a failed run drops the tables it created
 (sql_ddl). Then the transaction: skip a run id already recorded, delete the rows an
-earlier load of the same data interval appended, insert batches with executemany
-(straight into the target for a plain append or replace, else into staging),
-`before_commit`, merge, rejects, run record, state. SQLite has no schemas: a
-`schema.table` target is refused.
+earlier load of the same data interval appended, insert batches (straight into the
+target for a plain append or replace, else into staging) as files where the dialect
+takes them (MariaDB: LOAD DATA LOCAL INFILE, `sql_bulk`), else with executemany,
+`before_commit`, dedupe the staged rows in place, merge, rejects, run record, state.
+SQLite has no schemas: a `schema.table` target is refused.
 """
 
 from __future__ import annotations
@@ -16,18 +17,21 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
+import numpy as np
 import pyarrow as pa
 import sqlalchemy as sa
 
 from connectors import dberrors, dialects
 from connectors.dialects import Dialect, dialect_for
 from connectors.errors import DagsmithError, LoadError
-from connectors.loaders import sql_ddl, sql_merge, tables
+from connectors.loaders import sql_bulk, sql_ddl, sql_merge, tables
 from connectors.loaders.base import LoadJob, LoadResult
 from connectors.loaders.prepare import (
     INTERVAL,
     SEQ,
     Extract,
+    Passes,
+    SortedKey,
     dedupe_passes,
     keyed_by_interval,
     mismatches,
@@ -119,6 +123,8 @@ class _Load:
         self.direct = job.load.mode != "upsert" and not self.dedupes
         self.added: list[str] = []
         """Columns the contract added to the table (dropped again if a MariaDB load fails)."""
+        self.stage: sa.Table | None = None
+        """The staging table, once made (not for a direct load)."""
 
     def run(self) -> LoadResult:
         """DDL in the transaction where it can be undone, else before it (see sql_ddl)."""
@@ -203,6 +209,7 @@ class _Load:
                 prefixes=["TEMPORARY"],
             )
             stage.create(self.conn)
+            self.stage = stage
         return sql_merge.dml_table(self.name, self.schema, types)
 
     def _done(self) -> bool:
@@ -227,42 +234,56 @@ class _Load:
             self.job.before_commit()
             return {"staged": rows, "loaded": rows, "inserted": rows, "updated": 0}
         stage = sql_merge.dml_table(STAGE, None, {SEQ: sa.BigInteger(), **_types(target)})
-        staged = self._insert(stage, numbered=True)
+        made = self.stage
+        assert made is not None  # _ddl made it: the load is not direct
+        watch = SortedKey(_watched_key(self.dedupes, made, self.job.load.keys))
+        staged = self._insert(stage, numbered=True, watch=watch)
         self.job.before_commit()
-        return {"staged": staged, **self._merge(target, stage, staged)}
+        deleted = sql_merge.dedupe(self.conn, made, watch.needed(self.dedupes))
+        return {"staged": staged, **self._merge(target, stage, staged - deleted)}
 
-    def _merge(self, target: sa.TableClause, stage: sa.TableClause, staged: int) -> dict[str, int]:
-        rows = sql_merge.source(stage, list(self.extract.types), self.dedupes)
-        total = int(
-            self.conn.execute(sa.select(sa.func.count()).select_from(rows.subquery())).scalar_one()
-        )
+    def _merge(self, target: sa.TableClause, stage: sa.TableClause, total: int) -> dict[str, int]:
+        """Upsert, replace or append the deduplicated staged rows (`total` of them)."""
+        rows = sql_merge.source(stage, list(self.extract.types))
         if self.job.load.mode == "upsert":
             keys = self.job.load.keys
-            found, changed = sql_merge.upsert_counts(self.conn, target, rows, keys)
-            self.conn.execute(self.dialect.upsert(target, rows, keys))
+            upsert = self.dialect.upsert(target, rows, keys)
+            if self.dialect.upsert_counts_updates:
+                found = sql_merge.existing(self.conn, target, rows, keys)
+                changed = self.dialect.updated_rows(self.conn.execute(upsert).rowcount, total)
+            else:
+                found, changed = sql_merge.upsert_counts(self.conn, target, rows, keys)
+                self.conn.execute(upsert)
             return {"loaded": total, "inserted": total - found, "updated": changed}
-        if skip_empty_replace(self.job, staged):
+        if skip_empty_replace(self.job, total):
             return {"loaded": 0, "inserted": 0, "updated": 0}
         if self.job.load.mode == "replace":
             self.conn.execute(sa.delete(target))
         self.conn.execute(sa.insert(target).from_select(list(self.extract.types), rows))
         return {"loaded": total, "inserted": total, "updated": 0}
 
-    def _insert(self, table: sa.TableClause, numbered: bool = False) -> int:
-        """executemany, batch by batch; returns the number of rows."""
+    def _insert(
+        self, table: sa.TableClause, numbered: bool = False, watch: SortedKey | None = None
+    ) -> int:
+        """Batch by batch, as a file where the dialect takes one, else by executemany;
+        returns the number of rows. `watch` checks a key on the way."""
         batches = self.extract.batches
         if self.job.load.mode == "upsert":
             batches = reject_null_keys(batches, self.job)
+        if watch is not None:
+            batches = watch.watch(batches)
         count = 0
         texts = {c.name for c in table.columns if isinstance(c.type, sa.String)}
-        for batch in batches:
-            rows = _python_rows(nested_as_json(batch), texts)
-            if numbered:
-                for seq, row in enumerate(rows, start=count):
-                    row[SEQ] = seq
-            if rows:
-                self.conn.execute(sa.insert(table), rows)
-            count += len(rows)
+        stager = self.dialect.file_stager(self.conn)
+        with sql_bulk.TextFile(stager, self.job.load.table) as file:
+            for batch in batches:
+                rows = nested_as_json(batch)
+                if numbered:
+                    seq = np.arange(count, count + rows.num_rows, dtype=np.int64)
+                    rows = rows.append_column(SEQ, pa.array(seq))
+                if rows.num_rows and not file.send(table, rows, texts, count):
+                    self.conn.execute(sa.insert(table), _python_rows(rows, texts))
+                count += rows.num_rows
         return count
 
     def _bookkeeping(self, counts: dict[str, int]) -> int:
@@ -290,6 +311,14 @@ class _Load:
                 ],
             )
         return len(rejected)
+
+
+def _watched_key(passes: Passes, stage: sa.Table, keys: list[str]) -> str | None:
+    """A one-column dedupe key worth proving unique while staging, if there is one: an
+    upsert key (never NULL once staged) and an integer staged as an integer (two texts Arrow
+    tells apart, the server's collation may call equal)."""
+    one = (k[0] for k, _ in passes if len(k) == 1 and k == keys)
+    return next((k for k in one if isinstance(stage.c[k].type, sa.Integer)), None)
 
 
 def _types(table: sa.TableClause) -> dict[str, sa.types.TypeEngine[Any]]:
