@@ -175,11 +175,12 @@ streams:
     return path
 
 
-def reset(engine: sa.Engine, table: str, keyed: bool = False) -> None:
+def reset(engine: sa.Engine, table: str, keyed: bool = False, ddl: str = DDL) -> None:
+    """An empty table of the benchmark's shape (`ddl`: in another database's types)."""
     with engine.begin() as conn:
         conn.execute(sa.text(f"DROP TABLE IF EXISTS {SCHEMA}.{table}"))
         key = " PRIMARY KEY" if keyed else ""
-        conn.execute(sa.text(DDL.format(table=f"{SCHEMA}.{table}", key=key)))
+        conn.execute(sa.text(ddl.format(table=f"{SCHEMA}.{table}", key=key)))
 
 
 def settle(engine: sa.Engine, vacuum: str | None = None) -> None:

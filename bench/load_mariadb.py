@@ -21,7 +21,7 @@ import tempfile
 from pathlib import Path
 
 import sqlalchemy as sa
-from load import TYPES, Timing, child_env, generate, spec, timed
+from load import TYPES, Timing, child_env, generate, reset, spec, timed
 
 URL = "mysql+pymysql://root@127.0.0.1:3306/test"
 SCHEMA = "dagsmith_bench"  # `bench/load.py`'s: its specs name their tables so
@@ -46,16 +46,9 @@ def client() -> str:
     return found
 
 
-def reset(engine: sa.Engine, table: str, keyed: bool = False) -> None:
-    with engine.begin() as conn:
-        conn.execute(sa.text(f"DROP TABLE IF EXISTS {SCHEMA}.{table}"))
-        key = " PRIMARY KEY" if keyed else ""
-        conn.execute(sa.text(DDL.format(table=f"{SCHEMA}.{table}", key=key)))
-
-
 def load_data(engine: sa.Engine, csv: Path, rows: int) -> Timing:
     """The client's LOAD DATA LOCAL INFILE into an empty keyed table."""
-    reset(engine, "keyed", keyed=True)
+    reset(engine, "keyed", keyed=True, ddl=DDL)
     url = engine.url
     argv = [client(), "--local-infile=1", f"-h{url.host}", f"-P{url.port}", f"-u{url.username}"]
     statement = LOAD.format(csv=csv, table=f"{SCHEMA}.keyed")
@@ -96,10 +89,10 @@ def main() -> None:
         assert list(TYPES) == COLUMNS, "bench/load.py's columns changed: update DDL and LOAD"
         warm = work / "warm.csv"
         generate(warm, 10, seed=2)
-        reset(engine, "warm")
+        reset(engine, "warm", ddl=DDL)
         timed("warm-up", 10, [*dagsmith, str(spec(work / "w.yaml", warm, "warm", "append"))], env)
         reference = load_data(engine, csv, args.rows)
-        reset(engine, "append")
+        reset(engine, "append", ddl=DDL)
         append = spec(work / "a.yaml", csv, "append", "append")
         upsert = spec(work / "u.yaml", changed, "keyed", "upsert")
         results = [
